@@ -1,0 +1,55 @@
+/**
+ * Switchboard's command-line client.
+ *
+ * ```sh
+ * deno run --allow-net client.ts --url ws://localhost:8765
+ * ```
+ *
+ * @module
+ */
+
+import { runClient } from "./lib/client.ts";
+import { CLIENT_USAGE, parseClientFlags, UsageError } from "./lib/flags.ts";
+import { setupLogging } from "./lib/logging.ts";
+
+export { type ClientIo, runClient } from "./lib/client.ts";
+
+/**
+ * Runs the client until the connection ends or the user presses Ctrl+C.
+ *
+ * @returns The process exit code.
+ */
+export async function main(args: readonly string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseClientFlags(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${error.message}\n\n${CLIENT_USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    console.log(CLIENT_USAGE);
+    return 0;
+  }
+  setupLogging({ format: flags.logFormat });
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, onSignal);
+  }
+  try {
+    return await runClient(flags, {
+      print: (line) => console.log(line),
+      signal: stop.signal,
+    });
+  } finally {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      Deno.removeSignalListener(signal, onSignal);
+    }
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

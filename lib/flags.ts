@@ -1,0 +1,193 @@
+/**
+ * Command-line flags for the server and the client. Configuration comes from
+ * flags alone, so neither needs a permission beyond `--allow-net`.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { LOG_FORMATS, type LogFormat } from "./logging.ts";
+import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./server.ts";
+
+/** A bad command line; the message says what to fix. */
+export class UsageError extends Error {
+  /** @param message What is wrong, for the user. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Everything `server.ts` takes from its command line. */
+export interface ServerFlags extends ServerOptions {
+  /** The log line format. */
+  logFormat: LogFormat;
+  /** Whether `--help` was given. */
+  help: boolean;
+}
+
+/** `server.ts --help`. */
+export const SERVER_USAGE = `Usage: deno run --allow-net server.ts [options]
+
+  --host HOST                 interface to listen on (default localhost)
+  --port PORT                 TCP port, 0 for any free one (default 8765)
+  --idle-timeout SECONDS      drop a client that stops answering pings (default 30)
+  --max-message-bytes BYTES   close with 1009 above this size (default 65536)
+  --rate-limit N              messages per second per client (default 20)
+  --rate-burst N              messages per client in one burst (default 50)
+  --max-clients N             refuse clients past this with 1013 (default 10000)
+  --allowed-origin ORIGIN     accept only this Origin; repeatable (default any)
+  --log-format text|json      log line format (default text)
+  -h, --help                  show this help
+`;
+
+/**
+ * Parses the server's flags.
+ *
+ * @throws {UsageError} On an unknown flag or a bad value.
+ *
+ * @example
+ * ```ts
+ * import { parseServerFlags } from "./flags.ts";
+ * parseServerFlags(["--port", "0"]).port; // 0
+ * ```
+ */
+export function parseServerFlags(args: readonly string[]): ServerFlags {
+  const { values } = parse(args, {
+    host: { type: "string" },
+    port: { type: "string" },
+    "idle-timeout": { type: "string" },
+    "max-message-bytes": { type: "string" },
+    "rate-limit": { type: "string" },
+    "rate-burst": { type: "string" },
+    "max-clients": { type: "string" },
+    "allowed-origin": { type: "string", multiple: true },
+    "log-format": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  const d = DEFAULT_SERVER_OPTIONS;
+  return {
+    host: values.host ?? d.host,
+    port: integer("--port", values.port, d.port, 0, 65535),
+    idleTimeout: integer("--idle-timeout", values["idle-timeout"], d.idleTimeout, 1),
+    maxMessageBytes: integer(
+      "--max-message-bytes",
+      values["max-message-bytes"],
+      d.maxMessageBytes,
+      64,
+    ),
+    rateLimit: number("--rate-limit", values["rate-limit"], d.rateLimit),
+    rateBurst: integer("--rate-burst", values["rate-burst"], d.rateBurst, 1),
+    maxClients: integer("--max-clients", values["max-clients"], d.maxClients, 1),
+    allowedOrigins: values["allowed-origin"] ?? d.allowedOrigins,
+    logFormat: logFormat(values["log-format"]),
+    help: values.help ?? false,
+  };
+}
+
+/** Everything `client.ts` takes from its command line. */
+export interface ClientFlags {
+  /** The server's WebSocket URL. */
+  url: string;
+  /** Exit right after printing the id. */
+  once: boolean;
+  /** Retry after a refused connection or an unexpected close. */
+  reconnect: boolean;
+  /** The first retry's delay, in seconds; it doubles each attempt. */
+  retryDelay: number;
+  /** Attempts in a row before giving up. */
+  maxRetries: number;
+  /** The log line format. */
+  logFormat: LogFormat;
+  /** Whether `--help` was given. */
+  help: boolean;
+}
+
+/** The spec's `SERVER_URL`. */
+export const DEFAULT_SERVER_URL = "ws://localhost:8765";
+
+/** `client.ts --help`. */
+export const CLIENT_USAGE = `Usage: deno run --allow-net client.ts [options]
+
+  --url URL                   server to connect to (default ${DEFAULT_SERVER_URL})
+  --once                      exit right after printing the id
+  --reconnect                 retry after a refused connection or a lost one
+  --retry-delay SECONDS       first retry delay, doubling with jitter (default 0.5)
+  --max-retries N             attempts in a row before giving up (default 10)
+  --log-format text|json      log line format (default text)
+  -h, --help                  show this help
+`;
+
+/**
+ * Parses the client's flags.
+ *
+ * @throws {UsageError} On an unknown flag or a bad value.
+ */
+export function parseClientFlags(args: readonly string[]): ClientFlags {
+  const { values } = parse(args, {
+    url: { type: "string" },
+    once: { type: "boolean" },
+    reconnect: { type: "boolean" },
+    "retry-delay": { type: "string" },
+    "max-retries": { type: "string" },
+    "log-format": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  return {
+    url: values.url ?? DEFAULT_SERVER_URL,
+    once: values.once ?? false,
+    reconnect: values.reconnect ?? false,
+    retryDelay: number("--retry-delay", values["retry-delay"], 0.5),
+    maxRetries: integer("--max-retries", values["max-retries"], 10, 1),
+    logFormat: logFormat(values["log-format"]),
+    help: values.help ?? false,
+  };
+}
+
+type Spec = Record<
+  string,
+  { type: "string" | "boolean"; multiple?: boolean; short?: string }
+>;
+
+function parse<T extends Spec>(args: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...args], options, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function number(flag: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(value) || value <= 0) {
+    throw new UsageError(`${flag} takes a positive number, got "${raw}"`);
+  }
+  return value;
+}
+
+function integer(
+  flag: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new UsageError(
+      `${flag} takes a whole number from ${min} to ${max}, got "${raw}"`,
+    );
+  }
+  return value;
+}
+
+function logFormat(raw: string | undefined): LogFormat {
+  if (raw === undefined) return "text";
+  const format = LOG_FORMATS.find((f) => f === raw);
+  if (!format) {
+    throw new UsageError(`--log-format takes text or json, got "${raw}"`);
+  }
+  return format;
+}

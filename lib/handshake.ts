@@ -1,0 +1,76 @@
+/**
+ * Checks an HTTP request before it becomes a WebSocket, so a refused
+ * handshake gets a plain HTTP answer instead of a runtime exception.
+ * Pure: a `Request` in, a verdict out.
+ *
+ * @module
+ */
+
+/** Why a request cannot be upgraded, and the HTTP answer to give. */
+export interface Refusal {
+  /** The HTTP status. */
+  status: 400 | 403 | 426;
+  /** A one-line reason for the body and the log. */
+  reason: string;
+  /** Extra response headers (RFC 6455 wants a few). */
+  headers?: Record<string, string>;
+}
+
+/** The WebSocket version this server speaks (RFC 6455). */
+export const WEBSOCKET_VERSION = "13";
+
+// A Sec-WebSocket-Key is 16 random bytes in base64: 22 characters and "==".
+const KEY = /^[A-Za-z0-9+/]{22}==$/;
+
+/** Whether the request asks for a WebSocket upgrade at all. */
+export function wantsUpgrade(request: Request): boolean {
+  return request.headers.get("upgrade")?.toLowerCase() === "websocket";
+}
+
+/**
+ * Checks an upgrade request (RFC 6455, section 4.2.1) and its `Origin`.
+ *
+ * @param request A request for which {@linkcode wantsUpgrade} is true.
+ * @param allowedOrigins The origins to accept; empty accepts any.
+ * @returns `undefined` when the upgrade may go ahead, else the refusal.
+ *
+ * @example
+ * ```ts
+ * import { checkUpgrade } from "./handshake.ts";
+ * const request = new Request("http://localhost/", {
+ *   headers: { upgrade: "websocket", origin: "https://evil.example" },
+ * });
+ * checkUpgrade(request, ["https://app.example"])?.status; // 403
+ * ```
+ */
+export function checkUpgrade(
+  request: Request,
+  allowedOrigins: readonly string[],
+): Refusal | undefined {
+  if (allowedOrigins.length > 0) {
+    const origin = request.headers.get("origin");
+    if (origin === null || !allowedOrigins.includes(origin)) {
+      return { status: 403, reason: `origin ${origin ?? "(none)"} not allowed` };
+    }
+  }
+  if (request.method !== "GET") {
+    return { status: 400, reason: "a WebSocket handshake must be a GET" };
+  }
+  const connection = request.headers.get("connection") ?? "";
+  if (!connection.toLowerCase().split(/\s*,\s*/).includes("upgrade")) {
+    return { status: 400, reason: 'missing "Connection: Upgrade"' };
+  }
+  const version = request.headers.get("sec-websocket-version");
+  if (version !== WEBSOCKET_VERSION) {
+    return {
+      status: 426,
+      reason: `unsupported WebSocket version ${version ?? "(none)"}; use 13`,
+      headers: { "sec-websocket-version": WEBSOCKET_VERSION },
+    };
+  }
+  const key = request.headers.get("sec-websocket-key");
+  if (key === null || !KEY.test(key)) {
+    return { status: 400, reason: "missing or malformed Sec-WebSocket-Key" };
+  }
+  return undefined;
+}

@@ -1,0 +1,107 @@
+/**
+ * Server counters and their Prometheus text exposition (format 0.0.4).
+ * Pure: the server bumps the numbers, `/metrics` renders them.
+ *
+ * @module
+ */
+
+/** Why a registered client went away; the `reason` label of disconnections. */
+export type DisconnectReason =
+  | "clean"
+  | "abrupt"
+  | "timeout"
+  | "limit"
+  | "shutdown";
+
+/** Every disconnect reason, in exposition order. */
+export const DISCONNECT_REASONS: readonly DisconnectReason[] = [
+  "clean",
+  "abrupt",
+  "timeout",
+  "limit",
+  "shutdown",
+];
+
+/**
+ * The server's counters. Plain numbers and maps, so bumping one on the hot
+ * path costs an increment.
+ */
+export class Metrics {
+  /** Connections accepted as WebSockets, full or not. */
+  connections = 0;
+  /** Messages received from clients, good or bad. */
+  messagesReceived = 0;
+  /** Registered clients that went away, by reason. */
+  readonly disconnections: Map<DisconnectReason, number> = new Map(
+    DISCONNECT_REASONS.map((reason) => [reason, 0]),
+  );
+  /** Bad messages by error code. */
+  readonly badMessages: Map<string, number> = new Map();
+
+  /** Counts one disconnection. */
+  disconnected(reason: DisconnectReason): void {
+    this.disconnections.set(reason, (this.disconnections.get(reason) ?? 0) + 1);
+  }
+
+  /** Counts one bad message. */
+  badMessage(code: string): void {
+    this.badMessages.set(code, (this.badMessages.get(code) ?? 0) + 1);
+  }
+
+  /**
+   * Renders the Prometheus text format.
+   *
+   * @param clients The current number of registered clients.
+   */
+  render(clients: number): string {
+    const lines: string[] = [];
+    const family = (
+      name: string,
+      type: "counter" | "gauge",
+      help: string,
+      samples: Iterable<[labels: string, value: number]>,
+    ): void => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      for (const [labels, value] of samples) {
+        lines.push(`${name}${labels} ${value}`);
+      }
+    };
+    family("switchboard_clients", "gauge", "Connected clients.", [[
+      "",
+      clients,
+    ]]);
+    family(
+      "switchboard_connections_total",
+      "counter",
+      "WebSocket connections accepted.",
+      [["", this.connections]],
+    );
+    family(
+      "switchboard_disconnections_total",
+      "counter",
+      "Clients that went away, by reason.",
+      [...this.disconnections].map(([reason, n]) => [label("reason", reason), n]),
+    );
+    family(
+      "switchboard_messages_received_total",
+      "counter",
+      "Messages received from clients.",
+      [["", this.messagesReceived]],
+    );
+    family(
+      "switchboard_bad_messages_total",
+      "counter",
+      "Bad messages from clients, by error code.",
+      [...this.badMessages].map(([code, n]) => [label("code", code), n]),
+    );
+    return lines.join("\n") + "\n";
+  }
+}
+
+function label(name: string, value: string): string {
+  const escaped = value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(
+    /\n/g,
+    "\\n",
+  );
+  return `{${name}="${escaped}"}`;
+}

@@ -1,0 +1,61 @@
+/**
+ * A token bucket: the per-connection message rate limit. Pure: the caller
+ * passes the time, so it is testable without a clock.
+ *
+ * @module
+ */
+
+/**
+ * Allows `burst` messages at once and `rate` messages a second after that.
+ * Two numbers per connection and no timer: refilling happens lazily in
+ * {@linkcode TokenBucket.take}.
+ *
+ * @example
+ * ```ts
+ * import { TokenBucket } from "./rate_limit.ts";
+ * const bucket = new TokenBucket(20, 50, 0);
+ * bucket.take(0); // true: 49 tokens left
+ * ```
+ */
+export class TokenBucket {
+  #tokens: number;
+  #updatedAt: number;
+
+  /**
+   * @param rate Tokens added per second.
+   * @param burst The bucket's capacity, and its starting fill.
+   * @param now The current time in milliseconds.
+   * @throws {RangeError} When `rate` or `burst` is not positive.
+   */
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+    now: number,
+  ) {
+    if (!(rate > 0) || !(burst >= 1)) {
+      throw new RangeError(
+        `A rate limit needs rate > 0 and burst >= 1, got ${rate} and ${burst}`,
+      );
+    }
+    this.#tokens = burst;
+    this.#updatedAt = now;
+  }
+
+  /**
+   * Takes one token if there is one.
+   *
+   * @param now The current time in milliseconds.
+   * @returns Whether the message is within the limit.
+   */
+  take(now: number): boolean {
+    const elapsed = Math.max(0, now - this.#updatedAt);
+    this.#tokens = Math.min(
+      this.burst,
+      this.#tokens + (elapsed * this.rate) / 1000,
+    );
+    this.#updatedAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}

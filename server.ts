@@ -1,0 +1,63 @@
+/**
+ * Switchboard's signaling server.
+ *
+ * ```sh
+ * deno run --allow-net server.ts --port 8765
+ * ```
+ *
+ * @module
+ */
+
+import { parseServerFlags, SERVER_USAGE, UsageError } from "./lib/flags.ts";
+import { setupLogging } from "./lib/logging.ts";
+import { type RunningServer, startServer } from "./lib/server.ts";
+
+export { type RunningServer, type ServerOptions, startServer } from "./lib/server.ts";
+
+/**
+ * Runs the server until SIGINT or SIGTERM, then shuts it down gracefully;
+ * a second signal exits at once with 130.
+ *
+ * @returns The process exit code.
+ */
+export async function main(args: readonly string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseServerFlags(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${error.message}\n\n${SERVER_USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    console.log(SERVER_USAGE);
+    return 0;
+  }
+  setupLogging({ format: flags.logFormat });
+  let server: RunningServer;
+  try {
+    server = startServer(flags);
+  } catch (error) {
+    console.error(
+      `Cannot listen on ${flags.host}:${flags.port}: ${
+        error instanceof Error ? error.message : error
+      }`,
+    );
+    return 1;
+  }
+  const onSignal = (): void => {
+    if (signalled) Deno.exit(130);
+    signalled = true;
+    server.shutdown();
+  };
+  let signalled = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, onSignal);
+  }
+  await server.finished;
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
