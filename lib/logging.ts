@@ -31,9 +31,7 @@ export function renderMessage(record: LogRecord): string {
   let text = "";
   for (let i = 0; i < record.message.length; i++) {
     const part = record.message[i];
-    text += i % 2 === 0 || typeof part === "string"
-      ? String(part)
-      : JSON.stringify(part);
+    text += i % 2 === 0 || typeof part === "string" ? String(part) : JSON.stringify(part);
   }
   return text;
 }

@@ -16,8 +16,7 @@ export const ServerMessageType = {
 } as const;
 
 /** A server message type. */
-export type ServerMessageType =
-  typeof ServerMessageType[keyof typeof ServerMessageType];
+export type ServerMessageType = typeof ServerMessageType[keyof typeof ServerMessageType];
 
 /** Error codes carried by an {@linkcode ErrorMessage}. */
 export const ErrorCode = {
@@ -149,9 +148,7 @@ export function parseEnvelope(text: string): ParseResult {
 export function toServerMessage(message: Envelope): ServerMessage | undefined {
   switch (message.type) {
     case ServerMessageType.YourId:
-      return typeof message.id === "string"
-        ? yourId(message.id)
-        : undefined;
+      return typeof message.id === "string" ? yourId(message.id) : undefined;
     case ServerMessageType.Error:
       return typeof message.code === "string" &&
           typeof message.message === "string"

@@ -54,8 +54,9 @@ export class TokenBucket {
       this.#tokens + (elapsed * this.rate) / 1000,
     );
     this.#updatedAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    // Refills of fractional tokens add up to 0.999…; don't lose that token.
+    if (this.#tokens < 1 - 1e-9) return false;
+    this.#tokens = Math.max(0, this.#tokens - 1);
     return true;
   }
 }

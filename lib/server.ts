@@ -8,14 +8,7 @@
 import { getLogger } from "./deps.ts";
 import { checkUpgrade, type Refusal, wantsUpgrade } from "./handshake.ts";
 import { type DisconnectReason, Metrics } from "./metrics.ts";
-import {
-  CloseCode,
-  ErrorCode,
-  errorMessage,
-  parseEnvelope,
-  truncate,
-  yourId,
-} from "./protocol.ts";
+import { CloseCode, ErrorCode, errorMessage, parseEnvelope, truncate, yourId } from "./protocol.ts";
 import { TokenBucket } from "./rate_limit.ts";
 import { Registry } from "./registry.ts";
 import { sendJson } from "./send_json.ts";

@@ -1,0 +1,174 @@
+import assert from "node:assert/strict";
+import { runClient } from "../lib/client.ts";
+import { setupLogging } from "../lib/logging.ts";
+import { Child, LogCapture, spawnServer, testServer, within } from "./helpers.ts";
+
+const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
+
+/** `deno run --allow-net --no-prompt client.ts ...args`: nothing but the network. */
+function spawnClient(...args: string[]): Child {
+  return new Child(["run", "--allow-net", "--no-prompt", "client.ts", ...args]);
+}
+
+/** A port nothing listens on. */
+function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+Deno.test("client --once prints exactly the id line on stdout and exits 0", async () => {
+  await using t = testServer();
+  await using client = spawnClient("--once", "--url", t.url);
+  const status = await client.exit();
+  assert.equal(status.code, 0, client.stderr.join("\n"));
+  assert.equal(client.stdout.length, 1);
+  const id = client.stdout[0]?.match(ID_LINE)?.[1];
+  assert.ok(id, client.stdout[0]);
+  await t.logs.waitFor(new RegExp(`Client ${id} disconnected \\(code 1000, clean\\)`));
+  const log = client.stderr.join("\n");
+  assert.match(log, /INFO: Connecting to server at ws:\/\/127\.0\.0\.1:\d+\.\.\./);
+  assert.match(log, /INFO: Connected to server\./);
+  assert.deepEqual(client.stderr.slice(-2).map((l) => l.replace(/^\S+ /, "")), [
+    "INFO: Disconnecting...",
+    "INFO: Client shut down.",
+  ]);
+});
+
+Deno.test("client stays connected until Ctrl+C, then closes with 1000 and exits 0", async () => {
+  await using t = testServer();
+  await using client = spawnClient("--url", t.url);
+  const [, id] = await client.waitForLine(ID_LINE, "stdout");
+  client.process.kill("SIGINT");
+  assert.equal((await client.exit()).code, 0);
+  await t.logs.waitFor(new RegExp(`Client ${id} disconnected \\(code 1000, clean\\)`));
+  assert.match(client.stderr.join("\n"), /Disconnecting\.\.\.\n.*Client shut down\.$/);
+});
+
+Deno.test("client exits 1 with one clear line when the connection is refused", async () => {
+  const url = `ws://127.0.0.1:${closedPort()}`;
+  await using client = spawnClient("--url", url);
+  assert.equal((await client.exit()).code, 1);
+  const log = client.stderr.join("\n");
+  assert.match(log, new RegExp(`ERROR: Failed to connect to ${url}: connection refused$`, "m"));
+  assert.match(log, /Disconnecting\.\.\.\n.*Client shut down\.$/);
+  assert.doesNotMatch(log, /^\s+at /m, "no stack trace");
+  assert.deepEqual(client.stdout, []);
+});
+
+Deno.test("client exits 1 with 'unknown host' for a name that does not resolve", async () => {
+  await using client = spawnClient("--url", "ws://no-such-host.invalid:8765");
+  assert.equal((await client.exit()).code, 1);
+  assert.match(client.stderr.join("\n"), /Failed to connect to .*: unknown host$/m);
+});
+
+Deno.test("client exits 1 with the unexpected-close line when the server goes away", async () => {
+  const server = await spawnServer();
+  await using _ = server.child;
+  await using client = spawnClient("--url", server.url);
+  await client.waitForLine(ID_LINE, "stdout");
+  server.child.process.kill("SIGKILL");
+  assert.equal((await client.exit()).code, 1);
+  const log = client.stderr.join("\n");
+  assert.match(log, /ERROR: Connection closed unexpectedly: code \d+ reason/);
+  assert.doesNotMatch(log, /^\s+at /m, "no stack trace");
+});
+
+Deno.test("client logs unhandled types and invalid JSON, and keeps going", async () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const { socket, response } = Deno.upgradeWebSocket(req);
+    socket.onopen = () => {
+      socket.send('{"type":"mystery"}');
+      socket.send("not json");
+      socket.send('{"type":"error","code":"x","message":"boom"}');
+      socket.send('{"type":"your_id","id":"4e2a5e4c-3c5b-4a0e-9f67-1f0b1c2d3e4f"}');
+    };
+    return response;
+  });
+  try {
+    await using client = spawnClient("--once", "--url", `ws://127.0.0.1:${server.addr.port}`);
+    assert.equal((await client.exit()).code, 0);
+    assert.deepEqual(client.stdout, [
+      "*** Your Client ID: 4e2a5e4c-3c5b-4a0e-9f67-1f0b1c2d3e4f ***",
+    ]);
+    const log = client.stderr.join("\n");
+    assert.match(log, /WARNING: Unhandled message type: mystery$/m);
+    assert.match(log, /ERROR: Invalid message from server \(not valid JSON\): not json$/m);
+    assert.match(log, /WARNING: Server error x: boom$/m);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("client --reconnect reconnects to a restarted server and prints a new id", async () => {
+  const first = await spawnServer();
+  await using client = spawnClient("--reconnect", "--retry-delay", "0.05", "--url", first.url);
+  const [, firstId] = await client.waitForLine(ID_LINE, "stdout");
+  await first.child.process.kill("SIGKILL");
+  await first.child.exit();
+  await client.waitForLine(/Connection closed unexpectedly/);
+  await client.waitForLine(/Reconnecting in [\d.]+ s \(attempt 1 of 10\)/);
+  // The same port again: the client must find the new server there.
+  await using second = new Child([
+    "run",
+    "--allow-net",
+    "--no-prompt",
+    "server.ts",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(first.port),
+  ]);
+  await second.waitForLine(/Server listening/);
+  const [, secondId] = await client.waitForLine(ID_LINE, "stdout", 10_000, 2);
+  assert.notEqual(secondId, firstId);
+  client.process.kill("SIGINT");
+  assert.equal((await client.exit()).code, 0);
+});
+
+Deno.test("client --reconnect gives up after --max-retries refused attempts", async () => {
+  const url = `ws://127.0.0.1:${closedPort()}`;
+  await using client = spawnClient(
+    "--reconnect",
+    "--retry-delay",
+    "0.01",
+    "--max-retries",
+    "3",
+    "--url",
+    url,
+  );
+  assert.equal((await client.exit()).code, 1);
+  const log = client.stderr.join("\n");
+  assert.equal(log.match(/Failed to connect to .*: connection refused/g)?.length, 4);
+  assert.match(log, /Reconnecting in [\d.]+ s \(attempt 3 of 3\)/);
+  assert.match(log, /ERROR: Giving up after 3 attempts\./);
+});
+
+Deno.test("runClient() stops retrying and returns 0 when aborted", async () => {
+  const logs = new LogCapture();
+  setupLogging({ sink: logs.sink });
+  const stop = new AbortController();
+  const printed: string[] = [];
+  const done = runClient(
+    {
+      url: `ws://127.0.0.1:${closedPort()}`,
+      once: false,
+      reconnect: true,
+      retryDelay: 60,
+      maxRetries: 10,
+    },
+    { print: (line) => printed.push(line), signal: stop.signal, random: () => 0 },
+  );
+  // Abort while it waits a minute before the second attempt.
+  await logs.waitFor(/Reconnecting in 15\.00 s \(attempt 1 of 10\)/);
+  stop.abort();
+  assert.equal(await within(done, 5000, "runClient to return"), 0);
+  assert.deepEqual(printed, []);
+});
+
+Deno.test("client rejects an unknown flag with usage and exit 2", async () => {
+  await using client = spawnClient("--bogus");
+  assert.equal((await client.exit()).code, 2);
+  assert.match(client.stderr.join("\n"), /Usage: deno run --allow-net client\.ts/);
+});

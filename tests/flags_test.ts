@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import {
+  DEFAULT_SERVER_URL,
+  parseClientFlags,
+  parseServerFlags,
+  UsageError,
+} from "../lib/flags.ts";
+import { DEFAULT_SERVER_OPTIONS } from "../lib/server.ts";
+
+Deno.test("parseServerFlags() defaults to the spec's localhost:8765", () => {
+  const flags = parseServerFlags([]);
+  assert.equal(flags.host, "localhost");
+  assert.equal(flags.port, 8765);
+  assert.equal(flags.logFormat, "text");
+  assert.deepEqual({ ...flags, logFormat: undefined, help: undefined }, {
+    ...DEFAULT_SERVER_OPTIONS,
+    logFormat: undefined,
+    help: undefined,
+  });
+});
+
+Deno.test("parseServerFlags() reads every flag", () => {
+  const flags = parseServerFlags([
+    "--host=0.0.0.0",
+    "--port",
+    "0",
+    "--idle-timeout",
+    "2",
+    "--max-message-bytes",
+    "1024",
+    "--rate-limit",
+    "2.5",
+    "--rate-burst",
+    "3",
+    "--max-clients",
+    "7",
+    "--allowed-origin",
+    "https://a.example",
+    "--allowed-origin",
+    "https://b.example",
+    "--log-format",
+    "json",
+  ]);
+  assert.deepEqual(flags, {
+    host: "0.0.0.0",
+    port: 0,
+    idleTimeout: 2,
+    maxMessageBytes: 1024,
+    rateLimit: 2.5,
+    rateBurst: 3,
+    maxClients: 7,
+    allowedOrigins: ["https://a.example", "https://b.example"],
+    logFormat: "json",
+    help: false,
+  });
+});
+
+Deno.test("parseServerFlags() throws UsageError on bad input", () => {
+  for (
+    const args of [
+      ["--port", "70000"],
+      ["--port", "abc"],
+      ["--port", "-1"],
+      ["--idle-timeout", "0"],
+      ["--rate-limit", "0"],
+      ["--log-format", "xml"],
+      ["--unknown"],
+      ["stray"],
+    ]
+  ) {
+    assert.throws(() => parseServerFlags(args), UsageError, args.join(" "));
+  }
+});
+
+Deno.test("parseClientFlags() defaults to the spec's SERVER_URL", () => {
+  assert.deepEqual(parseClientFlags([]), {
+    url: DEFAULT_SERVER_URL,
+    once: false,
+    reconnect: false,
+    retryDelay: 0.5,
+    maxRetries: 10,
+    logFormat: "text",
+    help: false,
+  });
+  assert.equal(DEFAULT_SERVER_URL, "ws://localhost:8765");
+});
+
+Deno.test("parseClientFlags() reads every flag", () => {
+  assert.deepEqual(
+    parseClientFlags([
+      "--url",
+      "ws://example:1",
+      "--once",
+      "--reconnect",
+      "--retry-delay",
+      "0.1",
+      "--max-retries",
+      "3",
+      "--log-format",
+      "json",
+      "-h",
+    ]),
+    {
+      url: "ws://example:1",
+      once: true,
+      reconnect: true,
+      retryDelay: 0.1,
+      maxRetries: 3,
+      logFormat: "json",
+      help: true,
+    },
+  );
+  assert.throws(() => parseClientFlags(["--max-retries", "0"]), UsageError);
+});

@@ -1,0 +1,295 @@
+/**
+ * Test helpers: real servers on port 0, real sockets, real subprocesses, and
+ * bounded waits on events (never a fixed sleep).
+ *
+ * @module
+ */
+
+import type { LogRecord, Sink } from "../lib/deps.ts";
+import { renderMessage, setupLogging } from "../lib/logging.ts";
+import { type RunningServer, type ServerOptions, startServer } from "../lib/server.ts";
+
+/** The project root, where `server.ts` and `client.ts` live. */
+export const ROOT: string = new URL("..", import.meta.url).pathname;
+
+/** Rejects with a clear message when `promise` takes longer than `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Captures log lines in memory and lets a test wait for one. */
+export class LogCapture {
+  /** Every rendered message, in order, as `LEVEL: message`. */
+  readonly lines: string[] = [];
+  #waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+
+  /** The sink to hand to `setupLogging`. */
+  readonly sink: Sink = (record: LogRecord) => {
+    const line = `${record.level.toUpperCase()}: ${renderMessage(record)}`;
+    this.lines.push(line);
+    this.#waiters = this.#waiters.filter((waiter) => {
+      if (!waiter.test(line)) return true;
+      waiter.resolve(line);
+      return false;
+    });
+  };
+
+  /** Lines matching `pattern`. */
+  matching(pattern: RegExp): string[] {
+    return this.lines.filter((line) => pattern.test(line));
+  }
+
+  /** Waits until `count` lines in all match `pattern`. */
+  waitFor(pattern: RegExp, count = 1, ms = 5000): Promise<void> {
+    if (this.matching(pattern).length >= count) return Promise.resolve();
+    return within(
+      new Promise<void>((resolve) => {
+        this.#waiters.push({
+          test: (line) => pattern.test(line) && this.matching(pattern).length >= count,
+          resolve: () => resolve(),
+        });
+      }),
+      ms,
+      `${count} log line(s) matching ${pattern}; saw:\n${this.lines.slice(-10).join("\n")}`,
+    );
+  }
+}
+
+/** A server started for one test, with its log captured. */
+export interface TestServer extends AsyncDisposable {
+  /** The running server. */
+  server: RunningServer;
+  /** Its log lines. */
+  logs: LogCapture;
+  /** `ws://127.0.0.1:PORT`. */
+  url: string;
+  /** The port it listens on. */
+  port: number;
+}
+
+/** Starts a server on 127.0.0.1 and a free port, logging into memory. */
+export function testServer(options: Partial<ServerOptions> = {}): TestServer {
+  const logs = new LogCapture();
+  setupLogging({ sink: logs.sink, level: "debug" });
+  const server = startServer({ host: "127.0.0.1", port: 0, ...options });
+  return {
+    server,
+    logs,
+    url: server.url,
+    port: server.addr.port,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+/** A WebSocket client whose messages a test can await one by one. */
+export class TestClient implements AsyncDisposable {
+  readonly socket: WebSocket;
+  /** Resolves with the close event. */
+  readonly closed: Promise<CloseEvent>;
+  /** Resolves when open; rejects if the connection fails first. */
+  readonly opened: Promise<void>;
+  #queue: unknown[] = [];
+  #waiting: ((message: unknown) => void) | undefined;
+
+  /** @param url The server's WebSocket URL. */
+  constructor(url: string) {
+    this.socket = new WebSocket(url);
+    this.socket.binaryType = "arraybuffer";
+    this.opened = new Promise((resolve, reject) => {
+      this.socket.addEventListener("open", () => resolve(), { once: true });
+      this.socket.addEventListener("close", () => reject(new Error("closed before open")), {
+        once: true,
+      });
+    });
+    this.opened.catch(() => {});
+    this.closed = new Promise((resolve) => {
+      this.socket.addEventListener("close", (event) => resolve(event), { once: true });
+    });
+    this.socket.addEventListener("message", (event: MessageEvent) => {
+      const message = typeof event.data === "string" ? JSON.parse(event.data) : event.data;
+      if (this.#waiting) {
+        const resolve = this.#waiting;
+        this.#waiting = undefined;
+        resolve(message);
+      } else {
+        this.#queue.push(message);
+      }
+    });
+  }
+
+  /** Connects and returns the client with its first message (`your_id`) read. */
+  static async connect(url: string): Promise<{ client: TestClient; id: string }> {
+    const client = new TestClient(url);
+    const first = await client.next() as { type: string; id: string };
+    if (first.type !== "your_id") throw new Error(`first message was ${JSON.stringify(first)}`);
+    return { client, id: first.id };
+  }
+
+  /** The next message, parsed. */
+  next(ms = 5000): Promise<unknown> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return within(
+      new Promise((resolve) => this.#waiting = resolve),
+      ms,
+      "the next message",
+    );
+  }
+
+  /** Sends `message` as JSON, or a string or bytes as they are. */
+  send(message: unknown): void {
+    this.socket.send(
+      typeof message === "string" || message instanceof Uint8Array
+        ? message
+        : JSON.stringify(message),
+    );
+  }
+
+  /** Closes cleanly and waits for the close to finish. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.socket.readyState !== WebSocket.CLOSED) this.socket.close(1000);
+    await within(this.closed, 5000, "the client to close");
+  }
+}
+
+/** A well-formed handshake, for raw requests to modify. */
+export const HANDSHAKE_HEADERS: Readonly<Record<string, string>> = {
+  host: "127.0.0.1",
+  upgrade: "websocket",
+  connection: "Upgrade",
+  "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+  "sec-websocket-version": "13",
+};
+
+/**
+ * Sends a raw HTTP request over TCP (so any header can be set or left out)
+ * and returns the status code, the head, and the open connection.
+ */
+export async function rawRequest(
+  port: number,
+  headers: Record<string, string | undefined>,
+  path = "/",
+): Promise<{ status: number; head: string; conn: Deno.TcpConn }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const lines = Object.entries(headers).filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}: ${v}\r\n`).join("");
+  await conn.write(new TextEncoder().encode(`GET ${path} HTTP/1.1\r\n${lines}\r\n`));
+  let head = "";
+  const buffer = new Uint8Array(4096);
+  while (!head.includes("\r\n\r\n")) {
+    const n = await within(conn.read(buffer), 5000, "an HTTP response");
+    if (n === null) break;
+    head += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  const status = Number(head.match(/^HTTP\/1\.1 (\d{3})/)?.[1] ?? 0);
+  return { status, head, conn };
+}
+
+/** A subprocess whose stdout and stderr lines a test can wait on. */
+export class Child implements AsyncDisposable {
+  readonly process: Deno.ChildProcess;
+  readonly stdout: string[] = [];
+  readonly stderr: string[] = [];
+  #waiters: (() => void)[] = [];
+  readonly #drained: Promise<void>;
+
+  /** Spawns `deno` with `args`, in the project root unless `cwd` is given. */
+  constructor(args: string[], cwd = ROOT) {
+    this.process = new Deno.Command(Deno.execPath(), {
+      args,
+      cwd,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.#drained = Promise.all([
+      this.#collect(this.process.stdout, this.stdout),
+      this.#collect(this.process.stderr, this.stderr),
+    ]).then(() => {});
+  }
+
+  async #collect(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
+    let rest = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      const parts = (rest + chunk).split("\n");
+      rest = parts.pop() ?? "";
+      into.push(...parts);
+      for (const wake of this.#waiters.splice(0)) wake();
+    }
+    if (rest) into.push(rest);
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  /**
+   * Waits for the `nth` line in `stream` matching `pattern` (the first by
+   * default) and returns its match.
+   */
+  async waitForLine(
+    pattern: RegExp,
+    stream: "stdout" | "stderr" = "stderr",
+    ms = 10_000,
+    nth = 1,
+  ): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + ms;
+    let seen = 0;
+    let found = 0;
+    while (true) {
+      const lines = this[stream];
+      for (; seen < lines.length; seen++) {
+        const match = lines[seen]?.match(pattern);
+        if (match && ++found === nth) return match;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(
+          `No ${stream} line matching ${pattern}; stderr:\n${this.stderr.join("\n")}`,
+        );
+      }
+      await within(new Promise<void>((wake) => this.#waiters.push(wake)), left, `${pattern}`)
+        .catch(() => {});
+    }
+  }
+
+  /** Waits for the process to exit and its output to be read. */
+  async exit(ms = 10_000): Promise<Deno.CommandStatus> {
+    const status = await within(this.process.status, ms, "the process to exit");
+    await this.#drained;
+    return status;
+  }
+
+  /** Kills the process if it still runs and reaps it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.process.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await this.process.status;
+    await this.#drained;
+  }
+}
+
+/** Spawns `server.ts --port 0` and waits for its listening line. */
+export async function spawnServer(
+  args: string[] = [],
+): Promise<{ child: Child; port: number; url: string }> {
+  const child = new Child([
+    "run",
+    "--allow-net",
+    "--no-prompt",
+    "server.ts",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    ...args,
+  ]);
+  const match = await child.waitForLine(/Server listening on ws:\/\/([\d.]+):(\d+)/);
+  const port = Number(match[2]);
+  return { child, port, url: `ws://127.0.0.1:${port}` };
+}

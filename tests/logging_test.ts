@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { getLogger, type LogRecord } from "../lib/deps.ts";
+import {
+  getWriterSink,
+  jsonFormatter,
+  renderMessage,
+  setupLogging,
+  textFormatter,
+} from "../lib/logging.ts";
+
+const record: LogRecord = {
+  category: ["switchboard", "server"],
+  level: "info",
+  message: ["Client ", "abc", " connected from ", "127.0.0.1:5000", " code ", 1000, ""],
+  rawMessage: "Client {clientId} connected from {remoteAddr} code {code}",
+  properties: { clientId: "abc", remoteAddr: "127.0.0.1:5000", code: 1000 },
+  timestamp: Date.UTC(2026, 10, 26, 3, 41, 22, 123),
+};
+
+Deno.test("renderMessage() writes strings bare and other values as JSON", () => {
+  assert.equal(renderMessage(record), "Client abc connected from 127.0.0.1:5000 code 1000");
+});
+
+Deno.test("textFormatter writes '<ISO timestamp> <LEVEL>: <message>'", () => {
+  assert.equal(
+    textFormatter(record),
+    "2026-11-26T03:41:22.123Z INFO: Client abc connected from 127.0.0.1:5000 code 1000\n",
+  );
+  assert.match(textFormatter({ ...record, level: "warning" }), / WARNING: /);
+});
+
+Deno.test("jsonFormatter writes one JSON object per line with the fields", () => {
+  const line = jsonFormatter(record);
+  assert.ok(line.endsWith("\n"));
+  assert.equal(line.trimEnd().includes("\n"), false);
+  assert.deepEqual(JSON.parse(line), {
+    timestamp: "2026-11-26T03:41:22.123Z",
+    level: "INFO",
+    logger: "switchboard.server",
+    message: "Client abc connected from 127.0.0.1:5000 code 1000",
+    clientId: "abc",
+    remoteAddr: "127.0.0.1:5000",
+    code: 1000,
+  });
+});
+
+Deno.test("getWriterSink() writes every byte even when the writer takes a few at a time", () => {
+  const chunks: number[] = [];
+  const writer = {
+    writeSync(bytes: Uint8Array): number {
+      const n = Math.min(3, bytes.length);
+      chunks.push(...bytes.subarray(0, n));
+      return n;
+    },
+  };
+  getWriterSink(textFormatter, writer)(record);
+  assert.equal(new TextDecoder().decode(new Uint8Array(chunks)), textFormatter(record));
+});
+
+Deno.test("setupLogging() routes switchboard loggers to the sink at the level asked", () => {
+  const seen: string[] = [];
+  setupLogging({ sink: (r) => seen.push(`${r.level} ${renderMessage(r)}`), level: "info" });
+  getLogger(["switchboard", "test"]).debug("hidden");
+  getLogger(["switchboard", "test"]).info("shown {n}", { n: 1 });
+  getLogger(["other"]).info("not ours");
+  assert.deepEqual(seen, ["info shown 1"]);
+});

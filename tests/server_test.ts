@@ -1,0 +1,337 @@
+import assert from "node:assert/strict";
+import { uuidVersion, validateUuid } from "../lib/deps.ts";
+import { classify, formatAddr } from "../lib/server.ts";
+import {
+  Child,
+  HANDSHAKE_HEADERS,
+  rawRequest,
+  ROOT,
+  spawnServer,
+  TestClient,
+  testServer,
+  within,
+} from "./helpers.ts";
+
+const DISCONNECTED = /^INFO: Client \S+ disconnected/;
+
+Deno.test("the first message is your_id with a v4 UUID, and it is logged", async () => {
+  await using t = testServer();
+  const client = new TestClient(t.url);
+  await using _ = client;
+  const first = await client.next() as Record<string, unknown>;
+  assert.deepEqual(Object.keys(first), ["type", "id"]);
+  assert.equal(first.type, "your_id");
+  assert.ok(typeof first.id === "string" && validateUuid(first.id));
+  assert.equal(uuidVersion(first.id as string), 4);
+  assert.ok(t.server.registry.has(first.id as string));
+  assert.match(
+    t.logs.lines.join("\n"),
+    new RegExp(`INFO: Client ${first.id} connected from 127\\.0\\.0\\.1:\\d+`),
+  );
+});
+
+Deno.test("the server logs starting and the real listening address", async () => {
+  await using t = testServer();
+  assert.deepEqual(t.logs.lines.slice(0, 2), [
+    "INFO: Server starting...",
+    `INFO: Server listening on ws://127.0.0.1:${t.port}`,
+  ]);
+  assert.notEqual(t.port, 0);
+});
+
+Deno.test("500 concurrent clients get 500 distinct ids, and the registry empties after clean closes", async () => {
+  await using t = testServer();
+  const clients = await Promise.all(
+    Array.from({ length: 500 }, () => TestClient.connect(t.url)),
+  );
+  assert.equal(new Set(clients.map((c) => c.id)).size, 500);
+  assert.equal(t.server.registry.size, 500);
+  for (const { client } of clients) client.socket.close(1000);
+  await Promise.all(clients.map(({ client }) => within(client.closed, 5000, "close")));
+  await t.logs.waitFor(DISCONNECTED, 500);
+  assert.equal(t.server.registry.size, 0);
+  assert.equal(t.logs.matching(/disconnected \(code 1000, clean\)/).length, 500);
+});
+
+Deno.test("clients killed with SIGKILL are all unregistered", async () => {
+  await using t = testServer();
+  await using holder = new Child([
+    "run",
+    "--allow-net",
+    "--no-prompt",
+    "tests/fixtures/hold_connections.ts",
+    t.url,
+    "50",
+  ]);
+  await holder.waitForLine(/^ready 50$/, "stdout");
+  assert.equal(t.server.registry.size, 50);
+  holder.process.kill("SIGKILL");
+  await t.logs.waitFor(DISCONNECTED, 50, 3000);
+  assert.equal(t.server.registry.size, 0);
+  assert.equal(t.logs.matching(/disconnected \(code \d+, abrupt\)/).length, 50);
+  assert.match(t.server.metrics.render(0), /disconnections_total\{reason="abrupt"\} 50/);
+});
+
+Deno.test("a client that stops answering pings is dropped after the idle timeout", async () => {
+  await using t = testServer({ idleTimeout: 1 });
+  // A raw TCP peer completes the handshake and then never answers a ping.
+  const { status, conn } = await rawRequest(t.port, HANDSHAKE_HEADERS);
+  try {
+    assert.equal(status, 101);
+    await t.logs.waitFor(/connected from/);
+    assert.equal(t.server.registry.size, 1);
+    await t.logs.waitFor(DISCONNECTED, 1, 5000);
+    assert.equal(t.server.registry.size, 0);
+    assert.equal(t.logs.matching(/disconnected \(code 1001, timeout\)/).length, 1);
+  } finally {
+    conn.close();
+  }
+});
+
+Deno.test("invalid JSON gets an invalid_json error and the connection stays open", async () => {
+  await using t = testServer();
+  const { client } = await TestClient.connect(t.url);
+  await using _ = client;
+  client.send("{not json");
+  assert.deepEqual(
+    pick(await client.next(), "type", "code"),
+    { type: "error", code: "invalid_json" },
+  );
+  client.send('{"type":"hello"}');
+  assert.deepEqual(pick(await client.next(), "code"), { code: "unknown_type" });
+  assert.equal(client.socket.readyState, WebSocket.OPEN);
+  await t.logs.waitFor(/^WARNING: Bad message from client \S+ at 127\.0\.0\.1:\d+: not valid JSON/);
+});
+
+Deno.test("a binary frame gets binary_not_supported and others keep working", async () => {
+  await using t = testServer();
+  const a = await TestClient.connect(t.url);
+  const b = await TestClient.connect(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  a.client.send(new Uint8Array([1, 2, 3]));
+  assert.deepEqual(pick(await a.client.next(), "code"), { code: "binary_not_supported" });
+  b.client.send("[]");
+  assert.deepEqual(pick(await b.client.next(), "code"), { code: "invalid_message" });
+  await using c = new TestClient(t.url);
+  assert.equal(pick(await c.next(), "type").type, "your_id");
+  assert.equal(t.server.registry.size, 3);
+});
+
+Deno.test("an oversized message closes that client with 1009 while another keeps working", async () => {
+  await using t = testServer({ maxMessageBytes: 1024 });
+  const big = await TestClient.connect(t.url);
+  const other = await TestClient.connect(t.url);
+  await using _ = other.client;
+  big.client.send(JSON.stringify({ type: "x", pad: "é".repeat(600) }));
+  const closed = await within(big.client.closed, 5000, "the 1009 close");
+  assert.equal(closed.code, 1009);
+  other.client.send("{");
+  assert.deepEqual(pick(await other.client.next(), "code"), { code: "invalid_json" });
+  await t.logs.waitFor(/disconnected \(code \d+, limit\)/);
+  assert.equal(t.server.registry.size, 1);
+  assert.equal(
+    t.logs.matching(new RegExp(`^WARNING: Client ${big.id} at .+ bytes \\(limit 1024\\)`)).length,
+    1,
+  );
+});
+
+Deno.test("a client over the rate limit is closed with 1008 and logged once", async () => {
+  await using t = testServer({ rateLimit: 0.001, rateBurst: 5 });
+  const { client } = await TestClient.connect(t.url);
+  // Each message is answered, so waiting for the answer paces the frames.
+  for (let i = 0; i < 5; i++) {
+    client.send("{}");
+    assert.deepEqual(pick(await client.next(), "code"), { code: "invalid_message" });
+  }
+  client.send("{}");
+  const closed = await within(client.closed, 5000, "the 1008 close");
+  assert.equal(closed.code, 1008);
+  assert.equal(closed.reason, "rate limit exceeded");
+  await t.logs.waitFor(DISCONNECTED);
+  assert.equal(t.logs.matching(/exceeded .* closing with 1008/).length, 1);
+  assert.match(t.server.metrics.render(0), /bad_messages_total\{code="rate_limited"\} 1/);
+});
+
+Deno.test("a flood cannot fill the log: one warning, the rest counted", async () => {
+  await using t = testServer({ rateLimit: 0.001, rateBurst: 5 });
+  const { client } = await TestClient.connect(t.url);
+  for (let i = 0; i < 2000; i++) client.send("{}");
+  await within(client.closed, 5000, "the close");
+  await t.logs.waitFor(DISCONNECTED);
+  assert.equal(t.logs.matching(/closing with 1008/).length, 1);
+  assert.equal(t.logs.matching(/^WARNING/).length <= 7, true, t.logs.lines.join("\n"));
+  assert.equal(t.server.registry.size, 0);
+});
+
+Deno.test("past --max-clients a client gets server_full and 1013, and the registry stays at the limit", async () => {
+  await using t = testServer({ maxClients: 2 });
+  const a = await TestClient.connect(t.url);
+  const b = await TestClient.connect(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  const third = new TestClient(t.url);
+  assert.deepEqual(pick(await third.next(), "type", "code"), {
+    type: "error",
+    code: "server_full",
+  });
+  assert.equal((await within(third.closed, 5000, "the 1013 close")).code, 1013);
+  assert.equal(t.server.registry.size, 2);
+  await t.logs.waitFor(/^WARNING: Refused a client from 127\.0\.0\.1:\d+: server full/);
+});
+
+Deno.test("an origin that is not allowed gets 403 before any WebSocket exists", async () => {
+  await using t = testServer({ allowedOrigins: ["https://app.example"] });
+  const refused = await rawRequest(t.port, {
+    ...HANDSHAKE_HEADERS,
+    origin: "https://evil.example",
+  });
+  refused.conn.close();
+  assert.equal(refused.status, 403);
+  const accepted = await rawRequest(t.port, {
+    ...HANDSHAKE_HEADERS,
+    origin: "https://app.example",
+  });
+  accepted.conn.close();
+  assert.equal(accepted.status, 101);
+  assert.equal(t.server.metrics.connections, 1);
+  await t.logs.waitFor(/Refused a handshake from .*: 403 origin https:\/\/evil\.example/);
+  await t.logs.waitFor(DISCONNECTED);
+});
+
+Deno.test("a bad handshake gets 400 or 426 with a reason, and the server keeps serving", async () => {
+  await using t = testServer();
+  const noKey = await rawRequest(t.port, { ...HANDSHAKE_HEADERS, "sec-websocket-key": undefined });
+  noKey.conn.close();
+  assert.equal(noKey.status, 400);
+  assert.match(noKey.head, /Sec-WebSocket-Key/i);
+  const v8 = await rawRequest(t.port, { ...HANDSHAKE_HEADERS, "sec-websocket-version": "8" });
+  v8.conn.close();
+  assert.equal(v8.status, 426);
+  assert.match(v8.head, /^sec-websocket-version: 13\r$/im);
+  await using client = new TestClient(t.url);
+  assert.equal(pick(await client.next(), "type").type, "your_id");
+});
+
+Deno.test("a plain HTTP request gets 426 Upgrade Required", async () => {
+  await using t = testServer();
+  const response = await fetch(`http://127.0.0.1:${t.port}/`);
+  assert.equal(response.status, 426);
+  assert.equal(response.headers.get("upgrade"), "websocket");
+  assert.match(await response.text(), /^Upgrade Required.*\n$/);
+});
+
+Deno.test("/healthz and /metrics move with connects and disconnects", async () => {
+  await using t = testServer();
+  const base = `http://127.0.0.1:${t.port}`;
+  const health = async () => await (await fetch(`${base}/healthz`)).json();
+  const metrics = async () => await (await fetch(`${base}/metrics`)).text();
+  assert.deepEqual(pick(await health(), "status", "clients"), { status: "ok", clients: 0 });
+  assert.equal(typeof (await health()).uptime_s, "number");
+  const a = await TestClient.connect(t.url);
+  const b = await TestClient.connect(t.url);
+  await using _b = b.client;
+  assert.equal((await health()).clients, 2);
+  let text = await metrics();
+  assert.match(text, /^switchboard_clients 2$/m);
+  assert.match(text, /^switchboard_connections_total 2$/m);
+  a.client.send("nope");
+  await a.client.next();
+  a.client.socket.close(1000);
+  await t.logs.waitFor(DISCONNECTED);
+  assert.equal((await health()).clients, 1);
+  text = await metrics();
+  assert.match(text, /^switchboard_clients 1$/m);
+  assert.match(text, /^switchboard_disconnections_total\{reason="clean"\} 1$/m);
+  assert.match(text, /^switchboard_messages_received_total 1$/m);
+  assert.match(text, /^switchboard_bad_messages_total\{code="invalid_json"\} 1$/m);
+});
+
+Deno.test("shutdown() closes every client with 1001 and logs each disconnect", async () => {
+  const t = testServer();
+  const clients = await Promise.all([1, 2, 3].map(() => TestClient.connect(t.url)));
+  await t.server.shutdown();
+  for (const { client } of clients) {
+    assert.equal((await within(client.closed, 5000, "close")).code, 1001);
+  }
+  assert.equal(t.server.registry.size, 0);
+  assert.equal(t.logs.matching(/disconnected \(code \d+, shutdown\)/).length, 3);
+  const tail = t.logs.lines.slice(-5);
+  assert.equal(tail[0], "INFO: Shutting down...");
+  assert.equal(tail[4], "INFO: Server stopped.");
+  await t.server.shutdown(); // a second call is harmless
+});
+
+Deno.test("SIGTERM gives clients 1001, logs Server stopped. and exits 0", async () => {
+  const { child, url } = await spawnServer();
+  await using _ = child;
+  const { client } = await TestClient.connect(url);
+  child.process.kill("SIGTERM");
+  assert.equal((await within(client.closed, 5000, "close")).code, 1001);
+  const status = await child.exit();
+  assert.equal(status.code, 0);
+  const log = child.stderr.join("\n");
+  assert.match(log, /INFO: Shutting down\.\.\./);
+  assert.match(log, /INFO: Client \S+ disconnected \(code \d+, shutdown\)\./);
+  assert.match(child.stderr.at(-1) ?? "", /INFO: Server stopped\.$/);
+});
+
+Deno.test("the server writes JSON lines with --log-format json", async () => {
+  const { child, url } = await spawnServer(["--log-format", "json"]);
+  await using _ = child;
+  const { client, id } = await TestClient.connect(url);
+  client.socket.close(1000);
+  await child.waitForLine(/"message":"Client \S+ disconnected/);
+  const records = child.stderr.filter((line) => line.startsWith("{")).map((l) => JSON.parse(l));
+  const connected = records.find((r) => r.clientId === id && /connected from/.test(r.message));
+  assert.equal(connected.level, "INFO");
+  assert.match(connected.remoteAddr, /^127\.0\.0\.1:\d+$/);
+});
+
+Deno.test("the server runs from a URL with --allow-net alone", async () => {
+  // Serve the checkout over HTTP, as a user's `deno run <url>/server.ts` sees it.
+  const files = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    try {
+      return new Response(await Deno.readFile(`${ROOT}${new URL(req.url).pathname}`), {
+        headers: { "content-type": "application/typescript" },
+      });
+    } catch {
+      return new Response("not found", { status: 404 });
+    }
+  });
+  try {
+    const base = `http://127.0.0.1:${files.addr.port}`;
+    // From "/" with --no-config: nothing of the checkout's deno.json applies.
+    const cwd = "/";
+    const run = ["run", "--allow-net", "--no-prompt", "--no-config", `--reload=${base}`];
+    await using server = new Child([...run, `${base}/server.ts`, "--port", "0"], cwd);
+    const [, port] = await server.waitForLine(/listening on ws:\/\/[\d.]+:(\d+)/, "stderr", 30_000);
+    const client = new Child(
+      [...run, `${base}/client.ts`, "--once", "--url", `ws://127.0.0.1:${port}`],
+      cwd,
+    );
+    const status = await client.exit(30_000);
+    assert.equal(status.code, 0, client.stderr.join("\n"));
+    assert.match(client.stdout.join("\n"), /^\*\*\* Your Client ID: [0-9a-f-]{36} \*\*\*$/);
+  } finally {
+    await files.shutdown();
+  }
+});
+
+Deno.test("formatAddr() brackets IPv6 addresses", () => {
+  assert.equal(formatAddr({ transport: "tcp", hostname: "127.0.0.1", port: 80 }), "127.0.0.1:80");
+  assert.equal(formatAddr({ transport: "tcp", hostname: "::1", port: 80 }), "[::1]:80");
+});
+
+Deno.test("classify() tells clean, timeout and abrupt closes apart", () => {
+  assert.equal(classify({ code: 1000, wasClean: true }), "clean");
+  assert.equal(classify({ code: 1001, wasClean: true }), "clean");
+  assert.equal(classify({ code: 1001, wasClean: false }), "timeout");
+  assert.equal(classify({ code: 0, wasClean: false }), "abrupt");
+  assert.equal(classify({ code: 1006, wasClean: false }), "abrupt");
+});
+
+function pick(value: unknown, ...keys: string[]): Record<string, unknown> {
+  const record = value as Record<string, unknown>;
+  return Object.fromEntries(keys.map((key) => [key, record[key]]));
+}
