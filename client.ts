@@ -15,7 +15,8 @@ import { setupLogging } from "./lib/logging.ts";
 export { type ClientIo, runClient } from "./lib/client.ts";
 
 /**
- * Runs the client until the connection ends or the user presses Ctrl+C.
+ * Runs the client until the connection ends, the user types `quit`, or
+ * presses Ctrl+C. Commands are read from stdin, a line each.
  *
  * @returns The process exit code.
  */
@@ -42,12 +43,24 @@ export async function main(args: readonly string[]): Promise<number> {
     return await runClient(flags, {
       print: (line) => console.log(line),
       signal: stop.signal,
+      input: lines(Deno.stdin.readable),
     });
   } finally {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       Deno.removeSignalListener(signal, onSignal);
     }
   }
+}
+
+/** Splits a byte stream into lines, without their line endings. */
+export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let rest = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const parts = (rest + chunk).split(/\r?\n/);
+    rest = parts.pop() ?? "";
+    yield* parts;
+  }
+  if (rest) yield rest;
 }
 
 if (import.meta.main) {

@@ -1,20 +1,26 @@
 /**
- * The command-line client: connect, print the id the server gives, report
- * closures plainly, and optionally reconnect with backoff.
+ * The command-line client: connect, print the id the server gives, pair and
+ * talk through typed commands, report closures plainly, and optionally
+ * reconnect with backoff.
  *
  * @module
  */
 
 import { backoffDelay } from "./backoff.ts";
+import { type Command, COMMANDS_HELP, parseCommand } from "./commands.ts";
 import { getLogger } from "./deps.ts";
+import { describeEvent } from "./events.ts";
 import type { ClientFlags } from "./flags.ts";
 import {
+  type ClientMessage,
   CloseCode,
+  MessageType,
   parseEnvelope,
-  ServerMessageType,
+  type ServerMessage,
   toServerMessage,
   truncate,
 } from "./protocol.ts";
+import { sendJson } from "./send_json.ts";
 
 const logger = getLogger(["switchboard", "client"]);
 
@@ -23,7 +29,7 @@ export const MAX_RETRY_DELAY_MS = 30_000;
 
 /** How one connection attempt ended. */
 export type SessionEnd =
-  /** We closed it: `--once` after the id, or the user stopped the client. */
+  /** We closed it: `--once` after the id, `quit`, or Ctrl+C. */
   | { kind: "stopped" }
   /** The server closed it normally (1000). */
   | { kind: "closed"; code: number; reason: string }
@@ -32,14 +38,17 @@ export type SessionEnd =
   /** It was open and ended unexpectedly. */
   | { kind: "dropped"; code: number; reason: string };
 
+/** Sends one message to the server; `false` when the connection is not open. */
+export type Send = (message: ClientMessage) => boolean;
+
 /** What a session reports to the program around it. */
 export interface SessionHooks {
-  /** Called with the id from each `your_id` message. */
-  onId(id: string): void;
-  /** Stops the session with a clean 1000 close when aborted. */
+  /** Closes the session with a clean 1000 when aborted. */
   signal: AbortSignal;
-  /** Close right after the first id. */
-  once: boolean;
+  /** Called once the connection is open, with the way to send on it. */
+  onOpen(send: Send): void;
+  /** Called for each known server message; return `true` to close cleanly. */
+  onMessage(message: ServerMessage): boolean;
 }
 
 /**
@@ -69,6 +78,7 @@ export function runSession(url: string, hooks: SessionHooks): Promise<SessionEnd
     socket.onopen = () => {
       opened = true;
       logger.info("Connected to server.");
+      hooks.onOpen((message) => sendJson(socket, message));
     };
     socket.onmessage = (event: MessageEvent) => {
       if (typeof event.data !== "string") {
@@ -84,15 +94,10 @@ export function runSession(url: string, hooks: SessionHooks): Promise<SessionEnd
         return;
       }
       const message = toServerMessage(parsed.message);
-      if (message?.type === ServerMessageType.YourId) {
-        hooks.onId(message.id);
-        if (hooks.once) stop();
-      } else if (message?.type === ServerMessageType.Error) {
-        logger.warn("Server error {code}: {message}", { ...message });
-      } else {
-        logger.warn("Unhandled message type: {type}", {
-          type: parsed.message.type,
-        });
+      if (message === undefined) {
+        logger.warn("Unhandled message type: {type}", { type: parsed.message.type });
+      } else if (hooks.onMessage(message)) {
+        stop();
       }
     };
     socket.onerror = (event: Event) => {
@@ -115,37 +120,48 @@ export function runSession(url: string, hooks: SessionHooks): Promise<SessionEnd
 
 /** What `runClient` needs from the process. */
 export interface ClientIo {
-  /** Writes one line to stdout: the id line. */
+  /** Writes one line to stdout: ids, events, command feedback. */
   print(line: string): void;
   /** Aborted when the user asks the client to stop (Ctrl+C). */
   signal: AbortSignal;
+  /** Lines the user types; none when omitted. */
+  input?: AsyncIterable<string>;
   /** Where reconnect delays come from; `Math.random` by default. */
   random?: () => number;
 }
 
+/** The flags `runClient` acts on. */
+export type ClientOptions = Pick<
+  ClientFlags,
+  "url" | "once" | "reconnect" | "retryDelay" | "maxRetries" | "pair" | "accept"
+>;
+
 /**
- * Runs the client: connects, prints `*** Your Client ID: <id> ***`, and with
- * `reconnect` retries after failures with exponential backoff.
+ * Runs the client: connects, prints `*** Your Client ID: <id> ***` and every
+ * later event, runs typed commands, and with `reconnect` retries after
+ * failures with exponential backoff.
  *
  * @returns The exit code: 0 when stopped or closed normally, 1 on failure.
  */
-export async function runClient(
-  flags: Pick<ClientFlags, "url" | "once" | "reconnect" | "retryDelay" | "maxRetries">,
-  io: ClientIo,
-): Promise<number> {
+export async function runClient(options: ClientOptions, io: ClientIo): Promise<number> {
+  const quit = new AbortController();
+  const signal = AbortSignal.any([io.signal, quit.signal]);
+  const state = new ClientState(options, io.print);
+  if (io.input) readCommands(io.input, state, quit, signal);
   let attempt = 0;
   try {
     while (true) {
-      logger.info("Connecting to server at {url}...", { url: flags.url });
+      logger.info("Connecting to server at {url}...", { url: options.url });
       let gotId = false;
-      const end = await runSession(flags.url, {
-        once: flags.once,
-        signal: io.signal,
-        onId: (id) => {
-          gotId = true;
-          io.print(`*** Your Client ID: ${id} ***`);
+      const end = await runSession(options.url, {
+        signal,
+        onOpen: (send) => state.connected(send),
+        onMessage: (message) => {
+          gotId ||= message.type === MessageType.YourId;
+          return state.received(message);
         },
       });
+      state.disconnected();
       switch (end.kind) {
         case "stopped":
           return 0;
@@ -157,7 +173,7 @@ export async function runClient(
           return 0;
         case "failed":
           logger.error("Failed to connect to {url}: {reason}", {
-            url: flags.url,
+            url: options.url,
             reason: end.reason,
           });
           break;
@@ -168,30 +184,134 @@ export async function runClient(
           });
           break;
       }
-      if (!flags.reconnect || io.signal.aborted) return 1;
+      if (!options.reconnect || signal.aborted) return 1;
       attempt = gotId ? 1 : attempt + 1;
-      if (attempt > flags.maxRetries) {
-        logger.error("Giving up after {attempts} attempts.", {
-          attempts: flags.maxRetries,
-        });
+      if (attempt > options.maxRetries) {
+        logger.error("Giving up after {attempts} attempts.", { attempts: options.maxRetries });
         return 1;
       }
-      const delay = backoffDelay(
-        attempt,
-        flags.retryDelay * 1000,
-        MAX_RETRY_DELAY_MS,
-        io.random,
-      );
+      const delay = backoffDelay(attempt, options.retryDelay * 1000, MAX_RETRY_DELAY_MS, io.random);
       logger.info("Reconnecting in {seconds} s (attempt {attempt} of {max})...", {
         seconds: (delay / 1000).toFixed(2),
         attempt,
-        max: flags.maxRetries,
+        max: options.maxRetries,
       });
-      if (!await wait(delay, io.signal)) return 0;
+      if (!await wait(delay, signal)) return 0;
     }
   } finally {
+    // Input is left unread from here: a read pending on stdin cannot be cancelled.
+    quit.abort();
     logger.info("Disconnecting...");
     logger.info("Client shut down.");
+  }
+}
+
+/** What the client knows between messages: its connection, partner and requests. */
+class ClientState {
+  #send: Send | undefined;
+  #requests: string[] = [];
+
+  constructor(
+    readonly options: ClientOptions,
+    readonly print: (line: string) => void,
+  ) {}
+
+  connected(send: Send): void {
+    this.#send = send;
+  }
+
+  disconnected(): void {
+    this.#send = undefined;
+    this.#requests = [];
+  }
+
+  /** Prints the event and reacts to it; `true` ends the session (`--once`). */
+  received(message: ServerMessage): boolean {
+    this.print(describeEvent(message));
+    switch (message.type) {
+      case MessageType.YourId:
+        if (this.options.once) return true;
+        if (this.options.pair) {
+          this.send({ type: MessageType.PairRequest, target: this.options.pair });
+        }
+        break;
+      case MessageType.PairRequest:
+        if (this.options.accept) {
+          this.send({ type: MessageType.PairAccept, from: message.from });
+        } else {
+          this.#requests.push(message.from);
+        }
+        break;
+      case MessageType.Paired:
+        this.#requests = [];
+        break;
+      case MessageType.Error:
+        logger.warn("Server error {code}: {message}", { ...message });
+        break;
+    }
+    return false;
+  }
+
+  /** Runs one typed command; `true` means quit. */
+  run(command: Command): boolean {
+    switch (command.kind) {
+      case "empty":
+        return false;
+      case "quit":
+        return true;
+      case "help":
+        this.print(COMMANDS_HELP);
+        return false;
+      case "invalid":
+        this.print(`*** ${command.reason} ***`);
+        return false;
+      case "pair":
+        this.send({ type: MessageType.PairRequest, target: command.target });
+        return false;
+      case "accept":
+      case "reject": {
+        const from = command.from ?? this.#requests.at(-1);
+        if (from === undefined) {
+          this.print("*** No pair request to answer ***");
+          return false;
+        }
+        this.#requests = this.#requests.filter((id) => id !== from);
+        this.send({
+          type: command.kind === "accept" ? MessageType.PairAccept : MessageType.PairReject,
+          from,
+        });
+        return false;
+      }
+      case "send":
+        this.send({ type: MessageType.Relay, data: command.text });
+        return false;
+      case "leave":
+        this.send({ type: MessageType.Unpair });
+        return false;
+    }
+  }
+
+  send(message: ClientMessage): void {
+    if (!this.#send?.(message)) this.print("*** Not connected ***");
+  }
+}
+
+async function readCommands(
+  input: AsyncIterable<string>,
+  state: ClientState,
+  quit: AbortController,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    for await (const line of input) {
+      if (signal.aborted) return;
+      if (state.run(parseCommand(line))) {
+        quit.abort();
+        return;
+      }
+    }
+  } catch (error) {
+    logger.error("Cannot read input: {error}", { error: describeError(error) });
   }
 }
 

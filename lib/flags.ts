@@ -37,6 +37,7 @@ export const SERVER_USAGE = `Usage: deno run --allow-net server.ts [options]
   --rate-burst N              messages per client in one burst (default 50)
   --max-clients N             refuse clients past this with 1013 (default 10000)
   --allowed-origin ORIGIN     accept only this Origin; repeatable (default any)
+  --pair-timeout SECONDS      a pairing request expires after this (default 30)
   --log-format text|json      log line format (default text)
   -h, --help                  show this help
 `;
@@ -62,6 +63,7 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     "rate-burst": { type: "string" },
     "max-clients": { type: "string" },
     "allowed-origin": { type: "string", multiple: true },
+    "pair-timeout": { type: "string" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -80,6 +82,7 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     rateBurst: integer("--rate-burst", values["rate-burst"], d.rateBurst, 1),
     maxClients: integer("--max-clients", values["max-clients"], d.maxClients, 1),
     allowedOrigins: values["allowed-origin"] ?? d.allowedOrigins,
+    pairTimeout: number("--pair-timeout", values["pair-timeout"], d.pairTimeout),
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };
@@ -97,6 +100,10 @@ export interface ClientFlags {
   retryDelay: number;
   /** Attempts in a row before giving up. */
   maxRetries: number;
+  /** An id to ask to pair with on each connection. */
+  pair: string | undefined;
+  /** Accept every pairing request at once. */
+  accept: boolean;
   /** The log line format. */
   logFormat: LogFormat;
   /** Whether `--help` was given. */
@@ -114,6 +121,8 @@ export const CLIENT_USAGE = `Usage: deno run --allow-net client.ts [options]
   --reconnect                 retry after a refused connection or a lost one
   --retry-delay SECONDS       first retry delay, doubling with jitter (default 0.5)
   --max-retries N             attempts in a row before giving up (default 10)
+  --pair ID                   ask this client to pair as soon as connected
+  --accept                    accept pairing requests automatically
   --log-format text|json      log line format (default text)
   -h, --help                  show this help
 `;
@@ -130,6 +139,8 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     reconnect: { type: "boolean" },
     "retry-delay": { type: "string" },
     "max-retries": { type: "string" },
+    pair: { type: "string" },
+    accept: { type: "boolean" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -139,6 +150,8 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     reconnect: values.reconnect ?? false,
     retryDelay: number("--retry-delay", values["retry-delay"], 0.5),
     maxRetries: integer("--max-retries", values["max-retries"], 10, 1),
+    pair: values.pair,
+    accept: values.accept ?? false,
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };

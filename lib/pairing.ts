@@ -10,18 +10,20 @@
  * @module
  */
 
-/** Why a pairing operation failed. The strings match the wire error codes. */
+import { ErrorCode } from "./protocol.ts";
+
+/** Why a pairing operation failed: the wire error codes it can answer with. */
 export const PairError = {
   /** A client asked to pair with itself. */
-  SelfPair: "self_pair",
+  SelfPair: ErrorCode.SelfPair,
   /** The client acting already has a partner. */
-  AlreadyPaired: "already_paired",
+  AlreadyPaired: ErrorCode.AlreadyPaired,
   /** The other client already has a partner. */
-  PeerBusy: "peer_busy",
+  PeerBusy: ErrorCode.PeerBusy,
   /** No live request from that requester to that target. */
-  NoPendingRequest: "no_pending_request",
+  NoPendingRequest: ErrorCode.NoPendingRequest,
   /** The client has no partner to leave. */
-  NotPaired: "not_paired",
+  NotPaired: ErrorCode.NotPaired,
 } as const;
 
 /** A pairing error code. */

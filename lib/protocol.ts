@@ -7,16 +7,38 @@
  * @module
  */
 
-/** Message types the server sends. */
-export const ServerMessageType = {
-  /** The client's id; always the first message on a connection. */
+/** Every message type, in either direction, declared once. */
+export const MessageType = {
+  /** Server → client: the client's id; always the first message. */
   YourId: "your_id",
-  /** A problem with something the client sent, or with the server's state. */
+  /** Server → client: a problem with what the client sent. */
   Error: "error",
+  /** Client → server `{target}`: ask to pair; server → target `{from}`. */
+  PairRequest: "pair_request",
+  /** Client → server `{from}`: accept a pending request. */
+  PairAccept: "pair_accept",
+  /** Client → server `{from}`: decline a pending request. */
+  PairReject: "pair_reject",
+  /** Server → both `{peer, initiator}`: the pair is made. */
+  Paired: "paired",
+  /** Server → requester `{peer, reason}`: the request ended without a pair. */
+  PairRejected: "pair_rejected",
+  /** WebRTC SDP offer `{sdp}`, forwarded to the partner with `from`. */
+  Offer: "offer",
+  /** WebRTC SDP answer `{sdp}`, forwarded to the partner with `from`. */
+  Answer: "answer",
+  /** WebRTC ICE candidate `{candidate}`, forwarded to the partner with `from`. */
+  Candidate: "candidate",
+  /** Application data `{data}`, forwarded to the partner with `from`. */
+  Relay: "relay",
+  /** Client → server: end the pairing. */
+  Unpair: "unpair",
+  /** Server → partner `{peer, reason}`: the partner is gone. */
+  PeerLeft: "peer_left",
 } as const;
 
-/** A server message type. */
-export type ServerMessageType = typeof ServerMessageType[keyof typeof ServerMessageType];
+/** A message type. */
+export type MessageType = typeof MessageType[keyof typeof MessageType];
 
 /** Error codes carried by an {@linkcode ErrorMessage}. */
 export const ErrorCode = {
@@ -30,10 +52,28 @@ export const ErrorCode = {
   BinaryNotSupported: "binary_not_supported",
   /** The server is at its client limit; the connection is closed next. */
   ServerFull: "server_full",
+  /** No connected client has that id. */
+  UnknownPeer: "unknown_peer",
+  /** A client asked to pair with itself. */
+  SelfPair: "self_pair",
+  /** The client already has a partner. */
+  AlreadyPaired: "already_paired",
+  /** The other client already has a partner. */
+  PeerBusy: "peer_busy",
+  /** The client has no partner to send to or leave. */
+  NotPaired: "not_paired",
+  /** No live pairing request from that id. */
+  NoPendingRequest: "no_pending_request",
 } as const;
 
 /** An error code. */
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
+
+/** Why a pairing request ended without a pair. */
+export type PairRejectedReason = "rejected" | "timeout" | "peer_left";
+
+/** Why a partner is gone. */
+export type PeerLeftReason = "disconnected" | "unpaired";
 
 /** WebSocket close codes the server uses (RFC 6455, section 7.4.1). */
 export const CloseCode = {
@@ -55,7 +95,7 @@ export type CloseCode = typeof CloseCode[keyof typeof CloseCode];
 /** `{"type":"your_id","id":"<uuid>"}`: the client's id. */
 export interface YourIdMessage {
   /** Always `"your_id"`. */
-  type: typeof ServerMessageType.YourId;
+  type: typeof MessageType.YourId;
   /** The client's id, a v4 UUID. */
   id: string;
 }
@@ -63,15 +103,38 @@ export interface YourIdMessage {
 /** `{"type":"error","code":"...","message":"..."}`. */
 export interface ErrorMessage {
   /** Always `"error"`. */
-  type: typeof ServerMessageType.Error;
+  type: typeof MessageType.Error;
   /** What went wrong, for programs. */
   code: ErrorCode;
   /** What went wrong, for people. */
   message: string;
 }
 
+/** WebRTC signaling and application data, as a client sends it to its partner. */
+export type SignalMessage =
+  | { type: typeof MessageType.Offer; sdp: string }
+  | { type: typeof MessageType.Answer; sdp: string }
+  | { type: typeof MessageType.Candidate; candidate: Record<string, unknown> | null }
+  | { type: typeof MessageType.Relay; data: unknown };
+
+/** Any message a client sends. */
+export type ClientMessage =
+  | { type: typeof MessageType.PairRequest; target: string }
+  | { type: typeof MessageType.PairAccept; from: string }
+  | { type: typeof MessageType.PairReject; from: string }
+  | { type: typeof MessageType.Unpair }
+  | SignalMessage;
+
 /** Any message the server sends. */
-export type ServerMessage = YourIdMessage | ErrorMessage;
+export type ServerMessage =
+  | YourIdMessage
+  | ErrorMessage
+  | { type: typeof MessageType.PairRequest; from: string }
+  | { type: typeof MessageType.Paired; peer: string; initiator: boolean }
+  | { type: typeof MessageType.PairRejected; peer: string; reason: PairRejectedReason }
+  | { type: typeof MessageType.PeerLeft; peer: string; reason: PeerLeftReason }
+  // The server stamps `from` itself, whatever the sender wrote.
+  | (SignalMessage & { from: string });
 
 /**
  * Builds the `your_id` message.
@@ -83,12 +146,12 @@ export type ServerMessage = YourIdMessage | ErrorMessage;
  * ```
  */
 export function yourId(id: string): YourIdMessage {
-  return { type: ServerMessageType.YourId, id };
+  return { type: MessageType.YourId, id };
 }
 
 /** Builds an `error` message. */
 export function errorMessage(code: ErrorCode, message: string): ErrorMessage {
-  return { type: ServerMessageType.Error, code, message };
+  return { type: MessageType.Error, code, message };
 }
 
 /** A JSON object with a string `type`: the envelope every message shares. */
@@ -140,26 +203,106 @@ export function parseEnvelope(text: string): ParseResult {
   return { ok: true, message: value as Envelope };
 }
 
+// What each field may hold; "any" is any JSON value, but it must be present.
+type FieldKind = "string" | "boolean" | "object|null" | "any";
+type Schema = Readonly<Record<string, Readonly<Record<string, FieldKind>>>>;
+
+const CLIENT_SCHEMA: Schema = {
+  [MessageType.PairRequest]: { target: "string" },
+  [MessageType.PairAccept]: { from: "string" },
+  [MessageType.PairReject]: { from: "string" },
+  [MessageType.Unpair]: {},
+  [MessageType.Offer]: { sdp: "string" },
+  [MessageType.Answer]: { sdp: "string" },
+  [MessageType.Candidate]: { candidate: "object|null" },
+  [MessageType.Relay]: { data: "any" },
+};
+
+const SERVER_SCHEMA: Schema = {
+  [MessageType.YourId]: { id: "string" },
+  [MessageType.Error]: { code: "string", message: "string" },
+  [MessageType.PairRequest]: { from: "string" },
+  [MessageType.Paired]: { peer: "string", initiator: "boolean" },
+  [MessageType.PairRejected]: { peer: "string", reason: "string" },
+  [MessageType.PeerLeft]: { peer: "string", reason: "string" },
+  [MessageType.Offer]: { sdp: "string", from: "string" },
+  [MessageType.Answer]: { sdp: "string", from: "string" },
+  [MessageType.Candidate]: { candidate: "object|null", from: "string" },
+  [MessageType.Relay]: { data: "any", from: "string" },
+};
+
+/** The outcome of checking an envelope's type and fields. */
+export type Checked<M> =
+  | { ok: true; message: M }
+  | { ok: false; code: ErrorCode; reason: string };
+
+/**
+ * Checks that a client's envelope is a known type with the right fields, and
+ * keeps only those fields (a forged `from` never survives).
+ *
+ * @example
+ * ```ts
+ * import { toClientMessage } from "./protocol.ts";
+ * toClientMessage({ type: "pair_request", target: 7 });
+ * // { ok: false, code: "invalid_message", reason: 'field "target" must be a string' }
+ * ```
+ */
+export function toClientMessage(envelope: Envelope): Checked<ClientMessage> {
+  return check<ClientMessage>(envelope, CLIENT_SCHEMA);
+}
+
 /**
  * Narrows an envelope received from the server to a known
  * {@linkcode ServerMessage}, checking its fields; `undefined` when the type is
- * unknown or a field is missing.
+ * unknown or a field is wrong.
  */
-export function toServerMessage(message: Envelope): ServerMessage | undefined {
-  switch (message.type) {
-    case ServerMessageType.YourId:
-      return typeof message.id === "string" ? yourId(message.id) : undefined;
-    case ServerMessageType.Error:
-      return typeof message.code === "string" &&
-          typeof message.message === "string"
-        ? {
-          type: ServerMessageType.Error,
-          code: message.code as ErrorCode,
-          message: message.message,
-        }
-        : undefined;
-    default:
-      return undefined;
+export function toServerMessage(envelope: Envelope): ServerMessage | undefined {
+  const checked = check<ServerMessage>(envelope, SERVER_SCHEMA);
+  return checked.ok ? checked.message : undefined;
+}
+
+function check<M>(envelope: Envelope, schema: Schema): Checked<M> {
+  const fields = Object.hasOwn(schema, envelope.type) ? schema[envelope.type] : undefined;
+  if (fields === undefined) {
+    return {
+      ok: false,
+      code: ErrorCode.UnknownType,
+      reason: `unknown message type "${truncate(envelope.type, 40)}"`,
+    };
+  }
+  const message: Record<string, unknown> = { type: envelope.type };
+  for (const [field, kind] of Object.entries(fields)) {
+    const value = envelope[field];
+    if (!fits(value, kind)) {
+      return {
+        ok: false,
+        code: ErrorCode.InvalidMessage,
+        reason: `field "${field}" must be ${KIND_NAMES[kind]}`,
+      };
+    }
+    message[field] = value;
+  }
+  // The schema above is the message types' definition, so this cast holds.
+  return { ok: true, message: message as M };
+}
+
+const KIND_NAMES: Readonly<Record<FieldKind, string>> = {
+  string: "a string",
+  boolean: "a boolean",
+  "object|null": "an object or null",
+  any: "present",
+};
+
+function fits(value: unknown, kind: FieldKind): boolean {
+  switch (kind) {
+    case "string":
+      return typeof value === "string";
+    case "boolean":
+      return typeof value === "boolean";
+    case "object|null":
+      return value === null || (typeof value === "object" && !Array.isArray(value));
+    case "any":
+      return value !== undefined;
   }
 }
 

@@ -8,10 +8,19 @@
 import { getLogger } from "./deps.ts";
 import { checkUpgrade, type Refusal, wantsUpgrade } from "./handshake.ts";
 import { type DisconnectReason, Metrics } from "./metrics.ts";
-import { CloseCode, ErrorCode, errorMessage, parseEnvelope, truncate, yourId } from "./protocol.ts";
+import {
+  CloseCode,
+  ErrorCode,
+  errorMessage,
+  parseEnvelope,
+  toClientMessage,
+  truncate,
+  yourId,
+} from "./protocol.ts";
 import { TokenBucket } from "./rate_limit.ts";
 import { Registry } from "./registry.ts";
 import { sendJson } from "./send_json.ts";
+import { Signaling } from "./signaling.ts";
 
 const logger = getLogger(["switchboard", "server"]);
 
@@ -33,6 +42,8 @@ export interface ServerOptions {
   maxClients: number;
   /** Origins allowed to connect; empty allows any. */
   allowedOrigins: readonly string[];
+  /** Seconds a pairing request stays pending before it times out. */
+  pairTimeout: number;
 }
 
 /** The defaults: the spec's `localhost:8765`, and limits no real client hits. */
@@ -45,6 +56,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = {
   rateBurst: 50,
   maxClients: 10_000,
   allowedOrigins: [],
+  pairTimeout: 30,
 };
 
 /** A server that is listening. */
@@ -57,6 +69,8 @@ export interface RunningServer {
   readonly registry: Registry<WebSocket>;
   /** The server's counters. */
   readonly metrics: Metrics;
+  /** Pairing and relay between clients. */
+  readonly signaling: Signaling;
   /**
    * Closes every client with 1001, stops listening, and resolves once every
    * disconnect has been handled. Safe to call more than once.
@@ -81,6 +95,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
   const config: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...options };
   const registry = new Registry<WebSocket>();
   const metrics = new Metrics();
+  const signaling = new Signaling(registry, { pairTimeoutMs: config.pairTimeout * 1000 });
   const startedAt = performance.now();
   let stopping: Promise<void> | undefined;
 
@@ -239,12 +254,13 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
         reject(clientId, parsed.code, `${parsed.reason}: ${truncate(data)}`);
         return;
       }
-      // Stage 1 defines no client messages: every type is unknown for now.
-      reject(
-        clientId,
-        ErrorCode.UnknownType,
-        `unknown message type "${truncate(parsed.message.type, 40)}"`,
-      );
+      const checked = toClientMessage(parsed.message);
+      if (!checked.ok) {
+        reject(clientId, checked.code, checked.reason);
+        return;
+      }
+      const refused = signaling.handle(clientId, checked.message);
+      if (refused) reject(clientId, refused.code, refused.reason);
     };
 
     const reject = (id: string, code: ErrorCode, reason: string): void => {
@@ -265,6 +281,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     socket.onclose = (event: CloseEvent) => {
       // Deno fires close twice for a ping timeout; unregister only once.
       if (clientId === undefined || !registry.unregister(clientId)) return;
+      signaling.disconnected(clientId);
       const reason = closingFor ?? (stopping ? "shutdown" : classify(event));
       metrics.disconnected(reason);
       logger.info(
@@ -291,6 +308,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
       logger.info("Shutting down...");
       // Deno closes every WebSocket with 1001 here and waits for each close.
       await httpServer.shutdown();
+      signaling.close();
       logger.info("Server stopped.");
     })();
     return stopping;
@@ -301,6 +319,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     url,
     registry,
     metrics,
+    signaling,
     shutdown,
     finished: httpServer.finished,
   };

@@ -90,6 +90,7 @@ Deno.test("client logs unhandled types and invalid JSON, and keeps going", async
     await using client = spawnClient("--once", "--url", `ws://127.0.0.1:${server.addr.port}`);
     assert.equal((await client.exit()).code, 0);
     assert.deepEqual(client.stdout, [
+      "*** Error (x): boom ***",
       "*** Your Client ID: 4e2a5e4c-3c5b-4a0e-9f67-1f0b1c2d3e4f ***",
     ]);
     const log = client.stderr.join("\n");
@@ -157,6 +158,8 @@ Deno.test("runClient() stops retrying and returns 0 when aborted", async () => {
       reconnect: true,
       retryDelay: 60,
       maxRetries: 10,
+      pair: undefined,
+      accept: false,
     },
     { print: (line) => printed.push(line), signal: stop.signal, random: () => 0 },
   );

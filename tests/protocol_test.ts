@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import {
   ErrorCode,
   errorMessage,
+  MessageType,
   parseEnvelope,
-  ServerMessageType,
   toServerMessage,
   truncate,
   yourId,
@@ -57,7 +57,7 @@ Deno.test("toServerMessage() narrows known messages and checks their fields", ()
 });
 
 Deno.test("message type and error code values are distinct", () => {
-  const types = Object.values(ServerMessageType);
+  const types = Object.values(MessageType);
   assert.equal(new Set(types).size, types.length);
   const codes = Object.values(ErrorCode);
   assert.equal(new Set(codes).size, codes.length);

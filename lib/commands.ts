@@ -1,0 +1,68 @@
+/**
+ * The interactive client's commands: one line of input in, one command out.
+ * Pure, so every spelling is testable without a terminal.
+ *
+ * @module
+ */
+
+/** A command the user typed. */
+export type Command =
+  | { kind: "pair"; target: string }
+  | { kind: "accept"; from: string | undefined }
+  | { kind: "reject"; from: string | undefined }
+  | { kind: "send"; text: string }
+  | { kind: "leave" }
+  | { kind: "quit" }
+  | { kind: "help" }
+  | { kind: "empty" }
+  | { kind: "invalid"; reason: string };
+
+/** What `help` prints. */
+export const COMMANDS_HELP = `Commands:
+  pair <id>       ask a client to pair with you
+  accept [<id>]   accept a pair request (the latest one without an id)
+  reject [<id>]   reject a pair request (the latest one without an id)
+  send <text>     send a line to your partner
+  leave           end the pairing
+  quit            disconnect and exit
+  help            show this list`;
+
+/**
+ * Parses one line of input.
+ *
+ * @example
+ * ```ts
+ * import { parseCommand } from "./commands.ts";
+ * parseCommand("send hello there"); // { kind: "send", text: "hello there" }
+ * parseCommand("pair"); // { kind: "invalid", reason: "usage: pair <id>" }
+ * ```
+ */
+export function parseCommand(line: string): Command {
+  const trimmed = line.trim();
+  if (trimmed === "") return { kind: "empty" };
+  const [word = "", ...rest] = trimmed.split(/\s+/);
+  const argument = trimmed.slice(word.length).trim();
+  switch (word.toLowerCase()) {
+    case "pair":
+      return rest.length === 1 ? { kind: "pair", target: argument } : usage("pair <id>");
+    case "accept":
+    case "reject":
+      return rest.length <= 1
+        ? { kind: word.toLowerCase() as "accept" | "reject", from: argument || undefined }
+        : usage(`${word.toLowerCase()} [<id>]`);
+    case "send":
+      return argument ? { kind: "send", text: argument } : usage("send <text>");
+    case "leave":
+    case "quit":
+    case "help":
+      return rest.length === 0 ? { kind: word.toLowerCase() as "leave" | "quit" | "help" } : usage(
+        word.toLowerCase(),
+      );
+    default:
+      return { kind: "invalid", reason: `unknown command "${word}"; type help` };
+  }
+}
+
+function usage(form: string): Command {
+  return { kind: "invalid", reason: `usage: ${form}` };
+}

@@ -1,0 +1,46 @@
+/**
+ * What the client prints on stdout for each message from the server: one
+ * clear line per event. Pure, so the wording is tested without a network.
+ *
+ * @module
+ */
+
+import { MessageType, type ServerMessage } from "./protocol.ts";
+
+/**
+ * The stdout line for a server message.
+ *
+ * @example
+ * ```ts
+ * import { describeEvent } from "./events.ts";
+ * describeEvent({ type: "paired", peer: "b", initiator: true });
+ * // "*** Paired with b (you make the offer) ***"
+ * ```
+ */
+export function describeEvent(message: ServerMessage): string {
+  switch (message.type) {
+    case MessageType.YourId:
+      return `*** Your Client ID: ${message.id} ***`;
+    case MessageType.Error:
+      return `*** Error (${message.code}): ${message.message} ***`;
+    case MessageType.PairRequest:
+      return `*** Pair request from ${message.from} (accept or reject) ***`;
+    case MessageType.Paired:
+      return `*** Paired with ${message.peer} (${
+        message.initiator ? "you make the offer" : "they make the offer"
+      }) ***`;
+    case MessageType.PairRejected:
+      return `*** Pair request to ${message.peer} ended (${message.reason}) ***`;
+    case MessageType.PeerLeft:
+      return `*** Peer ${message.peer} left (${message.reason}) ***`;
+    case MessageType.Relay:
+      return `${message.from}: ${
+        typeof message.data === "string" ? message.data : JSON.stringify(message.data)
+      }`;
+    case MessageType.Offer:
+    case MessageType.Answer:
+      return `*** ${message.type} from ${message.from} (${message.sdp.length} characters of SDP) ***`;
+    case MessageType.Candidate:
+      return `*** ICE candidate from ${message.from} ***`;
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * Stage 2 signaling: consent-based pairing and relay between partners, wired
+ * to the registry's sockets and the log. The pairing rules themselves live in
+ * the pure `pairing.ts`; this module turns their outcomes into messages.
+ *
+ * @module
+ */
+
+import { getLogger } from "./deps.ts";
+import { Pairing } from "./pairing.ts";
+import {
+  type ClientMessage,
+  type ErrorCode,
+  ErrorCode as Code,
+  MessageType,
+  type ServerMessage,
+  truncate,
+} from "./protocol.ts";
+import type { Registry } from "./registry.ts";
+import { type JsonSocket, sendJson } from "./send_json.ts";
+
+const logger = getLogger(["switchboard", "signaling"]);
+
+/** A message the sender gets back instead of what it asked for. */
+export interface Refused {
+  /** The error code. */
+  code: ErrorCode;
+  /** A sentence naming what was wrong. */
+  reason: string;
+}
+
+/**
+ * Pairs clients by consent and relays signaling between partners. Nothing is
+ * ever delivered to a client that is not the sender's current partner, and
+ * every relayed message carries the `from` the server stamps.
+ *
+ * @example
+ * ```ts ignore
+ * const signaling = new Signaling(registry, { pairTimeoutMs: 30_000 });
+ * const refused = signaling.handle(clientId, message);
+ * if (refused) sendJson(socket, errorMessage(refused.code, refused.reason));
+ * ```
+ */
+export class Signaling {
+  readonly #registry: Registry<JsonSocket>;
+  readonly #pairing: Pairing;
+  // One timer for every pending request on the server, due at the earliest expiry.
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
+
+  /**
+   * @param registry The connected clients, to find a partner's socket.
+   * @param options `pairTimeoutMs`: how long a pairing request stays pending.
+   */
+  constructor(registry: Registry<JsonSocket>, options: { pairTimeoutMs: number }) {
+    this.#registry = registry;
+    this.#pairing = new Pairing({ timeoutMs: options.pairTimeoutMs });
+  }
+
+  /** How many pairs exist now. */
+  get pairCount(): number {
+    return this.#pairing.pairCount;
+  }
+
+  /** `id`'s partner, or `undefined`. */
+  partnerOf(id: string): string | undefined {
+    return this.#pairing.partnerOf(id);
+  }
+
+  /**
+   * Acts on one valid message from a registered client.
+   *
+   * @returns `undefined` when done, or why it was refused (to answer with an
+   * `error` message).
+   */
+  handle(me: string, message: ClientMessage, now: number = Date.now()): Refused | undefined {
+    switch (message.type) {
+      case MessageType.PairRequest:
+        return this.#request(me, message.target, now);
+      case MessageType.PairAccept:
+        return this.#accept(me, message.from, now);
+      case MessageType.PairReject: {
+        const result = this.#pairing.reject(me, message.from);
+        if (!result.ok) return noRequest(message.from);
+        logger.info("Client {clientId} rejected pairing with {peerId}.", {
+          clientId: me,
+          peerId: message.from,
+        });
+        this.#send(message.from, {
+          type: MessageType.PairRejected,
+          peer: me,
+          reason: "rejected",
+        });
+        return undefined;
+      }
+      case MessageType.Unpair: {
+        const result = this.#pairing.unpair(me);
+        if (!result.ok) return { code: result.code, reason: "you have no partner" };
+        logger.info("Client {clientId} unpaired from {peerId}.", {
+          clientId: me,
+          peerId: result.partner,
+        });
+        this.#send(result.partner, { type: MessageType.PeerLeft, peer: me, reason: "unpaired" });
+        return undefined;
+      }
+      default: {
+        const partner = this.#pairing.partnerOf(me);
+        if (partner === undefined) {
+          return { code: Code.NotPaired, reason: `pair before sending "${message.type}"` };
+        }
+        logger.debug("Relayed {type} from {clientId} to {peerId}.", {
+          type: message.type,
+          clientId: me,
+          peerId: partner,
+        });
+        this.#send(partner, { ...message, from: me });
+        return undefined;
+      }
+    }
+  }
+
+  /**
+   * Forgets a client that disconnected: its partner hears `peer_left` at once,
+   * and anyone waiting on a request to it hears `pair_rejected` (`peer_left`).
+   * Requests it had made simply vanish; accepting one later is answered with
+   * `no_pending_request`.
+   */
+  disconnected(id: string): void {
+    const { partner, dropped } = this.#pairing.remove(id);
+    if (partner !== undefined) {
+      logger.info("Client {peerId} left; told its partner {clientId}.", {
+        clientId: partner,
+        peerId: id,
+      });
+      this.#send(partner, { type: MessageType.PeerLeft, peer: id, reason: "disconnected" });
+    }
+    for (const requester of dropped) {
+      this.#send(requester, { type: MessageType.PairRejected, peer: id, reason: "peer_left" });
+    }
+    this.#schedule();
+  }
+
+  /** Stops the expiry timer; for server shutdown. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+
+  #request(me: string, target: string, now: number): Refused | undefined {
+    if (target !== me && !this.#registry.has(target)) {
+      return { code: Code.UnknownPeer, reason: `no client has the id ${truncate(target, 40)}` };
+    }
+    const result = this.#pairing.request(me, target, now);
+    if (!result.ok) return { code: result.code, reason: REQUEST_REFUSALS[result.code] };
+    if (!result.refreshed) {
+      logger.info("Client {clientId} asked to pair with {peerId}.", {
+        clientId: me,
+        peerId: target,
+      });
+      this.#send(target, { type: MessageType.PairRequest, from: me });
+    }
+    this.#schedule();
+    return undefined;
+  }
+
+  #accept(me: string, from: string, now: number): Refused | undefined {
+    // A dropped requester asked either `from` or me; note which before they go.
+    const askedRequester = new Set(this.#pairing.pendingFrom(from));
+    const result = this.#pairing.accept(me, from, now);
+    if (!result.ok) {
+      return result.code === Code.AlreadyPaired
+        ? { code: result.code, reason: "unpair before accepting another request" }
+        : noRequest(from);
+    }
+    logger.info("Clients {initiatorId} and {responderId} paired.", {
+      initiatorId: from,
+      responderId: me,
+    });
+    this.#send(from, { type: MessageType.Paired, peer: me, initiator: true });
+    this.#send(me, { type: MessageType.Paired, peer: from, initiator: false });
+    for (const requester of result.dropped) {
+      this.#send(requester, {
+        type: MessageType.PairRejected,
+        peer: askedRequester.has(requester) ? from : me,
+        reason: "rejected",
+      });
+    }
+    this.#schedule();
+    return undefined;
+  }
+
+  #send(id: string, message: ServerMessage): void {
+    const client = this.#registry.get(id);
+    if (client) sendJson(client.socket, message);
+  }
+
+  #schedule(): void {
+    const next = this.#pairing.nextExpiryAt;
+    if (next === undefined) return this.close();
+    if (this.#timer !== undefined && this.#timerAt <= next) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = next;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      for (const { requester, target } of this.#pairing.expire(Date.now())) {
+        logger.info("Pair request from {clientId} to {peerId} timed out.", {
+          clientId: requester,
+          peerId: target,
+        });
+        this.#send(requester, { type: MessageType.PairRejected, peer: target, reason: "timeout" });
+      }
+      this.#schedule();
+    }, Math.max(0, next - Date.now()));
+  }
+}
+
+const REQUEST_REFUSALS = {
+  [Code.SelfPair]: "you cannot pair with yourself",
+  [Code.AlreadyPaired]: "you already have a partner; unpair first",
+  [Code.PeerBusy]: "that client already has a partner",
+} as const;
+
+function noRequest(from: string): Refused {
+  return {
+    code: Code.NoPendingRequest,
+    reason: `no pending request from ${truncate(from, 40)}`,
+  };
+}
