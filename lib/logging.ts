@@ -38,9 +38,7 @@ export function renderMessage(record: LogRecord): string {
 
 /** The text format: `2026-11-26T03:41:22.123Z INFO: Server starting...`. */
 export const textFormatter: TextFormatter = (record) =>
-  `${new Date(record.timestamp).toISOString()} ${record.level.toUpperCase()}: ${
-    renderMessage(record)
-  }\n`;
+  `${isoTimestamp(record.timestamp)} ${record.level.toUpperCase()}: ${renderFast(record)}\n`;
 
 /**
  * JSON lines: `{"timestamp":"...","level":"INFO","logger":"switchboard.server",
@@ -49,12 +47,76 @@ export const textFormatter: TextFormatter = (record) =>
  */
 export const jsonFormatter: TextFormatter = (record) =>
   JSON.stringify({
-    timestamp: new Date(record.timestamp).toISOString(),
+    timestamp: isoTimestamp(record.timestamp),
     level: record.level.toUpperCase(),
     logger: record.category.join("."),
-    message: renderMessage(record),
+    message: renderFast(record),
     ...record.properties,
   }) + "\n";
+
+// Every connection logs twice, so formatting is on the hot path. The lines
+// stay byte-for-byte those of `toISOString()` and `renderMessage()`; only the
+// work of getting there is shared between records.
+
+let cachedSecond = NaN;
+let cachedPrefix = "";
+
+/** `new Date(ms).toISOString()`, building the date part once a second. */
+function isoTimestamp(ms: number): string {
+  if (!Number.isInteger(ms)) return new Date(ms).toISOString();
+  const second = Math.floor(ms / 1000);
+  if (second !== cachedSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    // Years past 9999 change the width; leave those to the runtime.
+    if (iso.length !== 24) return new Date(ms).toISOString();
+    cachedSecond = second;
+    cachedPrefix = iso.slice(0, 20);
+  }
+  const millis = ms - second * 1000;
+  return `${cachedPrefix}${millis < 10 ? "00" : millis < 100 ? "0" : ""}${millis}Z`;
+}
+
+/** A template split into text and property names: text, name, text, … text. */
+type Template = readonly string[] | null;
+
+const templates = new Map<string, Template>();
+const PLACEHOLDER = /\{([A-Za-z_$][\w$]*)\}/;
+
+/**
+ * Splits a template whose placeholders are all plain names, the only kind
+ * Switchboard writes; `null` for anything else (escapes, paths, `*`), which
+ * goes through LogTape's own parser.
+ */
+function compile(rawMessage: string): Template {
+  const parts = rawMessage.split(PLACEHOLDER);
+  for (let i = 0; i < parts.length; i += 2) {
+    if (parts[i]!.includes("{") || parts[i]!.includes("}")) return null;
+  }
+  return parts;
+}
+
+/**
+ * {@linkcode renderMessage} straight from the template and the properties,
+ * skipping LogTape's per-record parse of a template that never changes.
+ */
+function renderFast(record: LogRecord): string {
+  const raw = record.rawMessage;
+  if (typeof raw !== "string") return renderMessage(record);
+  let template = templates.get(raw);
+  if (template === undefined) {
+    // Bounded: templates are string literals in the source, not user input.
+    template = templates.size < 1000 ? compile(raw) : null;
+    templates.set(raw, template);
+  }
+  if (template === null) return renderMessage(record);
+  const properties = record.properties;
+  let text = template[0]!;
+  for (let i = 1; i < template.length; i += 2) {
+    const value = properties[template[i]!];
+    text += (typeof value === "string" ? value : JSON.stringify(value)) + template[i + 1]!;
+  }
+  return text;
+}
 
 /**
  * A sink that writes each record to `writer` synchronously, so nothing is
@@ -68,10 +130,20 @@ export function getWriterSink(
   writer: { writeSync(bytes: Uint8Array): number } = Deno.stderr,
 ): Sink {
   const encoder = new TextEncoder();
-  return (record: LogRecord): void => {
-    let bytes = encoder.encode(formatter(record));
+  let buffer = new Uint8Array(4096);
+  const sink: Sink = (record: LogRecord): void => {
+    const text = formatter(record);
+    // One buffer reused for every line: no allocation per record.
+    if (text.length * 3 > buffer.length) buffer = new Uint8Array(text.length * 3);
+    let bytes = buffer.subarray(0, encoder.encodeInto(text, buffer).written);
     while (bytes.length > 0) bytes = bytes.subarray(writer.writeSync(bytes));
   };
+  // The record is formatted before the sink returns, so LogTape need not
+  // copy its properties first in case the sink keeps it for later.
+  Object.defineProperty(sink, Symbol.for("LogTape.sinkSnapshotPolicy.immediate"), {
+    value: true,
+  });
+  return sink;
 }
 
 /** Options for {@linkcode setupLogging}. */

@@ -196,13 +196,18 @@ export class Child implements AsyncDisposable {
   readonly stderr: string[] = [];
   #waiters: (() => void)[] = [];
   readonly #drained: Promise<void>;
+  readonly #piped: boolean;
 
-  /** Spawns `deno` with `args`, in the project root unless `cwd` is given. */
-  constructor(args: string[], cwd = ROOT) {
+  /**
+   * Spawns `deno` with `args`, in the project root unless `cwd` is given;
+   * with `stdin` true, {@linkcode Child.type} writes lines to it.
+   */
+  constructor(args: string[], cwd = ROOT, stdin = false) {
+    this.#piped = stdin;
     this.process = new Deno.Command(Deno.execPath(), {
       args,
       cwd,
-      stdin: "null",
+      stdin: stdin ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
       env: { NO_COLOR: "1" },
@@ -255,6 +260,16 @@ export class Child implements AsyncDisposable {
     }
   }
 
+  /** Types one line on the process's stdin. */
+  async type(line: string): Promise<void> {
+    const writer = this.process.stdin.getWriter();
+    try {
+      await writer.write(new TextEncoder().encode(`${line}\n`));
+    } finally {
+      writer.releaseLock();
+    }
+  }
+
   /** Waits for the process to exit and its output to be read. */
   async exit(ms = 10_000): Promise<Deno.CommandStatus> {
     const status = await within(this.process.status, ms, "the process to exit");
@@ -264,6 +279,7 @@ export class Child implements AsyncDisposable {
 
   /** Kills the process if it still runs and reaps it. */
   async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#piped) await this.process.stdin.close().catch(() => {});
     try {
       this.process.kill("SIGKILL");
     } catch {

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import {
+  type Envelope,
   ErrorCode,
   errorMessage,
   MessageType,
   parseEnvelope,
+  toClientMessage,
   toServerMessage,
   truncate,
   yourId,
@@ -66,4 +68,66 @@ Deno.test("message type and error code values are distinct", () => {
 Deno.test("truncate() shortens long text and leaves short text alone", () => {
   assert.equal(truncate("short"), "short");
   assert.equal(truncate("x".repeat(100), 10), `${"x".repeat(10)}…`);
+});
+
+Deno.test("toClientMessage() accepts every client type and keeps only its fields", () => {
+  const cases: [Record<string, unknown>, Record<string, unknown>][] = [
+    [{ type: "pair_request", target: "b", from: "forged" }, { type: "pair_request", target: "b" }],
+    [{ type: "pair_accept", from: "a" }, { type: "pair_accept", from: "a" }],
+    [{ type: "pair_reject", from: "a" }, { type: "pair_reject", from: "a" }],
+    [{ type: "unpair", extra: 1 }, { type: "unpair" }],
+    [{ type: "offer", sdp: "v=0", from: "forged" }, { type: "offer", sdp: "v=0" }],
+    [{ type: "answer", sdp: "v=0" }, { type: "answer", sdp: "v=0" }],
+    [{ type: "candidate", candidate: { sdpMid: "0" } }, {
+      type: "candidate",
+      candidate: { sdpMid: "0" },
+    }],
+    [{ type: "candidate", candidate: null }, { type: "candidate", candidate: null }],
+    [{ type: "relay", data: [1, "x"] }, { type: "relay", data: [1, "x"] }],
+    [{ type: "relay", data: null }, { type: "relay", data: null }],
+  ];
+  for (const [input, expected] of cases) {
+    assert.deepEqual(toClientMessage(input as Envelope), { ok: true, message: expected });
+  }
+});
+
+Deno.test("toClientMessage() names the field that is missing or of the wrong type", () => {
+  const cases: [Record<string, unknown>, string][] = [
+    [{ type: "pair_request" }, 'field "target" must be a string'],
+    [{ type: "pair_accept", from: 1 }, 'field "from" must be a string'],
+    [{ type: "offer", sdp: {} }, 'field "sdp" must be a string'],
+    [{ type: "candidate", candidate: [] }, 'field "candidate" must be an object or null'],
+    [{ type: "candidate" }, 'field "candidate" must be an object or null'],
+    [{ type: "relay" }, 'field "data" must be present'],
+  ];
+  for (const [input, reason] of cases) {
+    assert.deepEqual(toClientMessage(input as Envelope), {
+      ok: false,
+      code: ErrorCode.InvalidMessage,
+      reason,
+    });
+  }
+});
+
+Deno.test("toClientMessage() answers unknown_type for server-only or unknown types", () => {
+  for (const type of ["your_id", "paired", "peer_left", "hello", "__proto__", "toString"]) {
+    const result = toClientMessage({ type });
+    assert.equal(result.ok ? "ok" : result.code, ErrorCode.UnknownType, type);
+  }
+});
+
+Deno.test("toServerMessage() reads every Stage 2 server message", () => {
+  const messages = [
+    { type: "pair_request", from: "a" },
+    { type: "paired", peer: "b", initiator: true },
+    { type: "pair_rejected", peer: "b", reason: "timeout" },
+    { type: "peer_left", peer: "b", reason: "unpaired" },
+    { type: "offer", sdp: "v=0", from: "a" },
+    { type: "answer", sdp: "v=0", from: "a" },
+    { type: "candidate", candidate: null, from: "a" },
+    { type: "relay", data: "hi", from: "a" },
+  ];
+  for (const message of messages) assert.deepEqual(toServerMessage(message), message);
+  assert.equal(toServerMessage({ type: "paired", peer: "b", initiator: "yes" }), undefined);
+  assert.equal(toServerMessage({ type: "relay", data: "hi" }), undefined);
 });

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { describeEvent } from "../lib/events.ts";
+
+Deno.test("describeEvent() prints the spec's id line", () => {
+  assert.equal(describeEvent({ type: "your_id", id: "abc" }), "*** Your Client ID: abc ***");
+});
+
+Deno.test("describeEvent() prints pairing events on one line each", () => {
+  assert.equal(
+    describeEvent({ type: "pair_request", from: "a" }),
+    "*** Pair request from a (accept or reject) ***",
+  );
+  assert.equal(
+    describeEvent({ type: "paired", peer: "b", initiator: true }),
+    "*** Paired with b (you make the offer) ***",
+  );
+  assert.equal(
+    describeEvent({ type: "paired", peer: "a", initiator: false }),
+    "*** Paired with a (they make the offer) ***",
+  );
+  assert.equal(
+    describeEvent({ type: "pair_rejected", peer: "b", reason: "timeout" }),
+    "*** Pair request to b ended (timeout) ***",
+  );
+  assert.equal(
+    describeEvent({ type: "peer_left", peer: "b", reason: "disconnected" }),
+    "*** Peer b left (disconnected) ***",
+  );
+});
+
+Deno.test("describeEvent() prints relayed text as 'id: text' and other data as JSON", () => {
+  assert.equal(describeEvent({ type: "relay", data: "hi there", from: "a" }), "a: hi there");
+  assert.equal(describeEvent({ type: "relay", data: { n: 1 }, from: "a" }), 'a: {"n":1}');
+});
+
+Deno.test("describeEvent() summarises signaling without printing SDP", () => {
+  const line = describeEvent({ type: "offer", sdp: "v=0 secret", from: "a" });
+  assert.equal(line, "*** offer from a (10 characters of SDP) ***");
+  assert.equal(
+    describeEvent({ type: "candidate", candidate: null, from: "a" }),
+    "*** ICE candidate from a ***",
+  );
+});
+
+Deno.test("describeEvent() prints errors with their code", () => {
+  assert.equal(
+    describeEvent({ type: "error", code: "peer_busy", message: "busy" }),
+    "*** Error (peer_busy): busy ***",
+  );
+});

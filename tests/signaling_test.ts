@@ -1,0 +1,277 @@
+import assert from "node:assert/strict";
+import { Child, TestClient, testServer, within } from "./helpers.ts";
+
+type Message = Record<string, unknown>;
+
+async function next(client: TestClient): Promise<Message> {
+  return await client.next() as Message;
+}
+
+/** Connects two clients and pairs them: `a` asks, `b` accepts. */
+async function pairedClients(url: string) {
+  const a = await TestClient.connect(url);
+  const b = await TestClient.connect(url);
+  a.client.send({ type: "pair_request", target: b.id });
+  assert.deepEqual(await next(b.client), { type: "pair_request", from: a.id });
+  b.client.send({ type: "pair_accept", from: a.id });
+  assert.deepEqual(await next(a.client), { type: "paired", peer: b.id, initiator: true });
+  assert.deepEqual(await next(b.client), { type: "paired", peer: a.id, initiator: false });
+  return { a, b };
+}
+
+Deno.test("pair_request then pair_accept pairs both clients, the requester as initiator", async () => {
+  await using t = testServer();
+  const { a, b } = await pairedClients(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  assert.equal(t.server.signaling.partnerOf(a.id), b.id);
+  assert.equal(t.server.signaling.pairCount, 1);
+  await t.logs.waitFor(new RegExp(`INFO: Clients ${a.id} and ${b.id} paired\\.`));
+});
+
+Deno.test("offer, answer, candidate and relay reach the partner with the server's from", async () => {
+  await using t = testServer();
+  const { a, b } = await pairedClients(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  a.client.send({ type: "offer", sdp: "v=0 offer", from: "forged" });
+  assert.deepEqual(await next(b.client), { type: "offer", sdp: "v=0 offer", from: a.id });
+  b.client.send({ type: "answer", sdp: "v=0 answer" });
+  assert.deepEqual(await next(a.client), { type: "answer", sdp: "v=0 answer", from: b.id });
+  const candidate = { candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host", sdpMid: "0" };
+  a.client.send({ type: "candidate", candidate });
+  assert.deepEqual(await next(b.client), { type: "candidate", candidate, from: a.id });
+  b.client.send({ type: "candidate", candidate: null, from: a.id });
+  assert.deepEqual(await next(a.client), { type: "candidate", candidate: null, from: b.id });
+  b.client.send({ type: "relay", data: { n: [1, 2] }, extra: "dropped" });
+  assert.deepEqual(await next(a.client), { type: "relay", data: { n: [1, 2] }, from: b.id });
+  // SDP bodies stay out of the info log.
+  assert.equal(t.logs.matching(/^INFO: .*v=0/).length, 0);
+});
+
+Deno.test("pair_reject tells the requester, and a later accept finds no request", async () => {
+  await using t = testServer();
+  const a = await TestClient.connect(t.url);
+  const b = await TestClient.connect(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  a.client.send({ type: "pair_request", target: b.id });
+  await next(b.client);
+  b.client.send({ type: "pair_reject", from: a.id });
+  assert.deepEqual(await next(a.client), {
+    type: "pair_rejected",
+    peer: b.id,
+    reason: "rejected",
+  });
+  b.client.send({ type: "pair_accept", from: a.id });
+  assert.deepEqual(pick(await next(b.client)), { type: "error", code: "no_pending_request" });
+});
+
+Deno.test("a pending request times out after --pair-timeout", async () => {
+  await using t = testServer({ pairTimeout: 0.2 });
+  const a = await TestClient.connect(t.url);
+  const b = await TestClient.connect(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  a.client.send({ type: "pair_request", target: b.id });
+  await next(b.client);
+  assert.deepEqual(await next(a.client), {
+    type: "pair_rejected",
+    peer: b.id,
+    reason: "timeout",
+  });
+  b.client.send({ type: "pair_accept", from: a.id });
+  assert.deepEqual(pick(await next(b.client)), { type: "error", code: "no_pending_request" });
+});
+
+Deno.test("pair_request is refused for an unknown id, for oneself, and for a busy client", async () => {
+  await using t = testServer();
+  const { a, b } = await pairedClients(t.url);
+  const c = await TestClient.connect(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  await using _c = c.client;
+  c.client.send({ type: "pair_request", target: crypto.randomUUID() });
+  assert.deepEqual(pick(await next(c.client)), { type: "error", code: "unknown_peer" });
+  c.client.send({ type: "pair_request", target: c.id });
+  assert.deepEqual(pick(await next(c.client)), { type: "error", code: "self_pair" });
+  c.client.send({ type: "pair_request", target: a.id });
+  assert.deepEqual(pick(await next(c.client)), { type: "error", code: "peer_busy" });
+  a.client.send({ type: "pair_request", target: c.id });
+  assert.deepEqual(pick(await next(a.client)), { type: "error", code: "already_paired" });
+});
+
+Deno.test("a message with a missing or mistyped field is invalid_message naming the field", async () => {
+  await using t = testServer();
+  const { client } = await TestClient.connect(t.url);
+  await using _ = client;
+  client.send({ type: "pair_request", target: 42 });
+  const error = await next(client);
+  assert.equal(error.code, "invalid_message");
+  assert.match(String(error.message), /"target"/);
+  client.send({ type: "offer" });
+  assert.match(String((await next(client)).message), /"sdp"/);
+  client.send({ type: "relay" });
+  assert.match(String((await next(client)).message), /"data"/);
+});
+
+Deno.test("relaying without a partner is refused with not_paired and reaches nobody", async () => {
+  await using t = testServer();
+  const a = await TestClient.connect(t.url);
+  const b = await TestClient.connect(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  for (const message of [{ type: "relay", data: "x" }, { type: "offer", sdp: "x" }]) {
+    a.client.send(message);
+    assert.deepEqual(pick(await next(a.client)), { type: "error", code: "not_paired" });
+  }
+  a.client.send({ type: "unpair" });
+  assert.deepEqual(pick(await next(a.client)), { type: "error", code: "not_paired" });
+  // b heard nothing: the next thing it receives is the answer to its own message.
+  b.client.send("{");
+  assert.deepEqual(pick(await next(b.client)), { type: "error", code: "invalid_json" });
+});
+
+Deno.test("unpair tells the partner peer_left (unpaired) and ends the relay", async () => {
+  await using t = testServer();
+  const { a, b } = await pairedClients(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  a.client.send({ type: "unpair" });
+  assert.deepEqual(await next(b.client), { type: "peer_left", peer: a.id, reason: "unpaired" });
+  b.client.send({ type: "relay", data: "still there?" });
+  assert.deepEqual(pick(await next(b.client)), { type: "error", code: "not_paired" });
+  assert.equal(t.server.signaling.pairCount, 0);
+});
+
+Deno.test("a paired client killed with SIGKILL: its partner hears peer_left within a second", async () => {
+  await using t = testServer();
+  await using other = new Child([
+    "run",
+    "--allow-net",
+    "--no-prompt",
+    "client.ts",
+    "--accept",
+    "--url",
+    t.url,
+  ]);
+  const [, otherId = ""] = await other.waitForLine(/Your Client ID: (\S+) \*\*\*/, "stdout");
+  const { client, id } = await TestClient.connect(t.url);
+  await using _ = client;
+  client.send({ type: "pair_request", target: otherId });
+  assert.deepEqual(await next(client), { type: "paired", peer: otherId, initiator: true });
+  await other.waitForLine(new RegExp(`Paired with ${id}`), "stdout");
+  other.process.kill("SIGKILL");
+  const left = await client.next(1000);
+  assert.deepEqual(left, { type: "peer_left", peer: otherId, reason: "disconnected" });
+});
+
+Deno.test("a target that leaves ends the requests to it with pair_rejected (peer_left)", async () => {
+  await using t = testServer();
+  const a = await TestClient.connect(t.url);
+  const b = await TestClient.connect(t.url);
+  await using _a = a.client;
+  a.client.send({ type: "pair_request", target: b.id });
+  await next(b.client);
+  b.client.socket.close(1000);
+  assert.deepEqual(await next(a.client), {
+    type: "pair_rejected",
+    peer: b.id,
+    reason: "peer_left",
+  });
+});
+
+Deno.test("a requester that leaves withdraws its request", async () => {
+  await using t = testServer();
+  const a = await TestClient.connect(t.url);
+  const b = await TestClient.connect(t.url);
+  await using _b = b.client;
+  a.client.send({ type: "pair_request", target: b.id });
+  await next(b.client);
+  a.client.socket.close(1000);
+  await t.logs.waitFor(new RegExp(`Client ${a.id} disconnected`));
+  b.client.send({ type: "pair_accept", from: a.id });
+  assert.deepEqual(pick(await next(b.client)), { type: "error", code: "no_pending_request" });
+  assert.equal(t.server.signaling.pairCount, 0);
+});
+
+Deno.test("accepting one request ends the competing ones with pair_rejected", async () => {
+  await using t = testServer();
+  const [a, b, c] = await Promise.all([1, 2, 3].map(() => TestClient.connect(t.url)));
+  assert.ok(a && b && c);
+  await using _a = a.client;
+  await using _b = b.client;
+  await using _c = c.client;
+  a.client.send({ type: "pair_request", target: b.id });
+  await next(b.client);
+  c.client.send({ type: "pair_request", target: b.id });
+  await next(b.client);
+  b.client.send({ type: "pair_accept", from: a.id });
+  assert.equal((await next(a.client)).type, "paired");
+  assert.deepEqual(await next(c.client), { type: "pair_rejected", peer: b.id, reason: "rejected" });
+});
+
+Deno.test("500 pairs relay 20 messages each: every one reaches its partner, in order", async () => {
+  await using t = testServer();
+  const PAIRS = 500;
+  const MESSAGES = 20;
+  const pairs = await Promise.all(
+    Array.from({ length: PAIRS }, () => pairedClients(t.url)),
+  );
+  try {
+    await within(
+      Promise.all(
+        pairs.flatMap(({ a, b }) => [[a, b], [b, a]]).map(async ([from, to]) => {
+          assert.ok(from && to);
+          for (let i = 0; i < MESSAGES; i++) {
+            from.client.send({ type: "relay", data: { i, sender: from.id } });
+          }
+          for (let i = 0; i < MESSAGES; i++) {
+            assert.deepEqual(await next(to.client), {
+              type: "relay",
+              data: { i, sender: from.id },
+              from: from.id,
+            });
+          }
+        }),
+      ),
+      30_000,
+      "every relayed message",
+    );
+    assert.equal(t.server.signaling.pairCount, PAIRS);
+  } finally {
+    for (const { a, b } of pairs) {
+      a.client.socket.close(1000);
+      b.client.socket.close(1000);
+    }
+    await Promise.all(pairs.flatMap(({ a, b }) => [a.client.closed, b.client.closed]));
+  }
+});
+
+Deno.test("two interactive clients pair and exchange a line through stdin", async () => {
+  await using t = testServer();
+  const spawn = () =>
+    new Child(["run", "--allow-net", "--no-prompt", "client.ts", "--url", t.url], undefined, true);
+  await using alice = spawn();
+  await using bob = spawn();
+  const [, aliceId] = await alice.waitForLine(/Your Client ID: (\S+) \*\*\*/, "stdout");
+  const [, bobId] = await bob.waitForLine(/Your Client ID: (\S+) \*\*\*/, "stdout");
+  await alice.type(`pair ${bobId}`);
+  await bob.waitForLine(new RegExp(`^\\*\\*\\* Pair request from ${aliceId} `), "stdout");
+  await bob.type("accept");
+  await alice.waitForLine(new RegExp(`^\\*\\*\\* Paired with ${bobId} \\(you make`), "stdout");
+  await bob.waitForLine(new RegExp(`^\\*\\*\\* Paired with ${aliceId} `), "stdout");
+  await alice.type("send hello, bob");
+  await bob.waitForLine(new RegExp(`^${aliceId}: hello, bob$`), "stdout");
+  await bob.type("leave");
+  await alice.waitForLine(
+    new RegExp(`^\\*\\*\\* Peer ${bobId} left \\(unpaired\\) \\*\\*\\*$`),
+    "stdout",
+  );
+  await alice.type("quit");
+  assert.equal((await alice.exit()).code, 0);
+});
+
+function pick(message: Message): Message {
+  return { type: message.type, code: message.code };
+}
