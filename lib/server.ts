@@ -281,7 +281,6 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     socket.onclose = (event: CloseEvent) => {
       // Deno fires close twice for a ping timeout; unregister only once.
       if (clientId === undefined || !registry.unregister(clientId)) return;
-      signaling.disconnected(clientId);
       const reason = closingFor ?? (stopping ? "shutdown" : classify(event));
       metrics.disconnected(reason);
       logger.info(
@@ -300,6 +299,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
           { clientId, remoteAddr, ignored },
         );
       }
+      signaling.disconnected(clientId);
     };
   }
 
