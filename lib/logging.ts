@@ -104,9 +104,9 @@ function renderFast(record: LogRecord): string {
   if (typeof raw !== "string") return renderMessage(record);
   let template = templates.get(raw);
   if (template === undefined) {
-    // Bounded: templates are string literals in the source, not user input.
-    template = templates.size < 1000 ? compile(raw) : null;
-    templates.set(raw, template);
+    template = compile(raw);
+    // Templates are string literals in the source, but cap the cache anyway.
+    if (templates.size < 1000) templates.set(raw, template);
   }
   if (template === null) return renderMessage(record);
   const properties = record.properties;
@@ -138,8 +138,68 @@ export function getWriterSink(
     let bytes = buffer.subarray(0, encoder.encodeInto(text, buffer).written);
     while (bytes.length > 0) bytes = bytes.subarray(writer.writeSync(bytes));
   };
-  // The record is formatted before the sink returns, so LogTape need not
-  // copy its properties first in case the sink keeps it for later.
+  return markImmediate(sink);
+}
+
+/** Sinks holding lines not yet written, for the exit hooks to flush. */
+const unflushed = new Set<() => void>();
+let exitHooked = false;
+
+function flushAll(): void {
+  for (const flush of unflushed) flush();
+}
+
+/**
+ * Like {@linkcode getWriterSink}, but the lines logged in one turn of the
+ * event loop go out in one blocking write at the end of that turn (a
+ * microtask), which halves the cost of logging a connection. Nothing is
+ * dropped: pending lines are also written on exit (`Deno.exit`, the end of
+ * the program) and on an uncaught error, before the runtime reports it.
+ *
+ * @param formatter Turns a record into a line ending in a newline.
+ * @param writer Where the bytes go; stderr by default.
+ */
+export function getBatchingWriterSink(
+  formatter: TextFormatter,
+  writer: { writeSync(bytes: Uint8Array): number } = Deno.stderr,
+): Sink {
+  const encoder = new TextEncoder();
+  let pending = "";
+  const flush = (): void => {
+    unflushed.delete(flush);
+    if (pending === "") return;
+    let bytes = encoder.encode(pending);
+    pending = "";
+    try {
+      while (bytes.length > 0) bytes = bytes.subarray(writer.writeSync(bytes));
+    } catch {
+      // As with a direct write, whose error LogTape swallows: a closed
+      // stderr must not take the server down with it.
+    }
+  };
+  const sink: Sink = (record: LogRecord): void => {
+    if (pending === "") {
+      unflushed.add(flush);
+      queueMicrotask(flush);
+    }
+    pending += formatter(record);
+    // Bounds the memory of a turn that logs a great deal (a mass disconnect).
+    if (pending.length > 65_536) flush();
+  };
+  if (!exitHooked) {
+    exitHooked = true;
+    for (const type of ["unload", "error", "unhandledrejection"]) {
+      globalThis.addEventListener(type, flushAll);
+    }
+  }
+  return markImmediate(sink);
+}
+
+/**
+ * Tells LogTape the sink is done with a record when it returns, so LogTape
+ * need not copy the record's properties first in case the sink keeps it.
+ */
+function markImmediate(sink: Sink): Sink {
   Object.defineProperty(sink, Symbol.for("LogTape.sinkSnapshotPolicy.immediate"), {
     value: true,
   });
@@ -152,7 +212,10 @@ export interface LoggingOptions {
   format?: LogFormat;
   /** The lowest level written; `"info"` by default. */
   level?: LogLevel;
-  /** Where records go; stderr by default. Tests pass a capturing sink. */
+  /**
+   * Where records go; stderr by default, written once per event-loop turn
+   * ({@linkcode getBatchingWriterSink}). Tests pass a capturing sink.
+   */
   sink?: Sink;
 }
 
@@ -169,7 +232,7 @@ export function setupLogging(options: LoggingOptions = {}): void {
   const formatter = options.format === "json" ? jsonFormatter : textFormatter;
   resetSync();
   configureSync({
-    sinks: { main: options.sink ?? getWriterSink(formatter) },
+    sinks: { main: options.sink ?? getBatchingWriterSink(formatter) },
     loggers: [
       {
         category: [LOG_CATEGORY],

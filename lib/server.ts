@@ -1,25 +1,15 @@
 /**
- * The signaling server: HTTP routing, the WebSocket handshake, and the life
- * of one connection, wired to the registry, the protocol and the logger.
+ * The signaling server: HTTP routing, the WebSocket handshake, health and
+ * metrics, and shutdown. Each connection's life is in `connection.ts`.
  *
  * @module
  */
 
+import { Connection, type ServerState } from "./connection.ts";
 import { getLogger } from "./deps.ts";
 import { checkUpgrade, type Refusal, wantsUpgrade } from "./handshake.ts";
-import { type DisconnectReason, Metrics } from "./metrics.ts";
-import {
-  CloseCode,
-  ErrorCode,
-  errorMessage,
-  parseEnvelope,
-  toClientMessage,
-  truncate,
-  yourId,
-} from "./protocol.ts";
-import { TokenBucket } from "./rate_limit.ts";
+import { Metrics } from "./metrics.ts";
 import { Registry } from "./registry.ts";
-import { sendJson } from "./send_json.ts";
 import { Signaling } from "./signaling.ts";
 
 const logger = getLogger(["switchboard", "server"]);
@@ -96,8 +86,9 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
   const registry = new Registry<WebSocket>();
   const metrics = new Metrics();
   const signaling = new Signaling(registry, { pairTimeoutMs: config.pairTimeout * 1000 });
+  const state: ServerState = { config, registry, metrics, signaling, stopping: false };
   const startedAt = performance.now();
-  let stopping: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
 
   logger.info("Server starting...");
   const httpServer = Deno.serve({
@@ -122,7 +113,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
       return refuse({ status: 400, reason: errorText(error) }, remoteAddr);
     }
     metrics.connections++;
-    serveConnection(upgrade.socket, remoteAddr);
+    new Connection(state, upgrade.socket, remoteAddr);
     return upgrade.response;
   });
 
@@ -133,10 +124,10 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     const path = new URL(request.url).pathname;
     if (request.method === "GET" && path === "/healthz") {
       return Response.json({
-        status: stopping ? "stopping" : "ok",
+        status: state.stopping ? "stopping" : "ok",
         clients: registry.size,
         uptime_s: Math.floor((performance.now() - startedAt) / 1000),
-      }, { status: stopping ? 503 : 200 });
+      }, { status: state.stopping ? 503 : 200 });
     }
     if (request.method === "GET" && path === "/metrics") {
       return new Response(metrics.render(registry.size), {
@@ -164,154 +155,16 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     });
   }
 
-  /** The whole life of one connection: open, register, receive, close. */
-  function serveConnection(socket: WebSocket, remoteAddr: string): void {
-    let clientId: string | undefined;
-    let closingFor: DisconnectReason | undefined;
-    let ignored = 0;
-    const bucket = new TokenBucket(
-      config.rateLimit,
-      config.rateBurst,
-      performance.now(),
-    );
-    socket.binaryType = "arraybuffer";
-
-    const closeFor = (code: CloseCode, reason: string): void => {
-      closingFor = "limit";
-      socket.close(code, reason);
-    };
-
-    socket.onopen = () => {
-      if (stopping) {
-        socket.close(CloseCode.GoingAway, "Server shutting down");
-        return;
-      }
-      if (registry.size >= config.maxClients) {
-        logger.warn(
-          "Refused a client from {remoteAddr}: server full ({maxClients} clients)",
-          { remoteAddr, maxClients: config.maxClients },
-        );
-        sendJson(
-          socket,
-          errorMessage(ErrorCode.ServerFull, "The server is full; try again later."),
-        );
-        closeFor(CloseCode.TryAgainLater, "server full");
-        return;
-      }
-      clientId = registry.register(socket, remoteAddr);
-      logger.info("Client {clientId} connected from {remoteAddr}", {
-        clientId,
-        remoteAddr,
-      });
-      sendJson(socket, yourId(clientId));
-    };
-
-    socket.onmessage = (event: MessageEvent) => {
-      metrics.messagesReceived++;
-      // Frames already in flight when we closed are counted, not judged:
-      // one log line per offence, however hard the client floods.
-      if (clientId === undefined || closingFor) {
-        ignored++;
-        return;
-      }
-      const data: unknown = event.data;
-      const size = typeof data === "string"
-        ? byteLength(data, config.maxMessageBytes)
-        : (data as ArrayBuffer).byteLength;
-      if (size > config.maxMessageBytes) {
-        metrics.badMessage("message_too_big");
-        logger.warn(
-          "Client {clientId} at {remoteAddr} sent {size} bytes (limit {limit}); closing with 1009",
-          { clientId, remoteAddr, size, limit: config.maxMessageBytes },
-        );
-        closeFor(CloseCode.MessageTooBig, "message too big");
-        return;
-      }
-      if (!bucket.take(performance.now())) {
-        metrics.badMessage("rate_limited");
-        logger.warn(
-          "Client {clientId} at {remoteAddr} exceeded {rate} messages/s (burst {burst}); closing with 1008",
-          {
-            clientId,
-            remoteAddr,
-            rate: config.rateLimit,
-            burst: config.rateBurst,
-          },
-        );
-        closeFor(CloseCode.PolicyViolation, "rate limit exceeded");
-        return;
-      }
-      if (typeof data !== "string") {
-        reject(
-          clientId,
-          ErrorCode.BinaryNotSupported,
-          `binary frames are not supported (${size} bytes); send JSON text`,
-        );
-        return;
-      }
-      const parsed = parseEnvelope(data);
-      if (!parsed.ok) {
-        reject(clientId, parsed.code, `${parsed.reason}: ${truncate(data)}`);
-        return;
-      }
-      const checked = toClientMessage(parsed.message);
-      if (!checked.ok) {
-        reject(clientId, checked.code, checked.reason);
-        return;
-      }
-      const refused = signaling.handle(clientId, checked.message);
-      if (refused) reject(clientId, refused.code, refused.reason);
-    };
-
-    const reject = (id: string, code: ErrorCode, reason: string): void => {
-      metrics.badMessage(code);
-      logger.warn("Bad message from client {clientId} at {remoteAddr}: {reason}", {
-        clientId: id,
-        remoteAddr,
-        code,
-        reason,
-      });
-      sendJson(socket, errorMessage(code, reason));
-    };
-
-    socket.onerror = () => {
-      // A close event always follows; the disconnect is handled there.
-    };
-
-    socket.onclose = (event: CloseEvent) => {
-      // Deno fires close twice for a ping timeout; unregister only once.
-      if (clientId === undefined || !registry.unregister(clientId)) return;
-      const reason = closingFor ?? (stopping ? "shutdown" : classify(event));
-      metrics.disconnected(reason);
-      logger.info(
-        "Client {clientId} disconnected (code {code}, {reason}).",
-        {
-          clientId,
-          remoteAddr,
-          code: event.code,
-          reason,
-          ...(ignored > 0 ? { ignoredMessages: ignored } : {}),
-        },
-      );
-      if (ignored > 0) {
-        logger.warn(
-          "Client {clientId} sent {ignored} more messages after it was told to close.",
-          { clientId, remoteAddr, ignored },
-        );
-      }
-      signaling.disconnected(clientId);
-    };
-  }
-
   function shutdown(): Promise<void> {
-    stopping ??= (async () => {
+    stopped ??= (async () => {
+      state.stopping = true;
       logger.info("Shutting down...");
       // Deno closes every WebSocket with 1001 here and waits for each close.
       await httpServer.shutdown();
       signaling.close();
       logger.info("Server stopped.");
     })();
-    return stopping;
+    return stopped;
   }
 
   return {
@@ -331,22 +184,6 @@ export function formatAddr(addr: Deno.Addr): string {
   return addr.hostname.includes(":")
     ? `[${addr.hostname}]:${addr.port}`
     : `${addr.hostname}:${addr.port}`;
-}
-
-/**
- * Why a client went away, from its close event: a ping timeout is an unclean
- * 1001 from the runtime, a lost TCP connection an unclean 0 or 1006.
- */
-export function classify(event: Pick<CloseEvent, "code" | "wasClean">): DisconnectReason {
-  if (event.wasClean) return "clean";
-  return event.code === CloseCode.GoingAway ? "timeout" : "abrupt";
-}
-
-const encoder = new TextEncoder();
-
-// UTF-8 is at most 3 bytes per UTF-16 unit, so most messages skip encoding.
-function byteLength(text: string, limit: number): number {
-  return text.length * 3 <= limit ? text.length : encoder.encode(text).length;
 }
 
 function errorText(error: unknown): string {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { uuidVersion, validateUuid } from "../lib/deps.ts";
-import { classify, formatAddr } from "../lib/server.ts";
+import { classify } from "../lib/connection.ts";
+import { formatAddr } from "../lib/server.ts";
 import {
   Child,
   HANDSHAKE_HEADERS,

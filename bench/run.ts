@@ -1,0 +1,102 @@
+/**
+ * `deno task bench`: Switchboard against the baseline server, in one table.
+ *
+ * ```sh
+ * deno task bench                       # the quick default, about two minutes
+ * deno task bench --rounds 7 --churn-n 50000 --modes churn
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type BenchOptions, type Mode, MODES, notes, rows, runBench } from "./bench.ts";
+import { renderTable } from "./table.ts";
+
+/** `bench/run.ts --help`. */
+export const BENCH_USAGE = `Usage: deno task bench [options]
+
+  --modes LIST          comma-separated: churn,hold,abrupt (default all)
+  --rounds N            rounds per mode per server, alternating (default 5)
+  --warmup N            connections per server before measuring (default 10000)
+  --churn-n N           connections per churn round (default 20000)
+  -c, --concurrency N   connections in flight (default 100)
+  --hold-n N            idle clients per hold round (default 5000)
+  --hold-seconds S      how long each hold lasts (default 3)
+  --abrupt-n N          clients held by the killed process (default 10000)
+  --log-dir DIR         where server logs go (default /tmp)
+  -h, --help            show this help
+`;
+
+/**
+ * Parses the benchmark's flags.
+ *
+ * @throws {TypeError} On an unknown flag or a bad value.
+ */
+export function parseBenchFlags(args: readonly string[]): BenchOptions & { help: boolean } {
+  const { values } = parseArgs({
+    args: [...args],
+    strict: true,
+    options: {
+      modes: { type: "string", default: MODES.join(",") },
+      rounds: { type: "string", default: "5" },
+      warmup: { type: "string", default: "10000" },
+      "churn-n": { type: "string", default: "20000" },
+      concurrency: { type: "string", short: "c", default: "100" },
+      "hold-n": { type: "string", default: "5000" },
+      "hold-seconds": { type: "string", default: "3" },
+      "abrupt-n": { type: "string", default: "10000" },
+      "log-dir": { type: "string", default: "/tmp" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const modes = values.modes.split(",").map((m) => m.trim());
+  const unknown = modes.filter((m) => !MODES.includes(m as Mode));
+  if (unknown.length) throw new TypeError(`--modes: unknown mode(s) ${unknown.join(", ")}`);
+  return {
+    modes: modes as Mode[],
+    rounds: whole("--rounds", values.rounds, 1),
+    warmup: whole("--warmup", values.warmup, 0),
+    churnN: whole("--churn-n", values["churn-n"], 1),
+    concurrency: whole("--concurrency", values.concurrency, 1),
+    holdN: whole("--hold-n", values["hold-n"], 1),
+    holdSeconds: whole("--hold-seconds", values["hold-seconds"], 0),
+    abruptN: whole("--abrupt-n", values["abrupt-n"], 1),
+    logDir: values["log-dir"],
+    help: values.help,
+  };
+}
+
+function whole(flag: string, raw: string, min: number): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min) {
+    throw new TypeError(`${flag} takes a whole number of at least ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+if (import.meta.main) {
+  let options;
+  try {
+    options = parseBenchFlags(Deno.args);
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : error}\n\n${BENCH_USAGE}`);
+    Deno.exit(2);
+  }
+  if (options.help) {
+    console.log(BENCH_USAGE);
+    Deno.exit(0);
+  }
+  const started = performance.now();
+  const results = await runBench({ ...options, progress: (line) => console.error(line) });
+  console.log(renderTable(rows(results)));
+  console.log();
+  for (const line of await notes(results)) console.log(line);
+  console.log(
+    `Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, ` +
+      (results.pinned
+        ? "servers pinned to CPU 0, load generator to CPU 1"
+        : "no CPU pinning (taskset missing or one CPU)") +
+      `, ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  );
+}

@@ -1,0 +1,227 @@
+/**
+ * The life of one client connection: open, register, send the id, receive
+ * within the limits, close, unregister.
+ *
+ * @module
+ */
+
+import { getLogger } from "./deps.ts";
+import type { DisconnectReason, Metrics } from "./metrics.ts";
+import {
+  CloseCode,
+  ErrorCode,
+  errorMessage,
+  parseEnvelope,
+  toClientMessage,
+  truncate,
+  yourId,
+} from "./protocol.ts";
+import { TokenBucket } from "./rate_limit.ts";
+import type { Registry } from "./registry.ts";
+import { sendJson } from "./send_json.ts";
+import type { ServerOptions } from "./server.ts";
+import type { Signaling } from "./signaling.ts";
+
+const logger = getLogger(["switchboard", "server"]);
+
+/** What every connection of one server shares. */
+export interface ServerState {
+  /** The server's settings. */
+  readonly config: Readonly<ServerOptions>;
+  /** The connected clients. */
+  readonly registry: Registry<WebSocket>;
+  /** The server's counters. */
+  readonly metrics: Metrics;
+  /** Pairing and relay. */
+  readonly signaling: Signaling;
+  /** Whether the server is shutting down. */
+  stopping: boolean;
+}
+
+/**
+ * One client connection. It listens to its own socket as one event-listener
+ * object, so an idle client costs this object and no closures.
+ */
+export class Connection {
+  /** The client's id once registered. */
+  clientId: string | undefined;
+  readonly #server: ServerState;
+  readonly #socket: WebSocket;
+  readonly #remoteAddr: string;
+  readonly #bucket: TokenBucket;
+  // Set when the server closes the connection itself, for the disconnect log.
+  #closingFor: DisconnectReason | undefined;
+  #ignored = 0;
+
+  /**
+   * Starts serving `socket`; the server keeps no other reference to it until
+   * it opens and registers.
+   */
+  constructor(server: ServerState, socket: WebSocket, remoteAddr: string) {
+    this.#server = server;
+    this.#socket = socket;
+    this.#remoteAddr = remoteAddr;
+    this.#bucket = new TokenBucket(
+      server.config.rateLimit,
+      server.config.rateBurst,
+      performance.now(),
+    );
+    socket.binaryType = "arraybuffer";
+    for (const type of ["open", "message", "close", "error"]) {
+      socket.addEventListener(type, this);
+    }
+  }
+
+  /** The socket's events, dispatched. */
+  handleEvent(event: Event): void {
+    switch (event.type) {
+      case "open":
+        return this.#open();
+      case "message":
+        return this.#receive((event as MessageEvent).data);
+      case "close":
+        return this.#close(event as CloseEvent);
+        // "error": a close event always follows, and the disconnect is handled there.
+    }
+  }
+
+  #open(): void {
+    const { config, registry } = this.#server;
+    if (this.#server.stopping) {
+      this.#socket.close(CloseCode.GoingAway, "Server shutting down");
+      return;
+    }
+    if (registry.size >= config.maxClients) {
+      logger.warn("Refused a client from {remoteAddr}: server full ({maxClients} clients)", {
+        remoteAddr: this.#remoteAddr,
+        maxClients: config.maxClients,
+      });
+      sendJson(
+        this.#socket,
+        errorMessage(ErrorCode.ServerFull, "The server is full; try again later."),
+      );
+      this.#closeFor(CloseCode.TryAgainLater, "server full");
+      return;
+    }
+    const clientId = this.clientId = registry.register(this.#socket, this.#remoteAddr);
+    logger.info("Client {clientId} connected from {remoteAddr}", {
+      clientId,
+      remoteAddr: this.#remoteAddr,
+    });
+    sendJson(this.#socket, yourId(clientId));
+  }
+
+  #receive(data: unknown): void {
+    const { config, metrics } = this.#server;
+    const clientId = this.clientId;
+    metrics.messagesReceived++;
+    // Frames already in flight when we closed are counted, not judged:
+    // one log line per offence, however hard the client floods.
+    if (clientId === undefined || this.#closingFor) {
+      this.#ignored++;
+      return;
+    }
+    const size = typeof data === "string"
+      ? byteLength(data, config.maxMessageBytes)
+      : (data as ArrayBuffer).byteLength;
+    if (size > config.maxMessageBytes) {
+      metrics.badMessage("message_too_big");
+      logger.warn(
+        "Client {clientId} at {remoteAddr} sent {size} bytes (limit {limit}); closing with 1009",
+        { clientId, remoteAddr: this.#remoteAddr, size, limit: config.maxMessageBytes },
+      );
+      this.#closeFor(CloseCode.MessageTooBig, "message too big");
+      return;
+    }
+    if (!this.#bucket.take(performance.now())) {
+      metrics.badMessage("rate_limited");
+      logger.warn(
+        "Client {clientId} at {remoteAddr} exceeded {rate} messages/s (burst {burst}); closing with 1008",
+        {
+          clientId,
+          remoteAddr: this.#remoteAddr,
+          rate: config.rateLimit,
+          burst: config.rateBurst,
+        },
+      );
+      this.#closeFor(CloseCode.PolicyViolation, "rate limit exceeded");
+      return;
+    }
+    if (typeof data !== "string") {
+      this.#reject(
+        ErrorCode.BinaryNotSupported,
+        `binary frames are not supported (${size} bytes); send JSON text`,
+      );
+      return;
+    }
+    const parsed = parseEnvelope(data);
+    if (!parsed.ok) {
+      this.#reject(parsed.code, `${parsed.reason}: ${truncate(data)}`);
+      return;
+    }
+    const checked = toClientMessage(parsed.message);
+    if (!checked.ok) {
+      this.#reject(checked.code, checked.reason);
+      return;
+    }
+    const refused = this.#server.signaling.handle(clientId, checked.message);
+    if (refused) this.#reject(refused.code, refused.reason);
+  }
+
+  #reject(code: ErrorCode, reason: string): void {
+    this.#server.metrics.badMessage(code);
+    logger.warn("Bad message from client {clientId} at {remoteAddr}: {reason}", {
+      clientId: this.clientId,
+      remoteAddr: this.#remoteAddr,
+      code,
+      reason,
+    });
+    sendJson(this.#socket, errorMessage(code, reason));
+  }
+
+  #closeFor(code: CloseCode, reason: string): void {
+    this.#closingFor = "limit";
+    this.#socket.close(code, reason);
+  }
+
+  #close(event: CloseEvent): void {
+    const { registry, metrics, signaling } = this.#server;
+    const clientId = this.clientId;
+    // Deno fires close twice for a ping timeout; unregister only once.
+    if (clientId === undefined || !registry.unregister(clientId)) return;
+    const reason = this.#closingFor ?? (this.#server.stopping ? "shutdown" : classify(event));
+    metrics.disconnected(reason);
+    const ignored = this.#ignored;
+    logger.info("Client {clientId} disconnected (code {code}, {reason}).", {
+      clientId,
+      remoteAddr: this.#remoteAddr,
+      code: event.code,
+      reason,
+      ...(ignored > 0 ? { ignoredMessages: ignored } : {}),
+    });
+    if (ignored > 0) {
+      logger.warn("Client {clientId} sent {ignored} more messages after it was told to close.", {
+        clientId,
+        remoteAddr: this.#remoteAddr,
+        ignored,
+      });
+    }
+    signaling.disconnected(clientId);
+  }
+}
+
+/**
+ * Why a client went away, from its close event: a ping timeout is an unclean
+ * 1001 from the runtime, a lost TCP connection an unclean 0 or 1006.
+ */
+export function classify(event: Pick<CloseEvent, "code" | "wasClean">): DisconnectReason {
+  if (event.wasClean) return "clean";
+  return event.code === CloseCode.GoingAway ? "timeout" : "abrupt";
+}
+
+const encoder = new TextEncoder();
+
+// UTF-8 is at most 3 bytes per UTF-16 unit, so most messages skip encoding.
+function byteLength(text: string, limit: number): number {
+  return text.length * 3 <= limit ? text.length : encoder.encode(text).length;
+}

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { notes, rows, runBench } from "../bench/bench.ts";
+import { renderTable } from "../bench/table.ts";
+import { percentile, spread } from "../bench/stats.ts";
+
+Deno.test("percentile() picks a measured sample by nearest rank", () => {
+  assert.equal(percentile([5, 1, 4, 2, 3], 50), 3);
+  assert.equal(percentile([5, 1, 4, 2, 3], 100), 5);
+  assert.ok(Number.isNaN(percentile([], 50)));
+  assert.deepEqual(spread([3, 1, 2]), { median: 2, min: 1, max: 3 });
+});
+
+Deno.test({
+  name: "runBench() runs churn, hold and abrupt on both servers",
+  // The abrupt mode's holder process is killed with SIGKILL on purpose.
+  sanitizeResources: false,
+  async fn() {
+    const results = await runBench({
+      modes: ["churn", "hold", "abrupt"],
+      rounds: 1,
+      warmup: 100,
+      churnN: 300,
+      concurrency: 20,
+      holdN: 200,
+      holdSeconds: 0,
+      abruptN: 200,
+      logDir: "/tmp",
+      pin: false,
+    });
+    for (const server of [results.ours, results.baseline]) {
+      const [churn] = server.churn;
+      assert.equal(churn?.ok, 300, server.name);
+      assert.deepEqual(churn?.errors, {});
+      assert.ok(churn?.distinctIds);
+      assert.equal(server.hold[0]?.held, 200);
+      assert.equal(server.hold[0]?.serverClients, 200);
+      assert.equal(server.abrupt[0]?.held, 200);
+      assert.ok((server.abrupt[0]?.forgetMs ?? Infinity) < 10_000);
+    }
+    assert.match(renderTable(rows(results)), /churn: connections\/s/);
+    // Every connection logged its two lines: none dropped.
+    for (const line of (await notes(results)).filter((l) => l.includes(" log "))) {
+      const [, connects, disconnects, connections] =
+        /(\d+) connect and (\d+) disconnect lines for (\d+)/
+          .exec(line) ?? [];
+      assert.equal(connects, connections, line);
+      assert.equal(disconnects, connections, line);
+    }
+  },
+});
