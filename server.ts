@@ -9,8 +9,11 @@
  */
 
 import { parseServerFlags, SERVER_USAGE, UsageError } from "./lib/flags.ts";
+import { getLogger } from "./lib/deps.ts";
 import { setupLogging } from "./lib/logging.ts";
 import { type RunningServer, startServer } from "./lib/server.ts";
+
+const logger = getLogger(["switchboard", "server"]);
 
 export { type RunningServer, type ServerOptions, startServer } from "./lib/server.ts";
 
@@ -38,23 +41,33 @@ export async function main(args: readonly string[]): Promise<number> {
   try {
     server = startServer(flags);
   } catch (error) {
-    console.error(
-      `Cannot listen on ${flags.host}:${flags.port}: ${
-        error instanceof Error ? error.message : error
-      }`,
-    );
+    logger.error("Cannot listen on {host}:{port}: {error}", {
+      host: flags.host,
+      port: flags.port,
+      error: error instanceof Error ? error.message : String(error),
+    });
     return 1;
   }
+  let stopped: Promise<void> | undefined;
   const onSignal = (): void => {
-    if (signalled) Deno.exit(130);
-    signalled = true;
-    server.shutdown();
+    if (stopped) Deno.exit(130);
+    stopped = server.shutdown();
+    // Awaited below; this keeps an early failure from going unhandled meanwhile.
+    stopped.catch(() => {});
   };
-  let signalled = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, onSignal);
   }
   await server.finished;
+  try {
+    // "Server stopped." is logged once every disconnect has been.
+    await stopped;
+  } catch (error) {
+    logger.error("Shutdown failed: {error}", {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return 1;
+  }
   return 0;
 }
 

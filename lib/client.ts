@@ -18,11 +18,14 @@ import {
   parseEnvelope,
   type ServerMessage,
   toServerMessage,
-  truncate,
 } from "./protocol.ts";
+import { truncate } from "./text.ts";
 import { sendJson } from "./send_json.ts";
 
 const logger = getLogger(["switchboard", "client"]);
+
+/** How many unanswered pairing requests the client remembers. */
+const MAX_REMEMBERED_REQUESTS = 100;
 
 /** The longest wait between reconnect attempts, in milliseconds. */
 export const MAX_RETRY_DELAY_MS = 30_000;
@@ -209,7 +212,8 @@ export async function runClient(options: ClientOptions, io: ClientIo): Promise<n
 /** What the client knows between messages: its connection, partner and requests. */
 class ClientState {
   #send: Send | undefined;
-  #requests: string[] = [];
+  // Requesters waiting for an answer, oldest first; a bare accept takes the newest.
+  #requests = new Set<string>();
 
   constructor(
     readonly options: ClientOptions,
@@ -222,7 +226,7 @@ class ClientState {
 
   disconnected(): void {
     this.#send = undefined;
-    this.#requests = [];
+    this.#requests.clear();
   }
 
   /** Prints the event and reacts to it; `true` ends the session (`--once`). */
@@ -239,14 +243,19 @@ class ClientState {
         if (this.options.accept) {
           this.send({ type: MessageType.PairAccept, from: message.from });
         } else {
-          this.#requests.push(message.from);
+          // Re-asking moves a requester to the end; the oldest give way past the cap.
+          this.#requests.delete(message.from);
+          this.#requests.add(message.from);
+          if (this.#requests.size > MAX_REMEMBERED_REQUESTS) {
+            this.#requests.delete(this.#requests.values().next().value ?? "");
+          }
         }
         break;
       case MessageType.Paired:
-        this.#requests = [];
+        this.#requests.clear();
         break;
       case MessageType.Error:
-        logger.warn("Server error {code}: {message}", { ...message });
+        logger.warn("Server error {code}: {text}", { code: message.code, text: message.message });
         break;
     }
     return false;
@@ -270,12 +279,12 @@ class ClientState {
         return false;
       case "accept":
       case "reject": {
-        const from = command.from ?? this.#requests.at(-1);
+        const from = command.from ?? [...this.#requests].at(-1);
         if (from === undefined) {
           this.print("*** No pair request to answer ***");
           return false;
         }
-        this.#requests = this.#requests.filter((id) => id !== from);
+        this.#requests.delete(from);
         this.send({
           type: command.kind === "accept" ? MessageType.PairAccept : MessageType.PairReject,
           from,

@@ -12,24 +12,28 @@ import {
   ErrorCode,
   errorMessage,
   parseEnvelope,
+  type ServerMessage,
   toClientMessage,
-  truncate,
   yourId,
 } from "./protocol.ts";
 import { TokenBucket } from "./rate_limit.ts";
 import type { Registry } from "./registry.ts";
 import { sendJson } from "./send_json.ts";
-import type { ServerOptions } from "./server.ts";
-import type { Signaling } from "./signaling.ts";
+import type { ServerOptions } from "./options.ts";
+import type { Peer, Signaling } from "./signaling.ts";
+import { truncate } from "./text.ts";
 
 const logger = getLogger(["switchboard", "server"]);
+
+/** How many bad messages of one connection are logged one by one. */
+export const LOGGED_BAD_MESSAGES = 5;
 
 /** What every connection of one server shares. */
 export interface ServerState {
   /** The server's settings. */
   readonly config: Readonly<ServerOptions>;
   /** The connected clients. */
-  readonly registry: Registry<WebSocket>;
+  readonly registry: Registry<Connection>;
   /** The server's counters. */
   readonly metrics: Metrics;
   /** Pairing and relay. */
@@ -40,18 +44,20 @@ export interface ServerState {
 
 /**
  * One client connection. It listens to its own socket as one event-listener
- * object, so an idle client costs this object and no closures.
+ * object, so an idle client costs this object and no closures. The registry
+ * holds these, and everything sent to a client goes through
+ * {@linkcode Connection.send}.
  */
-export class Connection {
+export class Connection implements Peer {
   /** The client's id once registered. */
   clientId: string | undefined;
   readonly #server: ServerState;
   readonly #socket: WebSocket;
   readonly #remoteAddr: string;
   readonly #bucket: TokenBucket;
-  // Set when the server closes the connection itself, for the disconnect log.
-  #closingFor: DisconnectReason | undefined;
-  #ignored = 0;
+  // Set when the server closes the connection itself.
+  #closing = false;
+  #badMessages = 0;
 
   /**
    * Starts serving `socket`; the server keeps no other reference to it until
@@ -103,12 +109,32 @@ export class Connection {
       this.#closeFor(CloseCode.TryAgainLater, "server full");
       return;
     }
-    const clientId = this.clientId = registry.register(this.#socket, this.#remoteAddr);
+    const clientId = this.clientId = registry.register(this, this.#remoteAddr);
     logger.info("Client {clientId} connected from {remoteAddr}", {
       clientId,
       remoteAddr: this.#remoteAddr,
     });
-    sendJson(this.#socket, yourId(clientId));
+    this.send(yourId(clientId));
+  }
+
+  /**
+   * Sends a message, unless the client has left too much unread: then it is
+   * closed with 1008 and forgotten at once, since its close frame would wait
+   * behind the backlog and its partner must not.
+   *
+   * @returns Whether the message was handed to the socket.
+   */
+  send(message: ServerMessage): boolean {
+    const waiting = this.#socket.bufferedAmount;
+    if (waiting > this.#server.config.maxBufferedBytes && !this.#closing) {
+      logger.warn(
+        "Client {clientId} at {remoteAddr} is not reading ({bytes} bytes waiting); closing with 1008",
+        { clientId: this.clientId, remoteAddr: this.#remoteAddr, bytes: waiting },
+      );
+      this.#closeFor(CloseCode.PolicyViolation, "too slow: send buffer full");
+      return false;
+    }
+    return sendJson(this.#socket, message);
   }
 
   #receive(data: unknown): void {
@@ -117,10 +143,7 @@ export class Connection {
     metrics.messagesReceived++;
     // Frames already in flight when we closed are counted, not judged:
     // one log line per offence, however hard the client floods.
-    if (clientId === undefined || this.#closingFor) {
-      this.#ignored++;
-      return;
-    }
+    if (clientId === undefined || this.#closing) return;
     const size = typeof data === "string"
       ? byteLength(data, config.maxMessageBytes)
       : (data as ArrayBuffer).byteLength;
@@ -170,40 +193,61 @@ export class Connection {
 
   #reject(code: ErrorCode, reason: string): void {
     this.#server.metrics.badMessage(code);
-    logger.warn("Bad message from client {clientId} at {remoteAddr}: {reason}", {
-      clientId: this.clientId,
+    // Each answer is sent, but a client that stays under the rate limit could
+    // still fill the log: only its first few are logged, the rest counted.
+    const bad = ++this.#badMessages;
+    if (bad <= LOGGED_BAD_MESSAGES) {
+      logger.warn("Bad message from client {clientId} at {remoteAddr}: {reason}", {
+        clientId: this.clientId,
+        remoteAddr: this.#remoteAddr,
+        code,
+        reason,
+      });
+    } else if (bad === LOGGED_BAD_MESSAGES + 1) {
+      logger.warn(
+        "Client {clientId} at {remoteAddr} keeps sending bad messages; counting the rest without logging them.",
+        { clientId: this.clientId, remoteAddr: this.#remoteAddr },
+      );
+    }
+    this.send(errorMessage(code, reason));
+  }
+
+  /**
+   * Closes for a broken limit and forgets the client at once: a client that
+   * does not read may never complete the close handshake.
+   */
+  #closeFor(code: CloseCode, reason: string): void {
+    this.#closing = true;
+    this.#socket.close(code, reason);
+    this.#forget(code, "limit");
+  }
+
+  #close(event: CloseEvent): void {
+    this.#forget(
+      event.code,
+      this.#server.stopping && !this.#closing ? "shutdown" : classify(event),
+    );
+  }
+
+  /** Unregisters the client, once, and tells whoever needs to know. */
+  #forget(code: number, reason: DisconnectReason): void {
+    const { registry, metrics, signaling } = this.#server;
+    const clientId = this.clientId;
+    // Deno fires close twice for a ping timeout, and a client closed for a
+    // limit was forgotten before its close event: unregister only once.
+    if (clientId === undefined || !registry.unregister(clientId)) return;
+    metrics.disconnected(reason);
+    logger.info("Client {clientId} disconnected (code {code}, {reason}).", {
+      clientId,
       remoteAddr: this.#remoteAddr,
       code,
       reason,
     });
-    sendJson(this.#socket, errorMessage(code, reason));
-  }
-
-  #closeFor(code: CloseCode, reason: string): void {
-    this.#closingFor = "limit";
-    this.#socket.close(code, reason);
-  }
-
-  #close(event: CloseEvent): void {
-    const { registry, metrics, signaling } = this.#server;
-    const clientId = this.clientId;
-    // Deno fires close twice for a ping timeout; unregister only once.
-    if (clientId === undefined || !registry.unregister(clientId)) return;
-    const reason = this.#closingFor ?? (this.#server.stopping ? "shutdown" : classify(event));
-    metrics.disconnected(reason);
-    const ignored = this.#ignored;
-    logger.info("Client {clientId} disconnected (code {code}, {reason}).", {
-      clientId,
-      remoteAddr: this.#remoteAddr,
-      code: event.code,
-      reason,
-      ...(ignored > 0 ? { ignoredMessages: ignored } : {}),
-    });
-    if (ignored > 0) {
-      logger.warn("Client {clientId} sent {ignored} more messages after it was told to close.", {
+    if (this.#badMessages > LOGGED_BAD_MESSAGES) {
+      logger.warn("Client {clientId} sent {bad} bad messages in all.", {
         clientId,
         remoteAddr: this.#remoteAddr,
-        ignored,
+        bad: this.#badMessages,
       });
     }
     signaling.disconnected(clientId);
@@ -212,12 +256,20 @@ export class Connection {
 
 /**
  * Why a client went away, from its close event: a ping timeout is an unclean
- * 1001 from the runtime, a lost TCP connection an unclean 0 or 1006.
+ * 1001 from the runtime, a lost TCP connection an unclean 0 or 1006, and the
+ * codes the server closes with for a broken limit count as `limit`.
  */
 export function classify(event: Pick<CloseEvent, "code" | "wasClean">): DisconnectReason {
+  if (LIMIT_CODES.has(event.code)) return "limit";
   if (event.wasClean) return "clean";
   return event.code === CloseCode.GoingAway ? "timeout" : "abrupt";
 }
+
+const LIMIT_CODES: ReadonlySet<number> = new Set([
+  CloseCode.PolicyViolation,
+  CloseCode.MessageTooBig,
+  CloseCode.TryAgainLater,
+]);
 
 const encoder = new TextEncoder();
 

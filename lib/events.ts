@@ -6,9 +6,11 @@
  */
 
 import { MessageType, type ServerMessage } from "./protocol.ts";
+import { printable } from "./text.ts";
 
 /**
- * The stdout line for a server message.
+ * The stdout line for a server message, with control characters escaped so a
+ * peer can neither forge a line nor drive the terminal.
  *
  * @example
  * ```ts
@@ -18,6 +20,11 @@ import { MessageType, type ServerMessage } from "./protocol.ts";
  * ```
  */
 export function describeEvent(message: ServerMessage): string {
+  // Every part but the fixed wording comes from the network.
+  return printable(describe(message));
+}
+
+function describe(message: ServerMessage): string {
   switch (message.type) {
     case MessageType.YourId:
       return `*** Your Client ID: ${message.id} ***`;

@@ -7,7 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { LOG_FORMATS, type LogFormat } from "./logging.ts";
-import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./server.ts";
+import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 
 /** A bad command line; the message says what to fix. */
 export class UsageError extends Error {
@@ -38,6 +38,7 @@ export const SERVER_USAGE = `Usage: deno run --allow-net server.ts [options]
   --max-clients N             refuse clients past this with 1013 (default 10000)
   --allowed-origin ORIGIN     accept only this Origin; repeatable (default any)
   --pair-timeout SECONDS      a pairing request expires after this (default 30)
+  --max-buffered-bytes BYTES  close a client that leaves this much unread (default 1048576)
   --log-format text|json      log line format (default text)
   -h, --help                  show this help
 `;
@@ -64,6 +65,7 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     "max-clients": { type: "string" },
     "allowed-origin": { type: "string", multiple: true },
     "pair-timeout": { type: "string" },
+    "max-buffered-bytes": { type: "string" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -71,7 +73,7 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
   return {
     host: values.host ?? d.host,
     port: integer("--port", values.port, d.port, 0, 65535),
-    idleTimeout: integer("--idle-timeout", values["idle-timeout"], d.idleTimeout, 1),
+    idleTimeout: integer("--idle-timeout", values["idle-timeout"], d.idleTimeout, 1, DAY),
     maxMessageBytes: integer(
       "--max-message-bytes",
       values["max-message-bytes"],
@@ -82,7 +84,13 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     rateBurst: integer("--rate-burst", values["rate-burst"], d.rateBurst, 1),
     maxClients: integer("--max-clients", values["max-clients"], d.maxClients, 1),
     allowedOrigins: values["allowed-origin"] ?? d.allowedOrigins,
-    pairTimeout: number("--pair-timeout", values["pair-timeout"], d.pairTimeout),
+    pairTimeout: number("--pair-timeout", values["pair-timeout"], d.pairTimeout, DAY),
+    maxBufferedBytes: integer(
+      "--max-buffered-bytes",
+      values["max-buffered-bytes"],
+      d.maxBufferedBytes,
+      1024,
+    ),
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };
@@ -170,11 +178,19 @@ function parse<T extends Spec>(args: readonly string[], options: T) {
   }
 }
 
-function number(flag: string, raw: string | undefined, fallback: number): number {
+// Longer timeouts are mistakes, and overflow the runtime's timers.
+const DAY = 86_400;
+
+function number(
+  flag: string,
+  raw: string | undefined,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(value) || value <= 0) {
-    throw new UsageError(`${flag} takes a positive number, got "${raw}"`);
+  if (raw.trim() === "" || !Number.isFinite(value) || value <= 0 || value > max) {
+    throw new UsageError(`${flag} takes a positive number up to ${max}, got "${raw}"`);
   }
   return value;
 }

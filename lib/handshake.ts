@@ -6,6 +6,8 @@
  * @module
  */
 
+import { printable, truncate } from "./text.ts";
+
 /** Why a request cannot be upgraded, and the HTTP answer to give. */
 export interface Refusal {
   /** The HTTP status. */
@@ -31,7 +33,8 @@ export function wantsUpgrade(request: Request): boolean {
  * Checks an upgrade request (RFC 6455, section 4.2.1) and its `Origin`.
  *
  * @param request A request for which {@linkcode wantsUpgrade} is true.
- * @param allowedOrigins The origins to accept; empty accepts any.
+ * @param allowedOrigins The browser origins to accept; empty accepts any. A
+ *   request without `Origin` (not a browser) is accepted either way.
  * @returns `undefined` when the upgrade may go ahead, else the refusal.
  *
  * @example
@@ -47,11 +50,11 @@ export function checkUpgrade(
   request: Request,
   allowedOrigins: readonly string[],
 ): Refusal | undefined {
-  if (allowedOrigins.length > 0) {
-    const origin = request.headers.get("origin");
-    if (origin === null || !allowedOrigins.includes(origin)) {
-      return { status: 403, reason: `origin ${origin ?? "(none)"} not allowed` };
-    }
+  // Browsers always send Origin, so a missing one is a non-browser client,
+  // which cross-site WebSocket hijacking cannot involve.
+  const origin = request.headers.get("origin");
+  if (allowedOrigins.length > 0 && origin !== null && !allowedOrigins.includes(origin)) {
+    return { status: 403, reason: `origin ${shown(origin)} not allowed` };
   }
   if (request.method !== "GET") {
     return { status: 400, reason: "a WebSocket handshake must be a GET" };
@@ -64,7 +67,9 @@ export function checkUpgrade(
   if (version !== WEBSOCKET_VERSION) {
     return {
       status: 426,
-      reason: `unsupported WebSocket version ${version ?? "(none)"}; use 13`,
+      reason: `unsupported WebSocket version ${
+        version === null ? "(none)" : shown(version)
+      }; use 13`,
       headers: { "sec-websocket-version": WEBSOCKET_VERSION },
     };
   }
@@ -73,4 +78,9 @@ export function checkUpgrade(
     return { status: 400, reason: "missing or malformed Sec-WebSocket-Key" };
   }
   return undefined;
+}
+
+/** A header value as it may appear in a log line and a response body. */
+function shown(value: string): string {
+  return JSON.stringify(truncate(printable(value), 60));
 }

@@ -13,6 +13,7 @@ import {
   type Sink,
   type TextFormatter,
 } from "./deps.ts";
+import { printable } from "./text.ts";
 
 /** The log line formats an operator can choose. */
 export type LogFormat = "text" | "json";
@@ -25,15 +26,21 @@ export const LOG_CATEGORY = "switchboard";
 
 /**
  * Renders a record's message with its values written bare: strings as they
- * are, anything else as JSON, so ids and addresses read naturally.
+ * are, anything else as JSON, so ids and addresses read naturally. Control
+ * characters in values are escaped: a value may come from a client, and must
+ * not forge a line or reach the operator's terminal.
  */
 export function renderMessage(record: LogRecord): string {
   let text = "";
   for (let i = 0; i < record.message.length; i++) {
     const part = record.message[i];
-    text += i % 2 === 0 || typeof part === "string" ? String(part) : JSON.stringify(part);
+    text += i % 2 === 0 ? String(part) : renderValue(part);
   }
   return text;
+}
+
+function renderValue(value: unknown): string {
+  return typeof value === "string" ? printable(value) : JSON.stringify(value);
 }
 
 /** The text format: `2026-11-26T03:41:22.123Z INFO: Server starting...`. */
@@ -113,7 +120,7 @@ function renderFast(record: LogRecord): string {
   let text = template[0]!;
   for (let i = 1; i < template.length; i += 2) {
     const value = properties[template[i]!];
-    text += (typeof value === "string" ? value : JSON.stringify(value)) + template[i + 1]!;
+    text += renderValue(value) + template[i + 1]!;
   }
   return text;
 }

@@ -37,6 +37,8 @@ export class Metrics {
   );
   /** Bad messages by error code. */
   readonly badMessages: Map<string, number> = new Map();
+  /** Handshakes refused, by HTTP status. */
+  readonly refusedHandshakes: Map<number, number> = new Map();
 
   /** Counts one disconnection. */
   disconnected(reason: DisconnectReason): void {
@@ -46,6 +48,11 @@ export class Metrics {
   /** Counts one bad message. */
   badMessage(code: string): void {
     this.badMessages.set(code, (this.badMessages.get(code) ?? 0) + 1);
+  }
+
+  /** Counts one refused handshake. */
+  refused(status: number): void {
+    this.refusedHandshakes.set(status, (this.refusedHandshakes.get(status) ?? 0) + 1);
   }
 
   /**
@@ -93,6 +100,12 @@ export class Metrics {
       "counter",
       "Bad messages from clients, by error code.",
       [...this.badMessages].map(([code, n]) => [label("code", code), n]),
+    );
+    family(
+      "switchboard_refused_handshakes_total",
+      "counter",
+      "WebSocket handshakes refused, by HTTP status.",
+      [...this.refusedHandshakes].map(([status, n]) => [label("status", String(status)), n]),
     );
     return lines.join("\n") + "\n";
   }

@@ -48,8 +48,8 @@ export interface PendingRequest {
 /** Clients to tell about requests that a pairing or a disconnect ended. */
 export interface Fallout {
   /**
-   * Requesters whose requests were dropped: send `pair_rejected` reason
-   * `peer_busy` after an accept (as a new request would hear), `peer_left` after a remove.
+   * Requesters whose requests were dropped: the server sends them
+   * `pair_rejected`, reason `rejected` after an accept, `peer_left` after a remove.
    */
   dropped: string[];
   /** Targets whose incoming request was withdrawn, to tell if the protocol wants to. */

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { truncate } from "./text.ts";
+
 /** Every message type, in either direction, declared once. */
 export const MessageType = {
   /** Server → client: the client's id; always the first message. */
@@ -304,12 +306,4 @@ function fits(value: unknown, kind: FieldKind): boolean {
     case "any":
       return value !== undefined;
   }
-}
-
-/**
- * Shortens a client's text for a log line, so a large or hostile message
- * cannot flood the log.
- */
-export function truncate(text: string, max = 80): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…`;
 }

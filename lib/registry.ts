@@ -9,7 +9,7 @@
 export interface ClientEntry<S> {
   /** The client's id, a v4 UUID. */
   readonly id: string;
-  /** The client's socket (a `WebSocket` in the server). */
+  /** How the server reaches the client: its connection, in the server. */
   readonly socket: S;
   /** The peer's address as `ip:port`. */
   readonly remoteAddr: string;

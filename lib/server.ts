@@ -8,46 +8,16 @@
 import { Connection, type ServerState } from "./connection.ts";
 import { getLogger } from "./deps.ts";
 import { checkUpgrade, type Refusal, wantsUpgrade } from "./handshake.ts";
+import { LogLimit } from "./log_limit.ts";
 import { Metrics } from "./metrics.ts";
 import { Registry } from "./registry.ts";
+import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { Signaling } from "./signaling.ts";
+import { printable, truncate } from "./text.ts";
+
+export { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 
 const logger = getLogger(["switchboard", "server"]);
-
-/** How the server listens and what it tolerates. */
-export interface ServerOptions {
-  /** The interface to listen on. */
-  host: string;
-  /** The TCP port; 0 picks a free one. */
-  port: number;
-  /** Seconds without a pong before a client is dropped (Deno pings). */
-  idleTimeout: number;
-  /** The largest message accepted, in bytes; larger closes with 1009. */
-  maxMessageBytes: number;
-  /** Messages per second a client may send in the long run. */
-  rateLimit: number;
-  /** Messages a client may send in one burst. */
-  rateBurst: number;
-  /** The most clients registered at once; more are refused with 1013. */
-  maxClients: number;
-  /** Origins allowed to connect; empty allows any. */
-  allowedOrigins: readonly string[];
-  /** Seconds a pairing request stays pending before it times out. */
-  pairTimeout: number;
-}
-
-/** The defaults: the spec's `localhost:8765`, and limits no real client hits. */
-export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = {
-  host: "localhost",
-  port: 8765,
-  idleTimeout: 30,
-  maxMessageBytes: 64 * 1024,
-  rateLimit: 20,
-  rateBurst: 50,
-  maxClients: 10_000,
-  allowedOrigins: [],
-  pairTimeout: 30,
-};
 
 /** A server that is listening. */
 export interface RunningServer {
@@ -56,7 +26,7 @@ export interface RunningServer {
   /** `ws://host:port`, for clients. */
   readonly url: string;
   /** The connected clients. */
-  readonly registry: Registry<WebSocket>;
+  readonly registry: Registry<Connection>;
   /** The server's counters. */
   readonly metrics: Metrics;
   /** Pairing and relay between clients. */
@@ -83,7 +53,7 @@ export interface RunningServer {
  */
 export function startServer(options: Partial<ServerOptions> = {}): RunningServer {
   const config: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...options };
-  const registry = new Registry<WebSocket>();
+  const registry = new Registry<Connection>();
   const metrics = new Metrics();
   const signaling = new Signaling(registry, { pairTimeoutMs: config.pairTimeout * 1000 });
   const state: ServerState = { config, registry, metrics, signaling, stopping: false };
@@ -110,7 +80,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
         idleTimeout: config.idleTimeout,
       });
     } catch (error) {
-      return refuse({ status: 400, reason: errorText(error) }, remoteAddr);
+      return refuse({ status: 400, reason: truncate(printable(errorText(error))) }, remoteAddr);
     }
     metrics.connections++;
     new Connection(state, upgrade.socket, remoteAddr);
@@ -143,12 +113,20 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     );
   }
 
+  // A stranger can make refusals as fast as it can connect: cap their lines.
+  const refusalLog = new LogLimit(10, 10_000);
+
   function refuse(refusal: Refusal, remoteAddr: string): Response {
-    logger.warn("Refused a handshake from {remoteAddr}: {status} {reason}", {
-      remoteAddr,
-      status: refusal.status,
-      reason: refusal.reason,
-    });
+    metrics.refused(refusal.status);
+    const admission = refusalLog.admit(performance.now());
+    if (admission.log) {
+      logger.warn(
+        admission.skipped > 0
+          ? "Refused a handshake from {remoteAddr}: {status} {reason} ({skipped} more refused, not logged)"
+          : "Refused a handshake from {remoteAddr}: {status} {reason}",
+        { remoteAddr, status: refusal.status, reason: refusal.reason, skipped: admission.skipped },
+      );
+    }
     return new Response(`${refusal.reason}\n`, {
       status: refusal.status,
       headers: refusal.headers ?? {},

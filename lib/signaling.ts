@@ -8,18 +8,26 @@
 
 import { getLogger } from "./deps.ts";
 import { Pairing } from "./pairing.ts";
-import {
-  type ClientMessage,
-  type ErrorCode,
-  ErrorCode as Code,
-  MessageType,
-  type ServerMessage,
-  truncate,
-} from "./protocol.ts";
+import { type ClientMessage, ErrorCode, MessageType, type ServerMessage } from "./protocol.ts";
+import { truncate } from "./text.ts";
 import type { Registry } from "./registry.ts";
-import { type JsonSocket, sendJson } from "./send_json.ts";
 
 const logger = getLogger(["switchboard", "signaling"]);
+
+/** A registered client, as signaling reaches it. */
+export interface Peer {
+  /** Sends one message; `false` when it could not. */
+  send(message: ServerMessage): boolean;
+}
+
+/** Options for {@linkcode Signaling}. */
+export interface SignalingOptions {
+  /** How long a pairing request stays pending, in milliseconds. */
+  pairTimeoutMs: number;
+}
+
+// setTimeout takes at most 2^31 - 1 ms; a longer delay fires at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A message the sender gets back instead of what it asked for. */
 export interface Refused {
@@ -38,11 +46,11 @@ export interface Refused {
  * ```ts ignore
  * const signaling = new Signaling(registry, { pairTimeoutMs: 30_000 });
  * const refused = signaling.handle(clientId, message);
- * if (refused) sendJson(socket, errorMessage(refused.code, refused.reason));
+ * if (refused) connection.send(errorMessage(refused.code, refused.reason));
  * ```
  */
 export class Signaling {
-  readonly #registry: Registry<JsonSocket>;
+  readonly #registry: Registry<Peer>;
   readonly #pairing: Pairing;
   // One timer for every pending request on the server, due at the earliest expiry.
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -50,9 +58,9 @@ export class Signaling {
 
   /**
    * @param registry The connected clients, to find a partner's socket.
-   * @param options `pairTimeoutMs`: how long a pairing request stays pending.
+   * @param options The pairing timeout.
    */
-  constructor(registry: Registry<JsonSocket>, options: { pairTimeoutMs: number }) {
+  constructor(registry: Registry<Peer>, options: SignalingOptions) {
     this.#registry = registry;
     this.#pairing = new Pairing({ timeoutMs: options.pairTimeoutMs });
   }
@@ -73,7 +81,11 @@ export class Signaling {
    * @returns `undefined` when done, or why it was refused (to answer with an
    * `error` message).
    */
-  handle(me: string, message: ClientMessage, now: number = Date.now()): Refused | undefined {
+  handle(
+    me: string,
+    message: ClientMessage,
+    now: number = performance.now(),
+  ): Refused | undefined {
     switch (message.type) {
       case MessageType.PairRequest:
         return this.#request(me, message.target, now);
@@ -106,7 +118,7 @@ export class Signaling {
       default: {
         const partner = this.#pairing.partnerOf(me);
         if (partner === undefined) {
-          return { code: Code.NotPaired, reason: `pair before sending "${message.type}"` };
+          return { code: ErrorCode.NotPaired, reason: `pair before sending "${message.type}"` };
         }
         logger.debug("Relayed {type} from {clientId} to {peerId}.", {
           type: message.type,
@@ -135,6 +147,10 @@ export class Signaling {
       this.#send(partner, { type: MessageType.PeerLeft, peer: id, reason: "disconnected" });
     }
     for (const requester of dropped) {
+      logger.info("Pair request from {clientId} to {peerId} ended: the target left.", {
+        clientId: requester,
+        peerId: id,
+      });
       this.#send(requester, { type: MessageType.PairRejected, peer: id, reason: "peer_left" });
     }
     this.#schedule();
@@ -149,7 +165,10 @@ export class Signaling {
 
   #request(me: string, target: string, now: number): Refused | undefined {
     if (target !== me && !this.#registry.has(target)) {
-      return { code: Code.UnknownPeer, reason: `no client has the id ${truncate(target, 40)}` };
+      return {
+        code: ErrorCode.UnknownPeer,
+        reason: `no client has the id ${truncate(target, 40)}`,
+      };
     }
     const result = this.#pairing.request(me, target, now);
     if (!result.ok) return { code: result.code, reason: REQUEST_REFUSALS[result.code] };
@@ -169,7 +188,7 @@ export class Signaling {
     const askedRequester = new Set(this.#pairing.pendingFrom(from));
     const result = this.#pairing.accept(me, from, now);
     if (!result.ok) {
-      return result.code === Code.AlreadyPaired
+      return result.code === ErrorCode.AlreadyPaired
         ? { code: result.code, reason: "unpair before accepting another request" }
         : noRequest(from);
     }
@@ -180,19 +199,22 @@ export class Signaling {
     this.#send(from, { type: MessageType.Paired, peer: me, initiator: true });
     this.#send(me, { type: MessageType.Paired, peer: from, initiator: false });
     for (const requester of result.dropped) {
-      this.#send(requester, {
-        type: MessageType.PairRejected,
-        peer: askedRequester.has(requester) ? from : me,
-        reason: "rejected",
-      });
+      const peer = askedRequester.has(requester) ? from : me;
+      logger.info(
+        "Pair request from {clientId} to {peerId} ended: the target paired with another.",
+        {
+          clientId: requester,
+          peerId: peer,
+        },
+      );
+      this.#send(requester, { type: MessageType.PairRejected, peer, reason: "rejected" });
     }
     this.#schedule();
     return undefined;
   }
 
   #send(id: string, message: ServerMessage): void {
-    const client = this.#registry.get(id);
-    if (client) sendJson(client.socket, message);
+    this.#registry.get(id)?.socket.send(message);
   }
 
   #schedule(): void {
@@ -204,7 +226,7 @@ export class Signaling {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#timerAt = Infinity;
-      for (const { requester, target } of this.#pairing.expire(Date.now())) {
+      for (const { requester, target } of this.#pairing.expire(performance.now())) {
         logger.info("Pair request from {clientId} to {peerId} timed out.", {
           clientId: requester,
           peerId: target,
@@ -212,19 +234,19 @@ export class Signaling {
         this.#send(requester, { type: MessageType.PairRejected, peer: target, reason: "timeout" });
       }
       this.#schedule();
-    }, Math.max(0, next - Date.now()));
+    }, Math.min(MAX_TIMER_MS, Math.max(0, next - performance.now())));
   }
 }
 
 const REQUEST_REFUSALS = {
-  [Code.SelfPair]: "you cannot pair with yourself",
-  [Code.AlreadyPaired]: "you already have a partner; unpair first",
-  [Code.PeerBusy]: "that client already has a partner",
+  [ErrorCode.SelfPair]: "you cannot pair with yourself",
+  [ErrorCode.AlreadyPaired]: "you already have a partner; unpair first",
+  [ErrorCode.PeerBusy]: "that client already has a partner",
 } as const;
 
 function noRequest(from: string): Refused {
   return {
-    code: Code.NoPendingRequest,
+    code: ErrorCode.NoPendingRequest,
     reason: `no pending request from ${truncate(from, 40)}`,
   };
 }

@@ -106,7 +106,7 @@ Deno.test("client --reconnect reconnects to a restarted server and prints a new 
   const first = await spawnServer();
   await using client = spawnClient("--reconnect", "--retry-delay", "0.05", "--url", first.url);
   const [, firstId] = await client.waitForLine(ID_LINE, "stdout");
-  await first.child.process.kill("SIGKILL");
+  first.child.process.kill("SIGKILL");
   await first.child.exit();
   await client.waitForLine(/Connection closed unexpectedly/);
   await client.waitForLine(/Reconnecting in [\d.]+ s \(attempt 1 of 10\)/);

@@ -5,7 +5,7 @@ import {
   parseServerFlags,
   UsageError,
 } from "../lib/flags.ts";
-import { DEFAULT_SERVER_OPTIONS } from "../lib/server.ts";
+import { DEFAULT_SERVER_OPTIONS } from "../lib/options.ts";
 
 Deno.test("parseServerFlags() defaults to the spec's localhost:8765", () => {
   const flags = parseServerFlags([]);
@@ -40,6 +40,8 @@ Deno.test("parseServerFlags() reads every flag", () => {
     "https://b.example",
     "--pair-timeout",
     "0.5",
+    "--max-buffered-bytes",
+    "4096",
     "--log-format",
     "json",
   ]);
@@ -53,6 +55,7 @@ Deno.test("parseServerFlags() reads every flag", () => {
     maxClients: 7,
     allowedOrigins: ["https://a.example", "https://b.example"],
     pairTimeout: 0.5,
+    maxBufferedBytes: 4096,
     logFormat: "json",
     help: false,
   });
@@ -65,6 +68,9 @@ Deno.test("parseServerFlags() throws UsageError on bad input", () => {
       ["--port", "abc"],
       ["--port", "-1"],
       ["--idle-timeout", "0"],
+      ["--idle-timeout", "86401"],
+      ["--pair-timeout", "3000000"],
+      ["--max-buffered-bytes", "10"],
       ["--rate-limit", "0"],
       ["--log-format", "xml"],
       ["--unknown"],

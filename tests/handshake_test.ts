@@ -42,6 +42,18 @@ Deno.test("checkUpgrade() answers 403 for an origin that is not allowed", () => 
   const allowed = ["https://app.example"];
   assert.equal(checkUpgrade(request({ origin: "https://app.example" }), allowed), undefined);
   assert.equal(checkUpgrade(request({ origin: "https://evil.example" }), allowed)?.status, 403);
-  assert.equal(checkUpgrade(request({}), allowed)?.status, 403);
+  assert.equal(checkUpgrade(request({ origin: "null" }), allowed)?.status, 403);
   assert.equal(checkUpgrade(request({ origin: "https://evil.example" }), []), undefined);
+});
+
+Deno.test("checkUpgrade() accepts a request without Origin, which no browser sends", () => {
+  assert.equal(checkUpgrade(request({}), ["https://app.example"]), undefined);
+});
+
+Deno.test("checkUpgrade() quotes, escapes and shortens header values in its reason", () => {
+  const origin = `https://evil.example/\t${"x".repeat(10_000)}`;
+  const reason = checkUpgrade(request({ origin }), ["https://app.example"])?.reason ?? "";
+  assert.ok(reason.length < 100, reason);
+  assert.ok(!reason.includes("\t"));
+  assert.match(reason, /^origin "https:\/\/evil\.example\/\\\\txx+…" not allowed$/);
 });

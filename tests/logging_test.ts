@@ -65,3 +65,16 @@ Deno.test("setupLogging() routes switchboard loggers to the sink at the level as
   getLogger(["other"]).info("not ours");
   assert.deepEqual(seen, ["info shown 1"]);
 });
+
+Deno.test("textFormatter escapes control characters in values, so a client cannot forge a line", () => {
+  const hostile: LogRecord = {
+    ...record,
+    message: ["Bad message: ", "oops\n2026-01-01T00:00:00.000Z INFO: forged\u001b[2J", ""],
+    rawMessage: "Bad message: {reason}",
+    properties: { reason: "oops\n2026-01-01T00:00:00.000Z INFO: forged\u001b[2J" },
+  };
+  const line = textFormatter(hostile);
+  assert.equal(line.indexOf("\n"), line.length - 1);
+  assert.ok(line.endsWith("Bad message: oops\\n2026-01-01T00:00:00.000Z INFO: forged\\u001b[2J\n"));
+  assert.equal(JSON.parse(jsonFormatter(hostile)).message, line.slice(31, -1));
+});

@@ -7,7 +7,6 @@ import {
   parseEnvelope,
   toClientMessage,
   toServerMessage,
-  truncate,
   yourId,
 } from "../lib/protocol.ts";
 
@@ -63,11 +62,6 @@ Deno.test("message type and error code values are distinct", () => {
   assert.equal(new Set(types).size, types.length);
   const codes = Object.values(ErrorCode);
   assert.equal(new Set(codes).size, codes.length);
-});
-
-Deno.test("truncate() shortens long text and leaves short text alone", () => {
-  assert.equal(truncate("short"), "short");
-  assert.equal(truncate("x".repeat(100), 10), `${"x".repeat(10)}…`);
 });
 
 Deno.test("toClientMessage() accepts every client type and keeps only its fields", () => {

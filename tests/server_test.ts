@@ -165,6 +165,64 @@ Deno.test("a flood cannot fill the log: one warning, the rest counted", async ()
   assert.equal(t.server.registry.size, 0);
 });
 
+Deno.test("a client that keeps sending bad messages under the rate limit is logged five times, then counted", async () => {
+  await using t = testServer();
+  const { client, id } = await TestClient.connect(t.url);
+  for (let i = 0; i < 12; i++) {
+    client.send("{");
+    assert.deepEqual(pick(await client.next(), "code"), { code: "invalid_json" });
+  }
+  client.socket.close(1000);
+  await t.logs.waitFor(/sent 12 bad messages in all/);
+  assert.equal(t.logs.matching(/^WARNING: Bad message from client/).length, 5);
+  assert.equal(t.logs.matching(new RegExp(`Client ${id} .* keeps sending bad messages`)).length, 1);
+  assert.match(t.server.metrics.render(0), /bad_messages_total\{code="invalid_json"\} 12/);
+});
+
+Deno.test("a partner that stops reading is closed with 1008 and the sender hears peer_left", async () => {
+  await using t = testServer({ maxBufferedBytes: 64 * 1024, rateBurst: 1000, idleTimeout: 1 });
+  // A raw peer completes the handshake, reads its id, pairs, then never reads again.
+  const { conn } = await rawRequest(t.port, HANDSHAKE_HEADERS);
+  try {
+    await t.logs.waitFor(/connected from/);
+    const [slowId] = [...t.server.registry].map((entry) => entry.id);
+    assert.ok(slowId);
+    const { client } = await TestClient.connect(t.url);
+    await using _ = client;
+    client.send({ type: "pair_request", target: slowId });
+    await t.logs.waitFor(/asked to pair/);
+    // The raw peer accepts by writing one masked text frame.
+    await conn.write(
+      maskedTextFrame(JSON.stringify({
+        type: "pair_accept",
+        from: [...t.server.registry].map((e) => e.id).find((id) => id !== slowId),
+      })),
+    );
+    assert.equal(pick(await client.next(), "type").type, "paired");
+    const chunk = "x".repeat(60_000);
+    let left: Record<string, unknown> | undefined;
+    // A round trip paces the sender, and collects whatever came before its answer.
+    const roundTrip = async (): Promise<void> => {
+      client.send("{");
+      for (let message = await client.next();; message = await client.next()) {
+        const { type, code } = pick(message, "type", "code");
+        if (type === "peer_left") left = pick(message, "type", "peer", "reason");
+        if (code === "invalid_json") return;
+      }
+    };
+    for (let i = 0; i < 200 && left === undefined; i++) {
+      client.send({ type: "relay", data: chunk });
+      if (i % 10 === 9) await roundTrip();
+    }
+    await roundTrip();
+    await t.logs.waitFor(/is not reading \(\d+ bytes waiting\); closing with 1008/);
+    assert.deepEqual(left, { type: "peer_left", peer: slowId, reason: "disconnected" });
+    assert.equal(t.server.registry.has(slowId), false);
+  } finally {
+    conn.close();
+  }
+});
+
 Deno.test("past --max-clients a client gets server_full and 1013, and the registry stays at the limit", async () => {
   await using t = testServer({ maxClients: 2 });
   const a = await TestClient.connect(t.url);
@@ -195,9 +253,27 @@ Deno.test("an origin that is not allowed gets 403 before any WebSocket exists", 
   });
   accepted.conn.close();
   assert.equal(accepted.status, 101);
-  assert.equal(t.server.metrics.connections, 1);
-  await t.logs.waitFor(/Refused a handshake from .*: 403 origin https:\/\/evil\.example/);
+  // A non-browser client sends no Origin, and is no hijacking risk.
+  await using plain = new TestClient(t.url);
+  assert.equal((await plain.next() as { type: string }).type, "your_id");
+  assert.equal(t.server.metrics.connections, 2);
+  await t.logs.waitFor(/Refused a handshake from .*: 403 origin "https:\/\/evil\.example"/);
   await t.logs.waitFor(DISCONNECTED);
+  assert.match(t.server.metrics.render(0), /refused_handshakes_total\{status="403"\} 1/);
+});
+
+Deno.test("refused handshakes cannot flood the log: ten per window, the rest counted", async () => {
+  await using t = testServer();
+  for (let i = 0; i < 30; i++) {
+    const { status, conn } = await rawRequest(t.port, {
+      ...HANDSHAKE_HEADERS,
+      "sec-websocket-version": "8",
+    });
+    conn.close();
+    assert.equal(status, 426);
+  }
+  assert.equal(t.logs.matching(/Refused a handshake/).length, 10);
+  assert.match(t.server.metrics.render(0), /refused_handshakes_total\{status="426"\} 30/);
 });
 
 Deno.test("a bad handshake gets 400 or 426 with a reason, and the server keeps serving", async () => {
@@ -257,9 +333,12 @@ Deno.test("shutdown() closes every client with 1001 and logs each disconnect", a
   }
   assert.equal(t.server.registry.size, 0);
   assert.equal(t.logs.matching(/disconnected \(code \d+, shutdown\)/).length, 3);
-  const tail = t.logs.lines.slice(-5);
-  assert.equal(tail[0], "INFO: Shutting down...");
-  assert.equal(tail[4], "INFO: Server stopped.");
+  const lines = t.logs.lines;
+  const first = lines.indexOf("INFO: Shutting down...");
+  const last = lines.indexOf("INFO: Server stopped.");
+  assert.ok(first >= 0 && last === lines.length - 1, lines.join("\n"));
+  const disconnects = lines.flatMap((line, i) => /disconnected/.test(line) ? [i] : []);
+  assert.ok(disconnects.every((i) => first < i && i < last));
   await t.server.shutdown(); // a second call is harmless
 });
 
@@ -275,6 +354,23 @@ Deno.test("SIGTERM gives clients 1001, logs Server stopped. and exits 0", async 
   assert.match(log, /INFO: Shutting down\.\.\./);
   assert.match(log, /INFO: Client \S+ disconnected \(code \d+, shutdown\)\./);
   assert.match(child.stderr.at(-1) ?? "", /INFO: Server stopped\.$/);
+});
+
+Deno.test("a second SIGTERM during a slow shutdown exits at once with 130", async () => {
+  const { child, port } = await spawnServer();
+  await using _ = child;
+  // A raw peer that never answers the close frame keeps the shutdown waiting.
+  const { status, conn } = await rawRequest(port, HANDSHAKE_HEADERS);
+  try {
+    assert.equal(status, 101);
+    await child.waitForLine(/connected from/);
+    child.process.kill("SIGTERM");
+    await child.waitForLine(/Shutting down\.\.\./);
+    child.process.kill("SIGTERM");
+    assert.equal((await child.exit()).code, 130);
+  } finally {
+    conn.close();
+  }
 });
 
 Deno.test("the server writes JSON lines with --log-format json", async () => {
@@ -330,7 +426,20 @@ Deno.test("classify() tells clean, timeout and abrupt closes apart", () => {
   assert.equal(classify({ code: 1001, wasClean: false }), "timeout");
   assert.equal(classify({ code: 0, wasClean: false }), "abrupt");
   assert.equal(classify({ code: 1006, wasClean: false }), "abrupt");
+  assert.equal(classify({ code: 1008, wasClean: true }), "limit");
+  assert.equal(classify({ code: 1009, wasClean: false }), "limit");
 });
+
+/** A client-to-server text frame: FIN, opcode 1, masked as RFC 6455 requires. */
+function maskedTextFrame(text: string): Uint8Array {
+  const payload = new TextEncoder().encode(text);
+  if (payload.length > 125) throw new RangeError("keep test frames short");
+  const mask = crypto.getRandomValues(new Uint8Array(4));
+  const frame = new Uint8Array(6 + payload.length);
+  frame.set([0x81, 0x80 | payload.length, ...mask]);
+  payload.forEach((byte, i) => frame[6 + i] = byte ^ mask[i % 4]!);
+  return frame;
+}
 
 function pick(value: unknown, ...keys: string[]): Record<string, unknown> {
   const record = value as Record<string, unknown>;

@@ -101,6 +101,21 @@ Deno.test("pair_request is refused for an unknown id, for oneself, and for a bus
   assert.deepEqual(pick(await next(a.client)), { type: "error", code: "already_paired" });
 });
 
+Deno.test("asking the same target again refreshes the request without telling it twice", async () => {
+  await using t = testServer();
+  const a = await TestClient.connect(t.url);
+  const b = await TestClient.connect(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  a.client.send({ type: "pair_request", target: b.id });
+  a.client.send({ type: "pair_request", target: b.id });
+  assert.deepEqual(await next(b.client), { type: "pair_request", from: a.id });
+  // b's next message is the answer to its own frame: no second pair_request.
+  b.client.send("{");
+  assert.deepEqual(pick(await next(b.client)), { type: "error", code: "invalid_json" });
+  assert.equal(t.logs.matching(/asked to pair/).length, 1);
+});
+
 Deno.test("a message with a missing or mistyped field is invalid_message naming the field", async () => {
   await using t = testServer();
   const { client } = await TestClient.connect(t.url);

@@ -1,0 +1,44 @@
+/**
+ * The server's settings and their defaults, apart from the server itself so
+ * that parsing flags loads nothing else.
+ *
+ * @module
+ */
+
+/** How the server listens and what it tolerates. */
+export interface ServerOptions {
+  /** The interface to listen on. */
+  host: string;
+  /** The TCP port; 0 picks a free one. */
+  port: number;
+  /** Seconds without a pong before a client is dropped (Deno pings). */
+  idleTimeout: number;
+  /** The largest message accepted, in bytes; larger closes with 1009. */
+  maxMessageBytes: number;
+  /** Messages per second a client may send in the long run. */
+  rateLimit: number;
+  /** Messages a client may send in one burst. */
+  rateBurst: number;
+  /** The most clients registered at once; more are refused with 1013. */
+  maxClients: number;
+  /** Origins allowed to connect; empty allows any. */
+  allowedOrigins: readonly string[];
+  /** Seconds a pairing request stays pending before it times out. */
+  pairTimeout: number;
+  /** Bytes a client may leave unread before it is closed with 1008. */
+  maxBufferedBytes: number;
+}
+
+/** The defaults: the spec's `localhost:8765`, and limits no real client hits. */
+export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = {
+  host: "localhost",
+  port: 8765,
+  idleTimeout: 30,
+  maxMessageBytes: 64 * 1024,
+  rateLimit: 20,
+  rateBurst: 50,
+  maxClients: 10_000,
+  allowedOrigins: [],
+  pairTimeout: 30,
+  maxBufferedBytes: 1024 * 1024,
+};

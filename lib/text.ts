@@ -1,0 +1,41 @@
+/**
+ * Text from the network made safe to show: short, and with no control
+ * characters, so a client can neither flood a log line nor forge one (a
+ * newline) nor drive the operator's terminal (an escape sequence).
+ *
+ * @module
+ */
+
+// C0 and C1 controls, DEL, and the two JavaScript line separators.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const NAMED: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * Escapes control characters as `\n`, `\r`, `\t` or `\u00XX`.
+ *
+ * @example
+ * ```ts
+ * import { printable } from "./text.ts";
+ * printable("a\nb\u001b[2J"); // "a\\nb\\u001b[2J"
+ * ```
+ */
+export function printable(text: string): string {
+  return text.replace(
+    CONTROL,
+    (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
+ * Shortens text for a log line or an error message, so a large or hostile
+ * message cannot flood the log.
+ *
+ * @example
+ * ```ts
+ * import { truncate } from "./text.ts";
+ * truncate("x".repeat(100), 10); // "xxxxxxxxxx…"
+ * ```
+ */
+export function truncate(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
