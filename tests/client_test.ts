@@ -111,17 +111,8 @@ Deno.test("client --reconnect reconnects to a restarted server and prints a new 
   await client.waitForLine(/Connection closed unexpectedly/);
   await client.waitForLine(/Reconnecting in [\d.]+ s \(attempt 1 of 10\)/);
   // The same port again: the client must find the new server there.
-  await using second = new Child([
-    "run",
-    "--allow-net",
-    "--no-prompt",
-    "server.ts",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(first.port),
-  ]);
-  await second.waitForLine(/Server listening/);
+  const second = await spawnServer([], first.port);
+  await using _ = second.child;
   const [, secondId] = await client.waitForLine(ID_LINE, "stdout", 10_000, 2);
   assert.notEqual(secondId, firstId);
   client.process.kill("SIGINT");

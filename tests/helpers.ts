@@ -290,9 +290,10 @@ export class Child implements AsyncDisposable {
   }
 }
 
-/** Spawns `server.ts --port 0` and waits for its listening line. */
+/** Spawns `server.ts` on 127.0.0.1 (a free port by default) and waits until it listens. */
 export async function spawnServer(
   args: string[] = [],
+  port = 0,
 ): Promise<{ child: Child; port: number; url: string }> {
   const child = new Child([
     "run",
@@ -302,10 +303,10 @@ export async function spawnServer(
     "--host",
     "127.0.0.1",
     "--port",
-    "0",
+    String(port),
     ...args,
   ]);
   const match = await child.waitForLine(/Server listening on ws:\/\/([\d.]+):(\d+)/);
-  const port = Number(match[2]);
-  return { child, port, url: `ws://127.0.0.1:${port}` };
+  const bound = Number(match[2]);
+  return { child, port: bound, url: `ws://127.0.0.1:${bound}` };
 }

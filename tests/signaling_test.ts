@@ -7,12 +7,18 @@ async function next(client: TestClient): Promise<Message> {
   return await client.next() as Message;
 }
 
-/** Connects two clients and pairs them: `a` asks, `b` accepts. */
-async function pairedClients(url: string) {
+/** Connects two clients, and `a` asks `b`; `b` has received the request. */
+async function requestedClients(url: string) {
   const a = await TestClient.connect(url);
   const b = await TestClient.connect(url);
   a.client.send({ type: "pair_request", target: b.id });
   assert.deepEqual(await next(b.client), { type: "pair_request", from: a.id });
+  return { a, b };
+}
+
+/** Connects two clients and pairs them: `a` asks, `b` accepts. */
+async function pairedClients(url: string) {
+  const { a, b } = await requestedClients(url);
   b.client.send({ type: "pair_accept", from: a.id });
   assert.deepEqual(await next(a.client), { type: "paired", peer: b.id, initiator: true });
   assert.deepEqual(await next(b.client), { type: "paired", peer: a.id, initiator: false });
@@ -51,12 +57,9 @@ Deno.test("offer, answer, candidate and relay reach the partner with the server'
 
 Deno.test("pair_reject tells the requester, and a later accept finds no request", async () => {
   await using t = testServer();
-  const a = await TestClient.connect(t.url);
-  const b = await TestClient.connect(t.url);
+  const { a, b } = await requestedClients(t.url);
   await using _a = a.client;
   await using _b = b.client;
-  a.client.send({ type: "pair_request", target: b.id });
-  await next(b.client);
   b.client.send({ type: "pair_reject", from: a.id });
   assert.deepEqual(await next(a.client), {
     type: "pair_rejected",
@@ -69,12 +72,9 @@ Deno.test("pair_reject tells the requester, and a later accept finds no request"
 
 Deno.test("a pending request times out after --pair-timeout", async () => {
   await using t = testServer({ pairTimeout: 0.2 });
-  const a = await TestClient.connect(t.url);
-  const b = await TestClient.connect(t.url);
+  const { a, b } = await requestedClients(t.url);
   await using _a = a.client;
   await using _b = b.client;
-  a.client.send({ type: "pair_request", target: b.id });
-  await next(b.client);
   assert.deepEqual(await next(a.client), {
     type: "pair_rejected",
     peer: b.id,
@@ -183,11 +183,8 @@ Deno.test("a paired client killed with SIGKILL: its partner hears peer_left with
 
 Deno.test("a target that leaves ends the requests to it with pair_rejected (peer_left)", async () => {
   await using t = testServer();
-  const a = await TestClient.connect(t.url);
-  const b = await TestClient.connect(t.url);
+  const { a, b } = await requestedClients(t.url);
   await using _a = a.client;
-  a.client.send({ type: "pair_request", target: b.id });
-  await next(b.client);
   b.client.socket.close(1000);
   assert.deepEqual(await next(a.client), {
     type: "pair_rejected",
@@ -198,11 +195,8 @@ Deno.test("a target that leaves ends the requests to it with pair_rejected (peer
 
 Deno.test("a requester that leaves withdraws its request", async () => {
   await using t = testServer();
-  const a = await TestClient.connect(t.url);
-  const b = await TestClient.connect(t.url);
+  const { a, b } = await requestedClients(t.url);
   await using _b = b.client;
-  a.client.send({ type: "pair_request", target: b.id });
-  await next(b.client);
   a.client.socket.close(1000);
   await t.logs.waitFor(new RegExp(`Client ${a.id} disconnected`));
   b.client.send({ type: "pair_accept", from: a.id });
