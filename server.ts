@@ -48,20 +48,15 @@ export async function main(args: readonly string[]): Promise<number> {
     });
     return 1;
   }
-  let stopped: Promise<void> | undefined;
-  const onSignal = (): void => {
-    if (stopped) Deno.exit(130);
-    stopped = server.shutdown();
-    // Awaited below; this keeps an early failure from going unhandled meanwhile.
-    stopped.catch(() => {});
-  };
+  const stopper = new SignalStopper(() => server.shutdown(), (code) => Deno.exit(code));
+  const onSignal = (): void => stopper.signal();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, onSignal);
   }
   await server.finished;
   try {
     // "Server stopped." is logged once every disconnect has been.
-    await stopped;
+    await stopper.stopped;
   } catch (error) {
     logger.error("Shutdown failed: {error}", {
       error: error instanceof Error ? error.message : String(error),
@@ -69,6 +64,47 @@ export async function main(args: readonly string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/**
+ * What SIGINT and SIGTERM do: the first starts a graceful shutdown, a second
+ * exits at once with 130, for an operator who will not wait.
+ *
+ * @example
+ * ```ts
+ * import { SignalStopper } from "./server.ts";
+ * const stopper = new SignalStopper(() => Promise.resolve(), (code) => console.log(code));
+ * stopper.signal(); // starts the graceful shutdown
+ * stopper.signal(); // prints 130: the operator will not wait
+ * ```
+ */
+export class SignalStopper {
+  #stopped: Promise<void> | undefined;
+
+  /**
+   * @param shutdown Starts the graceful shutdown.
+   * @param exit Ends the process with a code.
+   */
+  constructor(
+    readonly shutdown: () => Promise<void>,
+    readonly exit: (code: number) => void,
+  ) {}
+
+  /** Handles one signal. */
+  signal(): void {
+    if (this.#stopped) {
+      this.exit(130);
+      return;
+    }
+    this.#stopped = this.shutdown();
+    // Awaited by the caller; this keeps an early failure from going unhandled meanwhile.
+    this.#stopped.catch(() => {});
+  }
+
+  /** The shutdown under way, once a signal has come. */
+  get stopped(): Promise<void> | undefined {
+    return this.#stopped;
+  }
 }
 
 if (import.meta.main) {

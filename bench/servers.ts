@@ -61,7 +61,10 @@ export interface Health {
 
 /** Asks a server on loopback how it is. */
 export async function health(port: number): Promise<Health> {
-  const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+  // A server that accepts and never answers must not hang the benchmark.
+  const response = await fetch(`http://127.0.0.1:${port}/healthz`, {
+    signal: AbortSignal.timeout(5000),
+  });
   return await response.json() as Health;
 }
 
@@ -119,7 +122,7 @@ export async function startServer(
   // The shell opens the log file and then becomes the server (exec), so the
   // child's pid is the server's and the bench needs no write permission.
   const child = new Deno.Command("sh", {
-    args: ["-c", `exec "$@" >>"${logDir}/switchboard-bench-${slug}.$$.log" 2>&1`, "sh", ...argv],
+    args: ["-c", `exec "$@" >"${logDir}/switchboard-bench-${slug}.$$.log" 2>&1`, "sh", ...argv],
     stdin: "null",
     stdout: "null",
     stderr: "null",

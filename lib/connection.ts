@@ -6,6 +6,7 @@
  */
 
 import { getLogger } from "./deps.ts";
+import type { LogLimit } from "./log_limit.ts";
 import type { DisconnectReason, Metrics } from "./metrics.ts";
 import {
   CloseCode,
@@ -40,6 +41,8 @@ export interface ServerState {
   readonly signaling: Signaling;
   /** Whether the server is shutting down. */
   stopping: boolean;
+  /** Caps the lines for refusals, which strangers can cause at will. */
+  readonly refusalLog: LogLimit;
 }
 
 /**
@@ -98,10 +101,19 @@ export class Connection implements Peer {
       return;
     }
     if (registry.size >= config.maxClients) {
-      logger.warn("Refused a client from {remoteAddr}: server full ({maxClients} clients)", {
-        remoteAddr: this.#remoteAddr,
-        maxClients: config.maxClients,
-      });
+      const admission = this.#server.refusalLog.admit(performance.now());
+      if (admission.log) {
+        logger.warn(
+          "Refused a client from {remoteAddr}: server full ({maxClients} clients){skippedNote}",
+          {
+            remoteAddr: this.#remoteAddr,
+            maxClients: config.maxClients,
+            skippedNote: admission.skipped > 0
+              ? ` (${admission.skipped} more refused, not logged)`
+              : "",
+          },
+        );
+      }
       sendJson(
         this.#socket,
         errorMessage(ErrorCode.ServerFull, "The server is full; try again later."),
@@ -191,6 +203,11 @@ export class Connection implements Peer {
     if (refused) this.#reject(refused.code, refused.reason);
   }
 
+  /** Closes with 1001 for a server shutdown; the close event does the rest. */
+  goAway(): void {
+    this.#socket.close(CloseCode.GoingAway, "Server shutting down");
+  }
+
   #reject(code: ErrorCode, reason: string): void {
     this.#server.metrics.badMessage(code);
     // Each answer is sent, but a client that stays under the rate limit could
@@ -223,10 +240,12 @@ export class Connection implements Peer {
   }
 
   #close(event: CloseEvent): void {
-    this.#forget(
-      event.code,
-      this.#server.stopping && !this.#closing ? "shutdown" : classify(event),
-    );
+    if (this.#server.stopping && !this.#closing) {
+      // The event carries the client's echo, often without a code; say what was sent.
+      this.#forget(CloseCode.GoingAway, "shutdown");
+    } else {
+      this.#forget(event.code, classify(event));
+    }
   }
 
   /** Unregisters the client, once, and tells whoever needs to know. */

@@ -127,7 +127,7 @@ function renderFast(record: LogRecord): string {
 
 /**
  * A sink that writes each record to `writer` synchronously, so nothing is
- * lost or reordered when the process exits right after a log call.
+ * lost when the process exits right after a log call.
  *
  * @param formatter Turns a record into a line ending in a newline.
  * @param writer Where the bytes go; stderr by default.
@@ -162,6 +162,8 @@ function flushAll(): void {
  * microtask), which halves the cost of logging a connection. Nothing is
  * dropped: pending lines are also written on exit (`Deno.exit`, the end of
  * the program) and on an uncaught error, before the runtime reports it.
+ * Log lines keep their order among themselves; anything else written to
+ * stderr directly in the same turn (`console.error`) may come before them.
  *
  * @param formatter Turns a record into a line ending in a newline.
  * @param writer Where the bytes go; stderr by default.

@@ -56,20 +56,20 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
   const registry = new Registry<Connection>();
   const metrics = new Metrics();
   const signaling = new Signaling(registry, { pairTimeoutMs: config.pairTimeout * 1000 });
-  const state: ServerState = { config, registry, metrics, signaling, stopping: false };
+  const state: ServerState = {
+    config,
+    registry,
+    metrics,
+    signaling,
+    stopping: false,
+    // A stranger can cause refusals as fast as it can connect: cap their lines.
+    refusalLog: new LogLimit(10, 10_000),
+  };
   const startedAt = performance.now();
   let stopped: Promise<void> | undefined;
 
   logger.info("Server starting...");
-  const httpServer = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    onListen: (addr) => {
-      logger.info("Server listening on {url}", {
-        url: `ws://${formatAddr(addr as Deno.NetAddr)}`,
-      });
-    },
-  }, (request, info) => {
+  const handler = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response => {
     if (!wantsUpgrade(request)) return serveHttp(request);
     const remoteAddr = formatAddr(info.remoteAddr);
     const refusal = checkUpgrade(request, config.allowedOrigins);
@@ -85,10 +85,43 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     metrics.connections++;
     new Connection(state, upgrade.socket, remoteAddr);
     return upgrade.response;
-  });
+  };
+  const listen = (port: number): Deno.HttpServer<Deno.NetAddr> =>
+    Deno.serve({
+      hostname: config.host,
+      port,
+      onListen: (addr) => {
+        logger.info("Server listening on {url}", { url: `ws://${formatAddr(addr)}` });
+      },
+    }, handler);
+  let httpServer = listen(config.port);
 
   const addr = httpServer.addr;
   const url = `ws://${formatAddr(addr)}`;
+
+  // When the process runs out of file descriptors the runtime stops accepting
+  // for good, though open connections carry on: listen again once some close.
+  const finished = (async () => {
+    while (true) {
+      try {
+        await httpServer.finished;
+        return;
+      } catch (error) {
+        if (state.stopping) return;
+        logger.error("Stopped accepting connections: {error}. Listening again in {seconds} s.", {
+          error: errorText(error),
+          seconds: RELISTEN_DELAY_MS / 1000,
+        });
+        await new Promise((resolve) => setTimeout(resolve, RELISTEN_DELAY_MS));
+        if (state.stopping) return;
+        try {
+          httpServer = listen(addr.port);
+        } catch (error) {
+          logger.error("Cannot listen again: {error}", { error: errorText(error) });
+        }
+      }
+    }
+  })();
 
   function serveHttp(request: Request): Response {
     const path = new URL(request.url).pathname;
@@ -113,12 +146,9 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     );
   }
 
-  // A stranger can make refusals as fast as it can connect: cap their lines.
-  const refusalLog = new LogLimit(10, 10_000);
-
   function refuse(refusal: Refusal, remoteAddr: string): Response {
     metrics.refused(refusal.status);
-    const admission = refusalLog.admit(performance.now());
+    const admission = state.refusalLog.admit(performance.now());
     if (admission.log) {
       logger.warn(
         admission.skipped > 0
@@ -137,8 +167,14 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     stopped ??= (async () => {
       state.stopping = true;
       logger.info("Shutting down...");
-      // Deno closes every WebSocket with 1001 here and waits for each close.
-      await httpServer.shutdown();
+      // Closed here rather than left to the runtime, which only knows the
+      // clients of the listener it has now.
+      for (const { socket: connection } of registry) connection.goAway();
+      try {
+        await httpServer.shutdown();
+      } catch {
+        // A listener that already failed has nothing left to shut down.
+      }
       signaling.close();
       logger.info("Server stopped.");
     })();
@@ -152,9 +188,12 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     metrics,
     signaling,
     shutdown,
-    finished: httpServer.finished,
+    finished,
   };
 }
+
+/** How long to wait before listening again after the listener failed. */
+const RELISTEN_DELAY_MS = 1000;
 
 /** Formats an address as `ip:port`, bracketing IPv6. */
 export function formatAddr(addr: Deno.Addr): string {

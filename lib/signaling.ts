@@ -197,7 +197,11 @@ export class Signaling {
       responderId: me,
     });
     this.#send(from, { type: MessageType.Paired, peer: me, initiator: true });
-    this.#send(me, { type: MessageType.Paired, peer: from, initiator: false });
+    // A send can drop a client that does not read, and this pair with it:
+    // then `me` has just heard peer_left, and must not hear paired after it.
+    if (this.#pairing.partnerOf(me) === from) {
+      this.#send(me, { type: MessageType.Paired, peer: from, initiator: false });
+    }
     for (const requester of result.dropped) {
       const peer = askedRequester.has(requester) ? from : me;
       logger.info(

@@ -39,10 +39,14 @@ Deno.test({
     }
     assert.match(renderTable(rows(results)), /churn: connections\/s/);
     // Every connection logged its two lines: none dropped.
-    for (const line of (await notes(results)).filter((l) => l.includes(" log "))) {
-      const [, connects, disconnects, connections] =
-        /(\d+) connect and (\d+) disconnect lines for (\d+)/
-          .exec(line) ?? [];
+    const logLines = (await notes(results)).filter((l) => l.includes(" log "));
+    // One log per server process: the long-running one, and one per hold round.
+    assert.equal(logLines.length, 4, logLines.join("\n"));
+    for (const line of logLines) {
+      const match = /(\d+) connect and (\d+) disconnect lines for (\d+)/.exec(line);
+      assert.ok(match, line);
+      const [, connects, disconnects, connections] = match;
+      assert.ok(Number(connections) > 0, line);
       assert.equal(connects, connections, line);
       assert.equal(disconnects, connections, line);
     }

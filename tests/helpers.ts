@@ -199,12 +199,12 @@ export class Child implements AsyncDisposable {
   readonly #piped: boolean;
 
   /**
-   * Spawns `deno` with `args`, in the project root unless `cwd` is given;
-   * with `stdin` true, {@linkcode Child.type} writes lines to it.
+   * Spawns `deno` (or `command`) with `args`, in the project root unless
+   * `cwd` is given; with `stdin` true, {@linkcode Child.type} writes lines to it.
    */
-  constructor(args: string[], cwd = ROOT, stdin = false) {
+  constructor(args: string[], cwd = ROOT, stdin = false, command = Deno.execPath()) {
     this.#piped = stdin;
-    this.process = new Deno.Command(Deno.execPath(), {
+    this.process = new Deno.Command(command, {
       args,
       cwd,
       stdin: stdin ? "piped" : "null",

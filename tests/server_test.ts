@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { uuidVersion, validateUuid } from "../lib/deps.ts";
 import { classify } from "../lib/connection.ts";
 import { formatAddr } from "../lib/server.ts";
+import { SignalStopper } from "../server.ts";
 import {
   Child,
   HANDSHAKE_HEADERS,
@@ -237,6 +238,13 @@ Deno.test("past --max-clients a client gets server_full and 1013, and the regist
   assert.equal((await within(third.closed, 5000, "the 1013 close")).code, 1013);
   assert.equal(t.server.registry.size, 2);
   await t.logs.waitFor(/^WARNING: Refused a client from 127\.0\.0\.1:\d+: server full/);
+  // A flood of refused clients is logged ten times per window, not once each.
+  for (let i = 0; i < 15; i++) {
+    const refused = new TestClient(t.url);
+    assert.equal((await within(refused.closed, 5000, "the 1013 close")).code, 1013);
+  }
+  assert.equal(t.logs.matching(/Refused a client from .*: server full/).length, 10);
+  assert.equal(t.server.registry.size, 2);
 });
 
 Deno.test("an origin that is not allowed gets 403 before any WebSocket exists", async () => {
@@ -332,7 +340,7 @@ Deno.test("shutdown() closes every client with 1001 and logs each disconnect", a
     assert.equal((await within(client.closed, 5000, "close")).code, 1001);
   }
   assert.equal(t.server.registry.size, 0);
-  assert.equal(t.logs.matching(/disconnected \(code \d+, shutdown\)/).length, 3);
+  assert.equal(t.logs.matching(/disconnected \(code 1001, shutdown\)/).length, 3);
   const lines = t.logs.lines;
   const first = lines.indexOf("INFO: Shutting down...");
   const last = lines.indexOf("INFO: Server stopped.");
@@ -356,21 +364,61 @@ Deno.test("SIGTERM gives clients 1001, logs Server stopped. and exits 0", async 
   assert.match(child.stderr.at(-1) ?? "", /INFO: Server stopped\.$/);
 });
 
-Deno.test("a second SIGTERM during a slow shutdown exits at once with 130", async () => {
-  const { child, port } = await spawnServer();
-  await using _ = child;
-  // A raw peer that never answers the close frame keeps the shutdown waiting.
-  const { status, conn } = await rawRequest(port, HANDSHAKE_HEADERS);
+Deno.test("SignalStopper starts one shutdown, and a second signal exits with 130", async () => {
+  let shutdowns = 0;
+  const exits: number[] = [];
+  let finish = (): void => {};
+  const stopper = new SignalStopper(() => {
+    shutdowns++;
+    return new Promise((resolve) => finish = resolve);
+  }, (code) => exits.push(code));
+  assert.equal(stopper.stopped, undefined);
+  stopper.signal();
+  assert.equal(shutdowns, 1);
+  assert.deepEqual(exits, []);
+  stopper.signal();
+  assert.equal(shutdowns, 1);
+  assert.deepEqual(exits, [130]);
+  finish();
+  await stopper.stopped;
+});
+
+Deno.test("a server that runs out of file descriptors keeps its clients and listens again", async () => {
+  // Few descriptors, so a burst of idle TCP connections exhausts them.
+  const server = new Child(
+    [
+      "-c",
+      `ulimit -n 96 && exec "${Deno.execPath()}" run --allow-net --no-prompt server.ts --host 127.0.0.1 --port 0`,
+    ],
+    ROOT,
+    false,
+    "sh",
+  );
+  await using _server = server;
+  const [, port = ""] = await server.waitForLine(/listening on ws:\/\/[\d.]+:(\d+)/);
+  const url = `ws://127.0.0.1:${port}`;
+  const { client } = await TestClient.connect(url);
+  await using _ = client;
+  const conns: Deno.TcpConn[] = [];
   try {
-    assert.equal(status, 101);
-    await child.waitForLine(/connected from/);
-    child.process.kill("SIGTERM");
-    await child.waitForLine(/Shutting down\.\.\./);
-    child.process.kill("SIGTERM");
-    assert.equal((await child.exit()).code, 130);
-  } finally {
-    conn.close();
+    // Once the listener fails, further connects are refused or reset.
+    for (let i = 0; i < 150; i++) {
+      conns.push(await Deno.connect({ hostname: "127.0.0.1", port: Number(port) }));
+    }
+  } catch {
+    // Expected once the server has stopped accepting.
   }
+  await server.waitForLine(/ERROR: Stopped accepting connections: .*Too many open files/);
+  for (const conn of conns) conn.close();
+  // The client that was already connected is still served...
+  client.send("{");
+  assert.equal((await client.next() as { code: string }).code, "invalid_json");
+  // ...and new clients are accepted once the server listens again.
+  await server.waitForLine(/Server listening on/, "stderr", 10_000, 2);
+  await using late = new TestClient(url);
+  assert.equal((await late.next() as { type: string }).type, "your_id");
+  server.process.kill("SIGTERM");
+  assert.equal((await server.exit()).code, 0, server.stderr.join("\n"));
 });
 
 Deno.test("the server writes JSON lines with --log-format json", async () => {

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import type { ServerMessage } from "../lib/protocol.ts";
+import { Registry } from "../lib/registry.ts";
+import { type Peer, Signaling } from "../lib/signaling.ts";
 import { Child, TestClient, testServer, within } from "./helpers.ts";
 
 type Message = Record<string, unknown>;
@@ -284,3 +287,41 @@ Deno.test("two interactive clients pair and exchange a line through stdin", asyn
 function pick(message: Message): Message {
   return { type: message.type, code: message.code };
 }
+
+/** A registered client that records what it is sent, with no network. */
+class FakePeer implements Peer {
+  readonly received: Record<string, unknown>[] = [];
+  onSend: (message: ServerMessage) => boolean = () => true;
+  send(message: ServerMessage): boolean {
+    this.received.push({ ...message });
+    return this.onSend(message);
+  }
+}
+
+Deno.test("Signaling: a requester dropped while told 'paired' leaves the responder told peer_left only", () => {
+  const registry = new Registry<FakePeer>();
+  const signaling = new Signaling(registry, { pairTimeoutMs: 30_000 });
+  const requester = new FakePeer();
+  const responder = new FakePeer();
+  const a = registry.register(requester, "127.0.0.1:1");
+  const b = registry.register(responder, "127.0.0.1:2");
+  try {
+    // As a connection that does not read is dropped inside its own send.
+    requester.onSend = (message) => {
+      if (message.type !== "paired") return true;
+      registry.unregister(a);
+      signaling.disconnected(a);
+      return false;
+    };
+    assert.equal(signaling.handle(a, { type: "pair_request", target: b }, 0), undefined);
+    assert.equal(signaling.handle(b, { type: "pair_accept", from: a }, 1), undefined);
+    assert.deepEqual(responder.received, [
+      { type: "pair_request", from: a },
+      { type: "peer_left", peer: a, reason: "disconnected" },
+    ]);
+    assert.equal(signaling.partnerOf(b), undefined);
+    assert.equal(signaling.pairCount, 0);
+  } finally {
+    signaling.close();
+  }
+});
