@@ -83,6 +83,7 @@ export class Connection implements Peer {
 
   /** The socket's events, dispatched. */
   handleEvent(event: Event): void {
+    // "error" needs nothing: a close event always follows it.
     switch (event.type) {
       case "open":
         return this.#open();
@@ -90,27 +91,26 @@ export class Connection implements Peer {
         return this.#receive((event as MessageEvent).data);
       case "close":
         return this.#close(event as CloseEvent);
-        // "error": a close event always follows, and the disconnect is handled there.
     }
   }
 
   #open(): void {
     const { config, registry } = this.#server;
     if (this.#server.stopping) {
-      this.#socket.close(CloseCode.GoingAway, "Server shutting down");
+      this.goAway();
       return;
     }
     if (registry.size >= config.maxClients) {
       const admission = this.#server.refusalLog.admit(performance.now());
       if (admission.log) {
         logger.warn(
-          "Refused a client from {remoteAddr}: server full ({maxClients} clients){skippedNote}",
+          admission.skipped > 0
+            ? "Refused a client from {remoteAddr}: server full ({maxClients} clients; {skipped} more refused, not logged)"
+            : "Refused a client from {remoteAddr}: server full ({maxClients} clients)",
           {
             remoteAddr: this.#remoteAddr,
             maxClients: config.maxClients,
-            skippedNote: admission.skipped > 0
-              ? ` (${admission.skipped} more refused, not logged)`
-              : "",
+            skipped: admission.skipped,
           },
         );
       }
@@ -157,7 +157,7 @@ export class Connection implements Peer {
     // one log line per offence, however hard the client floods.
     if (clientId === undefined || this.#closing) return;
     const size = typeof data === "string"
-      ? byteLength(data, config.maxMessageBytes)
+      ? sizeForLimit(data, config.maxMessageBytes)
       : (data as ArrayBuffer).byteLength;
     if (size > config.maxMessageBytes) {
       metrics.badMessage("message_too_big");
@@ -292,7 +292,11 @@ const LIMIT_CODES: ReadonlySet<number> = new Set([
 
 const encoder = new TextEncoder();
 
-// UTF-8 is at most 3 bytes per UTF-16 unit, so most messages skip encoding.
-function byteLength(text: string, limit: number): number {
+/**
+ * A text frame's size for the limit check: exact in bytes whenever it could
+ * exceed `limit`, and otherwise the UTF-16 length, a lower bound, since UTF-8
+ * takes at most 3 bytes per unit and most messages need no encoding.
+ */
+function sizeForLimit(text: string, limit: number): number {
   return text.length * 3 <= limit ? text.length : encoder.encode(text).length;
 }
