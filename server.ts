@@ -68,34 +68,44 @@ export async function main(args: readonly string[]): Promise<number> {
 
 /**
  * What SIGINT and SIGTERM do: the first starts a graceful shutdown, a second
- * exits at once with 130, for an operator who will not wait.
+ * exits at once with 130, for an operator who will not wait. One signal often
+ * arrives twice (Ctrl+C reaches both `deno task` and the server, and
+ * `deno task` forwards it too), so a repeat within half a second is the same
+ * signal, not a second one.
  *
  * @example
  * ```ts
  * import { SignalStopper } from "./server.ts";
- * const stopper = new SignalStopper(() => Promise.resolve(), (code) => console.log(code));
+ * let now = 0;
+ * const stopper = new SignalStopper(() => Promise.resolve(), (code) => console.log(code), () => now);
  * stopper.signal(); // starts the graceful shutdown
+ * stopper.signal(); // the same signal, delivered twice: ignored
+ * now = 1000;
  * stopper.signal(); // prints 130: the operator will not wait
  * ```
  */
 export class SignalStopper {
   #stopped: Promise<void> | undefined;
+  #firstAt = 0;
 
   /**
    * @param shutdown Starts the graceful shutdown.
    * @param exit Ends the process with a code.
+   * @param now The clock, in milliseconds; `performance.now` by default.
    */
   constructor(
     readonly shutdown: () => Promise<void>,
     readonly exit: (code: number) => void,
+    readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Handles one signal. */
   signal(): void {
     if (this.#stopped) {
-      this.exit(130);
+      if (this.now() - this.#firstAt >= DUPLICATE_SIGNAL_MS) this.exit(130);
       return;
     }
+    this.#firstAt = this.now();
     this.#stopped = this.shutdown();
     // Awaited by the caller; this keeps an early failure from going unhandled meanwhile.
     this.#stopped.catch(() => {});
@@ -106,6 +116,9 @@ export class SignalStopper {
     return this.#stopped;
   }
 }
+
+/** Repeats of a signal closer together than this are one signal. */
+const DUPLICATE_SIGNAL_MS = 500;
 
 if (import.meta.main) {
   Deno.exit(await main(Deno.args));

@@ -366,21 +366,44 @@ Deno.test("SIGTERM gives clients 1001, logs Server stopped. and exits 0", async 
 
 Deno.test("SignalStopper starts one shutdown, and a second signal exits with 130", async () => {
   let shutdowns = 0;
+  let now = 0;
   const exits: number[] = [];
   let finish = (): void => {};
-  const stopper = new SignalStopper(() => {
-    shutdowns++;
-    return new Promise((resolve) => finish = resolve);
-  }, (code) => exits.push(code));
+  const stopper = new SignalStopper(
+    () => {
+      shutdowns++;
+      return new Promise((resolve) => finish = resolve);
+    },
+    (code) => exits.push(code),
+    () => now,
+  );
   assert.equal(stopper.stopped, undefined);
   stopper.signal();
   assert.equal(shutdowns, 1);
+  // The same signal delivered twice (deno task forwards it) is not a second one.
+  now = 10;
+  stopper.signal();
   assert.deepEqual(exits, []);
+  now = 600;
   stopper.signal();
   assert.equal(shutdowns, 1);
   assert.deepEqual(exits, [130]);
   finish();
   await stopper.stopped;
+});
+
+Deno.test("SIGTERM to deno task and the server at once still shuts down gracefully", async () => {
+  // `timeout` signals deno task, which forwards the signal: the server often gets two.
+  await using task = new Child(
+    ["-c", `exec timeout -s TERM 1 "${Deno.execPath()}" task server --host 127.0.0.1 --port 0`],
+    ROOT,
+    false,
+    "sh",
+  );
+  await task.waitForLine(/Server listening on/);
+  await task.exit();
+  await task.waitForLine(/Shutting down\.\.\./);
+  assert.match(task.stderr.filter((l) => l.trim()).at(-1) ?? "", /INFO: Server stopped\.$/);
 });
 
 Deno.test("a server that runs out of file descriptors keeps its clients and listens again", async () => {
