@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { uuidVersion, validateUuid } from "../lib/deps.ts";
-import { classify } from "../lib/connection.ts";
 import { formatAddr } from "../lib/server.ts";
 import { SignalStopper } from "../server.ts";
 import {
@@ -489,16 +488,6 @@ Deno.test("the server runs from a URL with --allow-net alone", async () => {
 Deno.test("formatAddr() brackets IPv6 addresses", () => {
   assert.equal(formatAddr({ transport: "tcp", hostname: "127.0.0.1", port: 80 }), "127.0.0.1:80");
   assert.equal(formatAddr({ transport: "tcp", hostname: "::1", port: 80 }), "[::1]:80");
-});
-
-Deno.test("classify() tells clean, timeout and abrupt closes apart", () => {
-  assert.equal(classify({ code: 1000, wasClean: true }), "clean");
-  assert.equal(classify({ code: 1001, wasClean: true }), "clean");
-  assert.equal(classify({ code: 1001, wasClean: false }), "timeout");
-  assert.equal(classify({ code: 0, wasClean: false }), "abrupt");
-  assert.equal(classify({ code: 1006, wasClean: false }), "abrupt");
-  assert.equal(classify({ code: 1008, wasClean: true }), "limit");
-  assert.equal(classify({ code: 1009, wasClean: false }), "limit");
 });
 
 /** A client-to-server text frame: FIN, opcode 1, masked as RFC 6455 requires. */
