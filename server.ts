@@ -11,6 +11,7 @@
 import { parseServerFlags, SERVER_USAGE, UsageError } from "./lib/flags.ts";
 import { getLogger } from "./lib/deps.ts";
 import { setupLogging } from "./lib/logging.ts";
+import { errorText } from "./lib/text.ts";
 import { type RunningServer, startServer } from "./lib/server.ts";
 
 const logger = getLogger(["switchboard", "server"]);
@@ -44,7 +45,7 @@ export async function main(args: readonly string[]): Promise<number> {
     logger.error("Cannot listen on {host}:{port}: {error}", {
       host: flags.host,
       port: flags.port,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorText(error),
     });
     return 1;
   }
@@ -59,7 +60,7 @@ export async function main(args: readonly string[]): Promise<number> {
     await stopper.stopped;
   } catch (error) {
     logger.error("Shutdown failed: {error}", {
-      error: error instanceof Error ? error.message : String(error),
+      error: errorText(error),
     });
     return 1;
   }

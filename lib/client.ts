@@ -19,7 +19,7 @@ import {
   type ServerMessage,
   toServerMessage,
 } from "./protocol.ts";
-import { truncate } from "./text.ts";
+import { errorText, truncate } from "./text.ts";
 import { sendJson } from "./send_json.ts";
 
 const logger = getLogger(["switchboard", "client"]);
@@ -367,5 +367,5 @@ function describeError(error: unknown): string {
   if (error instanceof DOMException && error.name === "SyntaxError") {
     return `invalid URL (${error.message})`;
   }
-  return error instanceof Error ? error.message : String(error);
+  return errorText(error);
 }

@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { LOG_FORMATS, type LogFormat } from "./logging.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
+import { errorText } from "./text.ts";
 
 /** A bad command line; the message says what to fix. */
 export class UsageError extends Error {
@@ -174,7 +175,7 @@ function parse<T extends Spec>(args: readonly string[], options: T) {
   try {
     return parseArgs({ args: [...args], options, strict: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(errorText(error));
   }
 }
 

@@ -164,9 +164,9 @@ export interface Envelope {
   [field: string]: unknown;
 }
 
-/** The outcome of parsing one text frame. */
-export type ParseResult =
-  | { ok: true; message: Envelope }
+/** The outcome of parsing or checking a message: it, or the error to answer with. */
+export type Checked<M> =
+  | { ok: true; message: M }
   | { ok: false; code: ErrorCode; reason: string };
 
 /**
@@ -180,7 +180,7 @@ export type ParseResult =
  * parseEnvelope("nope"); // { ok: false, code: "invalid_json", ... }
  * ```
  */
-export function parseEnvelope(text: string): ParseResult {
+export function parseEnvelope(text: string): Checked<Envelope> {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -232,11 +232,6 @@ const SERVER_SCHEMA: Schema = {
   [MessageType.Candidate]: { candidate: "object|null", from: "string" },
   [MessageType.Relay]: { data: "any", from: "string" },
 };
-
-/** The outcome of checking an envelope's type and fields. */
-export type Checked<M> =
-  | { ok: true; message: M }
-  | { ok: false; code: ErrorCode; reason: string };
 
 /**
  * Checks that a client's envelope is a known type with the right fields, and

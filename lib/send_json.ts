@@ -5,6 +5,7 @@
  */
 
 import { getLogger } from "./deps.ts";
+import { errorText } from "./text.ts";
 
 const logger = getLogger(["switchboard", "send"]);
 
@@ -36,7 +37,7 @@ export function sendJson(socket: JsonSocket, data: unknown): boolean {
     return true;
   } catch (error) {
     logger.error("Failed to send a message: {error}", {
-      error: error instanceof Error ? error.message : String(error),
+      error: errorText(error),
     });
     return false;
   }

@@ -13,7 +13,7 @@ import { Metrics } from "./metrics.ts";
 import { Registry } from "./registry.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { Signaling } from "./signaling.ts";
-import { printable, truncate } from "./text.ts";
+import { errorText, printable, truncate } from "./text.ts";
 
 export { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 
@@ -201,8 +201,4 @@ export function formatAddr(addr: Deno.Addr): string {
   return addr.hostname.includes(":")
     ? `[${addr.hostname}]:${addr.port}`
     : `${addr.hostname}:${addr.port}`;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

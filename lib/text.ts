@@ -40,3 +40,17 @@ export function printable(text: string): string {
 export function truncate(text: string, max = 80): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
 }
+
+/**
+ * The message of a caught error, or the thrown value as text.
+ *
+ * @example
+ * ```ts
+ * import { errorText } from "./text.ts";
+ * errorText(new Error("boom")); // "boom"
+ * errorText("plain"); // "plain"
+ * ```
+ */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

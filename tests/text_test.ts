@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { printable, truncate } from "../lib/text.ts";
+import { errorText, printable, truncate } from "../lib/text.ts";
 
 Deno.test("printable() escapes newlines, tabs and carriage returns by name", () => {
   assert.equal(printable("a\nb\rc\td"), "a\\nb\\rc\\td");
@@ -21,4 +21,10 @@ Deno.test("truncate() shortens long text and leaves short text alone", () => {
   assert.equal(truncate("short"), "short");
   assert.equal(truncate("x".repeat(80)), "x".repeat(80));
   assert.equal(truncate("x".repeat(100), 10), `${"x".repeat(10)}…`);
+});
+
+Deno.test("errorText() gives an error's message, or the thrown value as text", () => {
+  assert.equal(errorText(new TypeError("bad type")), "bad type");
+  assert.equal(errorText("plain"), "plain");
+  assert.equal(errorText(42), "42");
 });
