@@ -1,2 +1,17 @@
 export * from "npm:@logtape/logtape@^2.4.2";
 export { validate as validateUuid, version as uuidVersion } from "npm:uuid@^14.0.3";
+
+/** The WebRTC library's module, for types. */
+export type Werift = typeof import("npm:werift@0.25.2");
+
+// A specifier in a variable is not followed when a program starts: the plain
+// client never downloads or loads the WebRTC library, only WebRTC mode does.
+const WERIFT = "npm:werift@0.25.2";
+
+/**
+ * Loads the WebRTC library (pure TypeScript, so it runs inside Deno's
+ * permission sandbox). Only WebRTC mode calls this.
+ */
+export function loadWerift(): Promise<Werift> {
+  return import(WERIFT);
+}
