@@ -9,8 +9,12 @@
  */
 
 import { runClient } from "./lib/client.ts";
-import { CLIENT_USAGE, parseClientFlags, UsageError } from "./lib/flags.ts";
+import { CLIENT_USAGE, type ClientFlags, parseClientFlags, UsageError } from "./lib/flags.ts";
+import { ICE_CREDENTIAL_ENV, iceServersFromUrls, needsCredential } from "./lib/ice_servers.ts";
 import { setupLogging } from "./lib/logging.ts";
+import { missingFlags, readSecretEnv, WEBRTC_PERMISSIONS } from "./lib/permissions.ts";
+import { errorText } from "./lib/text.ts";
+import { type PeerConnectionFactory, weriftFactory } from "./lib/webrtc/werift_peer.ts";
 
 export { type ClientIo, runClient } from "./lib/client.ts";
 
@@ -33,6 +37,12 @@ export async function main(args: readonly string[]): Promise<number> {
     console.log(CLIENT_USAGE);
     return 0;
   }
+  let peerConnections: PeerConnectionFactory | undefined;
+  if (flags.webrtc) {
+    const prepared = await prepareWebrtc(flags);
+    if (typeof prepared === "number") return prepared;
+    peerConnections = prepared;
+  }
   setupLogging({ format: flags.logFormat });
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
@@ -44,11 +54,40 @@ export async function main(args: readonly string[]): Promise<number> {
       print: (line) => console.log(line),
       signal: stop.signal,
       input: lines(Deno.stdin.readable),
+      ...(peerConnections ? { peerConnections } : {}),
     });
   } finally {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       Deno.removeSignalListener(signal, onSignal);
     }
+  }
+}
+
+/**
+ * Checks WebRTC mode's permissions and loads the WebRTC library.
+ *
+ * @returns The connection factory, or an exit code after one line on stderr.
+ */
+async function prepareWebrtc(flags: ClientFlags): Promise<PeerConnectionFactory | number> {
+  const missing = await missingFlags(WEBRTC_PERMISSIONS);
+  if (missing.length > 0) {
+    console.error(
+      `WebRTC mode needs ${missing.join(" ")} (run it with: deno task peer)`,
+    );
+    return 2;
+  }
+  try {
+    const credential = needsCredential(flags.iceUrls)
+      ? await readSecretEnv(ICE_CREDENTIAL_ENV)
+      : undefined;
+    return await weriftFactory({
+      ownIceServers: iceServersFromUrls(flags.iceUrls, flags.iceUsername, credential),
+      relayOnly: flags.relayOnly,
+      interfaces: Deno.networkInterfaces(),
+    });
+  } catch (error) {
+    console.error(`Cannot start WebRTC mode: ${errorText(error)}`);
+    return 1;
   }
 }
 

@@ -12,6 +12,8 @@ import { parseServerFlags, SERVER_USAGE, UsageError } from "./lib/flags.ts";
 import { getLogger } from "./lib/deps.ts";
 import { setupLogging } from "./lib/logging.ts";
 import { errorText } from "./lib/text.ts";
+import { ICE_CREDENTIAL_ENV, iceServersFromUrls, needsCredential } from "./lib/ice_servers.ts";
+import { readSecretEnv } from "./lib/permissions.ts";
 import { type RunningServer, startServer } from "./lib/server.ts";
 
 const logger = getLogger(["switchboard", "server"]);
@@ -38,9 +40,19 @@ export async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
   setupLogging({ format: flags.logFormat });
+  let credential: string | undefined;
+  if (needsCredential(flags.iceUrls)) {
+    try {
+      credential = await readSecretEnv(ICE_CREDENTIAL_ENV);
+    } catch (error) {
+      logger.error("Cannot start: {error}", { error: errorText(error) });
+      return 1;
+    }
+  }
+  const iceServers = iceServersFromUrls(flags.iceUrls, flags.iceUsername, credential);
   let server: RunningServer;
   try {
-    server = startServer(flags);
+    server = startServer({ ...flags, iceServers });
   } catch (error) {
     logger.error("Cannot listen on {host}:{port}: {error}", {
       host: flags.host,

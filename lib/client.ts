@@ -21,6 +21,8 @@ import {
 } from "./protocol.ts";
 import { errorText, truncate } from "./text.ts";
 import { sendJson } from "./send_json.ts";
+import { P2pChat } from "./webrtc/p2p_chat.ts";
+import type { PeerConnectionFactory } from "./webrtc/werift_peer.ts";
 
 const logger = getLogger(["switchboard", "client"]);
 
@@ -131,13 +133,17 @@ export interface ClientIo {
   input?: AsyncIterable<string>;
   /** Where reconnect delays come from; `Math.random` by default. */
   random?: () => number;
+  /** In WebRTC mode: makes the peer connections chat runs over. */
+  peerConnections?: PeerConnectionFactory;
 }
 
 /** The flags `runClient` acts on. */
-export type ClientOptions = Pick<
-  ClientFlags,
-  "url" | "once" | "reconnect" | "retryDelay" | "maxRetries" | "pair" | "accept"
->;
+export type ClientOptions =
+  & Pick<
+    ClientFlags,
+    "url" | "once" | "reconnect" | "retryDelay" | "maxRetries" | "pair" | "accept"
+  >
+  & Partial<Pick<ClientFlags, "p2pTimeout">>;
 
 /**
  * Runs the client: connects, prints `*** Your Client ID: <id> ***` and every
@@ -149,7 +155,7 @@ export type ClientOptions = Pick<
 export async function runClient(options: ClientOptions, io: ClientIo): Promise<number> {
   const quit = new AbortController();
   const signal = AbortSignal.any([io.signal, quit.signal]);
-  const state = new ClientState(options, io.print);
+  const state = new ClientState(options, io.print, io.peerConnections);
   if (io.input) readCommands(io.input, state, quit, signal);
   let attempt = 0;
   try {
@@ -214,11 +220,23 @@ class ClientState {
   #send: Send | undefined;
   // Requesters waiting for an answer, oldest first; a bare accept takes the newest.
   #requests = new Set<string>();
+  // Chat over a data channel, in WebRTC mode only.
+  readonly #p2p: P2pChat | undefined;
 
   constructor(
     readonly options: ClientOptions,
     readonly print: (line: string) => void,
-  ) {}
+    peerConnections?: PeerConnectionFactory,
+  ) {
+    if (peerConnections) {
+      this.#p2p = new P2pChat({
+        createPeerConnection: peerConnections,
+        timeoutMs: (options.p2pTimeout ?? 15) * 1000,
+        print,
+        send: (message) => this.#send?.(message) ?? false,
+      });
+    }
+  }
 
   connected(send: Send): void {
     this.#send = send;
@@ -227,10 +245,12 @@ class ClientState {
   disconnected(): void {
     this.#send = undefined;
     this.#requests.clear();
+    this.#p2p?.ended();
   }
 
   /** Prints the event and reacts to it; `true` ends the session (`--once`). */
   received(message: ServerMessage): boolean {
+    if (this.#p2p?.take(message)) return false;
     this.print(describeEvent(message));
     switch (message.type) {
       case MessageType.YourId:
@@ -253,6 +273,10 @@ class ClientState {
         break;
       case MessageType.Paired:
         this.#requests.clear();
+        this.#p2p?.paired(message);
+        break;
+      case MessageType.PeerLeft:
+        this.#p2p?.ended();
         break;
       case MessageType.Error:
         logger.warn("Server error {code}: {text}", { code: message.code, text: message.message });
@@ -292,9 +316,14 @@ class ClientState {
         return false;
       }
       case "send":
-        this.send({ type: MessageType.Relay, data: command.text });
+        if (this.#p2p) {
+          if (!this.#p2p.send(command.text)) this.print("*** Not connected ***");
+        } else {
+          this.send({ type: MessageType.Relay, data: command.text });
+        }
         return false;
       case "leave":
+        this.#p2p?.ended();
         this.send({ type: MessageType.Unpair });
         return false;
     }

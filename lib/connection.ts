@@ -12,6 +12,7 @@ import {
   CloseCode,
   ErrorCode,
   errorMessage,
+  MessageType,
   parseEnvelope,
   type ServerMessage,
   toClientMessage,
@@ -199,8 +200,10 @@ export class Connection implements Peer {
       this.#reject(checked.code, checked.reason);
       return;
     }
-    const refused = this.#server.signaling.handle(clientId, checked.message);
+    const message = checked.message;
+    const refused = this.#server.signaling.handle(clientId, message);
     if (refused) this.#reject(refused.code, refused.reason);
+    else if (RELAYED_TYPES.has(message.type)) metrics.relayedMessage(message.type);
   }
 
   /** Closes with 1001 for a server shutdown; the close event does the rest. */
@@ -283,6 +286,14 @@ export function classify(event: Pick<CloseEvent, "code" | "wasClean">): Disconne
   if (event.wasClean) return "clean";
   return event.code === CloseCode.GoingAway ? "timeout" : "abrupt";
 }
+
+// What a partner receives as sent; the rest is pairing, which the server answers itself.
+const RELAYED_TYPES: ReadonlySet<string> = new Set([
+  MessageType.Offer,
+  MessageType.Answer,
+  MessageType.Candidate,
+  MessageType.Relay,
+]);
 
 const LIMIT_CODES: ReadonlySet<number> = new Set([
   CloseCode.PolicyViolation,

@@ -7,6 +7,7 @@
 
 import { MessageType, type ServerMessage } from "./protocol.ts";
 import { printable } from "./text.ts";
+import type { LinkEvent } from "./web/peer_link.js";
 
 /**
  * The stdout line for a server message, with control characters escaped so a
@@ -50,4 +51,50 @@ function describe(message: ServerMessage): string {
     case MessageType.Candidate:
       return `*** ICE candidate from ${message.from} ***`;
   }
+}
+
+/**
+ * The stdout line for what a peer-to-peer link reports, escaped like
+ * {@linkcode describeEvent}: the channel opened, a line arrived on it, or
+ * the conversation moved to the server.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeLinkEvent } from "./events.ts";
+ * assert.equal(
+ *   describeLinkEvent("b", { kind: "open", ms: 42 }),
+ *   "*** Data channel open with b (42 ms) ***",
+ * );
+ * assert.equal(describeLinkEvent("b", { kind: "message", text: "hi\u001b[2J" }), "b: hi\\u001b[2J");
+ * ```
+ */
+export function describeLinkEvent(peer: string, event: LinkEvent): string {
+  switch (event.kind) {
+    case "open":
+      return printable(`*** Data channel open with ${peer} (${event.ms} ms) ***`);
+    case "message":
+      return printable(`${peer}: ${event.text}`);
+    case "failed":
+      return printable(
+        `*** No peer-to-peer channel with ${peer} (${event.reason}); messages go via the server ***`,
+      );
+  }
+}
+
+/**
+ * The stdout line for a chat line that came through the server while in
+ * WebRTC mode: it says which path carried it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeRelayed } from "./events.ts";
+ * assert.equal(describeRelayed("b", "hello"), "b (via server): hello");
+ * ```
+ */
+export function describeRelayed(from: string, data: unknown): string {
+  return printable(
+    `${from} (via server): ${typeof data === "string" ? data : JSON.stringify(data)}`,
+  );
 }

@@ -20,7 +20,11 @@ export class UsageError extends Error {
 }
 
 /** Everything `server.ts` takes from its command line. */
-export interface ServerFlags extends ServerOptions {
+export interface ServerFlags extends Omit<ServerOptions, "iceServers"> {
+  /** STUN and TURN URLs for `paired`, checked but without credentials. */
+  iceUrls: string[];
+  /** The username for `turn:` URLs; the password comes from the environment. */
+  iceUsername: string | undefined;
   /** The log line format. */
   logFormat: LogFormat;
   /** Whether `--help` was given. */
@@ -40,6 +44,10 @@ export const SERVER_USAGE = `Usage: deno run --allow-net server.ts [options]
   --allowed-origin ORIGIN     accept only this Origin; repeatable (default any)
   --pair-timeout SECONDS      a pairing request expires after this (default 30)
   --max-buffered-bytes BYTES  close a client that leaves this much unread (default 1048576)
+  --ice-server URL            a stun: or turn: URL sent to both partners in "paired"; repeatable
+  --ice-username NAME         username for turn: URLs; the password is read from
+                              SWITCHBOARD_ICE_CREDENTIAL (needs --allow-env=SWITCHBOARD_ICE_CREDENTIAL)
+  --no-web                    do not serve the browser page on GET /
   --log-format text|json      log line format (default text)
   -h, --help                  show this help
 `;
@@ -67,10 +75,14 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     "allowed-origin": { type: "string", multiple: true },
     "pair-timeout": { type: "string" },
     "max-buffered-bytes": { type: "string" },
+    "ice-server": { type: "string", multiple: true },
+    "ice-username": { type: "string" },
+    "no-web": { type: "boolean" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   const d = DEFAULT_SERVER_OPTIONS;
+  const iceUrls = iceServerUrls(values["ice-server"], values["ice-username"]);
   return {
     host: values.host ?? d.host,
     port: integer("--port", values.port, d.port, 0, 65535),
@@ -92,6 +104,9 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
       d.maxBufferedBytes,
       1024,
     ),
+    iceUrls,
+    iceUsername: values["ice-username"],
+    web: !(values["no-web"] ?? false),
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };
@@ -113,6 +128,16 @@ export interface ClientFlags {
   pair: string | undefined;
   /** Accept every pairing request at once. */
   accept: boolean;
+  /** Open a WebRTC data channel to the partner and chat over it. */
+  webrtc: boolean;
+  /** Seconds to wait for the data channel before falling back to the server relay. */
+  p2pTimeout: number;
+  /** The peer's own STUN and TURN URLs, added to the server's. */
+  iceUrls: string[];
+  /** The username for `turn:` URLs; the password comes from the environment. */
+  iceUsername: string | undefined;
+  /** Use TURN relays only, so the partner never learns this peer's address. */
+  relayOnly: boolean;
   /** The log line format. */
   logFormat: LogFormat;
   /** Whether `--help` was given. */
@@ -133,6 +158,14 @@ export const CLIENT_USAGE = `Usage: deno run --allow-net client.ts [options]
   --pair ID                   ask this client to pair as soon as connected
   --accept                    accept pairing requests automatically
   --log-format text|json      log line format (default text)
+
+WebRTC mode (deno task peer; needs --allow-net --allow-env --allow-sys=networkInterfaces):
+  --webrtc                    chat over a peer-to-peer data channel once paired
+  --p2p-timeout SECONDS       fall back to the server relay after this (default 15)
+  --ice-server URL            a stun: or turn: URL, added to the server's; repeatable
+  --ice-username NAME         username for turn: URLs; the password is read from
+                              SWITCHBOARD_ICE_CREDENTIAL
+  --relay-only                connect through TURN relays only (hides your address)
   -h, --help                  show this help
 `;
 
@@ -150,9 +183,20 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     "max-retries": { type: "string" },
     pair: { type: "string" },
     accept: { type: "boolean" },
+    webrtc: { type: "boolean" },
+    "p2p-timeout": { type: "string" },
+    "ice-server": { type: "string", multiple: true },
+    "ice-username": { type: "string" },
+    "relay-only": { type: "boolean" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
+  const webrtc = values.webrtc ?? false;
+  for (const flag of ["p2p-timeout", "ice-server", "ice-username", "relay-only"] as const) {
+    if (!webrtc && values[flag] !== undefined) {
+      throw new UsageError(`--${flag} works only with --webrtc`);
+    }
+  }
   return {
     url: values.url ?? DEFAULT_SERVER_URL,
     once: values.once ?? false,
@@ -161,6 +205,11 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     maxRetries: integer("--max-retries", values["max-retries"], 10, 1),
     pair: values.pair,
     accept: values.accept ?? false,
+    webrtc,
+    p2pTimeout: number("--p2p-timeout", values["p2p-timeout"], 15, DAY),
+    iceUrls: iceServerUrls(values["ice-server"], values["ice-username"]),
+    iceUsername: values["ice-username"],
+    relayOnly: values["relay-only"] ?? false,
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };
@@ -211,6 +260,22 @@ function integer(
     );
   }
   return value;
+}
+
+/** Checks `--ice-server` URLs: STUN or TURN only, and TURN only with a username. */
+function iceServerUrls(urls: string[] | undefined, username: string | undefined): string[] {
+  for (const url of urls ?? []) {
+    if (!/^(stuns?|turns?):[^\s]+$/.test(url)) {
+      throw new UsageError(`--ice-server takes a stun: or turn: URL, got "${url}"`);
+    }
+    if (/^turns?:/.test(url) && username === undefined) {
+      throw new UsageError(`--ice-server ${url} needs --ice-username (a TURN server asks for one)`);
+    }
+  }
+  if (username !== undefined && !(urls ?? []).some((url) => /^turns?:/.test(url))) {
+    throw new UsageError("--ice-username goes with a turn: URL in --ice-server");
+  }
+  return urls ?? [];
 }
 
 function logFormat(raw: string | undefined): LogFormat {

@@ -39,6 +39,10 @@ export class Metrics {
   readonly badMessages: Map<string, number> = new Map();
   /** Handshakes refused, by HTTP status. */
   readonly refusedHandshakes: Map<number, number> = new Map();
+  /** Messages relayed to a partner, by type: signaling, and chat that went via the server. */
+  readonly relayed: Map<string, number> = new Map(
+    ["offer", "answer", "candidate", "relay"].map((type) => [type, 0]),
+  );
 
   /** Counts one disconnection. */
   disconnected(reason: DisconnectReason): void {
@@ -48,6 +52,11 @@ export class Metrics {
   /** Counts one bad message. */
   badMessage(code: string): void {
     this.badMessages.set(code, (this.badMessages.get(code) ?? 0) + 1);
+  }
+
+  /** Counts one message relayed to a partner. */
+  relayedMessage(type: string): void {
+    this.relayed.set(type, (this.relayed.get(type) ?? 0) + 1);
   }
 
   /** Counts one refused handshake. */
@@ -106,6 +115,12 @@ export class Metrics {
       "counter",
       "WebSocket handshakes refused, by HTTP status.",
       [...this.refusedHandshakes].map(([status, n]) => [label("status", String(status)), n]),
+    );
+    family(
+      "switchboard_relayed_messages_total",
+      "counter",
+      "Messages relayed to a partner, by type (offer, answer, candidate, relay).",
+      [...this.relayed].map(([type, n]) => [label("type", type), n]),
     );
     return lines.join("\n") + "\n";
   }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { IceServer } from "./protocol.ts";
+
 /** How the server listens and what it tolerates. */
 export interface ServerOptions {
   /** The interface to listen on. */
@@ -27,6 +29,10 @@ export interface ServerOptions {
   pairTimeout: number;
   /** Bytes a client may leave unread before it is closed with 1008. */
   maxBufferedBytes: number;
+  /** STUN and TURN servers sent to both partners in `paired`. */
+  iceServers: readonly IceServer[];
+  /** Whether `GET /` serves the browser page. */
+  web: boolean;
 }
 
 /** The defaults: the spec's `localhost:8765`, and limits no real client hits. */
@@ -41,4 +47,6 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = {
   allowedOrigins: [],
   pairTimeout: 30,
   maxBufferedBytes: 1024 * 1024,
+  iceServers: [],
+  web: true,
 };

@@ -8,65 +8,21 @@
  */
 
 import { truncate } from "./text.ts";
+import * as names from "./web/protocol.js";
 
-/** Every message type, in either direction, declared once. */
-export const MessageType = {
-  /** Server → client: the client's id; always the first message. */
-  YourId: "your_id",
-  /** Server → client: a problem with what the client sent. */
-  Error: "error",
-  /** Client → server `{target}`: ask to pair; server → target `{from}`. */
-  PairRequest: "pair_request",
-  /** Client → server `{from}`: accept a pending request. */
-  PairAccept: "pair_accept",
-  /** Client → server `{from}`: decline a pending request. */
-  PairReject: "pair_reject",
-  /** Server → both `{peer, initiator}`: the pair is made. */
-  Paired: "paired",
-  /** Server → requester `{peer, reason}`: the request ended without a pair. */
-  PairRejected: "pair_rejected",
-  /** WebRTC SDP offer `{sdp}`, forwarded to the partner with `from`. */
-  Offer: "offer",
-  /** WebRTC SDP answer `{sdp}`, forwarded to the partner with `from`. */
-  Answer: "answer",
-  /** WebRTC ICE candidate `{candidate}`, forwarded to the partner with `from`. */
-  Candidate: "candidate",
-  /** Application data `{data}`, forwarded to the partner with `from`. */
-  Relay: "relay",
-  /** Client → server: end the pairing. */
-  Unpair: "unpair",
-  /** Server → partner `{peer, reason}`: the partner is gone. */
-  PeerLeft: "peer_left",
-} as const;
+export { CHAT_CHANNEL } from "./web/protocol.js";
+
+/** Every message type, in either direction (declared in `web/protocol.js`). */
+export const MessageType = names.MessageType;
+
+/** Error codes carried by an {@linkcode ErrorMessage}. */
+export const ErrorCode = names.ErrorCode;
+
+/** WebSocket close codes the server uses (RFC 6455, section 7.4.1). */
+export const CloseCode = names.CloseCode;
 
 /** A message type. */
 export type MessageType = typeof MessageType[keyof typeof MessageType];
-
-/** Error codes carried by an {@linkcode ErrorMessage}. */
-export const ErrorCode = {
-  /** The text frame is not JSON. */
-  InvalidJson: "invalid_json",
-  /** The JSON is not an object with a string `type`, or a field is wrong. */
-  InvalidMessage: "invalid_message",
-  /** The `type` is not one the server knows. */
-  UnknownType: "unknown_type",
-  /** A binary frame; the protocol is text only. */
-  BinaryNotSupported: "binary_not_supported",
-  /** The server is at its client limit; the connection is closed next. */
-  ServerFull: "server_full",
-  /** No connected client has that id. */
-  UnknownPeer: "unknown_peer",
-  /** A client asked to pair with itself. */
-  SelfPair: "self_pair",
-  /** The client already has a partner. */
-  AlreadyPaired: "already_paired",
-  /** The other client already has a partner. */
-  PeerBusy: "peer_busy",
-  /** The client has no partner to send to or leave. */
-  NotPaired: "not_paired",
-  /** No live pairing request from that id. */
-  NoPendingRequest: "no_pending_request",
-} as const;
 
 /** An error code. */
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
@@ -77,22 +33,18 @@ export type PairRejectedReason = "rejected" | "timeout" | "peer_left";
 /** Why a partner is gone. */
 export type PeerLeftReason = "disconnected" | "unpaired";
 
-/** WebSocket close codes the server uses (RFC 6455, section 7.4.1). */
-export const CloseCode = {
-  /** Normal closure. */
-  Normal: 1000,
-  /** The server is shutting down, or the peer stopped answering pings. */
-  GoingAway: 1001,
-  /** The client broke a policy: it sent messages faster than allowed. */
-  PolicyViolation: 1008,
-  /** The client sent a message larger than the server accepts. */
-  MessageTooBig: 1009,
-  /** The server is full; try again later. */
-  TryAgainLater: 1013,
-} as const;
-
 /** A close code the server sends. */
 export type CloseCode = typeof CloseCode[keyof typeof CloseCode];
+
+/** One STUN or TURN server, in the browser's `RTCIceServer` shape. */
+export interface IceServer {
+  /** `stun:host:port`, `turn:host:port?transport=udp`, …; one or several. */
+  urls: string | string[];
+  /** The TURN username. */
+  username?: string;
+  /** The TURN password. */
+  credential?: string;
+}
 
 /** `{"type":"your_id","id":"<uuid>"}`: the client's id. */
 export interface YourIdMessage {
@@ -132,7 +84,13 @@ export type ServerMessage =
   | YourIdMessage
   | ErrorMessage
   | { type: typeof MessageType.PairRequest; from: string }
-  | { type: typeof MessageType.Paired; peer: string; initiator: boolean }
+  | {
+    type: typeof MessageType.Paired;
+    peer: string;
+    initiator: boolean;
+    /** ICE servers for the peer connection; absent when the server has none. */
+    iceServers?: IceServer[];
+  }
   | { type: typeof MessageType.PairRejected; peer: string; reason: PairRejectedReason }
   | { type: typeof MessageType.PeerLeft; peer: string; reason: PeerLeftReason }
   // The server stamps `from` itself, whatever the sender wrote.
@@ -206,7 +164,8 @@ export function parseEnvelope(text: string): Checked<Envelope> {
 }
 
 // What each field may hold; "any" is any JSON value, but it must be present.
-type FieldKind = "string" | "boolean" | "object|null" | "any";
+// A kind ending in "?" may also be absent.
+type FieldKind = "string" | "boolean" | "object|null" | "any" | "array?";
 type Schema = Readonly<Record<string, Readonly<Record<string, FieldKind>>>>;
 
 const CLIENT_SCHEMA: Schema = {
@@ -224,7 +183,7 @@ const SERVER_SCHEMA: Schema = {
   [MessageType.YourId]: { id: "string" },
   [MessageType.Error]: { code: "string", message: "string" },
   [MessageType.PairRequest]: { from: "string" },
-  [MessageType.Paired]: { peer: "string", initiator: "boolean" },
+  [MessageType.Paired]: { peer: "string", initiator: "boolean", iceServers: "array?" },
   [MessageType.PairRejected]: { peer: "string", reason: "string" },
   [MessageType.PeerLeft]: { peer: "string", reason: "string" },
   [MessageType.Offer]: { sdp: "string", from: "string" },
@@ -270,6 +229,7 @@ function check<M>(envelope: Envelope, schema: Schema): Checked<M> {
   const message: Record<string, unknown> = { type: envelope.type };
   for (const [field, kind] of Object.entries(fields)) {
     const value = envelope[field];
+    if (value === undefined && kind.endsWith("?")) continue;
     if (!fits(value, kind)) {
       return {
         ok: false,
@@ -288,6 +248,7 @@ const KIND_NAMES: Readonly<Record<FieldKind, string>> = {
   boolean: "a boolean",
   "object|null": "an object or null",
   any: "present",
+  "array?": "an array",
 };
 
 function fits(value: unknown, kind: FieldKind): boolean {
@@ -300,5 +261,41 @@ function fits(value: unknown, kind: FieldKind): boolean {
       return value === null || (typeof value === "object" && !Array.isArray(value));
     case "any":
       return value !== undefined;
+    case "array?":
+      return Array.isArray(value);
   }
+}
+
+/**
+ * Keeps the well-formed entries of an `iceServers` list from the network: a
+ * `urls` string or list of strings, and string `username` and `credential`
+ * when present. Anything else is dropped rather than handed to a WebRTC stack.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toIceServers } from "./protocol.ts";
+ * assert.deepEqual(
+ *   toIceServers([{ urls: "stun:example.org" }, { urls: 7 }, "junk"]),
+ *   [{ urls: "stun:example.org" }],
+ * );
+ * ```
+ */
+export function toIceServers(value: unknown): IceServer[] {
+  if (!Array.isArray(value)) return [];
+  const servers: IceServer[] = [];
+  for (const entry of value) {
+    if (typeof entry !== "object" || entry === null) continue;
+    const { urls, username, credential } = entry as Record<string, unknown>;
+    const urlList = typeof urls === "string" ? [urls] : urls;
+    if (!Array.isArray(urlList) || urlList.length === 0) continue;
+    if (!urlList.every((url) => typeof url === "string")) continue;
+    if (username !== undefined && typeof username !== "string") continue;
+    if (credential !== undefined && typeof credential !== "string") continue;
+    const server: IceServer = { urls: urls as string | string[] };
+    if (username !== undefined) server.username = username;
+    if (credential !== undefined) server.credential = credential;
+    servers.push(server);
+  }
+  return servers;
 }

@@ -14,6 +14,7 @@ import { Registry } from "./registry.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { Signaling } from "./signaling.ts";
 import { errorText, printable, truncate } from "./text.ts";
+import { assetResponse } from "./web/assets.ts";
 
 export { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 
@@ -55,7 +56,10 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
   const config: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...options };
   const registry = new Registry<Connection>();
   const metrics = new Metrics();
-  const signaling = new Signaling(registry, { pairTimeoutMs: config.pairTimeout * 1000 });
+  const signaling = new Signaling(registry, {
+    pairTimeoutMs: config.pairTimeout * 1000,
+    iceServers: config.iceServers,
+  });
   const state: ServerState = {
     config,
     registry,
@@ -136,6 +140,10 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
       return new Response(metrics.render(registry.size), {
         headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
       });
+    }
+    if (config.web && (request.method === "GET" || request.method === "HEAD")) {
+      const page = assetResponse(path);
+      if (page) return page;
     }
     return new Response(
       "Upgrade Required: this is a WebSocket endpoint (try /healthz or /metrics)\n",

@@ -8,7 +8,13 @@
 
 import { getLogger } from "./deps.ts";
 import { Pairing } from "./pairing.ts";
-import { type ClientMessage, ErrorCode, MessageType, type ServerMessage } from "./protocol.ts";
+import {
+  type ClientMessage,
+  ErrorCode,
+  type IceServer,
+  MessageType,
+  type ServerMessage,
+} from "./protocol.ts";
 import { truncate } from "./text.ts";
 import type { Registry } from "./registry.ts";
 
@@ -24,6 +30,8 @@ export interface Peer {
 export interface SignalingOptions {
   /** How long a pairing request stays pending, in milliseconds. */
   pairTimeoutMs: number;
+  /** ICE servers both partners get in `paired`; none by default. */
+  iceServers?: readonly IceServer[];
 }
 
 // setTimeout takes at most 2^31 - 1 ms; a longer delay fires at once.
@@ -52,6 +60,8 @@ export interface Refused {
 export class Signaling {
   readonly #registry: Registry<Peer>;
   readonly #pairing: Pairing;
+  // Added to `paired` only when there are any, so other servers' bytes stay as they were.
+  readonly #ice: { iceServers?: IceServer[] };
   // One timer for every pending request on the server, due at the earliest expiry.
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
@@ -63,6 +73,8 @@ export class Signaling {
   constructor(registry: Registry<Peer>, options: SignalingOptions) {
     this.#registry = registry;
     this.#pairing = new Pairing({ timeoutMs: options.pairTimeoutMs });
+    const iceServers = options.iceServers ?? [];
+    this.#ice = iceServers.length > 0 ? { iceServers: [...iceServers] } : {};
   }
 
   /** How many pairs exist now. */
@@ -196,11 +208,11 @@ export class Signaling {
       initiatorId: from,
       responderId: me,
     });
-    this.#send(from, { type: MessageType.Paired, peer: me, initiator: true });
+    this.#send(from, { type: MessageType.Paired, peer: me, initiator: true, ...this.#ice });
     // A send can drop a client that does not read, and this pair with it:
     // then `me` has just heard peer_left, and must not hear paired after it.
     if (this.#pairing.partnerOf(me) === from) {
-      this.#send(me, { type: MessageType.Paired, peer: from, initiator: false });
+      this.#send(me, { type: MessageType.Paired, peer: from, initiator: false, ...this.#ice });
     }
     for (const requester of result.dropped) {
       const peer = askedRequester.has(requester) ? from : me;

@@ -1,0 +1,325 @@
+/**
+ * The browser page: connects to the server it was served from, pairs by
+ * consent, opens a data channel with `PeerLink` (the same negotiation as the
+ * command-line peer) and chats over it, or through the server when
+ * peer-to-peer is not possible.
+ *
+ * Query parameters: `peer=<id>` asks that client to pair at once;
+ * `relay=1` uses TURN relays only; `p2p_timeout=<seconds>` (default 15).
+ *
+ * For tests, `document.body.dataset.state` is one of `connecting`, `ready`,
+ * `pairing`, `negotiating`, `open`, `relay`, `left`, `closed`.
+ */
+
+import { MessageType } from "./protocol.js";
+import { PeerLink } from "./peer_link.js";
+
+const params = new URLSearchParams(location.search);
+const relayOnly = params.get("relay") === "1";
+const p2pTimeoutS = Number(params.get("p2p_timeout") ?? "15");
+const P2P_TIMEOUT_MS = Number.isFinite(p2pTimeoutS) && p2pTimeoutS > 0
+  ? Math.min(p2pTimeoutS, 300) * 1000
+  : 15_000;
+
+/** @param {string} id */
+function element(id) {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`The page has no #${id}`);
+  return found;
+}
+
+const ui = {
+  status: element("status"),
+  myId: element("my-id"),
+  shareLink: /** @type {HTMLInputElement} */ (element("share-link")),
+  copyLink: /** @type {HTMLButtonElement} */ (element("copy-link")),
+  pairForm: /** @type {HTMLFormElement} */ (element("pair-form")),
+  peerId: /** @type {HTMLInputElement} */ (element("peer-id")),
+  requests: element("requests"),
+  path: element("path"),
+  messages: element("messages"),
+  chatForm: /** @type {HTMLFormElement} */ (element("chat-form")),
+  message: /** @type {HTMLInputElement} */ (element("message")),
+  send: /** @type {HTMLButtonElement} */ (element("send")),
+  leave: /** @type {HTMLButtonElement} */ (element("leave")),
+};
+
+/** Everything the page knows about its session. */
+const session = {
+  /** @type {WebSocket | undefined} */
+  socket: undefined,
+  myId: "",
+  /** @type {string | undefined} The partner's id while paired. */
+  partner: undefined,
+  /** @type {PeerLink | undefined} */
+  link: undefined,
+};
+
+/**
+ * Shows the state in words and in `data-state`.
+ *
+ * @param {string} state
+ * @param {string} words
+ */
+function setState(state, words) {
+  document.body.dataset.state = state;
+  ui.status.textContent = words;
+  const paired = session.partner !== undefined;
+  ui.message.disabled = ui.send.disabled = ui.leave.disabled = !paired;
+  ui.path.textContent = state === "open"
+    ? "peer-to-peer"
+    : state === "relay" || (paired && state === "negotiating")
+    ? "via server"
+    : "";
+}
+
+/**
+ * Adds a line to the chat.
+ *
+ * @param {"mine" | "theirs" | "system"} kind
+ * @param {string} text
+ * @param {string} [who]
+ * @param {boolean} [viaServer] Whether the server carried it.
+ */
+function addLine(kind, text, who, viaServer = false) {
+  const item = document.createElement("li");
+  item.className = kind;
+  item.dataset.path = viaServer ? "server" : "p2p";
+  if (who) {
+    const name = document.createElement("span");
+    name.className = "who";
+    name.textContent = who;
+    item.append(name);
+  }
+  item.append(document.createTextNode(text));
+  if (viaServer) {
+    const via = document.createElement("span");
+    via.className = "via";
+    via.textContent = "via server";
+    item.append(via);
+  }
+  ui.messages.append(item);
+  item.scrollIntoView({ block: "nearest" });
+}
+
+/** @param {string} id */
+function short(id) {
+  return id.length > 8 ? `${id.slice(0, 8)}…` : id;
+}
+
+/** @param {Record<string, unknown>} message */
+function send(message) {
+  if (session.socket?.readyState !== WebSocket.OPEN) return false;
+  session.socket.send(JSON.stringify(message));
+  return true;
+}
+
+/** @param {string} target */
+function askToPair(target) {
+  const id = target.trim();
+  if (!id) return;
+  if (send({ type: MessageType.PairRequest, target: id })) {
+    setState("pairing", `Request sent to ${short(id)}; waiting for an answer`);
+  }
+}
+
+/** @param {string} from */
+function showRequest(from) {
+  for (const item of ui.requests.children) {
+    if (/** @type {HTMLElement} */ (item).dataset.from === from) return;
+  }
+  const item = document.createElement("li");
+  item.dataset.from = from;
+  const id = document.createElement("code");
+  id.textContent = from;
+  const accept = document.createElement("button");
+  accept.type = "button";
+  accept.textContent = "Accept";
+  accept.addEventListener("click", () => {
+    item.remove();
+    send({ type: MessageType.PairAccept, from });
+  });
+  const reject = document.createElement("button");
+  reject.type = "button";
+  reject.textContent = "Reject";
+  reject.addEventListener("click", () => {
+    item.remove();
+    send({ type: MessageType.PairReject, from });
+  });
+  item.append(id, accept, reject);
+  ui.requests.append(item);
+  if (session.partner === undefined) setState("pairing", `Pair request from ${short(from)}`);
+  accept.focus();
+}
+
+/**
+ * @param {string} peer
+ * @param {boolean} initiator
+ * @param {unknown} iceServers
+ */
+function startLink(peer, initiator, iceServers) {
+  session.link?.close();
+  session.partner = peer;
+  ui.requests.replaceChildren();
+  setState("negotiating", `Negotiating a peer-to-peer connection with ${short(peer)}…`);
+  const link = new PeerLink({
+    initiator,
+    createPeerConnection: () =>
+      new RTCPeerConnection({
+        iceServers: Array.isArray(iceServers) ? iceServers : [],
+        iceTransportPolicy: relayOnly ? "relay" : "all",
+      }),
+    signal: (message) => send(message),
+    timeoutMs: P2P_TIMEOUT_MS,
+    debug: (text) => console.debug(`Peer connection: ${text}`),
+    onEvent: (event) => {
+      if (session.link !== link) return;
+      switch (event.kind) {
+        case "open":
+          setState("open", `Peer-to-peer with ${short(peer)} (opened in ${event.ms} ms)`);
+          addLine("system", `Data channel open with ${peer} (${event.ms} ms)`);
+          break;
+        case "message":
+          addLine("theirs", event.text, short(peer));
+          break;
+        case "failed":
+          setState("relay", `Via server: ${event.reason}`);
+          addLine(
+            "system",
+            `No peer-to-peer channel (${event.reason}); messages go via the server`,
+          );
+          break;
+      }
+    },
+  });
+  session.link = link;
+  link.start();
+  ui.message.focus();
+}
+
+function endLink() {
+  session.link?.close();
+  session.link = undefined;
+  session.partner = undefined;
+}
+
+/** @param {Record<string, unknown>} message */
+function receive(message) {
+  const text = (/** @type {string} */ key) => String(message[key] ?? "");
+  switch (message.type) {
+    case MessageType.YourId: {
+      session.myId = text("id");
+      ui.myId.textContent = session.myId;
+      const link = new URL(location.pathname, location.href);
+      link.searchParams.set("peer", session.myId);
+      ui.shareLink.value = link.href;
+      ui.copyLink.disabled = false;
+      setState("ready", "Waiting: share your link, or enter a partner's id");
+      const wanted = params.get("peer");
+      if (wanted && wanted !== session.myId) askToPair(wanted);
+      break;
+    }
+    case MessageType.PairRequest:
+      showRequest(text("from"));
+      break;
+    case MessageType.Paired:
+      startLink(text("peer"), message.initiator === true, message.iceServers);
+      break;
+    case MessageType.PairRejected:
+      if (session.partner === undefined) {
+        setState("ready", `Pair request to ${short(text("peer"))} ended (${text("reason")})`);
+      }
+      break;
+    case MessageType.PeerLeft:
+      if (text("peer") !== session.partner) break;
+      endLink();
+      setState("left", `${short(text("peer"))} left (${text("reason")})`);
+      addLine("system", `${text("peer")} left (${text("reason")})`);
+      break;
+    case MessageType.Offer:
+    case MessageType.Answer:
+    case MessageType.Candidate:
+      if (text("from") === session.partner) session.link?.handle(message);
+      break;
+    case MessageType.Relay:
+      if (text("from") !== session.partner) break;
+      addLine(
+        "theirs",
+        typeof message.data === "string" ? message.data : JSON.stringify(message.data),
+        short(text("from")),
+        true,
+      );
+      break;
+    case MessageType.Error:
+      addLine("system", `Server: ${text("message")}`);
+      if (session.partner === undefined && document.body.dataset.state === "pairing") {
+        setState("ready", `Could not pair: ${text("message")}`);
+      }
+      break;
+  }
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/`);
+  session.socket = socket;
+  socket.addEventListener("message", (event) => {
+    if (typeof event.data !== "string") return;
+    let message;
+    try {
+      message = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    if (typeof message === "object" && message !== null) receive(message);
+  });
+  socket.addEventListener("close", (event) => {
+    endLink();
+    setState(
+      "closed",
+      `Disconnected from the server${event.reason ? `: ${event.reason}` : ""}; reload to reconnect`,
+    );
+    ui.copyLink.disabled = true;
+  });
+}
+
+ui.copyLink.addEventListener("click", async () => {
+  ui.shareLink.select();
+  try {
+    await navigator.clipboard.writeText(ui.shareLink.value);
+    ui.copyLink.textContent = "Copied";
+  } catch {
+    // No clipboard on a plain-http LAN address: the link is selected to copy by hand.
+    ui.copyLink.textContent = "Selected: press Ctrl+C";
+  }
+});
+
+ui.pairForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  askToPair(ui.peerId.value);
+  ui.peerId.value = "";
+});
+
+ui.chatForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = ui.message.value;
+  if (!text.trim() || session.partner === undefined) return;
+  if (session.link?.send(text)) {
+    addLine("mine", text, "You");
+  } else if (send({ type: MessageType.Relay, data: text })) {
+    addLine("mine", text, "You", true);
+  } else {
+    addLine("system", "Not connected: the message was not sent");
+    return;
+  }
+  ui.message.value = "";
+});
+
+ui.leave.addEventListener("click", () => {
+  endLink();
+  send({ type: MessageType.Unpair });
+  setState("ready", "You left; waiting for a new partner");
+  addLine("system", "You left the conversation");
+});
+
+connect();

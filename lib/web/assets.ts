@@ -1,0 +1,71 @@
+/**
+ * The browser page's files, embedded in the server: imported as text, so the
+ * page is served from a checkout and from a URL alike, with `--allow-net` only.
+ *
+ * @module
+ */
+
+import html from "./index.html" with { type: "text" };
+import style from "./style.css" with { type: "text" };
+import app from "./app.js" with { type: "text" };
+import peerLink from "./peer_link.js" with { type: "text" };
+import protocol from "./protocol.js" with { type: "text" };
+
+/** One file of the page. */
+export interface Asset {
+  /** The file's text. */
+  body: string;
+  /** Its `Content-Type`. */
+  contentType: string;
+}
+
+const JS = "text/javascript; charset=utf-8";
+
+/** The page's files by request path. */
+export const ASSETS: ReadonlyMap<string, Asset> = new Map([
+  ["/", { body: html, contentType: "text/html; charset=utf-8" }],
+  ["/style.css", { body: style, contentType: "text/css; charset=utf-8" }],
+  ["/app.js", { body: app, contentType: JS }],
+  ["/peer_link.js", { body: peerLink, contentType: JS }],
+  ["/protocol.js", { body: protocol, contentType: JS }],
+]);
+
+/**
+ * The page's Content-Security-Policy: its own scripts, styles and WebSocket
+ * only; nothing inline, nothing from elsewhere, no framing.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/**
+ * The response for a page path, or `undefined` when `path` is not one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { assetResponse } from "./assets.ts";
+ * assert.equal(assetResponse("/")?.headers.get("content-type"), "text/html; charset=utf-8");
+ * assert.equal(assetResponse("/nope"), undefined);
+ * ```
+ */
+export function assetResponse(path: string): Response | undefined {
+  const asset = ASSETS.get(path);
+  if (asset === undefined) return undefined;
+  return new Response(asset.body, {
+    headers: {
+      "content-type": asset.contentType,
+      "content-security-policy": CONTENT_SECURITY_POLICY,
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "no-referrer",
+      "cache-control": "no-cache",
+    },
+  });
+}

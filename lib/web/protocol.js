@@ -1,0 +1,82 @@
+// @ts-check
+/**
+ * The Switchboard wire protocol's names, declared once as plain data: the
+ * server, the command-line client and the browser page all import this file
+ * (the server serves it to the page as it is). The message shapes and their
+ * checks are in `../protocol.ts`.
+ *
+ * @module
+ */
+
+/** Every message type, in either direction. */
+export const MessageType = /** @type {const} */ ({
+  /** Server → client: the client's id; always the first message. */
+  YourId: "your_id",
+  /** Server → client: a problem with what the client sent. */
+  Error: "error",
+  /** Client → server `{target}`: ask to pair; server → target `{from}`. */
+  PairRequest: "pair_request",
+  /** Client → server `{from}`: accept a pending request. */
+  PairAccept: "pair_accept",
+  /** Client → server `{from}`: decline a pending request. */
+  PairReject: "pair_reject",
+  /** Server → both `{peer, initiator, iceServers?}`: the pair is made. */
+  Paired: "paired",
+  /** Server → requester `{peer, reason}`: the request ended without a pair. */
+  PairRejected: "pair_rejected",
+  /** WebRTC SDP offer `{sdp}`, forwarded to the partner with `from`. */
+  Offer: "offer",
+  /** WebRTC SDP answer `{sdp}`, forwarded to the partner with `from`. */
+  Answer: "answer",
+  /** WebRTC ICE candidate `{candidate}`, forwarded to the partner with `from`. */
+  Candidate: "candidate",
+  /** Application data `{data}`, forwarded to the partner with `from`. */
+  Relay: "relay",
+  /** Client → server: end the pairing. */
+  Unpair: "unpair",
+  /** Server → partner `{peer, reason}`: the partner is gone. */
+  PeerLeft: "peer_left",
+});
+
+/** Error codes carried by an `error` message. */
+export const ErrorCode = /** @type {const} */ ({
+  /** The text frame is not JSON. */
+  InvalidJson: "invalid_json",
+  /** The JSON is not an object with a string `type`, or a field is wrong. */
+  InvalidMessage: "invalid_message",
+  /** The `type` is not one the server knows. */
+  UnknownType: "unknown_type",
+  /** A binary frame; the protocol is text only. */
+  BinaryNotSupported: "binary_not_supported",
+  /** The server is at its client limit; the connection is closed next. */
+  ServerFull: "server_full",
+  /** No connected client has that id. */
+  UnknownPeer: "unknown_peer",
+  /** A client asked to pair with itself. */
+  SelfPair: "self_pair",
+  /** The client already has a partner. */
+  AlreadyPaired: "already_paired",
+  /** The other client already has a partner. */
+  PeerBusy: "peer_busy",
+  /** The client has no partner to send to or leave. */
+  NotPaired: "not_paired",
+  /** No live pairing request from that id. */
+  NoPendingRequest: "no_pending_request",
+});
+
+/** WebSocket close codes the server uses (RFC 6455, section 7.4.1). */
+export const CloseCode = /** @type {const} */ ({
+  /** Normal closure. */
+  Normal: 1000,
+  /** The server is shutting down, or the peer stopped answering pings. */
+  GoingAway: 1001,
+  /** The client broke a policy: it sent messages faster than allowed. */
+  PolicyViolation: 1008,
+  /** The client sent a message larger than the server accepts. */
+  MessageTooBig: 1009,
+  /** The server is full; try again later. */
+  TryAgainLater: 1013,
+});
+
+/** The label of the data channel peers chat on. */
+export const CHAT_CHANNEL = "chat";

@@ -1,0 +1,101 @@
+/**
+ * Chat over a WebRTC data channel for the command-line peer: one
+ * {@linkcode PeerLink} per pairing, and the server relay whenever the channel
+ * is not open, so the conversation always goes on and every line received
+ * through the server says so.
+ *
+ * @module
+ */
+
+import { getLogger } from "../deps.ts";
+import { type ClientMessage, MessageType, type ServerMessage } from "../protocol.ts";
+import { describeLinkEvent, describeRelayed } from "../events.ts";
+import { type LinkEvent, PeerLink } from "../web/peer_link.js";
+import type { PeerConnectionFactory } from "./werift_peer.ts";
+
+const logger = getLogger(["switchboard", "webrtc"]);
+
+/** What {@linkcode P2pChat} needs from the client around it. */
+export interface P2pChatOptions {
+  /** Makes a peer connection with the server's ICE servers. */
+  createPeerConnection: PeerConnectionFactory;
+  /** How long the channel may take to open, in milliseconds. */
+  timeoutMs: number;
+  /** Prints one line on stdout. */
+  print(line: string): void;
+  /** Sends a message to the server; `false` when not connected. */
+  send(message: ClientMessage): boolean;
+}
+
+type Paired = Extract<ServerMessage, { type: typeof MessageType.Paired }>;
+
+/** The command-line peer's side of peer-to-peer chat. */
+export class P2pChat {
+  readonly #options: P2pChatOptions;
+  #link: PeerLink | undefined;
+  #peer = "";
+
+  /** @param options How to make connections, print and reach the server. */
+  constructor(options: P2pChatOptions) {
+    this.#options = options;
+  }
+
+  /** Starts negotiating with the new partner. */
+  paired(message: Paired): void {
+    this.ended();
+    const peer = this.#peer = message.peer;
+    const link = this.#link = new PeerLink({
+      initiator: message.initiator,
+      createPeerConnection: () => this.#options.createPeerConnection(message.iceServers ?? []),
+      signal: (signal) => {
+        this.#options.send(signal);
+      },
+      onEvent: (event: LinkEvent) => {
+        if (this.#link !== link) return;
+        this.#options.print(describeLinkEvent(peer, event));
+      },
+      timeoutMs: this.#options.timeoutMs,
+      debug: (text) =>
+        logger.debug("Peer connection with {peerId}: {text}", { peerId: peer, text }),
+    });
+    link.start();
+  }
+
+  /**
+   * Takes the messages that belong to peer-to-peer chat: signaling for the
+   * link, and lines relayed by the server, which it prints marked as such.
+   *
+   * @returns Whether the message was taken.
+   */
+  take(message: ServerMessage): boolean {
+    switch (message.type) {
+      case MessageType.Offer:
+      case MessageType.Answer:
+      case MessageType.Candidate:
+        if (message.from === this.#peer) this.#link?.handle(message);
+        return true;
+      case MessageType.Relay:
+        this.#options.print(describeRelayed(message.from, message.data));
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /**
+   * Sends a chat line over the channel when it is open, and through the
+   * server otherwise.
+   *
+   * @returns Whether it was sent either way.
+   */
+  send(text: string): boolean {
+    if (this.#link?.send(text)) return true;
+    return this.#options.send({ type: MessageType.Relay, data: text });
+  }
+
+  /** Closes the link: the partner left, we left, or the server went away. */
+  ended(): void {
+    this.#link?.close();
+    this.#link = undefined;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Peer connections for the command-line peer, made with werift: the WebRTC
+ * library is loaded here, on first use, and nowhere else.
+ *
+ * @module
+ */
+
+import { loadWerift, type Werift } from "../deps.ts";
+import type { IceServer } from "../protocol.ts";
+import type { PeerConnectionLike } from "../web/peer_link.js";
+
+/** How the peer's connections are set up. */
+export interface PeerConnectionSettings {
+  /** The peer's own ICE servers (`--ice-server`), added after the server's. */
+  ownIceServers: readonly IceServer[];
+  /** Whether to use TURN relays only. */
+  relayOnly: boolean;
+  /** The host's interfaces, from `Deno.networkInterfaces()`. */
+  interfaces: readonly Pick<Deno.NetworkInterfaceInfo, "family" | "address">[];
+}
+
+/** Makes one peer connection, given the ICE servers the signaling server sent. */
+export type PeerConnectionFactory = (serverIceServers: readonly IceServer[]) => PeerConnectionLike;
+
+/**
+ * Loads werift and returns a factory for peer connections with these
+ * settings. Needs `--allow-net --allow-env --allow-sys=networkInterfaces`.
+ */
+export async function weriftFactory(
+  settings: PeerConnectionSettings,
+): Promise<PeerConnectionFactory> {
+  const werift = await loadWerift();
+  withoutDefaultStun(werift);
+  return (serverIceServers) =>
+    // werift's connection has the standard shape this needs, with its own types.
+    new werift.RTCPeerConnection(
+      peerConfig(settings, serverIceServers),
+    ) as unknown as PeerConnectionLike;
+}
+
+/** A werift configuration: the parts of `RTCConfiguration` it reads. */
+export interface WeriftConfig {
+  /** STUN and TURN servers; always given, since werift's default is a public STUN server. */
+  iceServers: IceServer[];
+  /** `relay` for TURN only. */
+  iceTransportPolicy: "all" | "relay";
+  /** Extra host candidates: loopback, on a host that has nothing else. */
+  iceAdditionalHostAddresses?: string[];
+  /** Whether to gather IPv6 candidates. */
+  iceUseIpv6?: boolean;
+}
+
+/**
+ * The configuration for one connection. On a host whose only interface is
+ * loopback, werift gathers no host candidate by itself, so loopback is added
+ * and IPv6 left out; elsewhere its own gathering is kept.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { peerConfig } from "./werift_peer.ts";
+ * const loopbackOnly = [{ family: "IPv4" as const, address: "127.0.0.1" }];
+ * assert.deepEqual(
+ *   peerConfig({ ownIceServers: [], relayOnly: false, interfaces: loopbackOnly }, []),
+ *   {
+ *     iceServers: [],
+ *     iceTransportPolicy: "all",
+ *     iceAdditionalHostAddresses: ["127.0.0.1"],
+ *     iceUseIpv6: false,
+ *   },
+ * );
+ * ```
+ */
+export function peerConfig(
+  settings: PeerConnectionSettings,
+  serverIceServers: readonly IceServer[],
+): WeriftConfig {
+  const config: WeriftConfig = {
+    iceServers: [...serverIceServers, ...settings.ownIceServers],
+    iceTransportPolicy: settings.relayOnly ? "relay" : "all",
+  };
+  const routable = settings.interfaces.some((i) =>
+    i.family === "IPv4" && !i.address.startsWith("127.")
+  );
+  if (!routable) {
+    config.iceAdditionalHostAddresses = ["127.0.0.1"];
+    config.iceUseIpv6 = false;
+  }
+  return config;
+}
+
+/**
+ * Stops werift from asking a public STUN server (Google's) for this host's
+ * address when the configuration names none: a peer given no STUN server
+ * must contact no one but its partner, and on a closed network that lookup
+ * costs about 5 s per connection. Idempotent.
+ *
+ * @throws {Error} When werift's ICE class no longer looks as expected, so
+ * an upgrade cannot silently bring the lookup back.
+ */
+export function withoutDefaultStun(werift: Pick<Werift, "Connection">): void {
+  const proto = werift.Connection.prototype as unknown as Record<string, unknown>;
+  const original = proto.applyStunTurnServersFromOptions;
+  if (typeof original !== "function") {
+    throw new Error("werift's Connection.applyStunTurnServersFromOptions is missing");
+  }
+  if (PATCHED in original) return;
+  if (!/DEFAULT_STUN_SERVER/.test(String(original))) {
+    throw new Error("werift's Connection no longer defaults to a STUN server as expected");
+  }
+  const patched = function (this: { options: { stunServer?: unknown }; stunServer?: unknown }) {
+    original.call(this);
+    if (this.options.stunServer === undefined) this.stunServer = undefined;
+  };
+  Object.defineProperty(patched, PATCHED, { value: true });
+  proto.applyStunTurnServersFromOptions = patched;
+}
+
+const PATCHED = Symbol("switchboard: no default STUN server");

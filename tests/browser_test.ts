@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import {
+  chatLines,
+  launchBrowser,
+  say,
+  SKIP_BROWSER_TESTS,
+  waitForLine,
+  waitForState,
+} from "./browser.ts";
+import { Child, testServer } from "./helpers.ts";
+import type { Page } from "./browser_deps.ts";
+
+const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
+
+/** Where a test run leaves the README's screenshot, when asked to. */
+const SCREENSHOT = Deno.env.get("SWITCHBOARD_SCREENSHOT");
+
+function browserTest(name: string, fn: () => Promise<void>): void {
+  // Chromium and werift keep timers and sockets of their own past a test.
+  Deno.test({ name, fn, ignore: SKIP_BROWSER_TESTS, sanitizeOps: false, sanitizeResources: false });
+}
+
+function spawnPeer(...args: string[]): Child {
+  return new Child(
+    [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-sys=networkInterfaces",
+      "--no-prompt",
+      "client.ts",
+      "--webrtc",
+      ...args,
+    ],
+    undefined,
+    true,
+  );
+}
+
+async function idOf(page: Page): Promise<string> {
+  await waitForState(page, "ready");
+  return (await page.textContent("#my-id")) ?? "";
+}
+
+function relayedChat(metrics: string): number {
+  return Number(metrics.match(/relayed_messages_total\{type="relay"\} (\d+)/)?.[1]);
+}
+
+browserTest(
+  "two browser pages pair by link, open a data channel and chat peer to peer",
+  async () => {
+    await using t = testServer();
+    await using browser = await launchBrowser();
+    const alice = await browser.open(`http://127.0.0.1:${t.port}/`);
+    const aliceId = await idOf(alice);
+    assert.match(aliceId, /^[0-9a-f-]{36}$/);
+    const link = await alice.inputValue("#share-link");
+    assert.equal(link, `http://127.0.0.1:${t.port}/?peer=${aliceId}`);
+
+    const bob = await browser.open(link);
+    await waitForState(bob, "pairing");
+    await waitForState(alice, "pairing");
+    await alice.click("#requests button:text('Accept')");
+    await waitForState(alice, "open");
+    await waitForState(bob, "open");
+    assert.match((await alice.textContent("#status")) ?? "", /opened in \d+ ms/);
+
+    await say(bob, "Hello from the second tab");
+    await waitForLine(alice, "theirs", "Hello from the second tab");
+    await say(alice, "Hi! This went peer to peer.");
+    await waitForLine(bob, "theirs", "Hi! This went peer to peer.");
+    assert.equal(
+      relayedChat(t.server.metrics.render(0)),
+      0,
+      "no chat line went through the server",
+    );
+    if (SCREENSHOT) {
+      await alice.setViewportSize({ width: 820, height: 720 });
+      await alice.screenshot({ path: SCREENSHOT });
+    }
+
+    await bob.click("#leave");
+    await waitForState(alice, "left");
+    assert.deepEqual(browser.errors, []);
+  },
+);
+
+browserTest("a browser page asks a CLI peer, which accepts; they chat both ways", async () => {
+  await using t = testServer();
+  await using peer = spawnPeer("--url", t.url, "--accept");
+  const [, peerId = ""] = await peer.waitForLine(ID_LINE, "stdout");
+  await using browser = await launchBrowser();
+  const page = await browser.open(`http://127.0.0.1:${t.port}/?peer=${peerId}`);
+  await waitForState(page, "open");
+  const pageId = (await page.textContent("#my-id")) ?? "";
+  await peer.waitForLine(
+    new RegExp(`^\\*\\*\\* Data channel open with ${pageId} \\(\\d+ ms\\)`),
+    "stdout",
+  );
+
+  await say(page, "from the browser");
+  await peer.waitForLine(new RegExp(`^${pageId}: from the browser$`), "stdout");
+  await peer.type("send from the terminal");
+  await waitForLine(page, "theirs", "from the terminal");
+  assert.equal(relayedChat(t.server.metrics.render(0)), 0);
+
+  peer.process.kill("SIGKILL");
+  await waitForState(page, "left");
+  assert.deepEqual(browser.errors, []);
+});
+
+browserTest("a CLI peer asks a browser page, which accepts; they chat both ways", async () => {
+  await using t = testServer();
+  await using browser = await launchBrowser();
+  const page = await browser.open(`http://127.0.0.1:${t.port}/`);
+  const pageId = await idOf(page);
+  await using peer = spawnPeer("--url", t.url, "--pair", pageId);
+  const [, peerId = ""] = await peer.waitForLine(ID_LINE, "stdout");
+  await waitForState(page, "pairing");
+  assert.equal(await page.textContent("#requests code"), peerId);
+  await page.click("#requests button:text('Accept')");
+  await waitForState(page, "open");
+  await peer.waitForLine(
+    new RegExp(`^\\*\\*\\* Data channel open with ${pageId} \\(\\d+ ms\\)`),
+    "stdout",
+  );
+
+  await peer.type("send hello browser");
+  await waitForLine(page, "theirs", "hello browser");
+  await say(page, "hello terminal");
+  await peer.waitForLine(new RegExp(`^${pageId}: hello terminal$`), "stdout");
+  assert.equal(relayedChat(t.server.metrics.render(0)), 0);
+  assert.deepEqual(browser.errors, []);
+});
+
+browserTest("when ICE cannot succeed, two pages fall back to the server and say so", async () => {
+  await using t = testServer();
+  await using browser = await launchBrowser();
+  // Relay-only with no TURN server: no candidate can ever pair.
+  const alice = await browser.open(`http://127.0.0.1:${t.port}/?relay=1&p2p_timeout=1`);
+  const aliceId = await idOf(alice);
+  const bob = await browser.open(
+    `http://127.0.0.1:${t.port}/?relay=1&p2p_timeout=1&peer=${aliceId}`,
+  );
+  await waitForState(alice, "pairing");
+  await alice.click("#requests button:text('Accept')");
+  await waitForState(alice, "relay");
+  await waitForState(bob, "relay");
+  assert.match((await alice.textContent("#status")) ?? "", /^Via server: /);
+  await say(bob, "through the server");
+  await waitForLine(alice, "theirs", "through the server");
+  const [line] = await alice.$$eval(
+    "#messages li.theirs",
+    (items) =>
+      items.map((item) => (item as unknown as { dataset: { path?: string } }).dataset.path),
+  );
+  assert.equal(line, "server");
+  const bobId = (await bob.textContent("#my-id")) ?? "";
+  assert.deepEqual(await chatLines(alice, "theirs"), [
+    `${bobId.slice(0, 8)}…through the servervia server`,
+  ]);
+  assert.equal(relayedChat(t.server.metrics.render(0)), 1);
+  assert.deepEqual(browser.errors, []);
+});
+
+browserTest("the page escapes what peers send: markup arrives as text", async () => {
+  await using t = testServer();
+  await using browser = await launchBrowser();
+  const alice = await browser.open(`http://127.0.0.1:${t.port}/`);
+  const aliceId = await idOf(alice);
+  const bob = await browser.open(`http://127.0.0.1:${t.port}/?peer=${aliceId}`);
+  await waitForState(alice, "pairing");
+  await alice.click("#requests button:text('Accept')");
+  await waitForState(bob, "open");
+  await say(bob, "<img src=x onerror=alert(1)><b>bold</b>");
+  await waitForLine(alice, "theirs", "<b>bold</b>");
+  assert.equal(await alice.$$eval("#messages img, #messages b", (found) => found.length), 0);
+  assert.deepEqual(browser.errors, []);
+});
