@@ -4,6 +4,7 @@
  * ```sh
  * deno task bench                       # the quick default, about two minutes
  * deno task bench --rounds 7 --churn-n 50000 --modes churn
+ * deno task bench --webrtc              # WebRTC pairings instead, about a minute
  * ```
  *
  * @module
@@ -12,6 +13,14 @@
 import { parseArgs } from "node:util";
 import { type BenchOptions, type Mode, MODES, notes, rows, runBench } from "./bench.ts";
 import { renderTable } from "./table.ts";
+import {
+  PEER_KINDS,
+  type PeerKind,
+  renderWebrtcTable,
+  runWebrtcBench,
+  targetLines,
+  type WebrtcOptions,
+} from "./webrtc.ts";
 
 /** `bench/run.ts --help`. */
 export const BENCH_USAGE = `Usage: deno task bench [options]
@@ -25,6 +34,10 @@ export const BENCH_USAGE = `Usage: deno task bench [options]
   --hold-seconds S      how long each hold lasts (default 3)
   --abrupt-n N          clients held by the killed process (default 10000)
   --log-dir DIR         where server logs go (default /tmp)
+  --webrtc              run WebRTC pairings instead of the modes above
+  --pairings N          consecutive pairings per kind (default 20)
+  --echoes N            data-channel round trips timed per pairing (default 5)
+  --kinds LIST          comma-separated: cli,chromium (default both)
   -h, --help            show this help
 `;
 
@@ -33,7 +46,9 @@ export const BENCH_USAGE = `Usage: deno task bench [options]
  *
  * @throws {TypeError} On an unknown flag or a bad value.
  */
-export function parseBenchFlags(args: readonly string[]): BenchOptions & { help: boolean } {
+export function parseBenchFlags(
+  args: readonly string[],
+): BenchOptions & Omit<WebrtcOptions, "logDir"> & { webrtc: boolean; help: boolean } {
   const { values } = parseArgs({
     args: [...args],
     strict: true,
@@ -47,12 +62,21 @@ export function parseBenchFlags(args: readonly string[]): BenchOptions & { help:
       "hold-seconds": { type: "string", default: "3" },
       "abrupt-n": { type: "string", default: "10000" },
       "log-dir": { type: "string", default: "/tmp" },
+      webrtc: { type: "boolean", default: false },
+      pairings: { type: "string", default: "20" },
+      echoes: { type: "string", default: "5" },
+      kinds: { type: "string", default: PEER_KINDS.join(",") },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   const modes = values.modes.split(",").map((m) => m.trim());
   const unknown = modes.filter((m) => !MODES.includes(m as Mode));
   if (unknown.length) throw new TypeError(`--modes: unknown mode(s) ${unknown.join(", ")}`);
+  const kinds = values.kinds.split(",").map((k) => k.trim());
+  const unknownKinds = kinds.filter((k) => !PEER_KINDS.includes(k as PeerKind));
+  if (unknownKinds.length) {
+    throw new TypeError(`--kinds: unknown kind(s) ${unknownKinds.join(", ")}`);
+  }
   return {
     modes: modes as Mode[],
     rounds: whole("--rounds", values.rounds, 1),
@@ -63,6 +87,10 @@ export function parseBenchFlags(args: readonly string[]): BenchOptions & { help:
     holdSeconds: whole("--hold-seconds", values["hold-seconds"], 0),
     abruptN: whole("--abrupt-n", values["abrupt-n"], 1),
     logDir: values["log-dir"],
+    webrtc: values.webrtc,
+    pairings: whole("--pairings", values.pairings, 1),
+    echoes: whole("--echoes", values.echoes, 1),
+    kinds: kinds as PeerKind[],
     help: values.help,
   };
 }
@@ -88,6 +116,17 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   const started = performance.now();
+  if (options.webrtc) {
+    const results = await runWebrtcBench({ ...options, progress: (line) => console.error(line) });
+    console.log(renderWebrtcTable(results));
+    console.log();
+    for (const line of targetLines(results)) console.log(line);
+    console.log(
+      `Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, no CPU pinning, ` +
+        `${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
+    Deno.exit(0);
+  }
   const results = await runBench({ ...options, progress: (line) => console.error(line) });
   console.log(renderTable(rows(results)));
   console.log();

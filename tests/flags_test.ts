@@ -12,8 +12,11 @@ Deno.test("parseServerFlags() defaults to the spec's localhost:8765", () => {
   assert.equal(flags.host, "localhost");
   assert.equal(flags.port, 8765);
   assert.equal(flags.logFormat, "text");
+  const { iceServers: _, ...defaults } = DEFAULT_SERVER_OPTIONS;
   assert.deepEqual({ ...flags, logFormat: undefined, help: undefined }, {
-    ...DEFAULT_SERVER_OPTIONS,
+    ...defaults,
+    iceUrls: [],
+    iceUsername: undefined,
     logFormat: undefined,
     help: undefined,
   });
@@ -42,6 +45,13 @@ Deno.test("parseServerFlags() reads every flag", () => {
     "0.5",
     "--max-buffered-bytes",
     "4096",
+    "--ice-server",
+    "stun:stun.example:3478",
+    "--ice-server",
+    "turn:turn.example:3478?transport=udp",
+    "--ice-username",
+    "alice",
+    "--no-web",
     "--log-format",
     "json",
   ]);
@@ -56,6 +66,9 @@ Deno.test("parseServerFlags() reads every flag", () => {
     allowedOrigins: ["https://a.example", "https://b.example"],
     pairTimeout: 0.5,
     maxBufferedBytes: 4096,
+    iceUrls: ["stun:stun.example:3478", "turn:turn.example:3478?transport=udp"],
+    iceUsername: "alice",
+    web: false,
     logFormat: "json",
     help: false,
   });
@@ -75,6 +88,10 @@ Deno.test("parseServerFlags() throws UsageError on bad input", () => {
       ["--log-format", "xml"],
       ["--unknown"],
       ["stray"],
+      ["--ice-server", "http://example.org"],
+      ["--ice-server", "turn:turn.example"],
+      ["--ice-username", "alice"],
+      ["--ice-server", "stun:stun.example", "--ice-username", "alice"],
     ]
   ) {
     assert.throws(() => parseServerFlags(args), UsageError, args.join(" "));
@@ -90,6 +107,11 @@ Deno.test("parseClientFlags() defaults to the spec's SERVER_URL", () => {
     maxRetries: 10,
     pair: undefined,
     accept: false,
+    webrtc: false,
+    p2pTimeout: 15,
+    iceUrls: [],
+    iceUsername: undefined,
+    relayOnly: false,
     logFormat: "text",
     help: false,
   });
@@ -110,6 +132,14 @@ Deno.test("parseClientFlags() reads every flag", () => {
       "--pair",
       "abc",
       "--accept",
+      "--webrtc",
+      "--p2p-timeout",
+      "2.5",
+      "--ice-server",
+      "turn:turn.example",
+      "--ice-username",
+      "bob",
+      "--relay-only",
       "--log-format",
       "json",
       "-h",
@@ -122,9 +152,27 @@ Deno.test("parseClientFlags() reads every flag", () => {
       maxRetries: 3,
       pair: "abc",
       accept: true,
+      webrtc: true,
+      p2pTimeout: 2.5,
+      iceUrls: ["turn:turn.example"],
+      iceUsername: "bob",
+      relayOnly: true,
       logFormat: "json",
       help: true,
     },
   );
   assert.throws(() => parseClientFlags(["--max-retries", "0"]), UsageError);
+});
+
+Deno.test("parseClientFlags() takes WebRTC flags only with --webrtc", () => {
+  for (
+    const args of [
+      ["--relay-only"],
+      ["--p2p-timeout", "3"],
+      ["--ice-server", "stun:stun.example"],
+    ]
+  ) {
+    assert.throws(() => parseClientFlags(args), /works only with --webrtc/, args.join(" "));
+  }
+  assert.throws(() => parseClientFlags(["--webrtc", "--p2p-timeout", "0"]), UsageError);
 });

@@ -297,12 +297,14 @@ Deno.test("a bad handshake gets 400 or 426 with a reason, and the server keeps s
   assert.equal(pick(await client.next(), "type").type, "your_id");
 });
 
-Deno.test("a plain HTTP request gets 426 Upgrade Required", async () => {
-  await using t = testServer();
-  const response = await fetch(`http://127.0.0.1:${t.port}/`);
-  assert.equal(response.status, 426);
-  assert.equal(response.headers.get("upgrade"), "websocket");
-  assert.match(await response.text(), /^Upgrade Required.*\n$/);
+Deno.test("with --no-web a plain HTTP request for / gets 426 Upgrade Required", async () => {
+  await using t = testServer({ web: false });
+  for (const path of ["/", "/app.js"]) {
+    const response = await fetch(`http://127.0.0.1:${t.port}${path}`);
+    assert.equal(response.status, 426, path);
+    assert.equal(response.headers.get("upgrade"), "websocket");
+    assert.match(await response.text(), /^Upgrade Required.*\n$/);
+  }
 });
 
 Deno.test("/healthz and /metrics move with connects and disconnects", async () => {
