@@ -27,7 +27,7 @@ const logger = getLogger(["switchboard", "client"]);
 /** How many unanswered pairing requests the client remembers. */
 const MAX_REMEMBERED_REQUESTS = 100;
 
-/** The longest wait between reconnect attempts, in milliseconds. */
+/** The longest wait between reconnect attempts before jitter, in milliseconds. */
 export const MAX_RETRY_DELAY_MS = 30_000;
 
 /** How one connection attempt ended. */
@@ -151,10 +151,13 @@ export async function runClient(options: ClientOptions, io: ClientIo): Promise<n
   const signal = AbortSignal.any([io.signal, quit.signal]);
   const state = new ClientState(options, io.print);
   if (io.input) readCommands(io.input, state, quit, signal);
-  let attempt = 0;
+  // The retry under way, and the attempts to connect since the last id.
+  let retry = 0;
+  let attempts = 0;
   try {
     while (true) {
       logger.info("Connecting to server at {url}...", { url: options.url });
+      attempts++;
       let gotId = false;
       const end = await runSession(options.url, {
         signal,
@@ -188,15 +191,17 @@ export async function runClient(options: ClientOptions, io: ClientIo): Promise<n
           break;
       }
       if (!options.reconnect || signal.aborted) return 1;
-      attempt = gotId ? 1 : attempt + 1;
-      if (attempt > options.maxRetries) {
-        logger.error("Giving up after {attempts} attempts.", { attempts: options.maxRetries });
+      // A connection that got its id was a success: the count starts again.
+      if (gotId) retry = attempts = 0;
+      retry++;
+      if (retry > options.maxRetries) {
+        logger.error("Giving up after {attempts} attempts.", { attempts });
         return 1;
       }
-      const delay = backoffDelay(attempt, options.retryDelay * 1000, MAX_RETRY_DELAY_MS, io.random);
-      logger.info("Reconnecting in {seconds} s (attempt {attempt} of {max})...", {
+      const delay = backoffDelay(retry, options.retryDelay * 1000, MAX_RETRY_DELAY_MS, io.random);
+      logger.info("Reconnecting in {seconds} s (retry {retry} of {max})...", {
         seconds: (delay / 1000).toFixed(2),
-        attempt,
+        retry,
         max: options.maxRetries,
       });
       if (!await wait(delay, signal)) return 0;

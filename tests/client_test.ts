@@ -109,12 +109,15 @@ Deno.test("client --reconnect reconnects to a restarted server and prints a new 
   first.child.process.kill("SIGKILL");
   await first.child.exit();
   await client.waitForLine(/Connection closed unexpectedly/);
-  await client.waitForLine(/Reconnecting in [\d.]+ s \(attempt 1 of 10\)/);
+  await client.waitForLine(/Reconnecting in [\d.]+ s \(retry 1 of 10\)/);
   // The same port again: the client must find the new server there.
   const second = await spawnServer([], first.port);
-  await using _ = second.child;
   const [, secondId] = await client.waitForLine(ID_LINE, "stdout", 10_000, 2);
   assert.notEqual(secondId, firstId);
+  // A good connection starts the count again: the next loss is retry 1 once more.
+  second.child.process.kill("SIGKILL");
+  await second.child.exit();
+  await client.waitForLine(/Reconnecting in [\d.]+ s \(retry 1 of 10\)/, "stderr", 10_000, 2);
   client.process.kill("SIGINT");
   assert.equal((await client.exit()).code, 0);
 });
@@ -132,9 +135,11 @@ Deno.test("client --reconnect gives up after --max-retries refused attempts", as
   );
   assert.equal((await client.exit()).code, 1);
   const log = client.stderr.join("\n");
+  // The first attempt and three retries.
   assert.equal(log.match(/Failed to connect to .*: connection refused/g)?.length, 4);
-  assert.match(log, /Reconnecting in [\d.]+ s \(attempt 3 of 3\)/);
-  assert.match(log, /ERROR: Giving up after 3 attempts\./);
+  assert.match(log, /Reconnecting in [\d.]+ s \(retry 3 of 3\)/);
+  assert.doesNotMatch(log, /retry 4 of/);
+  assert.match(log, /ERROR: Giving up after 4 attempts\./);
 });
 
 Deno.test("runClient() stops retrying and returns 0 when aborted", async () => {
@@ -154,11 +159,22 @@ Deno.test("runClient() stops retrying and returns 0 when aborted", async () => {
     },
     { print: (line) => printed.push(line), signal: stop.signal, random: () => 0 },
   );
-  // Abort while it waits a minute before the second attempt.
-  await logs.waitFor(/Reconnecting in 15\.00 s \(attempt 1 of 10\)/);
+  // --retry-delay 60 waits a minute (and up to half again) before the first retry.
+  await logs.waitFor(/Reconnecting in 60\.00 s \(retry 1 of 10\)/);
   stop.abort();
   assert.equal(await within(done, 5000, "runClient to return"), 0);
   assert.deepEqual(printed, []);
+});
+
+Deno.test("client refuses a --url that is not ws:// or wss:// with usage and exit 2, without connecting", async () => {
+  for (const url of ["http://127.0.0.1:1", "127.0.0.1:8765", "ws://", "ws://h/#x"]) {
+    await using client = spawnClient("--reconnect", "--url", url);
+    assert.equal((await client.exit()).code, 2, url);
+    const log = client.stderr.join("\n");
+    assert.match(log, /^--url /m, url);
+    assert.match(log, /Usage: deno run --allow-net client\.ts/);
+    assert.doesNotMatch(log, /Connecting|Reconnecting/);
+  }
 });
 
 Deno.test("client rejects an unknown flag with usage and exit 2", async () => {

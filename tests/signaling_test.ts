@@ -112,6 +112,9 @@ Deno.test("asking the same target again refreshes the request without telling it
   await using _b = b.client;
   a.client.send({ type: "pair_request", target: b.id });
   a.client.send({ type: "pair_request", target: b.id });
+  // a's answer to a bad frame after both requests means the server has handled both.
+  a.client.send("{");
+  assert.deepEqual(pick(await next(a.client)), { type: "error", code: "invalid_json" });
   assert.deepEqual(await next(b.client), { type: "pair_request", from: a.id });
   // b's next message is the answer to its own frame: no second pair_request.
   b.client.send("{");
