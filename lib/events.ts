@@ -14,9 +14,13 @@ import { printable } from "./text.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeEvent } from "./events.ts";
- * describeEvent({ type: "paired", peer: "b", initiator: true });
- * // "*** Paired with b (you make the offer) ***"
+ * assert.equal(
+ *   describeEvent({ type: "paired", peer: "b", initiator: true }),
+ *   "*** Paired with b (you make the offer) ***",
+ * );
+ * assert.equal(describeEvent({ type: "relay", data: "hi\u001b[2J", from: "b" }), "b: hi\\u001b[2J");
  * ```
  */
 export function describeEvent(message: ServerMessage): string {
@@ -38,6 +42,8 @@ function describe(message: ServerMessage): string {
       }) ***`;
     case MessageType.PairRejected:
       return `*** Pair request to ${message.peer} ended (${message.reason}) ***`;
+    case MessageType.PairCancelled:
+      return `*** Pair request from ${message.from} withdrawn (${message.reason}) ***`;
     case MessageType.PeerLeft:
       return `*** Peer ${message.peer} left (${message.reason}) ***`;
     case MessageType.Relay:

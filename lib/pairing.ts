@@ -52,7 +52,11 @@ export interface Fallout {
    * `pair_rejected`, reason `rejected` after an accept, `peer_left` after a remove.
    */
   dropped: string[];
-  /** Targets whose incoming request was withdrawn, to tell if the protocol wants to. */
+  /**
+   * Targets whose incoming request was withdrawn: the server sends them
+   * `pair_cancelled`, reason `paired` after an accept (the request was the
+   * responder's), `peer_left` after a remove.
+   */
   withdrawn: string[];
 }
 
@@ -60,7 +64,7 @@ export interface Fallout {
  * The outcome of {@linkcode Pairing.request}. `refreshed`: the same target was
  * asked again while pending, so only the expiry moved (no need to tell it
  * again). `replaced`: the target of the outgoing request this one replaced, to
- * tell it the request was withdrawn.
+ * send `pair_cancelled` reason `replaced`.
  */
 export type RequestResult =
   | { ok: true; refreshed: boolean; replaced: string | undefined }
@@ -167,7 +171,10 @@ export class Pairing {
     return { ok: true, requester: from };
   }
 
-  /** Removes and returns requests with `expiresAt <= now`, for `pair_rejected` reason `timeout`. */
+  /**
+   * Removes and returns requests with `expiresAt <= now`: their requesters hear
+   * `pair_rejected` and their targets `pair_cancelled`, both reason `timeout`.
+   */
   expire(now: number): PendingRequest[] {
     const expired: PendingRequest[] = [];
     for (const pending of this.#outgoing.values()) {

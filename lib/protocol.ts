@@ -25,6 +25,8 @@ export const MessageType = {
   Paired: "paired",
   /** Server → requester `{peer, reason}`: the request ended without a pair. */
   PairRejected: "pair_rejected",
+  /** Server → target `{from, reason}`: a request to it ended before it answered. */
+  PairCancelled: "pair_cancelled",
   /** WebRTC SDP offer `{sdp}`, forwarded to the partner with `from`. */
   Offer: "offer",
   /** WebRTC SDP answer `{sdp}`, forwarded to the partner with `from`. */
@@ -73,6 +75,17 @@ export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
 
 /** Why a pairing request ended without a pair. */
 export type PairRejectedReason = "rejected" | "timeout" | "peer_left";
+
+/** Why a request ended before its target answered; the `reason` of `pair_cancelled`. */
+export type PairCancelledReason =
+  /** Nobody answered within `--pair-timeout`. */
+  | "timeout"
+  /** The requester asked another client instead. */
+  | "replaced"
+  /** The requester paired with another client. */
+  | "paired"
+  /** The requester disconnected. */
+  | "peer_left";
 
 /** Why a partner is gone. */
 export type PeerLeftReason = "disconnected" | "unpaired";
@@ -134,6 +147,7 @@ export type ServerMessage =
   | { type: typeof MessageType.PairRequest; from: string }
   | { type: typeof MessageType.Paired; peer: string; initiator: boolean }
   | { type: typeof MessageType.PairRejected; peer: string; reason: PairRejectedReason }
+  | { type: typeof MessageType.PairCancelled; from: string; reason: PairCancelledReason }
   | { type: typeof MessageType.PeerLeft; peer: string; reason: PeerLeftReason }
   // The server stamps `from` itself, whatever the sender wrote.
   | (SignalMessage & { from: string });
@@ -226,6 +240,7 @@ const SERVER_SCHEMA: Schema = {
   [MessageType.PairRequest]: { from: "string" },
   [MessageType.Paired]: { peer: "string", initiator: "boolean" },
   [MessageType.PairRejected]: { peer: "string", reason: "string" },
+  [MessageType.PairCancelled]: { from: "string", reason: "string" },
   [MessageType.PeerLeft]: { peer: "string", reason: "string" },
   [MessageType.Offer]: { sdp: "string", from: "string" },
   [MessageType.Answer]: { sdp: "string", from: "string" },

@@ -83,6 +83,11 @@ Deno.test("a pending request times out after --pair-timeout", async () => {
     peer: b.id,
     reason: "timeout",
   });
+  assert.deepEqual(await next(b.client), {
+    type: "pair_cancelled",
+    from: a.id,
+    reason: "timeout",
+  });
   b.client.send({ type: "pair_accept", from: a.id });
   assert.deepEqual(pick(await next(b.client)), { type: "error", code: "no_pending_request" });
 });
@@ -199,12 +204,16 @@ Deno.test("a target that leaves ends the requests to it with pair_rejected (peer
   });
 });
 
-Deno.test("a requester that leaves withdraws its request", async () => {
+Deno.test("a requester that leaves withdraws its request and the target hears pair_cancelled", async () => {
   await using t = testServer();
   const { a, b } = await requestedClients(t.url);
   await using _b = b.client;
   a.client.socket.close(1000);
-  await t.logs.waitFor(new RegExp(`Client ${a.id} disconnected`));
+  assert.deepEqual(await next(b.client), {
+    type: "pair_cancelled",
+    from: a.id,
+    reason: "peer_left",
+  });
   b.client.send({ type: "pair_accept", from: a.id });
   assert.deepEqual(pick(await next(b.client)), { type: "error", code: "no_pending_request" });
   assert.equal(t.server.signaling.pairCount, 0);
@@ -224,6 +233,54 @@ Deno.test("accepting one request ends the competing ones with pair_rejected", as
   b.client.send({ type: "pair_accept", from: a.id });
   assert.equal((await next(a.client)).type, "paired");
   assert.deepEqual(await next(c.client), { type: "pair_rejected", peer: b.id, reason: "rejected" });
+});
+
+Deno.test("asking another client cancels the first request: its target hears pair_cancelled (replaced)", async () => {
+  await using t = testServer();
+  const { a, b } = await requestedClients(t.url);
+  const c = await TestClient.connect(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  await using _c = c.client;
+  a.client.send({ type: "pair_request", target: c.id });
+  assert.deepEqual(await next(b.client), {
+    type: "pair_cancelled",
+    from: a.id,
+    reason: "replaced",
+  });
+  assert.deepEqual(await next(c.client), { type: "pair_request", from: a.id });
+  b.client.send({ type: "pair_accept", from: a.id });
+  assert.deepEqual(pick(await next(b.client)), { type: "error", code: "no_pending_request" });
+});
+
+Deno.test("a requester that pairs with someone else cancels its request: the target hears pair_cancelled (paired)", async () => {
+  await using t = testServer();
+  const { a, b } = await requestedClients(t.url);
+  const c = await TestClient.connect(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  await using _c = c.client;
+  c.client.send({ type: "pair_request", target: a.id });
+  assert.deepEqual(await next(a.client), { type: "pair_request", from: c.id });
+  a.client.send({ type: "pair_accept", from: c.id });
+  assert.deepEqual(await next(a.client), { type: "paired", peer: c.id, initiator: false });
+  assert.deepEqual(await next(b.client), { type: "pair_cancelled", from: a.id, reason: "paired" });
+  await t.logs.waitFor(
+    new RegExp(`INFO: Pair request from ${a.id} to ${b.id} cancelled \\(paired\\)\\.`),
+  );
+});
+
+Deno.test("a request to the initiator ends with pair_rejected naming the initiator when it pairs", async () => {
+  await using t = testServer();
+  const { a, b } = await requestedClients(t.url);
+  const d = await TestClient.connect(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  await using _d = d.client;
+  d.client.send({ type: "pair_request", target: a.id });
+  assert.deepEqual(await next(a.client), { type: "pair_request", from: d.id });
+  b.client.send({ type: "pair_accept", from: a.id });
+  assert.deepEqual(await next(d.client), { type: "pair_rejected", peer: a.id, reason: "rejected" });
 });
 
 Deno.test("500 pairs relay 20 messages each: every one reaches its partner, in order", async () => {
