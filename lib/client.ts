@@ -19,13 +19,16 @@ import {
   type ServerMessage,
   toServerMessage,
 } from "./protocol.ts";
-import { errorText, truncate } from "./text.ts";
+import { errorText, printable, truncate } from "./text.ts";
 import { sendJson } from "./send_json.ts";
 
 const logger = getLogger(["switchboard", "client"]);
 
 /** How many unanswered pairing requests the client remembers. */
-const MAX_REMEMBERED_REQUESTS = 100;
+export const MAX_REMEMBERED_REQUESTS = 100;
+
+/** How many commands typed before the id arrives wait to be run. */
+export const MAX_QUEUED_COMMANDS = 100;
 
 /** The longest wait between reconnect attempts before jitter, in milliseconds. */
 export const MAX_RETRY_DELAY_MS = 30_000;
@@ -80,7 +83,6 @@ export function runSession(url: string, hooks: SessionHooks): Promise<SessionEnd
 
     socket.onopen = () => {
       opened = true;
-      logger.info("Connected to server.");
       hooks.onOpen((message) => sendJson(socket, message));
     };
     socket.onmessage = (event: MessageEvent) => {
@@ -149,7 +151,7 @@ export type ClientOptions = Pick<
 export async function runClient(options: ClientOptions, io: ClientIo): Promise<number> {
   const quit = new AbortController();
   const signal = AbortSignal.any([io.signal, quit.signal]);
-  const state = new ClientState(options, io.print);
+  const state = new ClientState(options, io.print, io.input !== undefined);
   if (io.input) readCommands(io.input, state, quit, signal);
   // The retry under way, and the attempts to connect since the last id.
   let retry = 0;
@@ -163,7 +165,11 @@ export async function runClient(options: ClientOptions, io: ClientIo): Promise<n
         signal,
         onOpen: (send) => state.connected(send),
         onMessage: (message) => {
-          gotId ||= message.type === MessageType.YourId;
+          if (!gotId && message.type === MessageType.YourId) {
+            gotId = true;
+            // Only now is the client usable: the server may still refuse an open socket.
+            logger.info("Connected to server.");
+          }
           return state.received(message);
         },
       });
@@ -217,12 +223,18 @@ export async function runClient(options: ClientOptions, io: ClientIo): Promise<n
 /** What the client knows between messages: its connection, partner and requests. */
 class ClientState {
   #send: Send | undefined;
+  // Whether the id has arrived on this connection: commands wait until it has.
+  #ready = false;
+  #queue: Command[] = [];
+  #partner: string | undefined;
+  #hinted = false;
   // Requesters waiting for an answer, oldest first; a bare accept takes the newest.
   #requests = new Set<string>();
 
   constructor(
     readonly options: ClientOptions,
     readonly print: (line: string) => void,
+    readonly interactive: boolean,
   ) {}
 
   connected(send: Send): void {
@@ -231,19 +243,24 @@ class ClientState {
 
   disconnected(): void {
     this.#send = undefined;
+    this.#ready = false;
+    this.#partner = undefined;
     this.#requests.clear();
   }
 
-  /** Prints the event and reacts to it; `true` ends the session (`--once`). */
+  /** Prints the event and reacts to it; `true` ends the session (`--once`, a queued `quit`). */
   received(message: ServerMessage): boolean {
     this.print(describeEvent(message));
     switch (message.type) {
       case MessageType.YourId:
         if (this.options.once) return true;
-        if (this.options.pair) {
-          this.send({ type: MessageType.PairRequest, target: this.options.pair });
+        if (this.interactive && !this.#hinted) {
+          this.#hinted = true;
+          this.print("*** Type help for the commands ***");
         }
-        break;
+        this.#ready = true;
+        if (this.options.pair) this.#execute({ kind: "pair", target: this.options.pair });
+        return this.#drain();
       case MessageType.PairRequest:
         if (this.options.accept) {
           this.send({ type: MessageType.PairAccept, from: message.from });
@@ -256,8 +273,15 @@ class ClientState {
           }
         }
         break;
+      case MessageType.PairCancelled:
+        this.#requests.delete(message.from);
+        break;
       case MessageType.Paired:
         this.#requests.clear();
+        this.#partner = message.peer;
+        break;
+      case MessageType.PeerLeft:
+        this.#partner = undefined;
         break;
       case MessageType.Error:
         logger.warn("Server error {code}: {text}", { code: message.code, text: message.message });
@@ -266,47 +290,100 @@ class ClientState {
     return false;
   }
 
-  /** Runs one typed command; `true` means quit. */
+  /**
+   * Runs one typed command, or queues it until the id has arrived (and behind
+   * anything queued before it); `true` means quit now.
+   */
   run(command: Command): boolean {
     switch (command.kind) {
       case "empty":
         return false;
-      case "quit":
-        return true;
       case "help":
         this.print(COMMANDS_HELP);
         return false;
       case "invalid":
         this.print(`*** ${command.reason} ***`);
         return false;
-      case "pair":
-        this.send({ type: MessageType.PairRequest, target: command.target });
+      case "quit":
+        if (this.#queue.length === 0) return true;
+        // Quit once what is queued has been sent; never dropped, however long the queue.
+        this.#queue.push(command);
         return false;
+    }
+    if (this.#ready && this.#queue.length === 0) {
+      this.#execute(command);
+    } else if (this.#queue.length < MAX_QUEUED_COMMANDS) {
+      this.#queue.push(command);
+    } else {
+      this.print(
+        `*** Not connected yet and ${MAX_QUEUED_COMMANDS} commands are waiting: "${command.kind}" dropped ***`,
+      );
+    }
+    return false;
+  }
+
+  /** The input has ended; `true` means quit now, else once the queue is sent. */
+  endOfInput(): boolean {
+    return this.run({ kind: "quit" });
+  }
+
+  /** Runs the queued commands now that the id is here; `true` when one was `quit`. */
+  #drain(): boolean {
+    for (let command; (command = this.#queue.shift()) !== undefined;) {
+      if (command.kind === "quit") return true;
+      this.#execute(command);
+    }
+    return false;
+  }
+
+  #execute(command: Command): void {
+    switch (command.kind) {
+      case "pair":
+        if (this.send({ type: MessageType.PairRequest, target: command.target })) {
+          this.print(`*** Asked ${printable(command.target)} to pair; waiting for an answer ***`);
+        }
+        return;
       case "accept":
       case "reject": {
         const from = command.from ?? [...this.#requests].at(-1);
         if (from === undefined) {
           this.print("*** No pair request to answer ***");
-          return false;
+          return;
         }
         this.#requests.delete(from);
         this.send({
           type: command.kind === "accept" ? MessageType.PairAccept : MessageType.PairReject,
           from,
         });
-        return false;
+        return;
       }
       case "send":
+        if (this.#partner === undefined) {
+          this.print("*** No partner to send to: pair with someone first ***");
+          return;
+        }
         this.send({ type: MessageType.Relay, data: command.text });
-        return false;
-      case "leave":
-        this.send({ type: MessageType.Unpair });
-        return false;
+        return;
+      case "leave": {
+        const partner = this.#partner;
+        if (partner === undefined) {
+          this.print("*** No partner to leave ***");
+          return;
+        }
+        if (this.send({ type: MessageType.Unpair })) {
+          this.#partner = undefined;
+          this.print(`*** Left ${printable(partner)} ***`);
+        }
+        return;
+      }
     }
   }
 
-  send(message: ClientMessage): void {
-    if (!this.#send?.(message)) this.print("*** Not connected ***");
+  /** Sends a message, or says why it could not. */
+  send(message: ClientMessage): boolean {
+    if (this.#send?.(message)) return true;
+    this.print("*** Not connected ***");
+    return false;
   }
 }
 
@@ -316,9 +393,11 @@ async function readCommands(
   quit: AbortController,
   signal: AbortSignal,
 ): Promise<void> {
+  let lines = 0;
   try {
     for await (const line of input) {
       if (signal.aborted) return;
+      lines++;
       if (state.run(parseCommand(line))) {
         quit.abort();
         return;
@@ -326,7 +405,11 @@ async function readCommands(
     }
   } catch (error) {
     logger.error("Cannot read input: {error}", { error: describeError(error) });
+    return;
   }
+  // Input that ends after some lines is a script: quit once its commands are
+  // sent. Input that ends empty (stdin from /dev/null) leaves the client running.
+  if (lines > 0 && !signal.aborted && state.endOfInput()) quit.abort();
 }
 
 /** Waits `ms`; resolves `false` early if `signal` aborts. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { MessageType, type ServerMessage } from "./protocol.ts";
+import { ErrorCode, MessageType, type ServerMessage } from "./protocol.ts";
 import { printable } from "./text.ts";
 
 /**
@@ -33,7 +33,11 @@ function describe(message: ServerMessage): string {
     case MessageType.YourId:
       return `*** Your Client ID: ${message.id} ***`;
     case MessageType.Error:
-      return `*** Error (${message.code}): ${message.message} ***`;
+      return `*** Error (${message.code}): ${
+        Object.hasOwn(IN_COMMAND_WORDS, message.code)
+          ? IN_COMMAND_WORDS[message.code]
+          : message.message
+      } ***`;
     case MessageType.PairRequest:
       return `*** Pair request from ${message.from} (accept or reject) ***`;
     case MessageType.Paired:
@@ -57,3 +61,10 @@ function describe(message: ServerMessage): string {
       return `*** ICE candidate from ${message.from} ***`;
   }
 }
+
+// The server's wording names protocol messages ("unpair", "relay"); a person at
+// the client knows its commands instead.
+const IN_COMMAND_WORDS: Readonly<Record<string, string>> = {
+  [ErrorCode.NotPaired]: "you have no partner: pair with someone first",
+  [ErrorCode.AlreadyPaired]: "you already have a partner: leave first",
+};

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
-import { runClient } from "../lib/client.ts";
+import {
+  type ClientOptions,
+  MAX_QUEUED_COMMANDS,
+  MAX_REMEMBERED_REQUESTS,
+  runClient,
+} from "../lib/client.ts";
 import { setupLogging } from "../lib/logging.ts";
-import { Child, LogCapture, spawnServer, testServer, within } from "./helpers.ts";
+import { Child, LogCapture, spawnServer, TestClient, testServer, within } from "./helpers.ts";
 
 const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
 
@@ -181,4 +186,232 @@ Deno.test("client rejects an unknown flag with usage and exit 2", async () => {
   await using client = spawnClient("--bogus");
   assert.equal((await client.exit()).code, 2);
   assert.match(client.stderr.join("\n"), /Usage: deno run --allow-net client\.ts/);
+});
+
+/** The options runClient takes, for `url`, with nothing switched on. */
+function clientOptions(url: string): ClientOptions {
+  return {
+    url,
+    once: false,
+    reconnect: false,
+    retryDelay: 0.5,
+    maxRetries: 10,
+    pair: undefined,
+    accept: false,
+  };
+}
+
+/**
+ * A real WebSocket server that plays a script to one client: `onOpen` gets the
+ * socket once open, every message the client sends is recorded, parsed, and
+ * `closed` resolves when the connection ends (after every message it carried).
+ */
+function scriptedServer(onOpen: (socket: WebSocket) => void) {
+  const received: Record<string, unknown>[] = [];
+  let closed = (): void => {};
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    socket.onopen = () => onOpen(socket);
+    socket.onmessage = (event) => received.push(JSON.parse(event.data));
+    socket.onclose = () => closed();
+    return response;
+  });
+  return {
+    url: `ws://127.0.0.1:${server.addr.port}`,
+    received,
+    server,
+    closed: new Promise<void>((resolve) => closed = resolve),
+  };
+}
+
+/** Resolves once `predicate` holds for a printed line. */
+function printer() {
+  const printed: string[] = [];
+  let wake = (): void => {};
+  return {
+    printed,
+    print: (line: string) => {
+      printed.push(line);
+      wake();
+    },
+    async until(predicate: (line: string) => boolean): Promise<void> {
+      while (!printed.some(predicate)) {
+        await within(new Promise<void>((resolve) => wake = resolve), 5000, "a printed line");
+      }
+    },
+  };
+}
+
+const ID = "4e2a5e4c-3c5b-4a0e-9f67-1f0b1c2d3e4f";
+
+Deno.test("client runs commands piped before the id once it arrives, then quits at the end of input", async () => {
+  await using t = testServer();
+  const target = await TestClient.connect(t.url);
+  await using _ = target.client;
+  await using client = new Child(
+    ["run", "--allow-net", "--no-prompt", "client.ts", "--url", t.url],
+    undefined,
+    true,
+  );
+  // Written and closed at once: the client reads these before its connection opens.
+  await client.type(`pair ${target.id}`);
+  await client.process.stdin.close();
+  assert.equal((await client.exit()).code, 0, client.stderr.join("\n"));
+  const id = client.stdout[0]?.match(ID_LINE)?.[1];
+  assert.ok(id, client.stdout.join("\n"));
+  assert.deepEqual(client.stdout.slice(1), [
+    "*** Type help for the commands ***",
+    `*** Asked ${target.id} to pair; waiting for an answer ***`,
+  ]);
+  assert.deepEqual(await target.client.next(), { type: "pair_request", from: id });
+  // Quitting withdrew the request.
+  assert.deepEqual(await target.client.next(), {
+    type: "pair_cancelled",
+    from: id,
+    reason: "peer_left",
+  });
+  await t.logs.waitFor(new RegExp(`Client ${id} disconnected \\(code 1000, clean\\)`));
+});
+
+Deno.test("client runs a piped quit only after the commands queued before it", async () => {
+  await using t = testServer();
+  const target = await TestClient.connect(t.url);
+  await using _ = target.client;
+  await using client = new Child(
+    ["run", "--allow-net", "--no-prompt", "client.ts", "--url", t.url],
+    undefined,
+    true,
+  );
+  await client.type(`pair ${target.id}\nquit`);
+  // Input stays open: it is the quit that ends the client.
+  assert.equal((await client.exit()).code, 0, client.stderr.join("\n"));
+  assert.equal((await target.client.next() as { type: string }).type, "pair_request");
+  assert.doesNotMatch(client.stdout.join("\n"), /Not connected/);
+});
+
+Deno.test("runClient() queues at most MAX_QUEUED_COMMANDS commands before the id and says which it dropped", async () => {
+  const logs = new LogCapture();
+  setupLogging({ sink: logs.sink });
+  let release = (): void => {};
+  const inputRead = new Promise<void>((resolve) => release = resolve);
+  const script = scriptedServer(async (socket) => {
+    await inputRead;
+    socket.send(JSON.stringify({ type: "your_id", id: ID }));
+  });
+  try {
+    const out = printer();
+    const input = async function* () {
+      for (let i = 0; i < MAX_QUEUED_COMMANDS + 2; i++) yield `pair t${i}`;
+      release();
+    };
+    const code = await within(
+      runClient(clientOptions(script.url), {
+        print: out.print,
+        signal: new AbortController().signal,
+        input: input(),
+      }),
+      5000,
+      "runClient to quit at the end of input",
+    );
+    assert.equal(code, 0);
+    assert.deepEqual(out.printed.filter((line) => /dropped/.test(line)), [
+      `*** Not connected yet and ${MAX_QUEUED_COMMANDS} commands are waiting: "pair" dropped ***`,
+      `*** Not connected yet and ${MAX_QUEUED_COMMANDS} commands are waiting: "pair" dropped ***`,
+    ]);
+    await within(script.closed, 5000, "the client to close");
+    assert.deepEqual(
+      script.received.map((m) => m.target),
+      Array.from({ length: MAX_QUEUED_COMMANDS }, (_, i) => `t${i}`),
+    );
+  } finally {
+    await script.server.shutdown();
+  }
+});
+
+Deno.test("runClient() remembers the latest MAX_REMEMBERED_REQUESTS requests for a bare reject", async () => {
+  const logs = new LogCapture();
+  setupLogging({ sink: logs.sink });
+  const count = MAX_REMEMBERED_REQUESTS + 1;
+  const script = scriptedServer((socket) => {
+    socket.send(JSON.stringify({ type: "your_id", id: ID }));
+    for (let i = 0; i < count; i++) {
+      socket.send(JSON.stringify({ type: "pair_request", from: `r${i}` }));
+    }
+  });
+  try {
+    const out = printer();
+    const input = async function* () {
+      await out.until((line) => line.includes(`Pair request from r${count - 1} `));
+      for (let i = 0; i < count; i++) yield "reject";
+    };
+    const code = await within(
+      runClient(clientOptions(script.url), {
+        print: out.print,
+        signal: new AbortController().signal,
+        input: input(),
+      }),
+      5000,
+      "runClient to quit at the end of input",
+    );
+    assert.equal(code, 0);
+    await within(script.closed, 5000, "the client to close");
+    // Newest first; the oldest, r0, was forgotten to stay within the cap.
+    assert.deepEqual(
+      script.received.map((m) => m.from),
+      Array.from({ length: MAX_REMEMBERED_REQUESTS }, (_, i) => `r${count - 1 - i}`),
+    );
+    assert.equal(
+      out.printed.filter((line) => line === "*** No pair request to answer ***").length,
+      1,
+    );
+  } finally {
+    await script.server.shutdown();
+  }
+});
+
+Deno.test("runClient() forgets a request the server cancelled, so a bare accept takes a live one", async () => {
+  const logs = new LogCapture();
+  setupLogging({ sink: logs.sink });
+  const script = scriptedServer((socket) => {
+    socket.send(JSON.stringify({ type: "your_id", id: ID }));
+    socket.send(JSON.stringify({ type: "pair_request", from: "r1" }));
+    socket.send(JSON.stringify({ type: "pair_request", from: "r2" }));
+    socket.send(JSON.stringify({ type: "pair_cancelled", from: "r2", reason: "timeout" }));
+  });
+  try {
+    const out = printer();
+    const input = async function* () {
+      await out.until((line) => line.includes("withdrawn"));
+      yield "accept";
+    };
+    const code = await within(
+      runClient(clientOptions(script.url), {
+        print: out.print,
+        signal: new AbortController().signal,
+        input: input(),
+      }),
+      5000,
+      "runClient to quit at the end of input",
+    );
+    assert.equal(code, 0);
+    await within(script.closed, 5000, "the client to close");
+    assert.deepEqual(script.received, [{ type: "pair_accept", from: "r1" }]);
+    assert.ok(out.printed.includes("*** Pair request from r2 withdrawn (timeout) ***"));
+  } finally {
+    await script.server.shutdown();
+  }
+});
+
+Deno.test("client logs 'Connected to server.' only once it has an id, not when a full server opens and refuses", async () => {
+  await using t = testServer({ maxClients: 1 });
+  const first = await TestClient.connect(t.url);
+  await using _ = first.client;
+  await using client = spawnClient("--url", t.url);
+  assert.equal((await client.exit()).code, 1);
+  assert.deepEqual(client.stdout, [
+    "*** Error (server_full): The server is full; try again later. ***",
+  ]);
+  const log = client.stderr.join("\n");
+  assert.match(log, /Connection closed unexpectedly: code 1013/);
+  assert.doesNotMatch(log, /Connected to server/);
 });

@@ -63,3 +63,14 @@ Deno.test("describeEvent() escapes control characters from the network", () => {
     "*** Error (peer_busy): a\\u0007b ***",
   );
 });
+
+Deno.test("describeEvent() words pairing errors in the client's commands", () => {
+  assert.equal(
+    describeEvent({ type: "error", code: "not_paired", message: 'pair before sending "relay"' }),
+    "*** Error (not_paired): you have no partner: pair with someone first ***",
+  );
+  assert.equal(
+    describeEvent({ type: "error", code: "already_paired", message: "unpair first" }),
+    "*** Error (already_paired): you already have a partner: leave first ***",
+  );
+});

@@ -328,7 +328,19 @@ Deno.test("two interactive clients pair and exchange a line through stdin", asyn
   await using bob = spawn();
   const [, aliceId] = await alice.waitForLine(/Your Client ID: (\S+) \*\*\*/, "stdout");
   const [, bobId] = await bob.waitForLine(/Your Client ID: (\S+) \*\*\*/, "stdout");
+  await alice.waitForLine(/^\*\*\* Type help for the commands \*\*\*$/, "stdout");
+  await alice.type("send too early");
+  await alice.waitForLine(
+    /^\*\*\* No partner to send to: pair with someone first \*\*\*$/,
+    "stdout",
+  );
+  await alice.type("leave");
+  await alice.waitForLine(/^\*\*\* No partner to leave \*\*\*$/, "stdout");
   await alice.type(`pair ${bobId}`);
+  await alice.waitForLine(
+    new RegExp(`^\\*\\*\\* Asked ${bobId} to pair; waiting for an answer \\*\\*\\*$`),
+    "stdout",
+  );
   await bob.waitForLine(new RegExp(`^\\*\\*\\* Pair request from ${aliceId} `), "stdout");
   await bob.type("accept");
   await alice.waitForLine(new RegExp(`^\\*\\*\\* Paired with ${bobId} \\(you make`), "stdout");
@@ -336,6 +348,7 @@ Deno.test("two interactive clients pair and exchange a line through stdin", asyn
   await alice.type("send hello, bob");
   await bob.waitForLine(new RegExp(`^${aliceId}: hello, bob$`), "stdout");
   await bob.type("leave");
+  await bob.waitForLine(new RegExp(`^\\*\\*\\* Left ${aliceId} \\*\\*\\*$`), "stdout");
   await alice.waitForLine(
     new RegExp(`^\\*\\*\\* Peer ${bobId} left \\(unpaired\\) \\*\\*\\*$`),
     "stdout",
