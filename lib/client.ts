@@ -206,7 +206,7 @@ export async function runClient(options: ClientOptions, io: ClientIo): Promise<n
       }
       const delay = backoffDelay(retry, options.retryDelay * 1000, MAX_RETRY_DELAY_MS, io.random);
       logger.info("Reconnecting in {seconds} s (retry {retry} of {max})...", {
-        seconds: (delay / 1000).toFixed(2),
+        seconds: Math.round(delay / 10) / 100,
         retry,
         max: options.maxRetries,
       });
@@ -284,7 +284,10 @@ class ClientState {
         this.#partner = undefined;
         break;
       case MessageType.Error:
-        logger.warn("Server error {code}: {text}", { code: message.code, text: message.message });
+        logger.warn("Server error {errorCode}: {text}", {
+          errorCode: message.code,
+          text: message.message,
+        });
         break;
     }
     return false;

@@ -6,7 +6,7 @@
  */
 
 import { getLogger } from "./deps.ts";
-import type { LogLimit } from "./log_limit.ts";
+import type { RefusalLog } from "./refusal_log.ts";
 import type { DisconnectReason, Metrics } from "./metrics.ts";
 import {
   CloseCode,
@@ -42,7 +42,7 @@ export interface ServerState {
   /** Whether the server is shutting down. */
   stopping: boolean;
   /** Caps the lines for refusals, which strangers can cause at will. */
-  readonly refusalLog: LogLimit;
+  readonly refusalLog: RefusalLog;
 }
 
 /**
@@ -101,6 +101,7 @@ export class Connection implements Peer {
       return;
     }
     if (registry.size >= config.maxClients) {
+      this.#server.metrics.serverFull++;
       const admission = this.#server.refusalLog.admit(performance.now());
       if (admission.log) {
         logger.warn(
@@ -200,7 +201,24 @@ export class Connection implements Peer {
       return;
     }
     const refused = this.#server.signaling.handle(clientId, checked.message);
-    if (refused) this.#reject(refused.code, refused.reason);
+    if (refused) this.#refuse(checked.message.type, refused.code, refused.reason);
+  }
+
+  /**
+   * Answers a well-formed request the pairing rules refuse (`not_paired`,
+   * `unknown_peer`, ...): an ordinary event, not bad input, so it is counted
+   * and logged at debug level only.
+   */
+  #refuse(type: string, code: ErrorCode, reason: string): void {
+    this.#server.metrics.refusedRequest(code);
+    logger.debug("Refused {type} from client {clientId}: {reason}", {
+      type,
+      clientId: this.clientId,
+      remoteAddr: this.#remoteAddr,
+      errorCode: code,
+      reason,
+    });
+    this.send(errorMessage(code, reason));
   }
 
   /** Closes with 1001 for a server shutdown; the close event does the rest. */
@@ -217,7 +235,7 @@ export class Connection implements Peer {
       logger.warn("Bad message from client {clientId} at {remoteAddr}: {reason}", {
         clientId: this.clientId,
         remoteAddr: this.#remoteAddr,
-        code,
+        errorCode: code,
         reason,
       });
     } else if (bad === LOGGED_BAD_MESSAGES + 1) {

@@ -39,6 +39,10 @@ export class Metrics {
   readonly badMessages: Map<string, number> = new Map();
   /** Handshakes refused, by HTTP status. */
   readonly refusedHandshakes: Map<number, number> = new Map();
+  /** Clients refused with `server_full` and 1013 at `--max-clients`. */
+  serverFull = 0;
+  /** Well-formed requests the pairing rules refused, by error code. */
+  readonly refusedRequests: Map<string, number> = new Map();
 
   /** Counts one disconnection. */
   disconnected(reason: DisconnectReason): void {
@@ -48,6 +52,11 @@ export class Metrics {
   /** Counts one bad message. */
   badMessage(code: string): void {
     this.badMessages.set(code, (this.badMessages.get(code) ?? 0) + 1);
+  }
+
+  /** Counts one refused request. */
+  refusedRequest(code: string): void {
+    this.refusedRequests.set(code, (this.refusedRequests.get(code) ?? 0) + 1);
   }
 
   /** Counts one refused handshake. */
@@ -106,6 +115,18 @@ export class Metrics {
       "counter",
       "WebSocket handshakes refused, by HTTP status.",
       [...this.refusedHandshakes].map(([status, n]) => [label("status", String(status)), n]),
+    );
+    family(
+      "switchboard_server_full_total",
+      "counter",
+      "Clients refused with server_full and 1013 at the client limit.",
+      [["", this.serverFull]],
+    );
+    family(
+      "switchboard_refused_requests_total",
+      "counter",
+      "Well-formed requests refused by the pairing rules, by error code.",
+      [...this.refusedRequests].map(([code, n]) => [label("code", code), n]),
     );
     return lines.join("\n") + "\n";
   }

@@ -8,8 +8,8 @@
 import { Connection, type ServerState } from "./connection.ts";
 import { getLogger } from "./deps.ts";
 import { checkUpgrade, type Refusal, wantsUpgrade } from "./handshake.ts";
-import { LogLimit } from "./log_limit.ts";
 import { Metrics } from "./metrics.ts";
+import { RefusalLog } from "./refusal_log.ts";
 import { Registry } from "./registry.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { Signaling } from "./signaling.ts";
@@ -63,7 +63,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     signaling,
     stopping: false,
     // A stranger can cause refusals as fast as it can connect: cap their lines.
-    refusalLog: new LogLimit(10, 10_000),
+    refusalLog: new RefusalLog(10, 10_000),
   };
   const startedAt = performance.now();
   let stopped: Promise<void> | undefined;
@@ -176,6 +176,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
         // A listener that already failed has nothing left to shut down.
       }
       signaling.close();
+      state.refusalLog.close();
       logger.info("Server stopped.");
     })();
     return stopped;

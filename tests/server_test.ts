@@ -244,6 +244,7 @@ Deno.test("past --max-clients a client gets server_full and 1013, and the regist
   }
   assert.equal(t.logs.matching(/Refused a client from .*: server full/).length, 10);
   assert.equal(t.server.registry.size, 2);
+  assert.match(t.server.metrics.render(2), /^switchboard_server_full_total 16$/m);
 });
 
 Deno.test("an origin that is not allowed gets 403 before any WebSocket exists", async () => {
@@ -447,12 +448,25 @@ Deno.test("the server writes JSON lines with --log-format json", async () => {
   const { child, url } = await spawnServer(["--log-format", "json"]);
   await using _ = child;
   const { client, id } = await TestClient.connect(url);
+  client.send("{");
+  assert.equal((await client.next() as { code: string }).code, "invalid_json");
   client.socket.close(1000);
   await child.waitForLine(/"message":"Client \S+ disconnected/);
   const records = child.stderr.filter((line) => line.startsWith("{")).map((l) => JSON.parse(l));
   const connected = records.find((r) => r.clientId === id && /connected from/.test(r.message));
   assert.equal(connected.level, "INFO");
   assert.match(connected.remoteAddr, /^127\.0\.0\.1:\d+$/);
+  // One type per field: `code` is a close code, an error code is `errorCode`.
+  const bad = records.find((r) => /Bad message/.test(r.message));
+  assert.equal(bad.errorCode, "invalid_json");
+  assert.equal(bad.code, undefined);
+  const gone = records.find((r) => /disconnected/.test(r.message));
+  assert.equal(gone.code, 1000);
+  for (const r of records) {
+    for (const field of ["code", "status", "skipped"]) {
+      if (field in r) assert.equal(typeof r[field], "number", JSON.stringify(r));
+    }
+  }
 });
 
 Deno.test("the server runs from a URL with --allow-net alone", async () => {

@@ -156,6 +156,15 @@ Deno.test("relaying without a partner is refused with not_paired and reaches nob
   // b heard nothing: the next thing it receives is the answer to its own message.
   b.client.send("{");
   assert.deepEqual(pick(await next(b.client)), { type: "error", code: "invalid_json" });
+  // An ordinary refusal, not bad input: counted apart and logged at debug level only.
+  const metrics = t.server.metrics.render(2);
+  assert.match(metrics, /^switchboard_refused_requests_total\{code="not_paired"\} 3$/m);
+  assert.doesNotMatch(metrics, /bad_messages_total\{code="not_paired"\}/);
+  assert.equal(t.logs.matching(new RegExp(`Bad message from client ${a.id}`)).length, 0);
+  assert.equal(
+    t.logs.matching(/^DEBUG: Refused relay from client .*: pair before sending/).length,
+    1,
+  );
 });
 
 Deno.test("unpair tells the partner peer_left (unpaired) and ends the relay", async () => {
