@@ -11,6 +11,7 @@ import { checkUpgrade, type Refusal, wantsUpgrade } from "./handshake.ts";
 import { Metrics } from "./metrics.ts";
 import { RefusalLog } from "./refusal_log.ts";
 import { Registry } from "./registry.ts";
+import { routeHttp, type Routes, upgradeRequired } from "./routes.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { Signaling } from "./signaling.ts";
 import { errorText, printable, truncate } from "./text.ts";
@@ -123,27 +124,27 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     }
   })();
 
+  // Plain HTTP, by path and method; a WebSocket upgrade goes to any path.
+  const routes: Routes = {
+    "/": { GET: upgradeRequired },
+    "/healthz": {
+      GET: () =>
+        Response.json({
+          status: state.stopping ? "stopping" : "ok",
+          clients: registry.size,
+          uptime_s: Math.floor((performance.now() - startedAt) / 1000),
+        }, { status: state.stopping ? 503 : 200 }),
+    },
+    "/metrics": {
+      GET: () =>
+        new Response(metrics.render(registry.size), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        }),
+    },
+  };
+
   function serveHttp(request: Request): Response {
-    const path = new URL(request.url).pathname;
-    if (request.method === "GET" && path === "/healthz") {
-      return Response.json({
-        status: state.stopping ? "stopping" : "ok",
-        clients: registry.size,
-        uptime_s: Math.floor((performance.now() - startedAt) / 1000),
-      }, { status: state.stopping ? 503 : 200 });
-    }
-    if (request.method === "GET" && path === "/metrics") {
-      return new Response(metrics.render(registry.size), {
-        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-      });
-    }
-    return new Response(
-      "Upgrade Required: this is a WebSocket endpoint (try /healthz or /metrics)\n",
-      {
-        status: 426,
-        headers: { upgrade: "websocket", connection: "Upgrade" },
-      },
-    );
+    return routeHttp(request, routes);
   }
 
   function refuse(refusal: Refusal, remoteAddr: string): Response {

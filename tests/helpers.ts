@@ -179,18 +179,20 @@ export const HANDSHAKE_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Sends a raw HTTP request over TCP (so any header can be set or left out)
- * and returns the status code, the head, and the open connection.
+ * Sends a raw HTTP request over TCP (so any header can be set or left out,
+ * and any HTTP version named) and returns the status code, the head, and the
+ * open connection.
  */
 export async function rawRequest(
   port: number,
   headers: Record<string, string | undefined>,
   path = "/",
+  version = "1.1",
 ): Promise<{ status: number; head: string; conn: Deno.TcpConn }> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const lines = Object.entries(headers).filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}: ${v}\r\n`).join("");
-  await conn.write(new TextEncoder().encode(`GET ${path} HTTP/1.1\r\n${lines}\r\n`));
+  await conn.write(new TextEncoder().encode(`GET ${path} HTTP/${version}\r\n${lines}\r\n`));
   let head = "";
   const buffer = new Uint8Array(4096);
   while (!head.includes("\r\n\r\n")) {
@@ -198,7 +200,7 @@ export async function rawRequest(
     if (n === null) break;
     head += new TextDecoder().decode(buffer.subarray(0, n));
   }
-  const status = Number(head.match(/^HTTP\/1\.1 (\d{3})/)?.[1] ?? 0);
+  const status = Number(head.match(/^HTTP\/1\.[01] (\d{3})/)?.[1] ?? 0);
   return { status, head, conn };
 }
 

@@ -298,12 +298,48 @@ Deno.test("a bad handshake gets 400 or 426 with a reason, and the server keeps s
   assert.equal(pick(await client.next(), "type").type, "your_id");
 });
 
-Deno.test("a plain HTTP request gets 426 Upgrade Required", async () => {
+Deno.test("a plain HTTP GET / gets 426 Upgrade Required", async () => {
   await using t = testServer();
   const response = await fetch(`http://127.0.0.1:${t.port}/`);
   assert.equal(response.status, 426);
   assert.equal(response.headers.get("upgrade"), "websocket");
   assert.match(await response.text(), /^Upgrade Required.*\n$/);
+});
+
+Deno.test("an unknown path gets 404, or 426 when it clearly meant a WebSocket upgrade", async () => {
+  await using t = testServer();
+  const plain = await fetch(`http://127.0.0.1:${t.port}/favicon.ico`);
+  assert.equal(plain.status, 404);
+  assert.equal(await plain.text(), "Not Found\n");
+  const meant = await fetch(`http://127.0.0.1:${t.port}/ws`, {
+    headers: { "sec-websocket-version": "13" },
+  });
+  assert.equal(meant.status, 426);
+  await meant.body?.cancel();
+});
+
+Deno.test("POST, PUT or DELETE on /healthz and /metrics gets 405 with Allow", async () => {
+  await using t = testServer();
+  for (const path of ["/healthz", "/metrics"]) {
+    for (const method of ["POST", "PUT", "DELETE"]) {
+      const response = await fetch(`http://127.0.0.1:${t.port}${path}`, { method });
+      assert.equal(response.status, 405, `${method} ${path}`);
+      assert.equal(response.headers.get("allow"), "GET, HEAD");
+      await response.body?.cancel();
+    }
+    const head = await fetch(`http://127.0.0.1:${t.port}${path}`, { method: "HEAD" });
+    assert.equal(head.status, 200, `HEAD ${path}`);
+    await head.body?.cancel();
+  }
+});
+
+Deno.test("an upgrade request without Host, as HTTP/1.0 clients send it, is refused with 400", async () => {
+  await using t = testServer();
+  const refused = await rawRequest(t.port, { ...HANDSHAKE_HEADERS, host: undefined }, "/", "1.0");
+  refused.conn.close();
+  assert.equal(refused.status, 400);
+  assert.match(refused.head, /missing Host header/);
+  assert.equal(t.server.metrics.connections, 0);
 });
 
 Deno.test("/healthz and /metrics move with connects and disconnects", async () => {
