@@ -22,7 +22,8 @@ import type { Registry } from "./registry.ts";
 import { sendJson } from "./send_json.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Peer, Signaling } from "./signaling.ts";
-import { truncate } from "./text.ts";
+import { printable, truncate } from "./text.ts";
+import { protocolViolation } from "./violations.ts";
 
 const logger = getLogger(["switchboard", "server"]);
 
@@ -61,6 +62,8 @@ export class Connection implements Peer {
   // Set when the server closes the connection itself.
   #closing = false;
   #badMessages = 0;
+  // The runtime's reason when it drops the connection, from the error event.
+  #error: string | undefined;
 
   /**
    * Starts serving `socket`; the server keeps no other reference to it until
@@ -83,8 +86,11 @@ export class Connection implements Peer {
 
   /** The socket's events, dispatched. */
   handleEvent(event: Event): void {
-    // "error" needs nothing: a close event always follows it.
+    // A close event always follows "error", which says why, if anything.
     switch (event.type) {
+      case "error":
+        this.#error = (event as ErrorEvent).message;
+        return;
       case "open":
         return this.#open();
       case "message":
@@ -258,7 +264,20 @@ export class Connection implements Peer {
   }
 
   #close(event: CloseEvent): void {
-    if (this.#server.stopping && !this.#closing) {
+    const violation = protocolViolation(this.#error);
+    if (violation !== undefined && this.clientId !== undefined && !this.#closing) {
+      this.#server.metrics.violation(violation);
+      logger.warn(
+        "Client {clientId} at {remoteAddr} broke the WebSocket protocol ({error}); the connection was dropped",
+        {
+          clientId: this.clientId,
+          remoteAddr: this.#remoteAddr,
+          error: truncate(printable(this.#error ?? "")),
+          violation,
+        },
+      );
+      this.#forget(event.code, "violation");
+    } else if (this.#server.stopping && !this.#closing) {
       // The event carries the client's echo, often without a code; say what was sent.
       this.#forget(CloseCode.GoingAway, "shutdown");
     } else {

@@ -11,7 +11,8 @@ export type DisconnectReason =
   | "abrupt"
   | "timeout"
   | "limit"
-  | "shutdown";
+  | "shutdown"
+  | "violation";
 
 /** Every disconnect reason, in exposition order. */
 export const DISCONNECT_REASONS: readonly DisconnectReason[] = [
@@ -20,6 +21,7 @@ export const DISCONNECT_REASONS: readonly DisconnectReason[] = [
   "timeout",
   "limit",
   "shutdown",
+  "violation",
 ];
 
 /**
@@ -39,6 +41,8 @@ export class Metrics {
   readonly badMessages: Map<string, number> = new Map();
   /** Handshakes refused, by HTTP status. */
   readonly refusedHandshakes: Map<number, number> = new Map();
+  /** Connections dropped for breaking the WebSocket protocol, by kind. */
+  readonly violations: Map<string, number> = new Map();
   /** Clients refused with `server_full` and 1013 at `--max-clients`. */
   serverFull = 0;
   /** Well-formed requests the pairing rules refused, by error code. */
@@ -52,6 +56,11 @@ export class Metrics {
   /** Counts one bad message. */
   badMessage(code: string): void {
     this.badMessages.set(code, (this.badMessages.get(code) ?? 0) + 1);
+  }
+
+  /** Counts one protocol violation. */
+  violation(kind: string): void {
+    this.violations.set(kind, (this.violations.get(kind) ?? 0) + 1);
   }
 
   /** Counts one refused request. */
@@ -115,6 +124,12 @@ export class Metrics {
       "counter",
       "WebSocket handshakes refused, by HTTP status.",
       [...this.refusedHandshakes].map(([status, n]) => [label("status", String(status)), n]),
+    );
+    family(
+      "switchboard_protocol_violations_total",
+      "counter",
+      "Connections dropped for breaking the WebSocket protocol, by kind.",
+      [...this.violations].map(([kind, n]) => [label("kind", kind), n]),
     );
     family(
       "switchboard_server_full_total",

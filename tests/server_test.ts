@@ -535,12 +535,82 @@ Deno.test("the server runs from a URL with --allow-net alone", async () => {
   }
 });
 
+Deno.test("protocol violations are logged and counted as such, not as network drops", async () => {
+  await using t = testServer();
+  const cases: [string, Uint8Array, string, string][] = [
+    [
+      "invalid UTF-8",
+      maskedFrame(0x81, new Uint8Array([0xff, 0xfe])),
+      "Invalid UTF-8",
+      "invalid_utf8",
+    ],
+    ["opcode 3", maskedFrame(0x83, new Uint8Array([1])), "Invalid value", "invalid_opcode"],
+    [
+      "RSV1 set",
+      maskedFrame(0xc1, new TextEncoder().encode("{}")),
+      "Reserved bits are not zero",
+      "reserved_bits",
+    ],
+    [
+      "a 200-byte ping",
+      maskedFrame(0x89, new Uint8Array(200)),
+      "Ping frame too large",
+      "bad_control_frame",
+    ],
+    [
+      "a fragmented ping",
+      maskedFrame(0x09, new Uint8Array(2)),
+      "Control frame must not be fragmented",
+      "bad_control_frame",
+    ],
+  ];
+  for (const [what, frame, error, kind] of cases) {
+    const before = t.logs.matching(/connected from/).length;
+    const { status, conn } = await rawRequest(t.port, HANDSHAKE_HEADERS);
+    assert.equal(status, 101);
+    await t.logs.waitFor(/connected from/, before + 1);
+    await conn.write(frame);
+    const line = new RegExp(
+      `^WARNING: Client \\S+ at 127\\.0\\.0\\.1:\\d+ broke the WebSocket protocol \\(${error}\\)`,
+    );
+    await t.logs.waitFor(line, 1, 5000).catch((e) => {
+      throw new Error(`${what}: ${e.message}`);
+    });
+    conn.close();
+    assert.match(
+      t.server.metrics.render(0),
+      new RegExp(`^switchboard_protocol_violations_total\\{kind="${kind}"\\} \\d+$`, "m"),
+      what,
+    );
+  }
+  await t.logs.waitFor(/disconnected \(code \d+, violation\)/, cases.length);
+  assert.equal(t.logs.matching(/disconnected \(code \d+, abrupt\)/).length, 0);
+  assert.match(
+    t.server.metrics.render(0),
+    new RegExp(`^switchboard_disconnections_total\\{reason="violation"\\} ${cases.length}$`, "m"),
+  );
+});
+
 Deno.test("formatAddr() brackets IPv6 addresses", () => {
   assert.equal(formatAddr({ transport: "tcp", hostname: "127.0.0.1", port: 80 }), "127.0.0.1:80");
   assert.equal(formatAddr({ transport: "tcp", hostname: "::1", port: 80 }), "[::1]:80");
 });
 
 /** A client-to-server text frame: FIN, opcode 1, masked as RFC 6455 requires. */
+/** A masked frame with any first byte (FIN, RSV bits, opcode) and payload. */
+function maskedFrame(first: number, payload: Uint8Array): Uint8Array {
+  if (payload.length > 65535) throw new RangeError("keep test frames short");
+  const mask = crypto.getRandomValues(new Uint8Array(4));
+  const length = payload.length < 126
+    ? [0x80 | payload.length]
+    : [0x80 | 126, payload.length >> 8, payload.length & 0xff];
+  const head = [first, ...length, ...mask];
+  const frame = new Uint8Array(head.length + payload.length);
+  frame.set(head);
+  payload.forEach((byte, i) => frame[head.length + i] = byte ^ mask[i % 4]!);
+  return frame;
+}
+
 function maskedTextFrame(text: string): Uint8Array {
   const payload = new TextEncoder().encode(text);
   if (payload.length > 125) throw new RangeError("keep test frames short");
