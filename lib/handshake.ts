@@ -39,11 +39,12 @@ export function wantsUpgrade(request: Request): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkUpgrade } from "./handshake.ts";
  * const request = new Request("http://localhost/", {
  *   headers: { upgrade: "websocket", origin: "https://evil.example" },
  * });
- * checkUpgrade(request, ["https://app.example"])?.status; // 403
+ * assert.equal(checkUpgrade(request, ["https://app.example"])?.status, 403);
  * ```
  */
 export function checkUpgrade(

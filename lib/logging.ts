@@ -242,8 +242,14 @@ export interface LoggingOptions {
  *
  * @example
  * ```ts
- * import { setupLogging } from "./logging.ts";
- * setupLogging({ format: "json" });
+ * import assert from "node:assert/strict";
+ * import { getLogger } from "./deps.ts";
+ * import { renderMessage, setupLogging } from "./logging.ts";
+ * const lines: string[] = [];
+ * setupLogging({ sink: (record) => lines.push(renderMessage(record)) });
+ * getLogger(["switchboard", "example"]).debug("not at the default level");
+ * getLogger(["switchboard", "example"]).info("Hello {name}", { name: "operator\n" });
+ * assert.deepEqual(lines, ["Hello operator\\n"]);
  * ```
  */
 export function setupLogging(options: LoggingOptions = {}): void {

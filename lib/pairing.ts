@@ -96,11 +96,22 @@ export interface PairingOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Pairing } from "./pairing.ts";
  * const pairing = new Pairing({ timeoutMs: 1_000 });
- * pairing.request("alice", "bob", 0); // { ok: true, refreshed: false, replaced: undefined }
- * pairing.accept("bob", "alice", 500); // { ok: true, initiator: "alice", responder: "bob", ... }
- * pairing.partnerOf("bob"); // "alice"
+ * assert.deepEqual(pairing.request("alice", "bob", 0), {
+ *   ok: true,
+ *   refreshed: false,
+ *   replaced: undefined,
+ * });
+ * assert.deepEqual(pairing.accept("bob", "alice", 500), {
+ *   ok: true,
+ *   initiator: "alice",
+ *   responder: "bob",
+ *   dropped: [],
+ *   withdrawn: [],
+ * });
+ * assert.equal(pairing.partnerOf("bob"), "alice");
  * ```
  */
 export class Pairing {

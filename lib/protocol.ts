@@ -157,8 +157,9 @@ export type ServerMessage =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { yourId } from "./protocol.ts";
- * yourId("0f8c..."); // { type: "your_id", id: "0f8c..." }
+ * assert.deepEqual(yourId("0f8c..."), { type: "your_id", id: "0f8c..." });
  * ```
  */
 export function yourId(id: string): YourIdMessage {
@@ -189,9 +190,14 @@ export type Checked<M> =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseEnvelope } from "./protocol.ts";
- * parseEnvelope('{"type":"x"}'); // { ok: true, message: { type: "x" } }
- * parseEnvelope("nope"); // { ok: false, code: "invalid_json", ... }
+ * assert.deepEqual(parseEnvelope('{"type":"x"}'), { ok: true, message: { type: "x" } });
+ * assert.deepEqual(parseEnvelope("nope"), {
+ *   ok: false,
+ *   code: "invalid_json",
+ *   reason: "not valid JSON",
+ * });
  * ```
  */
 export function parseEnvelope(text: string): Checked<Envelope> {
@@ -254,9 +260,17 @@ const SERVER_SCHEMA: Schema = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toClientMessage } from "./protocol.ts";
- * toClientMessage({ type: "pair_request", target: 7 });
- * // { ok: false, code: "invalid_message", reason: 'field "target" must be a string' }
+ * assert.deepEqual(toClientMessage({ type: "pair_request", target: 7 }), {
+ *   ok: false,
+ *   code: "invalid_message",
+ *   reason: 'field "target" must be a string',
+ * });
+ * assert.deepEqual(toClientMessage({ type: "unpair", from: "forged" }), {
+ *   ok: true,
+ *   message: { type: "unpair" },
+ * });
  * ```
  */
 export function toClientMessage(envelope: Envelope): Checked<ClientMessage> {
