@@ -20,7 +20,9 @@ export { type ClientIo, runClient } from "./lib/client.ts";
 
 /**
  * Runs the client until the connection ends, the user types `quit`, or
- * presses Ctrl+C. Commands are read from stdin, a line each.
+ * presses Ctrl+C. Commands are read from stdin, a line each; those that come
+ * before the id wait for it, and input that ends after at least one line
+ * quits once they are sent.
  *
  * @returns The process exit code.
  */

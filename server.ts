@@ -88,13 +88,23 @@ export async function main(args: readonly string[]): Promise<number> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SignalStopper } from "./server.ts";
  * let now = 0;
- * const stopper = new SignalStopper(() => Promise.resolve(), (code) => console.log(code), () => now);
+ * let shutdowns = 0;
+ * const exits: number[] = [];
+ * const stopper = new SignalStopper(
+ *   () => (shutdowns++, Promise.resolve()),
+ *   (code) => exits.push(code),
+ *   () => now,
+ * );
  * stopper.signal(); // starts the graceful shutdown
  * stopper.signal(); // the same signal, delivered twice: ignored
+ * assert.equal(shutdowns, 1);
+ * assert.deepEqual(exits, []);
  * now = 1000;
- * stopper.signal(); // prints 130: the operator will not wait
+ * stopper.signal(); // a second signal: the operator will not wait
+ * assert.deepEqual(exits, [130]);
  * ```
  */
 export class SignalStopper {

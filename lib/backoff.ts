@@ -6,27 +6,32 @@
  */
 
 /**
- * The delay before retry number `attempt`: `base · 2^(attempt-1)`, capped at
- * `max`, of which the upper half is random ("equal jitter").
+ * The delay before retry number `attempt`: `d = base · 2^(attempt-1)`, no
+ * more than `cap` (or `base`, when that is larger), lengthened by up to half
+ * at random. The first retry therefore waits at least `base`, which is what
+ * `--retry-delay` promises.
  *
  * @param attempt The retry number, from 1.
  * @param base The first delay, in milliseconds.
- * @param max The largest delay, in milliseconds.
+ * @param cap The longest delay before jitter, in milliseconds.
  * @param random A source of numbers in [0, 1); `Math.random` by default.
- * @returns The delay in milliseconds, in `[d/2, d)` for the capped `d`.
+ * @returns The delay in milliseconds, in `[d, 1.5·d)`.
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { backoffDelay } from "./backoff.ts";
- * backoffDelay(3, 500, 30_000, () => 0); // 1000: half of 2000
+ * assert.equal(backoffDelay(1, 500, 30_000, () => 0), 500);
+ * assert.equal(backoffDelay(3, 500, 30_000, () => 0), 2000);
+ * assert.equal(backoffDelay(3, 500, 30_000, () => 0.5), 2500);
  * ```
  */
 export function backoffDelay(
   attempt: number,
   base: number,
-  max: number,
+  cap: number,
   random: () => number = Math.random,
 ): number {
-  const ceiling = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
-  return ceiling / 2 + random() * (ceiling / 2);
+  const delay = Math.min(Math.max(cap, base), base * 2 ** Math.max(0, attempt - 1));
+  return delay + random() * (delay / 2);
 }

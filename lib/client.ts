@@ -19,7 +19,7 @@ import {
   type ServerMessage,
   toServerMessage,
 } from "./protocol.ts";
-import { errorText, truncate } from "./text.ts";
+import { errorText, printable, truncate } from "./text.ts";
 import { sendJson } from "./send_json.ts";
 import { P2pChat } from "./webrtc/p2p_chat.ts";
 import type { PeerConnectionFactory } from "./webrtc/werift_peer.ts";
@@ -27,9 +27,12 @@ import type { PeerConnectionFactory } from "./webrtc/werift_peer.ts";
 const logger = getLogger(["switchboard", "client"]);
 
 /** How many unanswered pairing requests the client remembers. */
-const MAX_REMEMBERED_REQUESTS = 100;
+export const MAX_REMEMBERED_REQUESTS = 100;
 
-/** The longest wait between reconnect attempts, in milliseconds. */
+/** How many commands typed before the id arrives wait to be run. */
+export const MAX_QUEUED_COMMANDS = 100;
+
+/** The longest wait between reconnect attempts before jitter, in milliseconds. */
 export const MAX_RETRY_DELAY_MS = 30_000;
 
 /** How one connection attempt ended. */
@@ -82,7 +85,6 @@ export function runSession(url: string, hooks: SessionHooks): Promise<SessionEnd
 
     socket.onopen = () => {
       opened = true;
-      logger.info("Connected to server.");
       hooks.onOpen((message) => sendJson(socket, message));
     };
     socket.onmessage = (event: MessageEvent) => {
@@ -155,18 +157,25 @@ export type ClientOptions =
 export async function runClient(options: ClientOptions, io: ClientIo): Promise<number> {
   const quit = new AbortController();
   const signal = AbortSignal.any([io.signal, quit.signal]);
-  const state = new ClientState(options, io.print, io.peerConnections);
+  const state = new ClientState(options, io.print, io.input !== undefined, io.peerConnections);
   if (io.input) readCommands(io.input, state, quit, signal);
-  let attempt = 0;
+  // The retry under way, and the attempts to connect since the last id.
+  let retry = 0;
+  let attempts = 0;
   try {
     while (true) {
       logger.info("Connecting to server at {url}...", { url: options.url });
+      attempts++;
       let gotId = false;
       const end = await runSession(options.url, {
         signal,
         onOpen: (send) => state.connected(send),
         onMessage: (message) => {
-          gotId ||= message.type === MessageType.YourId;
+          if (!gotId && message.type === MessageType.YourId) {
+            gotId = true;
+            // Only now is the client usable: the server may still refuse an open socket.
+            logger.info("Connected to server.");
+          }
           return state.received(message);
         },
       });
@@ -194,15 +203,17 @@ export async function runClient(options: ClientOptions, io: ClientIo): Promise<n
           break;
       }
       if (!options.reconnect || signal.aborted) return 1;
-      attempt = gotId ? 1 : attempt + 1;
-      if (attempt > options.maxRetries) {
-        logger.error("Giving up after {attempts} attempts.", { attempts: options.maxRetries });
+      // A connection that got its id was a success: the count starts again.
+      if (gotId) retry = attempts = 0;
+      retry++;
+      if (retry > options.maxRetries) {
+        logger.error("Giving up after {attempts} attempts.", { attempts });
         return 1;
       }
-      const delay = backoffDelay(attempt, options.retryDelay * 1000, MAX_RETRY_DELAY_MS, io.random);
-      logger.info("Reconnecting in {seconds} s (attempt {attempt} of {max})...", {
-        seconds: (delay / 1000).toFixed(2),
-        attempt,
+      const delay = backoffDelay(retry, options.retryDelay * 1000, MAX_RETRY_DELAY_MS, io.random);
+      logger.info("Reconnecting in {seconds} s (retry {retry} of {max})...", {
+        seconds: Math.round(delay / 10) / 100,
+        retry,
         max: options.maxRetries,
       });
       if (!await wait(delay, signal)) return 0;
@@ -218,6 +229,11 @@ export async function runClient(options: ClientOptions, io: ClientIo): Promise<n
 /** What the client knows between messages: its connection, partner and requests. */
 class ClientState {
   #send: Send | undefined;
+  // Whether the id has arrived on this connection: commands wait until it has.
+  #ready = false;
+  #queue: Command[] = [];
+  #partner: string | undefined;
+  #hinted = false;
   // Requesters waiting for an answer, oldest first; a bare accept takes the newest.
   #requests = new Set<string>();
   // Chat over a data channel, in WebRTC mode only.
@@ -226,6 +242,7 @@ class ClientState {
   constructor(
     readonly options: ClientOptions,
     readonly print: (line: string) => void,
+    readonly interactive: boolean,
     peerConnections?: PeerConnectionFactory,
   ) {
     if (peerConnections) {
@@ -244,21 +261,26 @@ class ClientState {
 
   disconnected(): void {
     this.#send = undefined;
+    this.#ready = false;
+    this.#partner = undefined;
     this.#requests.clear();
     this.#p2p?.ended();
   }
 
-  /** Prints the event and reacts to it; `true` ends the session (`--once`). */
+  /** Prints the event and reacts to it; `true` ends the session (`--once`, a queued `quit`). */
   received(message: ServerMessage): boolean {
     if (this.#p2p?.take(message)) return false;
     this.print(describeEvent(message));
     switch (message.type) {
       case MessageType.YourId:
         if (this.options.once) return true;
-        if (this.options.pair) {
-          this.send({ type: MessageType.PairRequest, target: this.options.pair });
+        if (this.interactive && !this.#hinted) {
+          this.#hinted = true;
+          this.print("*** Type help for the commands ***");
         }
-        break;
+        this.#ready = true;
+        if (this.options.pair) this.#execute({ kind: "pair", target: this.options.pair });
+        return this.#drain();
       case MessageType.PairRequest:
         if (this.options.accept) {
           this.send({ type: MessageType.PairAccept, from: message.from });
@@ -271,66 +293,127 @@ class ClientState {
           }
         }
         break;
+      case MessageType.PairCancelled:
+        this.#requests.delete(message.from);
+        break;
       case MessageType.Paired:
         this.#requests.clear();
+        this.#partner = message.peer;
         this.#p2p?.paired(message);
         break;
       case MessageType.PeerLeft:
+        this.#partner = undefined;
         this.#p2p?.ended();
         break;
       case MessageType.Error:
-        logger.warn("Server error {code}: {text}", { code: message.code, text: message.message });
+        logger.warn("Server error {errorCode}: {text}", {
+          errorCode: message.code,
+          text: message.message,
+        });
         break;
     }
     return false;
   }
 
-  /** Runs one typed command; `true` means quit. */
+  /**
+   * Runs one typed command, or queues it until the id has arrived (and behind
+   * anything queued before it); `true` means quit now.
+   */
   run(command: Command): boolean {
     switch (command.kind) {
       case "empty":
         return false;
-      case "quit":
-        return true;
       case "help":
         this.print(COMMANDS_HELP);
         return false;
       case "invalid":
         this.print(`*** ${command.reason} ***`);
         return false;
-      case "pair":
-        this.send({ type: MessageType.PairRequest, target: command.target });
+      case "quit":
+        if (this.#queue.length === 0) return true;
+        // Quit once what is queued has been sent; never dropped, however long the queue.
+        this.#queue.push(command);
         return false;
+    }
+    if (this.#ready && this.#queue.length === 0) {
+      this.#execute(command);
+    } else if (this.#queue.length < MAX_QUEUED_COMMANDS) {
+      this.#queue.push(command);
+    } else {
+      this.print(
+        `*** Not connected yet and ${MAX_QUEUED_COMMANDS} commands are waiting: "${command.kind}" dropped ***`,
+      );
+    }
+    return false;
+  }
+
+  /** The input has ended; `true` means quit now, else once the queue is sent. */
+  endOfInput(): boolean {
+    return this.run({ kind: "quit" });
+  }
+
+  /** Runs the queued commands now that the id is here; `true` when one was `quit`. */
+  #drain(): boolean {
+    for (let command; (command = this.#queue.shift()) !== undefined;) {
+      if (command.kind === "quit") return true;
+      this.#execute(command);
+    }
+    return false;
+  }
+
+  #execute(command: Command): void {
+    switch (command.kind) {
+      case "pair":
+        if (this.send({ type: MessageType.PairRequest, target: command.target })) {
+          this.print(`*** Asked ${printable(command.target)} to pair; waiting for an answer ***`);
+        }
+        return;
       case "accept":
       case "reject": {
         const from = command.from ?? [...this.#requests].at(-1);
         if (from === undefined) {
           this.print("*** No pair request to answer ***");
-          return false;
+          return;
         }
         this.#requests.delete(from);
         this.send({
           type: command.kind === "accept" ? MessageType.PairAccept : MessageType.PairReject,
           from,
         });
-        return false;
+        return;
       }
       case "send":
+        if (this.#partner === undefined) {
+          this.print("*** No partner to send to: pair with someone first ***");
+          return;
+        }
         if (this.#p2p) {
           if (!this.#p2p.send(command.text)) this.print("*** Not connected ***");
         } else {
           this.send({ type: MessageType.Relay, data: command.text });
         }
-        return false;
-      case "leave":
+        return;
+      case "leave": {
+        const partner = this.#partner;
+        if (partner === undefined) {
+          this.print("*** No partner to leave ***");
+          return;
+        }
         this.#p2p?.ended();
-        this.send({ type: MessageType.Unpair });
-        return false;
+        if (this.send({ type: MessageType.Unpair })) {
+          this.#partner = undefined;
+          this.print(`*** Left ${printable(partner)} ***`);
+        }
+        return;
+      }
     }
   }
 
-  send(message: ClientMessage): void {
-    if (!this.#send?.(message)) this.print("*** Not connected ***");
+  /** Sends a message, or says why it could not. */
+  send(message: ClientMessage): boolean {
+    if (this.#send?.(message)) return true;
+    this.print("*** Not connected ***");
+    return false;
   }
 }
 
@@ -340,9 +423,11 @@ async function readCommands(
   quit: AbortController,
   signal: AbortSignal,
 ): Promise<void> {
+  let lines = 0;
   try {
     for await (const line of input) {
       if (signal.aborted) return;
+      lines++;
       if (state.run(parseCommand(line))) {
         quit.abort();
         return;
@@ -350,7 +435,11 @@ async function readCommands(
     }
   } catch (error) {
     logger.error("Cannot read input: {error}", { error: describeError(error) });
+    return;
   }
+  // Input that ends after some lines is a script: quit once its commands are
+  // sent. Input that ends empty (stdin from /dev/null) leaves the client running.
+  if (lines > 0 && !signal.aborted && state.endOfInput()) quit.abort();
 }
 
 /** Waits `ms`; resolves `false` early if `signal` aborts. */

@@ -32,9 +32,10 @@ export const COMMANDS_HELP = `Commands:
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseCommand } from "./commands.ts";
- * parseCommand("send hello there"); // { kind: "send", text: "hello there" }
- * parseCommand("pair"); // { kind: "invalid", reason: "usage: pair <id>" }
+ * assert.deepEqual(parseCommand("send hello there"), { kind: "send", text: "hello there" });
+ * assert.deepEqual(parseCommand("pair"), { kind: "invalid", reason: "usage: pair <id>" });
  * ```
  */
 export function parseCommand(line: string): Command {

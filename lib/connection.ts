@@ -6,7 +6,7 @@
  */
 
 import { getLogger } from "./deps.ts";
-import type { LogLimit } from "./log_limit.ts";
+import type { RefusalLog } from "./refusal_log.ts";
 import type { DisconnectReason, Metrics } from "./metrics.ts";
 import {
   CloseCode,
@@ -23,7 +23,8 @@ import type { Registry } from "./registry.ts";
 import { sendJson } from "./send_json.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Peer, Signaling } from "./signaling.ts";
-import { truncate } from "./text.ts";
+import { printable, truncate } from "./text.ts";
+import { protocolViolation } from "./violations.ts";
 
 const logger = getLogger(["switchboard", "server"]);
 
@@ -43,7 +44,7 @@ export interface ServerState {
   /** Whether the server is shutting down. */
   stopping: boolean;
   /** Caps the lines for refusals, which strangers can cause at will. */
-  readonly refusalLog: LogLimit;
+  readonly refusalLog: RefusalLog;
 }
 
 /**
@@ -62,6 +63,8 @@ export class Connection implements Peer {
   // Set when the server closes the connection itself.
   #closing = false;
   #badMessages = 0;
+  // The runtime's reason when it drops the connection, from the error event.
+  #error: string | undefined;
 
   /**
    * Starts serving `socket`; the server keeps no other reference to it until
@@ -84,8 +87,11 @@ export class Connection implements Peer {
 
   /** The socket's events, dispatched. */
   handleEvent(event: Event): void {
-    // "error" needs nothing: a close event always follows it.
+    // A close event always follows "error", which says why, if anything.
     switch (event.type) {
+      case "error":
+        this.#error = (event as ErrorEvent).message;
+        return;
       case "open":
         return this.#open();
       case "message":
@@ -102,6 +108,7 @@ export class Connection implements Peer {
       return;
     }
     if (registry.size >= config.maxClients) {
+      this.#server.metrics.serverFull++;
       const admission = this.#server.refusalLog.admit(performance.now());
       if (admission.log) {
         logger.warn(
@@ -202,8 +209,25 @@ export class Connection implements Peer {
     }
     const message = checked.message;
     const refused = this.#server.signaling.handle(clientId, message);
-    if (refused) this.#reject(refused.code, refused.reason);
+    if (refused) this.#refuse(message.type, refused.code, refused.reason);
     else if (RELAYED_TYPES.has(message.type)) metrics.relayedMessage(message.type);
+  }
+
+  /**
+   * Answers a well-formed request the pairing rules refuse (`not_paired`,
+   * `unknown_peer`, ...): an ordinary event, not bad input, so it is counted
+   * and logged at debug level only.
+   */
+  #refuse(type: string, code: ErrorCode, reason: string): void {
+    this.#server.metrics.refusedRequest(code);
+    logger.debug("Refused {type} from client {clientId}: {reason}", {
+      type,
+      clientId: this.clientId,
+      remoteAddr: this.#remoteAddr,
+      errorCode: code,
+      reason,
+    });
+    this.send(errorMessage(code, reason));
   }
 
   /** Closes with 1001 for a server shutdown; the close event does the rest. */
@@ -220,7 +244,7 @@ export class Connection implements Peer {
       logger.warn("Bad message from client {clientId} at {remoteAddr}: {reason}", {
         clientId: this.clientId,
         remoteAddr: this.#remoteAddr,
-        code,
+        errorCode: code,
         reason,
       });
     } else if (bad === LOGGED_BAD_MESSAGES + 1) {
@@ -243,7 +267,20 @@ export class Connection implements Peer {
   }
 
   #close(event: CloseEvent): void {
-    if (this.#server.stopping && !this.#closing) {
+    const violation = protocolViolation(this.#error);
+    if (violation !== undefined && this.clientId !== undefined && !this.#closing) {
+      this.#server.metrics.violation(violation);
+      logger.warn(
+        "Client {clientId} at {remoteAddr} broke the WebSocket protocol ({error}); the connection was dropped",
+        {
+          clientId: this.clientId,
+          remoteAddr: this.#remoteAddr,
+          error: truncate(printable(this.#error ?? "")),
+          violation,
+        },
+      );
+      this.#forget(event.code, "violation");
+    } else if (this.#server.stopping && !this.#closing) {
       // The event carries the client's echo, often without a code; say what was sent.
       this.#forget(CloseCode.GoingAway, "shutdown");
     } else {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { MessageType, type ServerMessage } from "./protocol.ts";
+import { ErrorCode, MessageType, type ServerMessage } from "./protocol.ts";
 import { printable } from "./text.ts";
 import type { LinkEvent } from "./web/peer_link.js";
 
@@ -15,9 +15,13 @@ import type { LinkEvent } from "./web/peer_link.js";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeEvent } from "./events.ts";
- * describeEvent({ type: "paired", peer: "b", initiator: true });
- * // "*** Paired with b (you make the offer) ***"
+ * assert.equal(
+ *   describeEvent({ type: "paired", peer: "b", initiator: true }),
+ *   "*** Paired with b (you make the offer) ***",
+ * );
+ * assert.equal(describeEvent({ type: "relay", data: "hi\u001b[2J", from: "b" }), "b: hi\\u001b[2J");
  * ```
  */
 export function describeEvent(message: ServerMessage): string {
@@ -30,7 +34,11 @@ function describe(message: ServerMessage): string {
     case MessageType.YourId:
       return `*** Your Client ID: ${message.id} ***`;
     case MessageType.Error:
-      return `*** Error (${message.code}): ${message.message} ***`;
+      return `*** Error (${message.code}): ${
+        Object.hasOwn(IN_COMMAND_WORDS, message.code)
+          ? IN_COMMAND_WORDS[message.code]
+          : message.message
+      } ***`;
     case MessageType.PairRequest:
       return `*** Pair request from ${message.from} (accept or reject) ***`;
     case MessageType.Paired:
@@ -39,6 +47,8 @@ function describe(message: ServerMessage): string {
       }) ***`;
     case MessageType.PairRejected:
       return `*** Pair request to ${message.peer} ended (${message.reason}) ***`;
+    case MessageType.PairCancelled:
+      return `*** Pair request from ${message.from} withdrawn (${message.reason}) ***`;
     case MessageType.PeerLeft:
       return `*** Peer ${message.peer} left (${message.reason}) ***`;
     case MessageType.Relay:
@@ -98,3 +108,10 @@ export function describeRelayed(from: string, data: unknown): string {
     `${from} (via server): ${typeof data === "string" ? data : JSON.stringify(data)}`,
   );
 }
+
+// The server's wording names protocol messages ("unpair", "relay"); a person at
+// the client knows its commands instead.
+const IN_COMMAND_WORDS: Readonly<Record<string, string>> = {
+  [ErrorCode.NotPaired]: "you have no partner: pair with someone first",
+  [ErrorCode.AlreadyPaired]: "you already have a partner: leave first",
+};

@@ -59,8 +59,9 @@ export const SERVER_USAGE = `Usage: deno run --allow-net server.ts [options]
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseServerFlags } from "./flags.ts";
- * parseServerFlags(["--port", "0"]).port; // 0
+ * assert.equal(parseServerFlags(["--port", "0"]).port, 0);
  * ```
  */
 export function parseServerFlags(args: readonly string[]): ServerFlags {
@@ -120,9 +121,9 @@ export interface ClientFlags {
   once: boolean;
   /** Retry after a refused connection or an unexpected close. */
   reconnect: boolean;
-  /** The first retry's delay, in seconds; it doubles each attempt. */
+  /** The least wait before the first retry, in seconds; it doubles each retry. */
   retryDelay: number;
-  /** Attempts in a row before giving up. */
+  /** Retries in a row, after the attempt that failed first, before giving up. */
   maxRetries: number;
   /** An id to ask to pair with on each connection. */
   pair: string | undefined;
@@ -153,8 +154,8 @@ export const CLIENT_USAGE = `Usage: deno run --allow-net client.ts [options]
   --url URL                   server to connect to (default ${DEFAULT_SERVER_URL})
   --once                      exit right after printing the id
   --reconnect                 retry after a refused connection or a lost one
-  --retry-delay SECONDS       first retry delay, doubling with jitter (default 0.5)
-  --max-retries N             attempts in a row before giving up (default 10)
+  --retry-delay SECONDS       wait before the first retry; doubles, to 30 s (default 0.5)
+  --max-retries N             retries in a row before giving up (default 10)
   --pair ID                   ask this client to pair as soon as connected
   --accept                    accept pairing requests automatically
   --log-format text|json      log line format (default text)
@@ -172,7 +173,16 @@ WebRTC mode (deno task peer; needs --allow-net --allow-env --allow-sys=networkIn
 /**
  * Parses the client's flags.
  *
- * @throws {UsageError} On an unknown flag or a bad value.
+ * @throws {UsageError} On an unknown flag or a bad value, such as a `--url`
+ *   that is not a `ws:` or `wss:` URL.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseClientFlags, UsageError } from "./flags.ts";
+ * assert.equal(parseClientFlags(["--url", "wss://example.com/ws"]).url, "wss://example.com/ws");
+ * assert.throws(() => parseClientFlags(["--url", "http://example.com"]), UsageError);
+ * ```
  */
 export function parseClientFlags(args: readonly string[]): ClientFlags {
   const { values } = parse(args, {
@@ -198,7 +208,7 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     }
   }
   return {
-    url: values.url ?? DEFAULT_SERVER_URL,
+    url: serverUrl(values.url ?? DEFAULT_SERVER_URL),
     once: values.once ?? false,
     reconnect: values.reconnect ?? false,
     retryDelay: number("--retry-delay", values["retry-delay"], 0.5),
@@ -276,6 +286,25 @@ function iceServerUrls(urls: string[] | undefined, username: string | undefined)
     throw new UsageError("--ice-username goes with a turn: URL in --ice-server");
   }
   return urls ?? [];
+}
+
+/** A WebSocket URL the client can connect to, as given; a usage error otherwise. */
+function serverUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--url takes a ws:// or wss:// URL, got "${raw}"`);
+  }
+  if (url.protocol !== "ws:" && url.protocol !== "wss:") {
+    throw new UsageError(
+      `--url takes a ws:// or wss:// URL, got "${raw}" (scheme ${url.protocol})`,
+    );
+  }
+  if (url.hash !== "") {
+    throw new UsageError(`--url cannot have a #fragment, got "${raw}"`);
+  }
+  return raw;
 }
 
 function logFormat(raw: string | undefined): LogFormat {

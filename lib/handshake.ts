@@ -39,11 +39,12 @@ export function wantsUpgrade(request: Request): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkUpgrade } from "./handshake.ts";
  * const request = new Request("http://localhost/", {
  *   headers: { upgrade: "websocket", origin: "https://evil.example" },
  * });
- * checkUpgrade(request, ["https://app.example"])?.status; // 403
+ * assert.equal(checkUpgrade(request, ["https://app.example"])?.status, 403);
  * ```
  */
 export function checkUpgrade(
@@ -58,6 +59,11 @@ export function checkUpgrade(
   }
   if (request.method !== "GET") {
     return { status: 400, reason: "a WebSocket handshake must be a GET" };
+  }
+  // RFC 6455 requires Host. The runtime does not tell an HTTP/1.0 request from
+  // a 1.1 one, but a 1.0 client that sends no Host is refused here.
+  if (!request.headers.has("host")) {
+    return { status: 400, reason: "missing Host header (a handshake needs HTTP/1.1 and Host)" };
   }
   const connection = request.headers.get("connection") ?? "";
   if (!connection.toLowerCase().split(/\s*,\s*/).includes("upgrade")) {

@@ -16,12 +16,13 @@ export type Admission = { log: false } | { log: true; skipped: number };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LogLimit } from "./log_limit.ts";
  * const limit = new LogLimit(2, 1000);
- * limit.admit(0); // { log: true, skipped: 0 }
- * limit.admit(1); // { log: true, skipped: 0 }
- * limit.admit(2); // { log: false }
- * limit.admit(1000); // { log: true, skipped: 1 }
+ * assert.deepEqual(limit.admit(0), { log: true, skipped: 0 });
+ * assert.deepEqual(limit.admit(1), { log: true, skipped: 0 });
+ * assert.deepEqual(limit.admit(2), { log: false });
+ * assert.deepEqual(limit.admit(1000), { log: true, skipped: 1 });
  * ```
  */
 export class LogLimit {
@@ -49,5 +50,22 @@ export class LogLimit {
     const skipped = this.#skipped;
     this.#skipped = 0;
     return { log: true, skipped };
+  }
+
+  /** When the current window ends, in milliseconds; before any event, `-Infinity`. */
+  get windowEndsAt(): number {
+    return this.#windowStart + this.windowMs;
+  }
+
+  /**
+   * Once the window is over, hands over the count of skipped events (and
+   * forgets it), so it can be logged without waiting for another event;
+   * 0 while the window lasts or when nothing was skipped.
+   */
+  takeSkipped(now: number): number {
+    if (now < this.windowEndsAt) return 0;
+    const skipped = this.#skipped;
+    this.#skipped = 0;
+    return skipped;
   }
 }

@@ -59,7 +59,16 @@ export const jsonFormatter: TextFormatter = (record) =>
     logger: record.category.join("."),
     message: renderFast(record),
     ...record.properties,
-  }) + "\n";
+  }).replace(UNESCAPED_BY_JSON, escapeUnicode) + "\n";
+
+// JSON.stringify escapes C0 controls but writes DEL, the C1 controls (one of
+// which, U+009B, starts a terminal escape sequence) and U+2028/U+2029 as they
+// are. Outside strings JSON has no such characters, so escaping them is safe.
+const UNESCAPED_BY_JSON = /[\u007f-\u009f\u2028\u2029]/g;
+
+function escapeUnicode(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
 
 // Every connection logs twice, so formatting is on the hot path. The lines
 // stay byte-for-byte those of `toISOString()` and `renderMessage()`; only the
@@ -233,8 +242,14 @@ export interface LoggingOptions {
  *
  * @example
  * ```ts
- * import { setupLogging } from "./logging.ts";
- * setupLogging({ format: "json" });
+ * import assert from "node:assert/strict";
+ * import { getLogger } from "./deps.ts";
+ * import { renderMessage, setupLogging } from "./logging.ts";
+ * const lines: string[] = [];
+ * setupLogging({ sink: (record) => lines.push(renderMessage(record)) });
+ * getLogger(["switchboard", "example"]).debug("not at the default level");
+ * getLogger(["switchboard", "example"]).info("Hello {name}", { name: "operator\n" });
+ * assert.deepEqual(lines, ["Hello operator\\n"]);
  * ```
  */
 export function setupLogging(options: LoggingOptions = {}): void {

@@ -11,7 +11,8 @@ export type DisconnectReason =
   | "abrupt"
   | "timeout"
   | "limit"
-  | "shutdown";
+  | "shutdown"
+  | "violation";
 
 /** Every disconnect reason, in exposition order. */
 export const DISCONNECT_REASONS: readonly DisconnectReason[] = [
@@ -20,6 +21,7 @@ export const DISCONNECT_REASONS: readonly DisconnectReason[] = [
   "timeout",
   "limit",
   "shutdown",
+  "violation",
 ];
 
 /**
@@ -43,6 +45,12 @@ export class Metrics {
   readonly relayed: Map<string, number> = new Map(
     ["offer", "answer", "candidate", "relay"].map((type) => [type, 0]),
   );
+  /** Connections dropped for breaking the WebSocket protocol, by kind. */
+  readonly violations: Map<string, number> = new Map();
+  /** Clients refused with `server_full` and 1013 at `--max-clients`. */
+  serverFull = 0;
+  /** Well-formed requests the pairing rules refused, by error code. */
+  readonly refusedRequests: Map<string, number> = new Map();
 
   /** Counts one disconnection. */
   disconnected(reason: DisconnectReason): void {
@@ -57,6 +65,16 @@ export class Metrics {
   /** Counts one message relayed to a partner. */
   relayedMessage(type: string): void {
     this.relayed.set(type, (this.relayed.get(type) ?? 0) + 1);
+  }
+
+  /** Counts one protocol violation. */
+  violation(kind: string): void {
+    this.violations.set(kind, (this.violations.get(kind) ?? 0) + 1);
+  }
+
+  /** Counts one refused request. */
+  refusedRequest(code: string): void {
+    this.refusedRequests.set(code, (this.refusedRequests.get(code) ?? 0) + 1);
   }
 
   /** Counts one refused handshake. */
@@ -121,6 +139,24 @@ export class Metrics {
       "counter",
       "Messages relayed to a partner, by type (offer, answer, candidate, relay).",
       [...this.relayed].map(([type, n]) => [label("type", type), n]),
+    );
+    family(
+      "switchboard_protocol_violations_total",
+      "counter",
+      "Connections dropped for breaking the WebSocket protocol, by kind.",
+      [...this.violations].map(([kind, n]) => [label("kind", kind), n]),
+    );
+    family(
+      "switchboard_server_full_total",
+      "counter",
+      "Clients refused with server_full and 1013 at the client limit.",
+      [["", this.serverFull]],
+    );
+    family(
+      "switchboard_refused_requests_total",
+      "counter",
+      "Well-formed requests refused by the pairing rules, by error code.",
+      [...this.refusedRequests].map(([code, n]) => [label("code", code), n]),
     );
     return lines.join("\n") + "\n";
   }

@@ -52,7 +52,11 @@ export interface Fallout {
    * `pair_rejected`, reason `rejected` after an accept, `peer_left` after a remove.
    */
   dropped: string[];
-  /** Targets whose incoming request was withdrawn, to tell if the protocol wants to. */
+  /**
+   * Targets whose incoming request was withdrawn: the server sends them
+   * `pair_cancelled`, reason `paired` after an accept (the request was the
+   * responder's), `peer_left` after a remove.
+   */
   withdrawn: string[];
 }
 
@@ -60,7 +64,7 @@ export interface Fallout {
  * The outcome of {@linkcode Pairing.request}. `refreshed`: the same target was
  * asked again while pending, so only the expiry moved (no need to tell it
  * again). `replaced`: the target of the outgoing request this one replaced, to
- * tell it the request was withdrawn.
+ * send `pair_cancelled` reason `replaced`.
  */
 export type RequestResult =
   | { ok: true; refreshed: boolean; replaced: string | undefined }
@@ -92,11 +96,22 @@ export interface PairingOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Pairing } from "./pairing.ts";
  * const pairing = new Pairing({ timeoutMs: 1_000 });
- * pairing.request("alice", "bob", 0); // { ok: true, refreshed: false, replaced: undefined }
- * pairing.accept("bob", "alice", 500); // { ok: true, initiator: "alice", responder: "bob", ... }
- * pairing.partnerOf("bob"); // "alice"
+ * assert.deepEqual(pairing.request("alice", "bob", 0), {
+ *   ok: true,
+ *   refreshed: false,
+ *   replaced: undefined,
+ * });
+ * assert.deepEqual(pairing.accept("bob", "alice", 500), {
+ *   ok: true,
+ *   initiator: "alice",
+ *   responder: "bob",
+ *   dropped: [],
+ *   withdrawn: [],
+ * });
+ * assert.equal(pairing.partnerOf("bob"), "alice");
  * ```
  */
 export class Pairing {
@@ -167,7 +182,10 @@ export class Pairing {
     return { ok: true, requester: from };
   }
 
-  /** Removes and returns requests with `expiresAt <= now`, for `pair_rejected` reason `timeout`. */
+  /**
+   * Removes and returns requests with `expiresAt <= now`: their requesters hear
+   * `pair_rejected` and their targets `pair_cancelled`, both reason `timeout`.
+   */
   expire(now: number): PendingRequest[] {
     const expired: PendingRequest[] = [];
     for (const pending of this.#outgoing.values()) {

@@ -30,6 +30,17 @@ export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
 /** Why a pairing request ended without a pair. */
 export type PairRejectedReason = "rejected" | "timeout" | "peer_left";
 
+/** Why a request ended before its target answered; the `reason` of `pair_cancelled`. */
+export type PairCancelledReason =
+  /** Nobody answered within `--pair-timeout`. */
+  | "timeout"
+  /** The requester asked another client instead. */
+  | "replaced"
+  /** The requester paired with another client. */
+  | "paired"
+  /** The requester disconnected. */
+  | "peer_left";
+
 /** Why a partner is gone. */
 export type PeerLeftReason = "disconnected" | "unpaired";
 
@@ -92,6 +103,7 @@ export type ServerMessage =
     iceServers?: IceServer[];
   }
   | { type: typeof MessageType.PairRejected; peer: string; reason: PairRejectedReason }
+  | { type: typeof MessageType.PairCancelled; from: string; reason: PairCancelledReason }
   | { type: typeof MessageType.PeerLeft; peer: string; reason: PeerLeftReason }
   // The server stamps `from` itself, whatever the sender wrote.
   | (SignalMessage & { from: string });
@@ -101,8 +113,9 @@ export type ServerMessage =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { yourId } from "./protocol.ts";
- * yourId("0f8c..."); // { type: "your_id", id: "0f8c..." }
+ * assert.deepEqual(yourId("0f8c..."), { type: "your_id", id: "0f8c..." });
  * ```
  */
 export function yourId(id: string): YourIdMessage {
@@ -133,9 +146,14 @@ export type Checked<M> =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseEnvelope } from "./protocol.ts";
- * parseEnvelope('{"type":"x"}'); // { ok: true, message: { type: "x" } }
- * parseEnvelope("nope"); // { ok: false, code: "invalid_json", ... }
+ * assert.deepEqual(parseEnvelope('{"type":"x"}'), { ok: true, message: { type: "x" } });
+ * assert.deepEqual(parseEnvelope("nope"), {
+ *   ok: false,
+ *   code: "invalid_json",
+ *   reason: "not valid JSON",
+ * });
  * ```
  */
 export function parseEnvelope(text: string): Checked<Envelope> {
@@ -185,6 +203,7 @@ const SERVER_SCHEMA: Schema = {
   [MessageType.PairRequest]: { from: "string" },
   [MessageType.Paired]: { peer: "string", initiator: "boolean", iceServers: "array?" },
   [MessageType.PairRejected]: { peer: "string", reason: "string" },
+  [MessageType.PairCancelled]: { from: "string", reason: "string" },
   [MessageType.PeerLeft]: { peer: "string", reason: "string" },
   [MessageType.Offer]: { sdp: "string", from: "string" },
   [MessageType.Answer]: { sdp: "string", from: "string" },
@@ -198,9 +217,17 @@ const SERVER_SCHEMA: Schema = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toClientMessage } from "./protocol.ts";
- * toClientMessage({ type: "pair_request", target: 7 });
- * // { ok: false, code: "invalid_message", reason: 'field "target" must be a string' }
+ * assert.deepEqual(toClientMessage({ type: "pair_request", target: 7 }), {
+ *   ok: false,
+ *   code: "invalid_message",
+ *   reason: 'field "target" must be a string',
+ * });
+ * assert.deepEqual(toClientMessage({ type: "unpair", from: "forged" }), {
+ *   ok: true,
+ *   message: { type: "unpair" },
+ * });
  * ```
  */
 export function toClientMessage(envelope: Envelope): Checked<ClientMessage> {

@@ -12,9 +12,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TokenBucket } from "./rate_limit.ts";
  * const bucket = new TokenBucket(20, 50, 0);
- * bucket.take(0); // true: 49 tokens left
+ * for (let i = 0; i < 50; i++) assert.ok(bucket.take(0));
+ * assert.equal(bucket.take(0), false); // the burst is spent
+ * assert.equal(bucket.take(50), true); // a token a twentieth of a second later
  * ```
  */
 export class TokenBucket {

@@ -22,12 +22,14 @@ export interface ClientEntry<S> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Registry } from "./registry.ts";
  * const registry = new Registry<string>();
  * const id = registry.register("socket", "127.0.0.1:5000");
- * registry.size; // 1
- * registry.unregister(id); // true
- * registry.unregister(id); // false: already gone
+ * assert.equal(registry.size, 1);
+ * assert.equal(registry.get(id)?.remoteAddr, "127.0.0.1:5000");
+ * assert.equal(registry.unregister(id), true);
+ * assert.equal(registry.unregister(id), false); // already gone
  * ```
  */
 export class Registry<S> implements Iterable<ClientEntry<S>> {

@@ -8,13 +8,14 @@
 import { Connection, type ServerState } from "./connection.ts";
 import { getLogger } from "./deps.ts";
 import { checkUpgrade, type Refusal, wantsUpgrade } from "./handshake.ts";
-import { LogLimit } from "./log_limit.ts";
 import { Metrics } from "./metrics.ts";
+import { RefusalLog } from "./refusal_log.ts";
 import { Registry } from "./registry.ts";
+import { routeHttp, type Routes, upgradeRequired } from "./routes.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { Signaling } from "./signaling.ts";
 import { errorText, printable, truncate } from "./text.ts";
-import { assetResponse } from "./web/assets.ts";
+import { assetResponse, ASSETS } from "./web/assets.ts";
 
 export { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 
@@ -67,7 +68,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     signaling,
     stopping: false,
     // A stranger can cause refusals as fast as it can connect: cap their lines.
-    refusalLog: new LogLimit(10, 10_000),
+    refusalLog: new RefusalLog(10, 10_000),
   };
   const startedAt = performance.now();
   let stopped: Promise<void> | undefined;
@@ -127,31 +128,32 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     }
   })();
 
+  // Plain HTTP, by path and method; a WebSocket upgrade goes to any path.
+  const page: Routes = config.web
+    ? Object.fromEntries(
+      [...ASSETS.keys()].map((path) => [path, { GET: () => assetResponse(path)! }]),
+    )
+    : { "/": { GET: upgradeRequired } };
+  const routes: Routes = {
+    ...page,
+    "/healthz": {
+      GET: () =>
+        Response.json({
+          status: state.stopping ? "stopping" : "ok",
+          clients: registry.size,
+          uptime_s: Math.floor((performance.now() - startedAt) / 1000),
+        }, { status: state.stopping ? 503 : 200 }),
+    },
+    "/metrics": {
+      GET: () =>
+        new Response(metrics.render(registry.size), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        }),
+    },
+  };
+
   function serveHttp(request: Request): Response {
-    const path = new URL(request.url).pathname;
-    if (request.method === "GET" && path === "/healthz") {
-      return Response.json({
-        status: state.stopping ? "stopping" : "ok",
-        clients: registry.size,
-        uptime_s: Math.floor((performance.now() - startedAt) / 1000),
-      }, { status: state.stopping ? 503 : 200 });
-    }
-    if (request.method === "GET" && path === "/metrics") {
-      return new Response(metrics.render(registry.size), {
-        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-      });
-    }
-    if (config.web && (request.method === "GET" || request.method === "HEAD")) {
-      const page = assetResponse(path);
-      if (page) return page;
-    }
-    return new Response(
-      "Upgrade Required: this is a WebSocket endpoint (try /healthz or /metrics)\n",
-      {
-        status: 426,
-        headers: { upgrade: "websocket", connection: "Upgrade" },
-      },
-    );
+    return routeHttp(request, routes);
   }
 
   function refuse(refusal: Refusal, remoteAddr: string): Response {
@@ -184,6 +186,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
         // A listener that already failed has nothing left to shut down.
       }
       signaling.close();
+      state.refusalLog.close();
       logger.info("Server stopped.");
     })();
     return stopped;

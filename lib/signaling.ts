@@ -13,6 +13,7 @@ import {
   ErrorCode,
   type IceServer,
   MessageType,
+  type PairCancelledReason,
   type ServerMessage,
 } from "./protocol.ts";
 import { truncate } from "./text.ts";
@@ -145,12 +146,11 @@ export class Signaling {
 
   /**
    * Forgets a client that disconnected: its partner hears `peer_left` at once,
-   * and anyone waiting on a request to it hears `pair_rejected` (`peer_left`).
-   * Requests it had made simply vanish; accepting one later is answered with
-   * `no_pending_request`.
+   * anyone waiting on a request to it hears `pair_rejected` (`peer_left`), and
+   * the target of its own request hears `pair_cancelled` (`peer_left`).
    */
   disconnected(id: string): void {
-    const { partner, dropped } = this.#pairing.remove(id);
+    const { partner, dropped, withdrawn } = this.#pairing.remove(id);
     if (partner !== undefined) {
       logger.info("Client {peerId} left; told its partner {clientId}.", {
         clientId: partner,
@@ -165,6 +165,7 @@ export class Signaling {
       });
       this.#send(requester, { type: MessageType.PairRejected, peer: id, reason: "peer_left" });
     }
+    for (const target of withdrawn) this.#cancelled(id, target, "peer_left");
     this.#schedule();
   }
 
@@ -184,6 +185,7 @@ export class Signaling {
     }
     const result = this.#pairing.request(me, target, now);
     if (!result.ok) return { code: result.code, reason: REQUEST_REFUSALS[result.code] };
+    if (result.replaced !== undefined) this.#cancelled(me, result.replaced, "replaced");
     if (!result.refreshed) {
       logger.info("Client {clientId} asked to pair with {peerId}.", {
         clientId: me,
@@ -225,8 +227,23 @@ export class Signaling {
       );
       this.#send(requester, { type: MessageType.PairRejected, peer, reason: "rejected" });
     }
+    // Only the responder can have had a request of its own to someone else.
+    for (const target of result.withdrawn) this.#cancelled(me, target, "paired");
     this.#schedule();
     return undefined;
+  }
+
+  /** Tells `target` that `requester`'s request to it has ended, so it cannot accept it. */
+  #cancelled(requester: string, target: string, reason: PairCancelledReason): void {
+    // A timeout has its own line already.
+    if (reason !== "timeout") {
+      logger.info("Pair request from {clientId} to {peerId} cancelled ({reason}).", {
+        clientId: requester,
+        peerId: target,
+        reason,
+      });
+    }
+    this.#send(target, { type: MessageType.PairCancelled, from: requester, reason });
   }
 
   #send(id: string, message: ServerMessage): void {
@@ -248,6 +265,7 @@ export class Signaling {
           peerId: target,
         });
         this.#send(requester, { type: MessageType.PairRejected, peer: target, reason: "timeout" });
+        this.#cancelled(requester, target, "timeout");
       }
       this.#schedule();
     }, Math.min(MAX_TIMER_MS, Math.max(0, next - performance.now())));

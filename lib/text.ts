@@ -16,8 +16,9 @@ const NAMED: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t"
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { printable } from "./text.ts";
- * printable("a\nb\u001b[2J"); // "a\\nb\\u001b[2J"
+ * assert.equal(printable("a\nb\u001b[2J\u009b"), "a\\nb\\u001b[2J\\u009b");
  * ```
  */
 export function printable(text: string): string {
@@ -33,8 +34,10 @@ export function printable(text: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { truncate } from "./text.ts";
- * truncate("x".repeat(100), 10); // "xxxxxxxxxx…"
+ * assert.equal(truncate("x".repeat(100), 10), "xxxxxxxxxx…");
+ * assert.equal(truncate("short", 10), "short");
  * ```
  */
 export function truncate(text: string, max = 80): string {
@@ -46,9 +49,10 @@ export function truncate(text: string, max = 80): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { errorText } from "./text.ts";
- * errorText(new Error("boom")); // "boom"
- * errorText("plain"); // "plain"
+ * assert.equal(errorText(new Error("boom")), "boom");
+ * assert.equal(errorText("plain"), "plain");
  * ```
  */
 export function errorText(error: unknown): string {

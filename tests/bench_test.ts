@@ -15,40 +15,46 @@ Deno.test({
   // The abrupt mode's holder process is killed with SIGKILL on purpose.
   sanitizeResources: false,
   async fn() {
-    const results = await runBench({
-      modes: ["churn", "hold", "abrupt"],
-      rounds: 1,
-      warmup: 100,
-      churnN: 300,
-      concurrency: 20,
-      holdN: 200,
-      holdSeconds: 0,
-      abruptN: 200,
-      logDir: "/tmp",
-      pin: false,
-    });
-    for (const server of [results.ours, results.baseline]) {
-      const [churn] = server.churn;
-      assert.equal(churn?.ok, 300, server.name);
-      assert.deepEqual(churn?.errors, {});
-      assert.ok(churn?.distinctIds);
-      assert.equal(server.hold[0]?.held, 200);
-      assert.equal(server.hold[0]?.serverClients, 200);
-      assert.equal(server.abrupt[0]?.held, 200);
-      assert.ok((server.abrupt[0]?.forgetMs ?? Infinity) < 10_000);
-    }
-    assert.match(renderTable(rows(results)), /churn: connections\/s/);
-    // Every connection logged its two lines: none dropped.
-    const logLines = (await notes(results)).filter((l) => l.includes(" log "));
-    // One log per server process: the long-running one, and one per hold round.
-    assert.equal(logLines.length, 4, logLines.join("\n"));
-    for (const line of logLines) {
-      const match = /(\d+) connect and (\d+) disconnect lines for (\d+)/.exec(line);
-      assert.ok(match, line);
-      const [, connects, disconnects, connections] = match;
-      assert.ok(Number(connections) > 0, line);
-      assert.equal(connects, connections, line);
-      assert.equal(disconnects, connections, line);
+    // Server logs go to a directory of the test's own, removed afterwards.
+    const logDir = await Deno.makeTempDir({ prefix: "switchboard-bench-test-" });
+    try {
+      const results = await runBench({
+        modes: ["churn", "hold", "abrupt"],
+        rounds: 1,
+        warmup: 100,
+        churnN: 300,
+        concurrency: 20,
+        holdN: 200,
+        holdSeconds: 0,
+        abruptN: 200,
+        logDir,
+        pin: false,
+      });
+      for (const server of [results.ours, results.baseline]) {
+        const [churn] = server.churn;
+        assert.equal(churn?.ok, 300, server.name);
+        assert.deepEqual(churn?.errors, {});
+        assert.ok(churn?.distinctIds);
+        assert.equal(server.hold[0]?.held, 200);
+        assert.equal(server.hold[0]?.serverClients, 200);
+        assert.equal(server.abrupt[0]?.held, 200);
+        assert.ok((server.abrupt[0]?.forgetMs ?? Infinity) < 10_000);
+      }
+      assert.match(renderTable(rows(results)), /churn: connections\/s/);
+      // Every connection logged its two lines: none dropped.
+      const logLines = (await notes(results)).filter((l) => l.includes(" log "));
+      // One log per server process: the long-running one, and one per hold round.
+      assert.equal(logLines.length, 4, logLines.join("\n"));
+      for (const line of logLines) {
+        const match = /(\d+) connect and (\d+) disconnect lines for (\d+)/.exec(line);
+        assert.ok(match, line);
+        const [, connects, disconnects, connections] = match;
+        assert.ok(Number(connections) > 0, line);
+        assert.equal(connects, connections, line);
+        assert.equal(disconnects, connections, line);
+      }
+    } finally {
+      await Deno.remove(logDir, { recursive: true });
     }
   },
 });

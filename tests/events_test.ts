@@ -23,6 +23,10 @@ Deno.test("describeEvent() prints pairing events on one line each", () => {
     "*** Pair request to b ended (timeout) ***",
   );
   assert.equal(
+    describeEvent({ type: "pair_cancelled", from: "a", reason: "replaced" }),
+    "*** Pair request from a withdrawn (replaced) ***",
+  );
+  assert.equal(
     describeEvent({ type: "peer_left", peer: "b", reason: "disconnected" }),
     "*** Peer b left (disconnected) ***",
   );
@@ -46,5 +50,27 @@ Deno.test("describeEvent() prints errors with their code", () => {
   assert.equal(
     describeEvent({ type: "error", code: "peer_busy", message: "busy" }),
     "*** Error (peer_busy): busy ***",
+  );
+});
+
+Deno.test("describeEvent() escapes control characters from the network", () => {
+  assert.equal(
+    describeEvent({ type: "relay", data: "hi\n*** Paired with x ***\u001b[2J\u009b", from: "a\r" }),
+    "a\\r: hi\\n*** Paired with x ***\\u001b[2J\\u009b",
+  );
+  assert.equal(
+    describeEvent({ type: "error", code: "peer_busy", message: "a\u0007b" }),
+    "*** Error (peer_busy): a\\u0007b ***",
+  );
+});
+
+Deno.test("describeEvent() words pairing errors in the client's commands", () => {
+  assert.equal(
+    describeEvent({ type: "error", code: "not_paired", message: 'pair before sending "relay"' }),
+    "*** Error (not_paired): you have no partner: pair with someone first ***",
+  );
+  assert.equal(
+    describeEvent({ type: "error", code: "already_paired", message: "unpair first" }),
+    "*** Error (already_paired): you already have a partner: leave first ***",
   );
 });

@@ -176,3 +176,13 @@ Deno.test("parseClientFlags() takes WebRTC flags only with --webrtc", () => {
   }
   assert.throws(() => parseClientFlags(["--webrtc", "--p2p-timeout", "0"]), UsageError);
 });
+
+Deno.test("parseClientFlags() takes only a ws: or wss: URL without a fragment", () => {
+  assert.equal(
+    parseClientFlags(["--url", "wss://example.com:443/path?q=1"]).url,
+    "wss://example.com:443/path?q=1",
+  );
+  for (const url of ["http://example.com", "example.com:8765", "ws://", "ws://h/#frag", ""]) {
+    assert.throws(() => parseClientFlags(["--url", url]), UsageError, url);
+  }
+});

@@ -21,6 +21,10 @@ Deno.test("checkUpgrade() accepts a well-formed handshake", () => {
   assert.equal(checkUpgrade(request({ connection: "keep-alive, Upgrade" }), []), undefined);
 });
 
+Deno.test("checkUpgrade() refuses a handshake without Host with 400", () => {
+  assert.equal(checkUpgrade(request({ host: undefined }), [])?.status, 400);
+});
+
 Deno.test("checkUpgrade() answers 426 with the supported version for another version", () => {
   const refusal = checkUpgrade(request({ "sec-websocket-version": "8" }), []);
   assert.equal(refusal?.status, 426);

@@ -46,16 +46,27 @@ export class LogCapture {
   /** Waits until `count` lines in all match `pattern`. */
   waitFor(pattern: RegExp, count = 1, ms = 5000): Promise<void> {
     if (this.matching(pattern).length >= count) return Promise.resolve();
+    const waiter = {
+      test: (line: string) => pattern.test(line) && this.matching(pattern).length >= count,
+      resolve: (_line: string) => {},
+    };
+    const found = new Promise<void>((resolve) => {
+      waiter.resolve = () => resolve();
+      this.#waiters.push(waiter);
+    });
     return within(
-      new Promise<void>((resolve) => {
-        this.#waiters.push({
-          test: (line) => pattern.test(line) && this.matching(pattern).length >= count,
-          resolve: () => resolve(),
-        });
-      }),
+      found,
       ms,
       `${count} log line(s) matching ${pattern}; saw:\n${this.lines.slice(-10).join("\n")}`,
-    );
+    ).finally(() => {
+      // A waiter that timed out must not linger and be tested against every later line.
+      this.#waiters = this.#waiters.filter((w) => w !== waiter);
+    });
+  }
+
+  /** How many waiters are pending; for the helpers' own tests. */
+  get pendingWaiters(): number {
+    return this.#waiters.length;
   }
 }
 
@@ -93,7 +104,8 @@ export class TestClient implements AsyncDisposable {
   /** Resolves when open; rejects if the connection fails first. */
   readonly opened: Promise<void>;
   #queue: unknown[] = [];
-  #waiting: ((message: unknown) => void) | undefined;
+  // Callers of next() still waiting, oldest first; one that times out leaves.
+  #waiting: ((message: unknown) => void)[] = [];
 
   /** @param url The server's WebSocket URL. */
   constructor(url: string) {
@@ -111,13 +123,9 @@ export class TestClient implements AsyncDisposable {
     });
     this.socket.addEventListener("message", (event: MessageEvent) => {
       const message = typeof event.data === "string" ? JSON.parse(event.data) : event.data;
-      if (this.#waiting) {
-        const resolve = this.#waiting;
-        this.#waiting = undefined;
-        resolve(message);
-      } else {
-        this.#queue.push(message);
-      }
+      const resolve = this.#waiting.shift();
+      if (resolve) resolve(message);
+      else this.#queue.push(message);
     });
   }
 
@@ -131,13 +139,18 @@ export class TestClient implements AsyncDisposable {
 
   /** The next message, parsed. */
   next(ms = 5000): Promise<unknown> {
-    const queued = this.#queue.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
-    return within(
-      new Promise((resolve) => this.#waiting = resolve),
-      ms,
-      "the next message",
-    );
+    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift());
+    let waiter: (message: unknown) => void = () => {};
+    const arrived = new Promise((resolve) => {
+      waiter = resolve;
+      this.#waiting.push(waiter);
+    });
+    return within(arrived, ms, "the next message").catch((error) => {
+      // A message arriving after the timeout goes to the queue, not to this
+      // abandoned call, so the next call still sees it.
+      this.#waiting = this.#waiting.filter((w) => w !== waiter);
+      throw error;
+    });
   }
 
   /** Sends `message` as JSON, or a string or bytes as they are. */
@@ -166,18 +179,20 @@ export const HANDSHAKE_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Sends a raw HTTP request over TCP (so any header can be set or left out)
- * and returns the status code, the head, and the open connection.
+ * Sends a raw HTTP request over TCP (so any header can be set or left out,
+ * and any HTTP version named) and returns the status code, the head, and the
+ * open connection.
  */
 export async function rawRequest(
   port: number,
   headers: Record<string, string | undefined>,
   path = "/",
+  version = "1.1",
 ): Promise<{ status: number; head: string; conn: Deno.TcpConn }> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const lines = Object.entries(headers).filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}: ${v}\r\n`).join("");
-  await conn.write(new TextEncoder().encode(`GET ${path} HTTP/1.1\r\n${lines}\r\n`));
+  await conn.write(new TextEncoder().encode(`GET ${path} HTTP/${version}\r\n${lines}\r\n`));
   let head = "";
   const buffer = new Uint8Array(4096);
   while (!head.includes("\r\n\r\n")) {
@@ -185,7 +200,7 @@ export async function rawRequest(
     if (n === null) break;
     head += new TextDecoder().decode(buffer.subarray(0, n));
   }
-  const status = Number(head.match(/^HTTP\/1\.1 (\d{3})/)?.[1] ?? 0);
+  const status = Number(head.match(/^HTTP\/1\.[01] (\d{3})/)?.[1] ?? 0);
   return { status, head, conn };
 }
 

@@ -21,3 +21,15 @@ Deno.test("admit() starts a new window only after windowMs", () => {
   assert.equal(limit.admit(999).log, false);
   assert.equal(limit.admit(1000).log, true);
 });
+
+Deno.test("takeSkipped() hands over the count once the window is over, and only once", () => {
+  const limit = new LogLimit(1, 1000);
+  limit.admit(0);
+  limit.admit(1);
+  limit.admit(2);
+  assert.equal(limit.windowEndsAt, 1000);
+  assert.equal(limit.takeSkipped(999), 0);
+  assert.equal(limit.takeSkipped(1000), 2);
+  assert.equal(limit.takeSkipped(1001), 0);
+  assert.deepEqual(limit.admit(1500), { log: true, skipped: 0 });
+});

@@ -78,3 +78,17 @@ Deno.test("textFormatter escapes control characters in values, so a client canno
   assert.ok(line.endsWith("Bad message: oops\\n2026-01-01T00:00:00.000Z INFO: forged\\u001b[2J\n"));
   assert.equal(JSON.parse(jsonFormatter(hostile)).message, line.slice(31, -1));
 });
+
+Deno.test("jsonFormatter escapes DEL, C1 controls and line separators in fields", () => {
+  const reason = "a\u009b2Jb\u0085c\u007fd\u2028e";
+  const hostile: LogRecord = {
+    ...record,
+    message: ["Bad message: ", reason, ""],
+    rawMessage: "Bad message: {reason}",
+    properties: { reason },
+  };
+  const line = jsonFormatter(hostile);
+  assert.doesNotMatch(line, /[\u007f-\u009f\u2028\u2029]/);
+  assert.match(line, /"reason":"a\\u009b2Jb\\u0085c\\u007fd\\u2028e"/);
+  assert.equal(JSON.parse(line).reason, reason);
+});

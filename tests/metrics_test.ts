@@ -44,3 +44,14 @@ Deno.test("render() escapes label values", () => {
     /^switchboard_bad_messages_total\{code="a\\"b\\\\c\\nd"\} 1$/m,
   );
 });
+
+Deno.test("render() counts server-full refusals and refused requests by code", () => {
+  const metrics = new Metrics();
+  metrics.serverFull = 4;
+  metrics.refusedRequest("not_paired");
+  metrics.refusedRequest("not_paired");
+  const text = metrics.render(0);
+  assert.match(text, /^# TYPE switchboard_server_full_total counter$/m);
+  assert.match(text, /^switchboard_server_full_total 4$/m);
+  assert.match(text, /^switchboard_refused_requests_total\{code="not_paired"\} 2$/m);
+});

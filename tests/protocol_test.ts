@@ -104,7 +104,17 @@ Deno.test("toClientMessage() names the field that is missing or of the wrong typ
 });
 
 Deno.test("toClientMessage() answers unknown_type for server-only or unknown types", () => {
-  for (const type of ["your_id", "paired", "peer_left", "hello", "__proto__", "toString"]) {
+  for (
+    const type of [
+      "your_id",
+      "paired",
+      "pair_cancelled",
+      "peer_left",
+      "hello",
+      "__proto__",
+      "toString",
+    ]
+  ) {
     const result = toClientMessage({ type });
     assert.equal(result.ok ? "ok" : result.code, ErrorCode.UnknownType, type);
   }
@@ -115,6 +125,7 @@ Deno.test("toServerMessage() reads every Stage 2 server message", () => {
     { type: "pair_request", from: "a" },
     { type: "paired", peer: "b", initiator: true },
     { type: "pair_rejected", peer: "b", reason: "timeout" },
+    { type: "pair_cancelled", from: "a", reason: "replaced" },
     { type: "peer_left", peer: "b", reason: "unpaired" },
     { type: "offer", sdp: "v=0", from: "a" },
     { type: "answer", sdp: "v=0", from: "a" },
@@ -124,4 +135,8 @@ Deno.test("toServerMessage() reads every Stage 2 server message", () => {
   for (const message of messages) assert.deepEqual(toServerMessage(message), message);
   assert.equal(toServerMessage({ type: "paired", peer: "b", initiator: "yes" }), undefined);
   assert.equal(toServerMessage({ type: "relay", data: "hi" }), undefined);
+  assert.equal(
+    toServerMessage({ type: "pair_cancelled", peer: "a", reason: "timeout" }),
+    undefined,
+  );
 });

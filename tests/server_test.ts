@@ -244,6 +244,7 @@ Deno.test("past --max-clients a client gets server_full and 1013, and the regist
   }
   assert.equal(t.logs.matching(/Refused a client from .*: server full/).length, 10);
   assert.equal(t.server.registry.size, 2);
+  assert.match(t.server.metrics.render(2), /^switchboard_server_full_total 16$/m);
 });
 
 Deno.test("an origin that is not allowed gets 403 before any WebSocket exists", async () => {
@@ -297,14 +298,51 @@ Deno.test("a bad handshake gets 400 or 426 with a reason, and the server keeps s
   assert.equal(pick(await client.next(), "type").type, "your_id");
 });
 
-Deno.test("with --no-web a plain HTTP request for / gets 426 Upgrade Required", async () => {
+Deno.test("with --no-web GET / gets 426 Upgrade Required and the page's files are gone", async () => {
   await using t = testServer({ web: false });
-  for (const path of ["/", "/app.js"]) {
-    const response = await fetch(`http://127.0.0.1:${t.port}${path}`);
-    assert.equal(response.status, 426, path);
-    assert.equal(response.headers.get("upgrade"), "websocket");
-    assert.match(await response.text(), /^Upgrade Required.*\n$/);
+  const response = await fetch(`http://127.0.0.1:${t.port}/`);
+  assert.equal(response.status, 426);
+  assert.equal(response.headers.get("upgrade"), "websocket");
+  assert.match(await response.text(), /^Upgrade Required.*\n$/);
+  const app = await fetch(`http://127.0.0.1:${t.port}/app.js`);
+  assert.equal(app.status, 404);
+  await app.body?.cancel();
+});
+
+Deno.test("an unknown path gets 404, or 426 when it clearly meant a WebSocket upgrade", async () => {
+  await using t = testServer();
+  const plain = await fetch(`http://127.0.0.1:${t.port}/favicon.ico`);
+  assert.equal(plain.status, 404);
+  assert.equal(await plain.text(), "Not Found\n");
+  const meant = await fetch(`http://127.0.0.1:${t.port}/ws`, {
+    headers: { "sec-websocket-version": "13" },
+  });
+  assert.equal(meant.status, 426);
+  await meant.body?.cancel();
+});
+
+Deno.test("POST, PUT or DELETE on /healthz and /metrics gets 405 with Allow", async () => {
+  await using t = testServer();
+  for (const path of ["/healthz", "/metrics"]) {
+    for (const method of ["POST", "PUT", "DELETE"]) {
+      const response = await fetch(`http://127.0.0.1:${t.port}${path}`, { method });
+      assert.equal(response.status, 405, `${method} ${path}`);
+      assert.equal(response.headers.get("allow"), "GET, HEAD");
+      await response.body?.cancel();
+    }
+    const head = await fetch(`http://127.0.0.1:${t.port}${path}`, { method: "HEAD" });
+    assert.equal(head.status, 200, `HEAD ${path}`);
+    await head.body?.cancel();
   }
+});
+
+Deno.test("an upgrade request without Host, as HTTP/1.0 clients send it, is refused with 400", async () => {
+  await using t = testServer();
+  const refused = await rawRequest(t.port, { ...HANDSHAKE_HEADERS, host: undefined }, "/", "1.0");
+  refused.conn.close();
+  assert.equal(refused.status, 400);
+  assert.match(refused.head, /missing Host header/);
+  assert.equal(t.server.metrics.connections, 0);
 });
 
 Deno.test("/healthz and /metrics move with connects and disconnects", async () => {
@@ -449,12 +487,25 @@ Deno.test("the server writes JSON lines with --log-format json", async () => {
   const { child, url } = await spawnServer(["--log-format", "json"]);
   await using _ = child;
   const { client, id } = await TestClient.connect(url);
+  client.send("{");
+  assert.equal((await client.next() as { code: string }).code, "invalid_json");
   client.socket.close(1000);
   await child.waitForLine(/"message":"Client \S+ disconnected/);
   const records = child.stderr.filter((line) => line.startsWith("{")).map((l) => JSON.parse(l));
   const connected = records.find((r) => r.clientId === id && /connected from/.test(r.message));
   assert.equal(connected.level, "INFO");
   assert.match(connected.remoteAddr, /^127\.0\.0\.1:\d+$/);
+  // One type per field: `code` is a close code, an error code is `errorCode`.
+  const bad = records.find((r) => /Bad message/.test(r.message));
+  assert.equal(bad.errorCode, "invalid_json");
+  assert.equal(bad.code, undefined);
+  const gone = records.find((r) => /disconnected/.test(r.message));
+  assert.equal(gone.code, 1000);
+  for (const r of records) {
+    for (const field of ["code", "status", "skipped"]) {
+      if (field in r) assert.equal(typeof r[field], "number", JSON.stringify(r));
+    }
+  }
 });
 
 Deno.test("the server runs from a URL with --allow-net alone", async () => {
@@ -487,12 +538,82 @@ Deno.test("the server runs from a URL with --allow-net alone", async () => {
   }
 });
 
+Deno.test("protocol violations are logged and counted as such, not as network drops", async () => {
+  await using t = testServer();
+  const cases: [string, Uint8Array, string, string][] = [
+    [
+      "invalid UTF-8",
+      maskedFrame(0x81, new Uint8Array([0xff, 0xfe])),
+      "Invalid UTF-8",
+      "invalid_utf8",
+    ],
+    ["opcode 3", maskedFrame(0x83, new Uint8Array([1])), "Invalid value", "invalid_opcode"],
+    [
+      "RSV1 set",
+      maskedFrame(0xc1, new TextEncoder().encode("{}")),
+      "Reserved bits are not zero",
+      "reserved_bits",
+    ],
+    [
+      "a 200-byte ping",
+      maskedFrame(0x89, new Uint8Array(200)),
+      "Ping frame too large",
+      "bad_control_frame",
+    ],
+    [
+      "a fragmented ping",
+      maskedFrame(0x09, new Uint8Array(2)),
+      "Control frame must not be fragmented",
+      "bad_control_frame",
+    ],
+  ];
+  for (const [what, frame, error, kind] of cases) {
+    const before = t.logs.matching(/connected from/).length;
+    const { status, conn } = await rawRequest(t.port, HANDSHAKE_HEADERS);
+    assert.equal(status, 101);
+    await t.logs.waitFor(/connected from/, before + 1);
+    await conn.write(frame);
+    const line = new RegExp(
+      `^WARNING: Client \\S+ at 127\\.0\\.0\\.1:\\d+ broke the WebSocket protocol \\(${error}\\)`,
+    );
+    await t.logs.waitFor(line, 1, 5000).catch((e) => {
+      throw new Error(`${what}: ${e.message}`);
+    });
+    conn.close();
+    assert.match(
+      t.server.metrics.render(0),
+      new RegExp(`^switchboard_protocol_violations_total\\{kind="${kind}"\\} \\d+$`, "m"),
+      what,
+    );
+  }
+  await t.logs.waitFor(/disconnected \(code \d+, violation\)/, cases.length);
+  assert.equal(t.logs.matching(/disconnected \(code \d+, abrupt\)/).length, 0);
+  assert.match(
+    t.server.metrics.render(0),
+    new RegExp(`^switchboard_disconnections_total\\{reason="violation"\\} ${cases.length}$`, "m"),
+  );
+});
+
 Deno.test("formatAddr() brackets IPv6 addresses", () => {
   assert.equal(formatAddr({ transport: "tcp", hostname: "127.0.0.1", port: 80 }), "127.0.0.1:80");
   assert.equal(formatAddr({ transport: "tcp", hostname: "::1", port: 80 }), "[::1]:80");
 });
 
 /** A client-to-server text frame: FIN, opcode 1, masked as RFC 6455 requires. */
+/** A masked frame with any first byte (FIN, RSV bits, opcode) and payload. */
+function maskedFrame(first: number, payload: Uint8Array): Uint8Array {
+  if (payload.length > 65535) throw new RangeError("keep test frames short");
+  const mask = crypto.getRandomValues(new Uint8Array(4));
+  const length = payload.length < 126
+    ? [0x80 | payload.length]
+    : [0x80 | 126, payload.length >> 8, payload.length & 0xff];
+  const head = [first, ...length, ...mask];
+  const frame = new Uint8Array(head.length + payload.length);
+  frame.set(head);
+  payload.forEach((byte, i) => frame[head.length + i] = byte ^ mask[i % 4]!);
+  return frame;
+}
+
 function maskedTextFrame(text: string): Uint8Array {
   const payload = new TextEncoder().encode(text);
   if (payload.length > 125) throw new RangeError("keep test frames short");

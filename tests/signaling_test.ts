@@ -83,6 +83,11 @@ Deno.test("a pending request times out after --pair-timeout", async () => {
     peer: b.id,
     reason: "timeout",
   });
+  assert.deepEqual(await next(b.client), {
+    type: "pair_cancelled",
+    from: a.id,
+    reason: "timeout",
+  });
   b.client.send({ type: "pair_accept", from: a.id });
   assert.deepEqual(pick(await next(b.client)), { type: "error", code: "no_pending_request" });
 });
@@ -112,6 +117,9 @@ Deno.test("asking the same target again refreshes the request without telling it
   await using _b = b.client;
   a.client.send({ type: "pair_request", target: b.id });
   a.client.send({ type: "pair_request", target: b.id });
+  // a's answer to a bad frame after both requests means the server has handled both.
+  a.client.send("{");
+  assert.deepEqual(pick(await next(a.client)), { type: "error", code: "invalid_json" });
   assert.deepEqual(await next(b.client), { type: "pair_request", from: a.id });
   // b's next message is the answer to its own frame: no second pair_request.
   b.client.send("{");
@@ -148,6 +156,15 @@ Deno.test("relaying without a partner is refused with not_paired and reaches nob
   // b heard nothing: the next thing it receives is the answer to its own message.
   b.client.send("{");
   assert.deepEqual(pick(await next(b.client)), { type: "error", code: "invalid_json" });
+  // An ordinary refusal, not bad input: counted apart and logged at debug level only.
+  const metrics = t.server.metrics.render(2);
+  assert.match(metrics, /^switchboard_refused_requests_total\{code="not_paired"\} 3$/m);
+  assert.doesNotMatch(metrics, /bad_messages_total\{code="not_paired"\}/);
+  assert.equal(t.logs.matching(new RegExp(`Bad message from client ${a.id}`)).length, 0);
+  assert.equal(
+    t.logs.matching(/^DEBUG: Refused relay from client .*: pair before sending/).length,
+    1,
+  );
 });
 
 Deno.test("unpair tells the partner peer_left (unpaired) and ends the relay", async () => {
@@ -196,12 +213,16 @@ Deno.test("a target that leaves ends the requests to it with pair_rejected (peer
   });
 });
 
-Deno.test("a requester that leaves withdraws its request", async () => {
+Deno.test("a requester that leaves withdraws its request and the target hears pair_cancelled", async () => {
   await using t = testServer();
   const { a, b } = await requestedClients(t.url);
   await using _b = b.client;
   a.client.socket.close(1000);
-  await t.logs.waitFor(new RegExp(`Client ${a.id} disconnected`));
+  assert.deepEqual(await next(b.client), {
+    type: "pair_cancelled",
+    from: a.id,
+    reason: "peer_left",
+  });
   b.client.send({ type: "pair_accept", from: a.id });
   assert.deepEqual(pick(await next(b.client)), { type: "error", code: "no_pending_request" });
   assert.equal(t.server.signaling.pairCount, 0);
@@ -221,6 +242,54 @@ Deno.test("accepting one request ends the competing ones with pair_rejected", as
   b.client.send({ type: "pair_accept", from: a.id });
   assert.equal((await next(a.client)).type, "paired");
   assert.deepEqual(await next(c.client), { type: "pair_rejected", peer: b.id, reason: "rejected" });
+});
+
+Deno.test("asking another client cancels the first request: its target hears pair_cancelled (replaced)", async () => {
+  await using t = testServer();
+  const { a, b } = await requestedClients(t.url);
+  const c = await TestClient.connect(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  await using _c = c.client;
+  a.client.send({ type: "pair_request", target: c.id });
+  assert.deepEqual(await next(b.client), {
+    type: "pair_cancelled",
+    from: a.id,
+    reason: "replaced",
+  });
+  assert.deepEqual(await next(c.client), { type: "pair_request", from: a.id });
+  b.client.send({ type: "pair_accept", from: a.id });
+  assert.deepEqual(pick(await next(b.client)), { type: "error", code: "no_pending_request" });
+});
+
+Deno.test("a requester that pairs with someone else cancels its request: the target hears pair_cancelled (paired)", async () => {
+  await using t = testServer();
+  const { a, b } = await requestedClients(t.url);
+  const c = await TestClient.connect(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  await using _c = c.client;
+  c.client.send({ type: "pair_request", target: a.id });
+  assert.deepEqual(await next(a.client), { type: "pair_request", from: c.id });
+  a.client.send({ type: "pair_accept", from: c.id });
+  assert.deepEqual(await next(a.client), { type: "paired", peer: c.id, initiator: false });
+  assert.deepEqual(await next(b.client), { type: "pair_cancelled", from: a.id, reason: "paired" });
+  await t.logs.waitFor(
+    new RegExp(`INFO: Pair request from ${a.id} to ${b.id} cancelled \\(paired\\)\\.`),
+  );
+});
+
+Deno.test("a request to the initiator ends with pair_rejected naming the initiator when it pairs", async () => {
+  await using t = testServer();
+  const { a, b } = await requestedClients(t.url);
+  const d = await TestClient.connect(t.url);
+  await using _a = a.client;
+  await using _b = b.client;
+  await using _d = d.client;
+  d.client.send({ type: "pair_request", target: a.id });
+  assert.deepEqual(await next(a.client), { type: "pair_request", from: d.id });
+  b.client.send({ type: "pair_accept", from: a.id });
+  assert.deepEqual(await next(d.client), { type: "pair_rejected", peer: a.id, reason: "rejected" });
 });
 
 Deno.test("500 pairs relay 20 messages each: every one reaches its partner, in order", async () => {
@@ -268,7 +337,19 @@ Deno.test("two interactive clients pair and exchange a line through stdin", asyn
   await using bob = spawn();
   const [, aliceId] = await alice.waitForLine(/Your Client ID: (\S+) \*\*\*/, "stdout");
   const [, bobId] = await bob.waitForLine(/Your Client ID: (\S+) \*\*\*/, "stdout");
+  await alice.waitForLine(/^\*\*\* Type help for the commands \*\*\*$/, "stdout");
+  await alice.type("send too early");
+  await alice.waitForLine(
+    /^\*\*\* No partner to send to: pair with someone first \*\*\*$/,
+    "stdout",
+  );
+  await alice.type("leave");
+  await alice.waitForLine(/^\*\*\* No partner to leave \*\*\*$/, "stdout");
   await alice.type(`pair ${bobId}`);
+  await alice.waitForLine(
+    new RegExp(`^\\*\\*\\* Asked ${bobId} to pair; waiting for an answer \\*\\*\\*$`),
+    "stdout",
+  );
   await bob.waitForLine(new RegExp(`^\\*\\*\\* Pair request from ${aliceId} `), "stdout");
   await bob.type("accept");
   await alice.waitForLine(new RegExp(`^\\*\\*\\* Paired with ${bobId} \\(you make`), "stdout");
@@ -276,6 +357,7 @@ Deno.test("two interactive clients pair and exchange a line through stdin", asyn
   await alice.type("send hello, bob");
   await bob.waitForLine(new RegExp(`^${aliceId}: hello, bob$`), "stdout");
   await bob.type("leave");
+  await bob.waitForLine(new RegExp(`^\\*\\*\\* Left ${aliceId} \\*\\*\\*$`), "stdout");
   await alice.waitForLine(
     new RegExp(`^\\*\\*\\* Peer ${bobId} left \\(unpaired\\) \\*\\*\\*$`),
     "stdout",

@@ -24,6 +24,8 @@ export const MessageType = /** @type {const} */ ({
   Paired: "paired",
   /** Server → requester `{peer, reason}`: the request ended without a pair. */
   PairRejected: "pair_rejected",
+  /** Server → target `{from, reason}`: a request to it ended before it answered. */
+  PairCancelled: "pair_cancelled",
   /** WebRTC SDP offer `{sdp}`, forwarded to the partner with `from`. */
   Offer: "offer",
   /** WebRTC SDP answer `{sdp}`, forwarded to the partner with `from`. */
