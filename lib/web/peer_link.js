@@ -165,6 +165,7 @@ export class PeerLink {
     }
     pc.onicecandidate = (event) => this.#sendCandidate(event.candidate);
     pc.onconnectionstatechange = () => {
+      this.#debug(`connection ${pc.connectionState}`);
       if (pc.connectionState === "failed") this.#fail("ICE failed");
     };
     if (options.initiator) {

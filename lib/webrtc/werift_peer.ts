@@ -5,7 +5,8 @@
  * @module
  */
 
-import { loadWerift, type Werift } from "../deps.ts";
+import { loadWerift } from "../deps.ts";
+import { fixWerift } from "./werift_fixes.ts";
 import type { IceServer } from "../protocol.ts";
 import type { PeerConnectionLike } from "../web/peer_link.js";
 
@@ -30,7 +31,7 @@ export async function weriftFactory(
   settings: PeerConnectionSettings,
 ): Promise<PeerConnectionFactory> {
   const werift = await loadWerift();
-  withoutDefaultStun(werift);
+  fixWerift(werift);
   return (serverIceServers) =>
     // werift's connection has the standard shape this needs, with its own types.
     new werift.RTCPeerConnection(
@@ -88,32 +89,3 @@ export function peerConfig(
   }
   return config;
 }
-
-/**
- * Stops werift from asking a public STUN server (Google's) for this host's
- * address when the configuration names none: a peer given no STUN server
- * must contact no one but its partner, and on a closed network that lookup
- * costs about 5 s per connection. Idempotent.
- *
- * @throws {Error} When werift's ICE class no longer looks as expected, so
- * an upgrade cannot silently bring the lookup back.
- */
-export function withoutDefaultStun(werift: Pick<Werift, "Connection">): void {
-  const proto = werift.Connection.prototype as unknown as Record<string, unknown>;
-  const original = proto.applyStunTurnServersFromOptions;
-  if (typeof original !== "function") {
-    throw new Error("werift's Connection.applyStunTurnServersFromOptions is missing");
-  }
-  if (PATCHED in original) return;
-  if (!/DEFAULT_STUN_SERVER/.test(String(original))) {
-    throw new Error("werift's Connection no longer defaults to a STUN server as expected");
-  }
-  const patched = function (this: { options: { stunServer?: unknown }; stunServer?: unknown }) {
-    original.call(this);
-    if (this.options.stunServer === undefined) this.stunServer = undefined;
-  };
-  Object.defineProperty(patched, PATCHED, { value: true });
-  proto.applyStunTurnServersFromOptions = patched;
-}
-
-const PATCHED = Symbol("switchboard: no default STUN server");
