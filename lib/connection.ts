@@ -22,6 +22,7 @@ import type { Registry } from "./registry.ts";
 import { sendJson } from "./send_json.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Peer, Signaling } from "./signaling.ts";
+import type { SocketTracker } from "./sockets.ts";
 import { truncate } from "./text.ts";
 
 const logger = getLogger(["switchboard", "server"]);
@@ -39,6 +40,8 @@ export interface ServerState {
   readonly metrics: Metrics;
   /** Pairing and relay. */
   readonly signaling: Signaling;
+  /** Every WebSocket still held, per client address. */
+  readonly sockets: SocketTracker;
   /** Whether the server is shutting down. */
   stopping: boolean;
   /** Caps the lines for refusals, which strangers can cause at will. */
@@ -236,6 +239,7 @@ export class Connection implements Peer {
   #closeFor(code: CloseCode, reason: string): void {
     this.#closing = true;
     this.#socket.close(code, reason);
+    this.#server.sockets.closing(this.#socket);
     this.#forget(code, "limit");
   }
 

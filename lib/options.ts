@@ -27,6 +27,19 @@ export interface ServerOptions {
   pairTimeout: number;
   /** Bytes a client may leave unread before it is closed with 1008. */
   maxBufferedBytes: number;
+  /**
+   * Proxies (CIDR ranges or addresses) whose `X-Forwarded-For` or
+   * `Forwarded` names the client; from anyone else those headers are ignored.
+   */
+  trustProxy: readonly string[];
+  /** WebSockets one client address may hold at once; 0 for no limit. */
+  maxClientsPerIp: number;
+  /** Seconds a graceful shutdown may take before what is left is dropped. */
+  shutdownTimeout: number;
+  /** Seconds an upgraded connection has to open before it counts as stuck. */
+  handshakeTimeout: number;
+  /** Seconds a client closed for a limit has to answer the close before it counts as stuck. */
+  closeTimeout: number;
 }
 
 /** The defaults: the spec's `localhost:8765`, and limits no real client hits. */
@@ -41,4 +54,9 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = {
   allowedOrigins: [],
   pairTimeout: 30,
   maxBufferedBytes: 1024 * 1024,
+  trustProxy: [],
+  maxClientsPerIp: 0,
+  shutdownTimeout: 10,
+  handshakeTimeout: 5,
+  closeTimeout: 5,
 };
