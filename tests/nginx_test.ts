@@ -9,15 +9,15 @@ import {
   SilentClient,
   slowHead,
 } from "./hostile.ts";
-import { Nginx, skipNginx } from "./nginx.ts";
+import { Nginx, type NginxTimeouts, skipNginx } from "./nginx.ts";
 
 const ignore = skipNginx();
 
 /** A server that trusts the nginx on 127.0.0.1, and that nginx in front of it. */
-async function behindNginx(args: string[] = []) {
+async function behindNginx(args: string[] = [], timeouts: Partial<NginxTimeouts> = {}) {
   const server = await spawnServer(["--trust-proxy", "127.0.0.1", ...args]);
   try {
-    const nginx = await Nginx.start(server.port);
+    const nginx = await Nginx.start(server.port, timeouts);
     return {
       server,
       nginx,
@@ -146,5 +146,28 @@ Deno.test({
     assert.ok(held <= 1, `${held} descriptors more than before`);
     assert.equal(await metric(t.server.port, "switchboard_handshakes_unopened_total"), 1);
     assert.equal(await metric(t.server.port, "switchboard_sockets"), 1);
+  },
+});
+
+Deno.test({
+  name: "a client that never answers the close is cut off by nginx's proxy timeout",
+  ignore,
+  fn: async () => {
+    await using t = await behindNginx(["--max-clients", "1", "--close-timeout", "0.2"], {
+      proxy: 1,
+    });
+    const { client } = await TestClient.connect(t.nginx.url);
+    await using _client = client;
+    using silent = await SilentClient.open({ port: t.nginx.port, from: "127.0.0.2" });
+    assert.equal(silent.status, 101);
+    await t.server.child.waitForLine(/The peer at 127\.0\.0\.2 did not answer the close/);
+    // nginx closes both sides of a connection silent for 1 s (the proxy
+    // timeout here), which frees the socket the runtime would keep for good.
+    await eventually(
+      async () => await metric(t.server.port, "switchboard_sockets") === 0,
+      10_000,
+      "the server to let go of every socket",
+    );
+    assert.equal(await metric(t.server.port, "switchboard_close_timeouts_total"), 1);
   },
 });
