@@ -76,10 +76,13 @@ http {
     "" close;
   }
 
+  limit_conn_zone $binary_remote_addr zone=per_ip:1m;
+
   client_header_timeout ${t.header}s;
   client_body_timeout ${t.body}s;
   keepalive_timeout ${t.keepalive}s;
   send_timeout ${t.proxy}s;
+  limit_conn per_ip 100;
 
   server {
     listen 127.0.0.1:${port};
