@@ -23,6 +23,7 @@ import type { Registry } from "./registry.ts";
 import { sendJson } from "./send_json.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Peer, Signaling } from "./signaling.ts";
+import type { SocketTracker } from "./sockets.ts";
 import { printable, truncate } from "./text.ts";
 import { protocolViolation } from "./violations.ts";
 
@@ -41,6 +42,8 @@ export interface ServerState {
   readonly metrics: Metrics;
   /** Pairing and relay. */
   readonly signaling: Signaling;
+  /** Every WebSocket still held, per client address. */
+  readonly sockets: SocketTracker;
   /** Whether the server is shutting down. */
   stopping: boolean;
   /** Caps the lines for refusals, which strangers can cause at will. */
@@ -263,6 +266,7 @@ export class Connection implements Peer {
   #closeFor(code: CloseCode, reason: string): void {
     this.#closing = true;
     this.#socket.close(code, reason);
+    this.#server.sockets.closing(this.#socket);
     this.#forget(code, "limit");
   }
 

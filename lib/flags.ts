@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { LOG_FORMATS, type LogFormat } from "./logging.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
+import { parseCidr } from "./proxy.ts";
 import { errorText } from "./text.ts";
 
 /** A bad command line; the message says what to fix. */
@@ -48,6 +49,12 @@ export const SERVER_USAGE = `Usage: deno run --allow-net server.ts [options]
   --ice-username NAME         username for turn: URLs; the password is read from
                               SWITCHBOARD_ICE_CREDENTIAL (needs --allow-env=SWITCHBOARD_ICE_CREDENTIAL)
   --no-web                    do not serve the browser page on GET /
+  --trust-proxy CIDR          take the client address from X-Forwarded-For or
+                              Forwarded when the peer is in this range; repeatable
+  --max-clients-per-ip N      WebSockets one address may hold, 0 for no limit (default 0)
+  --shutdown-timeout SECONDS  drop what is left this long after a signal (default 10)
+  --handshake-timeout SECONDS count an upgrade that has not opened after this as stuck (default 5)
+  --close-timeout SECONDS     count a closed client that has not answered after this as stuck (default 5)
   --log-format text|json      log line format (default text)
   -h, --help                  show this help
 `;
@@ -79,6 +86,11 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     "ice-server": { type: "string", multiple: true },
     "ice-username": { type: "string" },
     "no-web": { type: "boolean" },
+    "trust-proxy": { type: "string", multiple: true },
+    "max-clients-per-ip": { type: "string" },
+    "shutdown-timeout": { type: "string" },
+    "handshake-timeout": { type: "string" },
+    "close-timeout": { type: "string" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -108,9 +120,40 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     iceUrls,
     iceUsername: values["ice-username"],
     web: !(values["no-web"] ?? false),
+    trustProxy: trustProxy(values["trust-proxy"] ?? d.trustProxy),
+    maxClientsPerIp: integer(
+      "--max-clients-per-ip",
+      values["max-clients-per-ip"],
+      d.maxClientsPerIp,
+      0,
+    ),
+    shutdownTimeout: number(
+      "--shutdown-timeout",
+      values["shutdown-timeout"],
+      d.shutdownTimeout,
+      DAY,
+    ),
+    handshakeTimeout: number(
+      "--handshake-timeout",
+      values["handshake-timeout"],
+      d.handshakeTimeout,
+      DAY,
+    ),
+    closeTimeout: number("--close-timeout", values["close-timeout"], d.closeTimeout, DAY),
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };
+}
+
+function trustProxy(ranges: readonly string[]): readonly string[] {
+  for (const range of ranges) {
+    if (!parseCidr(range)) {
+      throw new UsageError(
+        `--trust-proxy takes an IPv4 or IPv6 address or CIDR range, got "${range}"`,
+      );
+    }
+  }
+  return ranges;
 }
 
 /** Everything `client.ts` takes from its command line. */

@@ -31,6 +31,12 @@ export const DISCONNECT_REASONS: readonly DisconnectReason[] = [
 export class Metrics {
   /** Connections accepted as WebSockets, full or not. */
   connections = 0;
+  /** WebSockets whose socket has not closed yet: each holds a descriptor. */
+  sockets = 0;
+  /** Handshakes that never opened: the runtime holds their descriptors for good. */
+  handshakesUnopened = 0;
+  /** Sockets closed by the server whose peer did not answer the close in time. */
+  closeTimeouts = 0;
   /** Messages received from clients, good or bad. */
   messagesReceived = 0;
   /** Registered clients that went away, by reason. */
@@ -109,6 +115,24 @@ export class Metrics {
       "counter",
       "WebSocket connections accepted.",
       [["", this.connections]],
+    );
+    family(
+      "switchboard_sockets",
+      "gauge",
+      "WebSocket connections still held (handshakes, clients, closing, stuck); one descriptor each.",
+      [["", this.sockets]],
+    );
+    family(
+      "switchboard_handshakes_unopened_total",
+      "counter",
+      "Upgraded connections that never opened (reset during the handshake); their descriptors stay held.",
+      [["", this.handshakesUnopened]],
+    );
+    family(
+      "switchboard_close_timeouts_total",
+      "counter",
+      "Connections closed by the server whose peer never answered the close frame in time.",
+      [["", this.closeTimeouts]],
     );
     family(
       "switchboard_disconnections_total",

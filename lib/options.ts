@@ -33,6 +33,19 @@ export interface ServerOptions {
   iceServers: readonly IceServer[];
   /** Whether `GET /` serves the browser page. */
   web: boolean;
+  /**
+   * Proxies (CIDR ranges or addresses) whose `X-Forwarded-For` or
+   * `Forwarded` names the client; from anyone else those headers are ignored.
+   */
+  trustProxy: readonly string[];
+  /** WebSockets one client address may hold at once; 0 for no limit. */
+  maxClientsPerIp: number;
+  /** Seconds a graceful shutdown may take before what is left is dropped. */
+  shutdownTimeout: number;
+  /** Seconds an upgraded connection has to open before it counts as stuck. */
+  handshakeTimeout: number;
+  /** Seconds a client closed for a limit has to answer the close before it counts as stuck. */
+  closeTimeout: number;
 }
 
 /** The defaults: the spec's `localhost:8765`, and limits no real client hits. */
@@ -49,4 +62,9 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = {
   maxBufferedBytes: 1024 * 1024,
   iceServers: [],
   web: true,
+  trustProxy: [],
+  maxClientsPerIp: 0,
+  shutdownTimeout: 10,
+  handshakeTimeout: 5,
+  closeTimeout: 5,
 };

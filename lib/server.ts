@@ -8,12 +8,15 @@
 import { Connection, type ServerState } from "./connection.ts";
 import { getLogger } from "./deps.ts";
 import { checkUpgrade, type Refusal, wantsUpgrade } from "./handshake.ts";
+import { LogLimit } from "./log_limit.ts";
 import { Metrics } from "./metrics.ts";
 import { RefusalLog } from "./refusal_log.ts";
 import { Registry } from "./registry.ts";
 import { routeHttp, type Routes, upgradeRequired } from "./routes.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { Signaling } from "./signaling.ts";
+import { type Cidr, clientAddress, parseCidr } from "./proxy.ts";
+import { SocketTracker, type StuckSocket } from "./sockets.ts";
 import { errorText, printable, truncate } from "./text.ts";
 import { assetResponse, ASSETS } from "./web/assets.ts";
 
@@ -33,9 +36,13 @@ export interface RunningServer {
   readonly metrics: Metrics;
   /** Pairing and relay between clients. */
   readonly signaling: Signaling;
+  /** Every WebSocket the runtime still holds, per client address. */
+  readonly sockets: SocketTracker;
   /**
-   * Closes every client with 1001, stops listening, and resolves once every
-   * disconnect has been handled. Safe to call more than once.
+   * Closes every client with 1001 while still listening (so `/healthz` says
+   * 503 `stopping`), stops listening once they are gone, and resolves when
+   * every disconnect has been handled or `shutdownTimeout` has passed,
+   * whichever comes first. Safe to call more than once.
    */
   shutdown(): Promise<void>;
   /** Resolves when the server has stopped. */
@@ -55,17 +62,27 @@ export interface RunningServer {
  */
 export function startServer(options: Partial<ServerOptions> = {}): RunningServer {
   const config: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...options };
+  const trusted = config.trustProxy.map(toCidr);
   const registry = new Registry<Connection>();
   const metrics = new Metrics();
   const signaling = new Signaling(registry, {
     pairTimeoutMs: config.pairTimeout * 1000,
     iceServers: config.iceServers,
   });
+  // A stranger can get sockets stuck as fast as it can connect: cap their lines too.
+  const stuckLog = new LogLimit(10, 10_000);
+  const sockets = new SocketTracker(metrics, {
+    maxPerAddress: config.maxClientsPerIp,
+    openDeadlineMs: config.handshakeTimeout * 1000,
+    closeDeadlineMs: config.closeTimeout * 1000,
+    onStuck: (stuck) => logStuck(stuck),
+  });
   const state: ServerState = {
     config,
     registry,
     metrics,
     signaling,
+    sockets,
     stopping: false,
     // A stranger can cause refusals as fast as it can connect: cap their lines.
     refusalLog: new RefusalLog(10, 10_000),
@@ -76,9 +93,20 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
   logger.info("Server starting...");
   const handler = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response => {
     if (!wantsUpgrade(request)) return serveHttp(request);
-    const remoteAddr = formatAddr(info.remoteAddr);
+    const client = clientAddress(info.remoteAddr, request.headers, trusted);
+    const remoteAddr = client.address;
     const refusal = checkUpgrade(request, config.allowedOrigins);
     if (refusal) return refuse(refusal, remoteAddr);
+    // Refused before the upgrade, so no socket exists to get stuck.
+    if (state.stopping) {
+      return refuse({ status: 503, reason: "server shutting down" }, remoteAddr);
+    }
+    if (!sockets.admits(client.key)) {
+      return refuse({
+        status: 429,
+        reason: `too many connections from ${client.key} (limit ${config.maxClientsPerIp})`,
+      }, remoteAddr);
+    }
     let upgrade;
     try {
       upgrade = Deno.upgradeWebSocket(request, {
@@ -88,6 +116,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
       return refuse({ status: 400, reason: truncate(printable(errorText(error))) }, remoteAddr);
     }
     metrics.connections++;
+    sockets.track(upgrade.socket, client.key, remoteAddr);
     new Connection(state, upgrade.socket, remoteAddr);
     return upgrade.response;
   };
@@ -106,7 +135,8 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
 
   // When the process runs out of file descriptors the runtime stops accepting
   // for good, though open connections carry on: listen again once some close.
-  const finished = (async () => {
+  let stoppedListening: () => void = () => {};
+  const listening = (async () => {
     while (true) {
       try {
         await httpServer.finished;
@@ -127,6 +157,11 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
       }
     }
   })();
+  // A shutdown that gave up on connections the runtime holds has still finished.
+  const finished = Promise.race([
+    listening,
+    new Promise<void>((resolve) => stoppedListening = resolve),
+  ]);
 
   // Plain HTTP, by path and method; a WebSocket upgrade goes to any path.
   const page: Routes = config.web
@@ -173,21 +208,57 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     });
   }
 
+  function logStuck(stuck: StuckSocket): void {
+    const admission = stuckLog.admit(performance.now());
+    if (!admission.log) return;
+    const more = admission.skipped > 0 ? ` (${admission.skipped} more, not logged)` : "";
+    if (stuck.kind === "unopened") {
+      logger.warn(
+        `A handshake from {remoteAddr} never opened (reset before the 101?); the runtime keeps its connection${more}`,
+        { remoteAddr: stuck.address, skipped: admission.skipped },
+      );
+    } else {
+      logger.warn(
+        `The peer at {remoteAddr} did not answer the close within {seconds} s; its connection stays open until it does${more}`,
+        { remoteAddr: stuck.address, seconds: config.closeTimeout, skipped: admission.skipped },
+      );
+    }
+  }
+
+  // Polled, during a shutdown only: the registry is plain state with no events.
+  async function drain(deadline: Deadline): Promise<void> {
+    while (registry.size > 0 && !deadline.passed) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    }
+  }
+
   function shutdown(): Promise<void> {
     stopped ??= (async () => {
       state.stopping = true;
       logger.info("Shutting down...");
+      sockets.stop();
+      const deadline = new Deadline(config.shutdownTimeout * 1000);
       // Closed here rather than left to the runtime, which only knows the
-      // clients of the listener it has now.
+      // clients of the listener it has now. The listener stays open until
+      // they are gone, so health checks see 503 "stopping" meanwhile.
       for (const { socket: connection } of registry) connection.goAway();
-      try {
-        await httpServer.shutdown();
-      } catch {
-        // A listener that already failed has nothing left to shut down.
+      const drained = await deadline.race(drain(deadline));
+      const closed = drained && await deadline.race(
+        httpServer.shutdown().catch(() => {
+          // A listener that already failed has nothing left to shut down.
+        }),
+      );
+      deadline.clear();
+      if (!closed) {
+        logger.warn(
+          "Shutdown timed out after {seconds} s: dropping {clients} clients and {sockets} connections",
+          { seconds: config.shutdownTimeout, clients: registry.size, sockets: sockets.size },
+        );
       }
       signaling.close();
       state.refusalLog.close();
       logger.info("Server stopped.");
+      stoppedListening();
     })();
     return stopped;
   }
@@ -198,10 +269,47 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     registry,
     metrics,
     signaling,
+    sockets,
     shutdown,
     finished,
   };
 }
+
+function toCidr(range: string): Cidr {
+  const cidr = parseCidr(range);
+  if (!cidr) throw new TypeError(`Not an IP address or CIDR range: "${range}"`);
+  return cidr;
+}
+
+/** A time limit that several waits share. */
+class Deadline {
+  readonly #expired: Promise<false>;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the time is up. */
+  passed = false;
+
+  constructor(ms: number) {
+    this.#expired = new Promise((resolve) =>
+      this.#timer = setTimeout(() => {
+        this.passed = true;
+        resolve(false);
+      }, ms)
+    );
+  }
+
+  /** Resolves `true` when `promise` settles in time, `false` at the deadline. */
+  race(promise: Promise<unknown>): Promise<boolean> {
+    return Promise.race([promise.then(() => true as const), this.#expired]);
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+    this.passed = true;
+  }
+}
+
+/** How often a shutdown looks whether every client is gone. */
+const DRAIN_POLL_MS = 20;
 
 /** How long to wait before listening again after the listener failed. */
 const RELISTEN_DELAY_MS = 1000;

@@ -55,3 +55,17 @@ Deno.test("render() counts server-full refusals and refused requests by code", (
   assert.match(text, /^switchboard_server_full_total 4$/m);
   assert.match(text, /^switchboard_refused_requests_total\{code="not_paired"\} 2$/m);
 });
+
+Deno.test("render() reports held sockets, unopened handshakes and unanswered closes", () => {
+  const metrics = new Metrics();
+  metrics.sockets = 4;
+  metrics.handshakesUnopened = 2;
+  metrics.closeTimeouts = 1;
+  const text = metrics.render(1);
+  assert.match(text, /^# TYPE switchboard_sockets gauge$/m);
+  assert.match(text, /^switchboard_sockets 4$/m);
+  assert.match(text, /^# TYPE switchboard_handshakes_unopened_total counter$/m);
+  assert.match(text, /^switchboard_handshakes_unopened_total 2$/m);
+  assert.match(text, /^# TYPE switchboard_close_timeouts_total counter$/m);
+  assert.match(text, /^switchboard_close_timeouts_total 1$/m);
+});

@@ -1,0 +1,195 @@
+/**
+ * A real nginx in front of a server, for tests: Debian's `nginx` run as a
+ * child process with its own configuration, prefix, pid file and logs in a
+ * temporary folder (removed when it stops), on a free loopback port. The
+ * configuration is the README's "Running behind nginx" one, with shorter
+ * timeouts so tests need not wait.
+ *
+ * @module
+ */
+
+import { Child } from "./helpers.ts";
+import { connect } from "./hostile.ts";
+
+/** Where Debian installs nginx. */
+export const NGINX = "/usr/sbin/nginx";
+
+/** Whether nginx is installed. */
+export function nginxInstalled(): boolean {
+  try {
+    return Deno.statSync(NGINX).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether nginx tests must be skipped: only when nginx is missing and this
+ * is not CI, where a missing nginx is a failure, never a skip.
+ */
+export function skipNginx(): boolean {
+  if (nginxInstalled()) return false;
+  if (Deno.env.get("CI") === "true") {
+    throw new Error(`CI=true but ${NGINX} is missing: run .ci/run, or apt-get install -y nginx`);
+  }
+  console.warn(`Skipping nginx tests: ${NGINX} is missing (sudo apt-get install -y nginx).`);
+  return true;
+}
+
+/** The timeouts a test's nginx uses, in seconds. */
+export interface NginxTimeouts {
+  /** Time to send a whole request head. */
+  header: number;
+  /** Time between two reads of a request body. */
+  body: number;
+  /** How long an idle keep-alive connection stays open. */
+  keepalive: number;
+  /** How long a proxied connection may stay silent (both ways). */
+  proxy: number;
+}
+
+/**
+ * The configuration for `nginx -p prefix`: listening on `port`, proxying to
+ * the server on `upstream`.
+ */
+export function nginxConfig(
+  prefix: string,
+  port: number,
+  upstream: number,
+  t: NginxTimeouts,
+): string {
+  return `daemon off;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log info;
+events { worker_connections 1024; }
+http {
+  access_log ${prefix}/access.log;
+  client_body_temp_path ${prefix}/body;
+  proxy_temp_path ${prefix}/proxy;
+  fastcgi_temp_path ${prefix}/fastcgi;
+  uwsgi_temp_path ${prefix}/uwsgi;
+  scgi_temp_path ${prefix}/scgi;
+
+  map $http_upgrade $connection_upgrade {
+    default upgrade;
+    "" close;
+  }
+
+  limit_conn_zone $binary_remote_addr zone=per_ip:1m;
+
+  client_header_timeout ${t.header}s;
+  client_body_timeout ${t.body}s;
+  keepalive_timeout ${t.keepalive}s;
+  send_timeout ${t.proxy}s;
+  limit_conn per_ip 100;
+
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://127.0.0.1:${upstream};
+      proxy_http_version 1.1;
+      proxy_set_header Host $host;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_read_timeout ${t.proxy}s;
+      proxy_send_timeout ${t.proxy}s;
+    }
+  }
+}
+`;
+}
+
+/** A running nginx; disposing of it stops it and removes its folder. */
+export class Nginx implements AsyncDisposable {
+  private constructor(
+    readonly child: Child,
+    readonly prefix: string,
+    readonly port: number,
+  ) {}
+
+  /** Starts nginx in front of the server on `upstream` and waits until it accepts connections. */
+  static async start(upstream: number, timeouts: Partial<NginxTimeouts> = {}): Promise<Nginx> {
+    const prefix = await Deno.makeTempDir({ prefix: "switchboard-nginx-" });
+    // Workers may run as another user; they need to reach the prefix.
+    await Deno.chmod(prefix, 0o755);
+    const port = freePort();
+    const config = `${prefix}/nginx.conf`;
+    await Deno.writeTextFile(
+      config,
+      nginxConfig(prefix, port, upstream, {
+        header: 1,
+        body: 1,
+        keepalive: 1,
+        proxy: 60,
+        ...timeouts,
+      }),
+    );
+    const child = new Child(
+      ["-p", prefix, "-c", config, "-e", `${prefix}/error.log`],
+      prefix,
+      false,
+      NGINX,
+    );
+    const nginx = new Nginx(child, prefix, port);
+    try {
+      await nginx.#waitUntilListening();
+    } catch (error) {
+      await nginx[Symbol.asyncDispose]();
+      throw error;
+    }
+    return nginx;
+  }
+
+  /** `ws://127.0.0.1:PORT`. */
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}`;
+  }
+
+  /** Lines of nginx's access log. */
+  async accessLog(): Promise<string[]> {
+    const text = await Deno.readTextFile(`${this.prefix}/access.log`).catch(() => "");
+    return text.split("\n").filter((line) => line !== "");
+  }
+
+  async #waitUntilListening(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (true) {
+      const status = await Promise.race([
+        this.child.process.status,
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20)),
+      ]);
+      if (status) {
+        const log = await Deno.readTextFile(`${this.prefix}/error.log`).catch(() => "");
+        throw new Error(`nginx exited with ${status.code}:\n${log}${this.child.stderr.join("\n")}`);
+      }
+      try {
+        (await connect({ port: this.port })).destroy();
+        return;
+      } catch {
+        if (Date.now() > deadline) throw new Error("nginx did not start listening in 10 s");
+      }
+    }
+  }
+
+  /** Stops nginx (by its pid) and removes its folder. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.child.process.kill("SIGTERM");
+    } catch {
+      // Already exited.
+    }
+    await this.child.process.status;
+    await this.child[Symbol.asyncDispose]();
+    await Deno.remove(this.prefix, { recursive: true });
+  }
+}
+
+/** A loopback port nobody listens on right now. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
