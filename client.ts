@@ -66,7 +66,8 @@ export async function main(args: readonly string[]): Promise<number> {
 }
 
 /**
- * Checks WebRTC mode's permissions and loads the WebRTC library.
+ * Checks WebRTC mode's permissions and starts loading the WebRTC library in
+ * the background, so the client connects and shows its id meanwhile.
  *
  * @returns The connection factory, or an exit code after one line on stderr.
  */
@@ -78,19 +79,21 @@ async function prepareWebrtc(flags: ClientFlags): Promise<PeerConnectionFactory 
     );
     return 2;
   }
+  let credential: string | undefined;
   try {
-    const credential = needsCredential(flags.iceUrls)
-      ? await readSecretEnv(ICE_CREDENTIAL_ENV)
-      : undefined;
-    return await weriftFactory({
-      ownIceServers: iceServersFromUrls(flags.iceUrls, flags.iceUsername, credential),
-      relayOnly: flags.relayOnly,
-      interfaces: Deno.networkInterfaces(),
-    });
+    if (needsCredential(flags.iceUrls)) credential = await readSecretEnv(ICE_CREDENTIAL_ENV);
   } catch (error) {
     console.error(`Cannot start WebRTC mode: ${errorText(error)}`);
     return 1;
   }
+  const ready = weriftFactory({
+    ownIceServers: iceServersFromUrls(flags.iceUrls, flags.iceUsername, credential),
+    relayOnly: flags.relayOnly,
+    interfaces: Deno.networkInterfaces(),
+  });
+  // A failure shows on the first pairing, whose link falls back to the server.
+  ready.catch(() => {});
+  return async (iceServers) => (await ready)(iceServers);
 }
 
 /** Splits a byte stream into lines, without their line endings. */

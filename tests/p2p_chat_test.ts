@@ -45,10 +45,11 @@ Deno.test("P2pChat prints lines relayed by the server as such, escaped", () => {
   assert.equal(t.p2p.take({ type: "paired", peer: "b", initiator: false }), false);
 });
 
-Deno.test("P2pChat gives the server's ICE servers to the connection and closes it when the pairing ends", () => {
+Deno.test("P2pChat gives the server's ICE servers to the connection and closes it when the pairing ends", async () => {
   const t = chat();
   const iceServers = [{ urls: "stun:stun.example" }];
   t.p2p.paired({ type: "paired", peer: "b", initiator: true, iceServers });
+  await new Promise((resolve) => setTimeout(resolve, 0)); // the connection is made
   t.p2p.ended();
   assert.deepEqual(t.closed, [JSON.stringify(iceServers)]);
   t.p2p.ended();

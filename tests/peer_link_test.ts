@@ -175,6 +175,7 @@ Deno.test("PeerLink: a peer that never trickles connects on its SDP alone", asyn
 Deno.test("PeerLink: an empty candidate is the end of candidates, passed on and never fatal", async () => {
   const t = fakeLink(true);
   t.link.start();
+  await t.settle();
   t.pc.onicecandidate?.({ candidate: null });
   assert.deepEqual(t.signals.at(-1), {
     type: "candidate",
@@ -190,9 +191,10 @@ Deno.test("PeerLink: an empty candidate is the end of candidates, passed on and 
   t.link.close();
 });
 
-Deno.test("PeerLink: local candidates trickle in the RTCIceCandidateInit shape", () => {
+Deno.test("PeerLink: local candidates trickle in the RTCIceCandidateInit shape", async () => {
   const t = fakeLink(true);
   t.link.start();
+  await t.settle();
   t.pc.onicecandidate?.({ candidate: { candidate: HOST, sdpMid: "0", sdpMLineIndex: 0 } });
   assert.deepEqual(t.signals.at(-1), {
     type: "candidate",
@@ -204,6 +206,7 @@ Deno.test("PeerLink: local candidates trickle in the RTCIceCandidateInit shape",
 Deno.test("PeerLink: the open channel carries lines both ways", async () => {
   const t = fakeLink(true);
   t.link.start();
+  await t.settle();
   const channel = t.pc.channels[0]!;
   assert.equal(t.link.send("too early"), false);
   t.advance(7);
@@ -236,12 +239,14 @@ Deno.test("PeerLink: no channel within the timeout fails once and closes the con
 Deno.test("PeerLink: ICE failure and a closed channel each fail the link", async () => {
   const ice = fakeLink(true);
   ice.link.start();
+  await ice.settle();
   ice.pc.connectionState = "failed";
   ice.pc.onconnectionstatechange?.();
   assert.deepEqual(ice.events, [{ kind: "failed", reason: "ICE failed" }]);
 
   const closed = fakeLink(true);
   closed.link.start();
+  await closed.settle();
   const channel = closed.pc.channels[0]!;
   channel.open();
   await closed.eventCount(1);
@@ -258,7 +263,6 @@ Deno.test("PeerLink: close() ends everything quietly, including steps still queu
   assert.deepEqual(t.pc.calls, [], "no step runs after close");
   assert.deepEqual(t.signals, []);
   assert.deepEqual(t.events, []);
-  assert.ok(t.pc.closed);
   assert.equal(t.link.state, "closed");
 });
 
@@ -281,7 +285,7 @@ Deno.test("PeerLink: an offer to the initiator or an answer to the responder is 
   link.close();
 });
 
-Deno.test("PeerLink: a connection that cannot be created fails the link with the reason", () => {
+Deno.test("PeerLink: a connection that cannot be created fails the link with the reason", async () => {
   const events: LinkEvent[] = [];
   const link = new PeerLink({
     initiator: true,
@@ -293,10 +297,58 @@ Deno.test("PeerLink: a connection that cannot be created fails the link with the
     timeoutMs: 60_000,
   });
   link.start();
+  await new Promise((resolve) => setTimeout(resolve, 0));
   assert.deepEqual(events, [{
     kind: "failed",
-    reason: "cannot create a peer connection: no WebRTC here",
+    reason: "could not create a peer connection: no WebRTC here",
   }]);
+});
+
+Deno.test("PeerLink: messages that come while the connection is being made wait for it", async () => {
+  const pc = new FakePeerConnection();
+  let resolve: (pc: FakePeerConnection) => void = () => {};
+  const signals: SignalOut[] = [];
+  const link = new PeerLink({
+    initiator: false,
+    createPeerConnection: () => new Promise((r) => resolve = r),
+    signal: (message) => signals.push(message),
+    onEvent: () => {},
+    timeoutMs: 60_000,
+  });
+  link.start();
+  link.handle({ type: "candidate", candidate: { candidate: HOST, sdpMid: "0" } });
+  link.handle({ type: "offer", sdp: "early offer" });
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(pc.calls, []);
+  resolve(pc);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(pc.calls, [
+    "setRemote offer early offer",
+    `add ${HOST}`,
+    "createAnswer",
+    "setLocal answer",
+  ]);
+  assert.equal(signals.at(-1)?.type, "answer");
+  link.close();
+});
+
+Deno.test("PeerLink: closed while the connection is being made, it closes the connection when it comes", async () => {
+  const pc = new FakePeerConnection();
+  let resolve: (pc: FakePeerConnection) => void = () => {};
+  const link = new PeerLink({
+    initiator: true,
+    createPeerConnection: () => new Promise((r) => resolve = r),
+    signal: () => {},
+    onEvent: () => {},
+    timeoutMs: 60_000,
+  });
+  link.start();
+  await new Promise((r) => setTimeout(r, 0)); // the connection is being made
+  link.close();
+  resolve(pc);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.ok(pc.closed);
+  assert.deepEqual(pc.channels, []);
 });
 
 Deno.test("toCandidate() keeps well-formed candidates and drops the rest", () => {

@@ -100,26 +100,39 @@ Deno.test("a handshake reset before the 101 is counted, logged, and held against
   await using _ = child;
   const before = openDescriptors(child.process.pid);
   await resetHandshakes({ port }, 10);
-  await child.waitForLine(
-    /WARNING: A handshake from 127\.0\.0\.1:\d+ never opened/,
-    "stderr",
-    10_000,
-    3,
+  // A reset that lands before the runtime reads the peer's address is
+  // reported from 0.0.0.0:0 (see README, Known limits), which has a cap of
+  // its own: so each of the ten is either held (at most 3 per address) or
+  // refused with 429, and the cap holds whichever address it lands on.
+  const from = String.raw`(?:127\.0\.0\.1|0\.0\.0\.0):\d+`;
+  const deadline = Date.now() + 10_000;
+  let unopened = 0;
+  let refused = 0;
+  while (Date.now() < deadline) {
+    unopened = await metric(port, "switchboard_handshakes_unopened_total");
+    refused = await metric(port, 'switchboard_refused_handshakes_total{status="429"}');
+    if (unopened + refused === 10) break;
+    await child.waitForLine(/never opened|429/, "stderr", 1000, unopened + refused + 1)
+      .catch(() => {});
+  }
+  assert.equal(unopened + refused, 10, `${unopened} unopened, ${refused} refused`);
+  assert.ok(unopened >= 3 && unopened <= 6, `${unopened} unopened`);
+  const lines = child.stderr.join("\n");
+  assert.equal(
+    lines.match(new RegExp(`WARNING: A handshake from ${from} never opened`, "g"))?.length,
+    unopened,
   );
-  await child.waitForLine(
-    /Refused a handshake from 127\.0\.0\.1:\d+: 429 too many connections/,
-    "stderr",
-    10_000,
-    7,
+  assert.equal(
+    lines.match(new RegExp(`Refused a handshake from ${from}: 429 too many connections`, "g"))
+      ?.length,
+    refused,
   );
-  assert.equal(await metric(port, "switchboard_handshakes_unopened_total"), 3);
-  assert.equal(await metric(port, "switchboard_sockets"), 3);
-  assert.equal(await metric(port, 'switchboard_refused_handshakes_total{status="429"}'), 7);
+  assert.equal(await metric(port, "switchboard_sockets"), unopened);
   assert.equal(await metric(port, "switchboard_clients"), 0);
-  // The runtime keeps a descriptor for each of the three (+1 for the metrics
-  // fetch in flight), and none for the seven refused before their upgrade.
+  // The runtime keeps a descriptor for each one held (+1 for the metrics
+  // fetch in flight), and none for those refused before their upgrade.
   const leaked = openDescriptors(child.process.pid) - before;
-  assert.ok(leaked <= 4, `${leaked} descriptors more than before`);
+  assert.ok(leaked <= unopened + 1, `${leaked} descriptors more than before`);
   // Another address is not affected.
   using other = await SilentClient.open({ port, from: "127.0.0.2" });
   assert.equal(other.status, 101);

@@ -81,8 +81,10 @@ import { CHAT_CHANNEL, MessageType } from "./protocol.js";
 /**
  * @typedef {object} PeerLinkOptions
  * @property {boolean} initiator Whether this side creates the channel and the offer.
- * @property {() => PeerConnectionLike} createPeerConnection Makes the
- *   connection, with the ICE servers and policy already in its configuration.
+ * @property {() => PeerConnectionLike | Promise<PeerConnectionLike>} createPeerConnection
+ *   Makes the connection, with the ICE servers and policy already in its
+ *   configuration; it may take a while (the CLI loads its WebRTC library in
+ *   the background), and messages that arrive meanwhile wait for it.
  * @property {(message: SignalOut) => void} signal Sends a message to the partner
  *   through the server.
  * @property {(event: LinkEvent) => void} onEvent Receives what happens.
@@ -104,7 +106,7 @@ import { CHAT_CHANNEL, MessageType } from "./protocol.js";
  * const link = new PeerLink({
  *   initiator: false,
  *   createPeerConnection: () => {
- *     throw new Error("not reached: the responder makes its connection on start()");
+ *     throw new Error("not reached: the connection is made on start()");
  *   },
  *   signal: (message) => sent.push(message.type),
  *   onEvent: () => {},
@@ -156,30 +158,30 @@ export class PeerLink {
       () => this.#fail(`no peer-to-peer connection within ${options.timeoutMs / 1000} s`),
       options.timeoutMs,
     );
-    let pc;
-    try {
-      pc = this.#pc = options.createPeerConnection();
-    } catch (error) {
-      this.#fail(`cannot create a peer connection: ${errorText(error)}`);
-      return;
-    }
-    pc.onicecandidate = (event) => this.#sendCandidate(event.candidate);
-    pc.onconnectionstatechange = () => {
-      this.#debug(`connection ${pc.connectionState}`);
-      if (pc.connectionState === "failed") this.#fail("ICE failed");
-    };
-    if (options.initiator) {
-      this.#watch(pc.createDataChannel(CHAT_CHANNEL, { ordered: true }));
-      this.#enqueue(async () => {
+    // The first step in the queue: the partner's messages wait behind it.
+    this.#enqueue(async () => {
+      const pc = await options.createPeerConnection();
+      if (this.#state !== "negotiating") {
+        pc.close();
+        return;
+      }
+      this.#pc = pc;
+      pc.onicecandidate = (event) => this.#sendCandidate(event.candidate);
+      pc.onconnectionstatechange = () => {
+        this.#debug(`connection ${pc.connectionState}`);
+        if (pc.connectionState === "failed") this.#fail("ICE failed");
+      };
+      if (options.initiator) {
+        this.#watch(pc.createDataChannel(CHAT_CHANNEL, { ordered: true }));
         const offer = await pc.createOffer();
         await pc.setLocalDescription(offer);
         this.#signal({ type: MessageType.Offer, sdp: pc.localDescription?.sdp ?? offer.sdp ?? "" });
-      }, "make an offer");
-    } else {
-      pc.ondatachannel = (event) => {
-        if (event.channel.label === CHAT_CHANNEL) this.#watch(event.channel);
-      };
-    }
+      } else {
+        pc.ondatachannel = (event) => {
+          if (event.channel.label === CHAT_CHANNEL) this.#watch(event.channel);
+        };
+      }
+    }, "create a peer connection");
   }
 
   /**

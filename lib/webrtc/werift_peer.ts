@@ -5,10 +5,13 @@
  * @module
  */
 
-import { loadWerift } from "../deps.ts";
+import { getLogger, loadWerift } from "../deps.ts";
 import { fixWerift } from "./werift_fixes.ts";
+import { createDtlsKeys, tuneWerift, warmUp } from "./werift_tuning.ts";
 import type { IceServer } from "../protocol.ts";
 import type { PeerConnectionLike } from "../web/peer_link.js";
+
+const logger = getLogger(["switchboard", "webrtc"]);
 
 /** How the peer's connections are set up. */
 export interface PeerConnectionSettings {
@@ -20,8 +23,13 @@ export interface PeerConnectionSettings {
   interfaces: readonly Pick<Deno.NetworkInterfaceInfo, "family" | "address">[];
 }
 
-/** Makes one peer connection, given the ICE servers the signaling server sent. */
-export type PeerConnectionFactory = (serverIceServers: readonly IceServer[]) => PeerConnectionLike;
+/**
+ * Makes one peer connection, given the ICE servers the signaling server sent;
+ * it may have to wait for the WebRTC library to load.
+ */
+export type PeerConnectionFactory = (
+  serverIceServers: readonly IceServer[],
+) => PeerConnectionLike | Promise<PeerConnectionLike>;
 
 /**
  * Loads werift and returns a factory for peer connections with these
@@ -32,11 +40,19 @@ export async function weriftFactory(
 ): Promise<PeerConnectionFactory> {
   const werift = await loadWerift();
   fixWerift(werift);
+  tuneWerift(werift);
+  const keys = await createDtlsKeys(werift);
+  // The first handshake of a process pays for a cold JIT: one throw-away
+  // connection, made while the peer waits for a partner anyway, takes it away.
+  warmUp(werift, keys).then((warm) => {
+    if (!warm) logger.debug("The WebRTC warm-up connection did not complete.");
+  });
   return (serverIceServers) =>
     // werift's connection has the standard shape this needs, with its own types.
-    new werift.RTCPeerConnection(
-      peerConfig(settings, serverIceServers),
-    ) as unknown as PeerConnectionLike;
+    new werift.RTCPeerConnection({
+      ...peerConfig(settings, serverIceServers),
+      dtls: { keys },
+    }) as unknown as PeerConnectionLike;
 }
 
 /** A werift configuration: the parts of `RTCConfiguration` it reads. */
