@@ -20,7 +20,7 @@ import {
   type ServerMessage,
   toServerMessage,
 } from "./protocol.ts";
-import { resumeUrl } from "./resume_params.ts";
+import { resumeUrl } from "./resume_url.ts";
 import { errorText, printable, truncate } from "./text.ts";
 import { sendJson } from "./send_json.ts";
 import { P2pChat } from "./webrtc/p2p_chat.ts";

@@ -21,7 +21,7 @@ import {
 import { TokenBucket } from "./rate_limit.ts";
 import type { Registry } from "./registry.ts";
 import type { Resumption } from "./resume.ts";
-import { NOT_RESUMABLE, type ResumeRequest } from "./resume_params.ts";
+import { NOT_RESUMABLE, type ResumeRequest } from "./resume_url.ts";
 import { sendJson } from "./send_json.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Peer, Signaling } from "./signaling.ts";

@@ -13,7 +13,7 @@ import { Metrics } from "./metrics.ts";
 import { RefusalLog } from "./refusal_log.ts";
 import { Registry } from "./registry.ts";
 import { Resumption } from "./resume.ts";
-import { resumeRequest } from "./resume_params.ts";
+import { resumeRequest } from "./resume_url.ts";
 import { routeHttp, type Routes, upgradeRequired } from "./routes.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { Signaling } from "./signaling.ts";

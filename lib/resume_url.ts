@@ -25,7 +25,7 @@ export const NOT_RESUMABLE: ResumeRequest = { resumable: false, token: undefined
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { resumeRequest } from "./resume_params.ts";
+ * import { resumeRequest } from "./resume_url.ts";
  * assert.deepEqual(resumeRequest("ws://h/?resumable=1"), { resumable: true, token: undefined });
  * assert.deepEqual(resumeRequest("ws://h/?resume=abc"), { resumable: true, token: "abc" });
  * assert.deepEqual(resumeRequest("ws://h/"), { resumable: false, token: undefined });
@@ -45,7 +45,7 @@ export function resumeRequest(url: string | URL): ResumeRequest {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { resumeUrl } from "./resume_params.ts";
+ * import { resumeUrl } from "./resume_url.ts";
  * assert.equal(resumeUrl("ws://h:1/x?a=b", undefined), "ws://h:1/x?a=b&resumable=1");
  * assert.equal(resumeUrl("ws://h:1/?resumable=1", "t-1"), "ws://h:1/?resume=t-1");
  * ```
