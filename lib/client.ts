@@ -14,11 +14,13 @@ import type { ClientFlags } from "./flags.ts";
 import {
   type ClientMessage,
   CloseCode,
+  ErrorCode,
   MessageType,
   parseEnvelope,
   type ServerMessage,
   toServerMessage,
 } from "./protocol.ts";
+import { resumeUrl } from "./resume_url.ts";
 import { errorText, printable, truncate } from "./text.ts";
 import { sendJson } from "./send_json.ts";
 import { P2pChat } from "./webrtc/p2p_chat.ts";
@@ -167,7 +169,7 @@ export async function runClient(options: ClientOptions, io: ClientIo): Promise<n
       logger.info("Connecting to server at {url}...", { url: options.url });
       attempts++;
       let gotId = false;
-      const end = await runSession(options.url, {
+      const end = await runSession(state.connectUrl(), {
         signal,
         onOpen: (send) => state.connected(send),
         onMessage: (message) => {
@@ -238,6 +240,11 @@ class ClientState {
   #requests = new Set<string>();
   // Chat over a data channel, in WebRTC mode only.
   readonly #p2p: P2pChat | undefined;
+  // The id of the last connection, and the token that resumes it (with --reconnect).
+  #id: string | undefined;
+  #token: string | undefined;
+  // Whether this connection presented the token: its your_id says whether that worked.
+  #resuming = false;
 
   constructor(
     readonly options: ClientOptions,
@@ -255,6 +262,16 @@ class ClientState {
     }
   }
 
+  /**
+   * The URL for the next connection: with `--reconnect` it asks for a
+   * resumable session, and resumes the last one when the server gave a token.
+   */
+  connectUrl(): string {
+    if (!this.options.reconnect) return this.options.url;
+    this.#resuming = this.#token !== undefined;
+    return resumeUrl(this.options.url, this.#token);
+  }
+
   connected(send: Send): void {
     this.#send = send;
   }
@@ -262,6 +279,8 @@ class ClientState {
   disconnected(): void {
     this.#send = undefined;
     this.#ready = false;
+    // A session that may be resumed keeps its partner, requests and data channel.
+    if (this.options.reconnect && this.#token !== undefined) return;
     this.#partner = undefined;
     this.#requests.clear();
     this.#p2p?.ended();
@@ -269,18 +288,25 @@ class ClientState {
 
   /** Prints the event and reacts to it; `true` ends the session (`--once`, a queued `quit`). */
   received(message: ServerMessage): boolean {
+    if (message.type === MessageType.Session) {
+      this.#token = message.resume_token;
+      return false;
+    }
+    if (message.type === MessageType.Error && message.code === ErrorCode.ResumeFailed) {
+      // Said already, in words, when the new id came.
+      logger.info("The server could not resume the previous session.");
+      return false;
+    }
     if (this.#p2p?.take(message)) return false;
+    if (message.type === MessageType.YourId && this.#resuming) return this.#reconnected(message.id);
     this.print(describeEvent(message));
     switch (message.type) {
       case MessageType.YourId:
-        if (this.options.once) return true;
-        if (this.interactive && !this.#hinted) {
-          this.#hinted = true;
-          this.print("*** Type help for the commands ***");
-        }
-        this.#ready = true;
-        if (this.options.pair) this.#execute({ kind: "pair", target: this.options.pair });
-        return this.#drain();
+        this.#id = message.id;
+        return this.#identified();
+      case MessageType.PeerBack:
+        this.#p2p?.renegotiate();
+        break;
       case MessageType.PairRequest:
         if (this.options.accept) {
           this.send({ type: MessageType.PairAccept, from: message.from });
@@ -313,6 +339,49 @@ class ClientState {
         break;
     }
     return false;
+  }
+
+  /** The id is here: run what waited for it. */
+  #identified(): boolean {
+    if (this.options.once) return true;
+    if (this.interactive && !this.#hinted) {
+      this.#hinted = true;
+      this.print("*** Type help for the commands ***");
+    }
+    this.#ready = true;
+    if (this.options.pair && this.#partner === undefined) {
+      this.#execute({ kind: "pair", target: this.options.pair });
+    }
+    return this.#drain();
+  }
+
+  /** The id after presenting a token: the same one (resumed), or a new session. */
+  #reconnected(id: string): boolean {
+    this.#resuming = false;
+    const previous = this.#id;
+    this.#id = id;
+    const partner = this.#partner;
+    if (id === previous) {
+      this.print(printable(
+        partner === undefined
+          ? `*** Reconnected as ${id} ***`
+          : `*** Reconnected as ${id}; still paired with ${partner} ***`,
+      ));
+      this.#p2p?.renegotiate();
+      return this.#identified();
+    }
+    // The token is spent; the session message that follows brings a new one.
+    this.#token = undefined;
+    this.#partner = undefined;
+    this.#requests.clear();
+    this.#p2p?.ended();
+    this.print(printable(
+      `*** Could not resume the session of ${previous ?? "the last connection"}${
+        partner === undefined ? "" : ` (no longer paired with ${partner})`
+      }: this is a new session ***`,
+    ));
+    this.print(describeEvent({ type: MessageType.YourId, id }));
+    return this.#identified();
   }
 
   /**

@@ -20,6 +20,8 @@ import {
 } from "./protocol.ts";
 import { TokenBucket } from "./rate_limit.ts";
 import type { Registry } from "./registry.ts";
+import type { Resumption } from "./resume.ts";
+import { NOT_RESUMABLE, type ResumeRequest } from "./resume_url.ts";
 import { sendJson } from "./send_json.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Peer, Signaling } from "./signaling.ts";
@@ -48,6 +50,8 @@ export interface ServerState {
   stopping: boolean;
   /** Caps the lines for refusals, which strangers can cause at will. */
   readonly refusalLog: RefusalLog;
+  /** Sessions that outlive a lost connection for a grace window. */
+  readonly resumption: Resumption;
 }
 
 /**
@@ -68,15 +72,26 @@ export class Connection implements Peer {
   #badMessages = 0;
   // The runtime's reason when it drops the connection, from the error event.
   #error: string | undefined;
+  readonly #resume: ResumeRequest;
+  // Set when a resumed connection took this one's place: its close ends nothing.
+  #superseded = false;
 
   /**
    * Starts serving `socket`; the server keeps no other reference to it until
    * it opens and registers.
+   *
+   * @param resume What the client asked for on its URL: a resumable session, a resume.
    */
-  constructor(server: ServerState, socket: WebSocket, remoteAddr: string) {
+  constructor(
+    server: ServerState,
+    socket: WebSocket,
+    remoteAddr: string,
+    resume: ResumeRequest = NOT_RESUMABLE,
+  ) {
     this.#server = server;
     this.#socket = socket;
     this.#remoteAddr = remoteAddr;
+    this.#resume = resume;
     this.#bucket = new TokenBucket(
       server.config.rateLimit,
       server.config.rateBurst,
@@ -110,6 +125,13 @@ export class Connection implements Peer {
       this.goAway();
       return;
     }
+    const token = this.#resume.token;
+    // A session being resumed holds its id already, so a full server still takes it back.
+    const resumed = token === undefined ? undefined : this.#server.resumption.resume(token);
+    if (resumed?.ok) {
+      this.#resumed(resumed.id, resumed.session, resumed.queued, resumed.wasAway);
+      return;
+    }
     if (registry.size >= config.maxClients) {
       this.#server.metrics.serverFull++;
       const admission = this.#server.refusalLog.admit(performance.now());
@@ -138,6 +160,68 @@ export class Connection implements Peer {
       remoteAddr: this.#remoteAddr,
     });
     this.send(yourId(clientId));
+    if (!this.#resume.resumable) return;
+    const session = this.#server.resumption.open(clientId);
+    if (session) this.send(session);
+    if (resumed !== undefined) {
+      logger.info(
+        "Client {clientId} at {remoteAddr} could not resume a session; it has a new id.",
+        {
+          clientId,
+          remoteAddr: this.#remoteAddr,
+        },
+      );
+      this.send(
+        errorMessage(
+          ErrorCode.ResumeFailed,
+          "that session is gone (unknown, used or expired token); this is a new one",
+        ),
+      );
+    }
+  }
+
+  /**
+   * Takes over the session `id` after a valid resume: the id, the pairing
+   * and what waited, in order. A connection still registered under `id` is
+   * superseded.
+   */
+  #resumed(
+    id: string,
+    session: ServerMessage | undefined,
+    queued: readonly ServerMessage[],
+    wasAway: boolean,
+  ): void {
+    const { registry, signaling } = this.#server;
+    const previous = registry.get(id);
+    previous?.socket.supersede();
+    this.clientId = id;
+    registry.restore(id, this, this.#remoteAddr);
+    logger.info(
+      previous
+        ? "Client {clientId} resumed from {remoteAddr}, replacing its connection from {previousAddr}."
+        : "Client {clientId} resumed from {remoteAddr} ({queued} messages waited).",
+      {
+        clientId: id,
+        remoteAddr: this.#remoteAddr,
+        previousAddr: previous?.remoteAddr,
+        queued: queued.length,
+      },
+    );
+    this.send(yourId(id));
+    if (session) this.send(session);
+    for (const message of queued) this.send(message);
+    if (wasAway) signaling.back(id);
+  }
+
+  /**
+   * Closes with 4000 for a newer connection that resumed this session; the
+   * close then ends nothing, since the session lives on.
+   */
+  supersede(): void {
+    this.#superseded = true;
+    this.#closing = true;
+    this.#socket.close(CloseCode.Superseded, "superseded");
+    this.#server.sockets.closing(this.#socket);
   }
 
   /**
@@ -292,10 +376,15 @@ export class Connection implements Peer {
     }
   }
 
-  /** Unregisters the client, once, and tells whoever needs to know. */
+  /**
+   * Unregisters the client, once, and tells whoever needs to know; after an
+   * abrupt loss of a resumable client, its session waits for it instead.
+   */
   #forget(code: number, reason: DisconnectReason): void {
-    const { registry, metrics, signaling } = this.#server;
+    const { registry, metrics, signaling, resumption } = this.#server;
     const clientId = this.clientId;
+    // Its id belongs to the connection that resumed it now.
+    if (this.#superseded) return;
     // Deno fires close twice for a ping timeout, and a client closed for a
     // limit was forgotten before its close event: unregister only once.
     if (clientId === undefined || !registry.unregister(clientId)) return;
@@ -313,6 +402,17 @@ export class Connection implements Peer {
         bad: this.#badMessages,
       });
     }
+    const abrupt = reason === "abrupt" || reason === "timeout";
+    if (abrupt && this.#resume.resumable && resumption.lost(clientId)) {
+      logger.info("Keeping the session of client {clientId} for {seconds} s.", {
+        clientId,
+        remoteAddr: this.#remoteAddr,
+        seconds: this.#server.config.resumeGrace,
+      });
+      signaling.away(clientId);
+      return;
+    }
+    resumption.ended(clientId);
     signaling.disconnected(clientId);
   }
 }

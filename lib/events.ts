@@ -51,6 +51,12 @@ function describe(message: ServerMessage): string {
       return `*** Pair request from ${message.from} withdrawn (${message.reason}) ***`;
     case MessageType.PeerLeft:
       return `*** Peer ${message.peer} left (${message.reason}) ***`;
+    case MessageType.Session:
+      return `*** The server keeps this session for ${message.grace_s} s if the connection drops ***`;
+    case MessageType.PeerReconnecting:
+      return `*** Peer ${message.peer} lost its connection; waiting for it to come back ***`;
+    case MessageType.PeerBack:
+      return `*** Peer ${message.peer} is back ***`;
     case MessageType.Relay:
       return `${message.from}: ${
         typeof message.data === "string" ? message.data : JSON.stringify(message.data)

@@ -55,6 +55,9 @@ export const SERVER_USAGE = `Usage: deno run --allow-net server.ts [options]
   --shutdown-timeout SECONDS  drop what is left this long after a signal (default 10)
   --handshake-timeout SECONDS count an upgrade that has not opened after this as stuck (default 5)
   --close-timeout SECONDS     count a closed client that has not answered after this as stuck (default 5)
+  --resume-grace SECONDS      keep a resumable client's id and pairing this long after
+                              its connection is lost; 0 turns resume off (default 15)
+  --resume-queue N            messages kept for a client meanwhile; more end its session (default 64)
   --log-format text|json      log line format (default text)
   -h, --help                  show this help
 `;
@@ -91,6 +94,8 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     "shutdown-timeout": { type: "string" },
     "handshake-timeout": { type: "string" },
     "close-timeout": { type: "string" },
+    "resume-grace": { type: "string" },
+    "resume-queue": { type: "string" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -140,6 +145,10 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
       DAY,
     ),
     closeTimeout: number("--close-timeout", values["close-timeout"], d.closeTimeout, DAY),
+    resumeGrace: values["resume-grace"]?.trim() === "0"
+      ? 0
+      : number("--resume-grace", values["resume-grace"], d.resumeGrace, HOUR),
+    resumeQueue: integer("--resume-queue", values["resume-queue"], d.resumeQueue, 1, 100_000),
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };
@@ -283,6 +292,9 @@ function parse<T extends Spec>(args: readonly string[], options: T) {
 
 // Longer timeouts are mistakes, and overflow the runtime's timers.
 const DAY = 86_400;
+
+// A session held longer than this is a connection nobody will come back to.
+const HOUR = 3_600;
 
 function number(
   flag: string,

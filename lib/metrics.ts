@@ -24,6 +24,9 @@ export const DISCONNECT_REASONS: readonly DisconnectReason[] = [
   "violation",
 ];
 
+/** How a resume attempt or a grace window ended; the `outcome` label of resumes. */
+export type ResumeOutcome = "resumed" | "failed" | "timeout" | "overflow";
+
 /**
  * The server's counters. Plain numbers and maps, so bumping one on the hot
  * path costs an increment.
@@ -57,6 +60,16 @@ export class Metrics {
   serverFull = 0;
   /** Well-formed requests the pairing rules refused, by error code. */
   readonly refusedRequests: Map<string, number> = new Map();
+
+  /** Resume attempts and grace windows, by how they ended. */
+  readonly resumes: Map<ResumeOutcome, number> = new Map(
+    (["resumed", "failed", "timeout", "overflow"] as const).map((outcome) => [outcome, 0]),
+  );
+
+  /** Counts one resume attempt or ended window. */
+  resumed(outcome: ResumeOutcome): void {
+    this.resumes.set(outcome, (this.resumes.get(outcome) ?? 0) + 1);
+  }
 
   /** Counts one disconnection. */
   disconnected(reason: DisconnectReason): void {
@@ -181,6 +194,12 @@ export class Metrics {
       "counter",
       "Well-formed requests refused by the pairing rules, by error code.",
       [...this.refusedRequests].map(([code, n]) => [label("code", code), n]),
+    );
+    family(
+      "switchboard_resumes_total",
+      "counter",
+      "Resumable sessions: resumes (resumed, failed) and grace windows that ended without one (timeout, overflow).",
+      [...this.resumes].map(([outcome, n]) => [label("outcome", outcome), n]),
     );
     return lines.join("\n") + "\n";
   }

@@ -46,6 +46,10 @@ export interface ServerOptions {
   handshakeTimeout: number;
   /** Seconds a client closed for a limit has to answer the close before it counts as stuck. */
   closeTimeout: number;
+  /** Seconds a resumable client's session waits after an abrupt loss; 0 turns resume off. */
+  resumeGrace: number;
+  /** The most messages held for a client within its grace window. */
+  resumeQueue: number;
 }
 
 /** The defaults: the spec's `localhost:8765`, and limits no real client hits. */
@@ -67,4 +71,6 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = {
   shutdownTimeout: 10,
   handshakeTimeout: 5,
   closeTimeout: 5,
+  resumeGrace: 15,
+  resumeQueue: 64,
 };

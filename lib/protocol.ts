@@ -10,7 +10,7 @@
 import { truncate } from "./text.ts";
 import * as names from "./web/protocol.js";
 
-export { CHAT_CHANNEL } from "./web/protocol.js";
+export { CHAT_CHANNEL, ResumeParam } from "./web/protocol.js";
 
 /** Every message type, in either direction (declared in `web/protocol.js`). */
 export const MessageType = names.MessageType;
@@ -41,8 +41,8 @@ export type PairCancelledReason =
   /** The requester disconnected. */
   | "peer_left";
 
-/** Why a partner is gone. */
-export type PeerLeftReason = "disconnected" | "unpaired";
+/** Why a partner is gone; `timeout`: it lost its connection and did not resume in time. */
+export type PeerLeftReason = "disconnected" | "unpaired" | "timeout";
 
 /** A close code the server sends. */
 export type CloseCode = typeof CloseCode[keyof typeof CloseCode];
@@ -75,6 +75,16 @@ export interface ErrorMessage {
   message: string;
 }
 
+/** `{"type":"session","resume_token":"...","grace_s":15}`: how to resume this session. */
+export interface SessionMessage {
+  /** Always `"session"`. */
+  type: typeof MessageType.Session;
+  /** The single-use secret that resumes the session; a new one follows each resume. */
+  resume_token: string;
+  /** How long the session waits for a resume after the connection is lost, in seconds. */
+  grace_s: number;
+}
+
 /** WebRTC signaling and application data, as a client sends it to its partner. */
 export type SignalMessage =
   | { type: typeof MessageType.Offer; sdp: string }
@@ -105,6 +115,9 @@ export type ServerMessage =
   | { type: typeof MessageType.PairRejected; peer: string; reason: PairRejectedReason }
   | { type: typeof MessageType.PairCancelled; from: string; reason: PairCancelledReason }
   | { type: typeof MessageType.PeerLeft; peer: string; reason: PeerLeftReason }
+  | SessionMessage
+  | { type: typeof MessageType.PeerReconnecting; peer: string }
+  | { type: typeof MessageType.PeerBack; peer: string }
   // The server stamps `from` itself, whatever the sender wrote.
   | (SignalMessage & { from: string });
 
@@ -120,6 +133,24 @@ export type ServerMessage =
  */
 export function yourId(id: string): YourIdMessage {
   return { type: MessageType.YourId, id };
+}
+
+/**
+ * Builds the `session` message.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sessionMessage } from "./protocol.ts";
+ * assert.deepEqual(sessionMessage("t0k3n", 15), {
+ *   type: "session",
+ *   resume_token: "t0k3n",
+ *   grace_s: 15,
+ * });
+ * ```
+ */
+export function sessionMessage(token: string, graceS: number): SessionMessage {
+  return { type: MessageType.Session, resume_token: token, grace_s: graceS };
 }
 
 /** Builds an `error` message. */
@@ -183,7 +214,7 @@ export function parseEnvelope(text: string): Checked<Envelope> {
 
 // What each field may hold; "any" is any JSON value, but it must be present.
 // A kind ending in "?" may also be absent.
-type FieldKind = "string" | "boolean" | "object|null" | "any" | "array?";
+type FieldKind = "string" | "number" | "boolean" | "object|null" | "any" | "array?";
 type Schema = Readonly<Record<string, Readonly<Record<string, FieldKind>>>>;
 
 const CLIENT_SCHEMA: Schema = {
@@ -205,6 +236,9 @@ const SERVER_SCHEMA: Schema = {
   [MessageType.PairRejected]: { peer: "string", reason: "string" },
   [MessageType.PairCancelled]: { from: "string", reason: "string" },
   [MessageType.PeerLeft]: { peer: "string", reason: "string" },
+  [MessageType.Session]: { resume_token: "string", grace_s: "number" },
+  [MessageType.PeerReconnecting]: { peer: "string" },
+  [MessageType.PeerBack]: { peer: "string" },
   [MessageType.Offer]: { sdp: "string", from: "string" },
   [MessageType.Answer]: { sdp: "string", from: "string" },
   [MessageType.Candidate]: { candidate: "object|null", from: "string" },
@@ -272,6 +306,7 @@ function check<M>(envelope: Envelope, schema: Schema): Checked<M> {
 
 const KIND_NAMES: Readonly<Record<FieldKind, string>> = {
   string: "a string",
+  number: "a number",
   boolean: "a boolean",
   "object|null": "an object or null",
   any: "present",
@@ -282,6 +317,8 @@ function fits(value: unknown, kind: FieldKind): boolean {
   switch (kind) {
     case "string":
       return typeof value === "string";
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
     case "boolean":
       return typeof value === "boolean";
     case "object|null":

@@ -50,6 +50,19 @@ export class Registry<S> implements Iterable<ClientEntry<S>> {
   }
 
   /**
+   * Registers a client under an id it already had: a resumed session. A
+   * connection still registered under `id` is replaced.
+   *
+   * @param id The session's id, which the caller has verified is the client's own.
+   * @param socket The client's new socket.
+   * @param remoteAddr The peer's address as `ip:port`.
+   * @param connectedAt When the client connected; now by default.
+   */
+  restore(id: string, socket: S, remoteAddr: string, connectedAt = Date.now()): void {
+    this.#clients.set(id, { id, socket, remoteAddr, connectedAt });
+  }
+
+  /**
    * Removes a client. Idempotent: Deno can fire `close` twice for one socket
    * (a ping timeout does), so a second call is normal and returns `false`.
    *

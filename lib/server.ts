@@ -12,6 +12,8 @@ import { LogLimit } from "./log_limit.ts";
 import { Metrics } from "./metrics.ts";
 import { RefusalLog } from "./refusal_log.ts";
 import { Registry } from "./registry.ts";
+import { Resumption } from "./resume.ts";
+import { resumeRequest } from "./resume_url.ts";
 import { routeHttp, type Routes, upgradeRequired } from "./routes.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { Signaling } from "./signaling.ts";
@@ -36,6 +38,8 @@ export interface RunningServer {
   readonly metrics: Metrics;
   /** Pairing and relay between clients. */
   readonly signaling: Signaling;
+  /** Sessions waiting for their clients to resume. */
+  readonly resumption: Resumption;
   /** Every WebSocket the runtime still holds, per client address. */
   readonly sockets: SocketTracker;
   /**
@@ -65,9 +69,19 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
   const trusted = config.trustProxy.map(toCidr);
   const registry = new Registry<Connection>();
   const metrics = new Metrics();
+  const resumption = new Resumption({
+    graceS: config.resumeGrace,
+    maxQueued: config.resumeQueue,
+    // What may wait for an away client is what a connected one may leave unread.
+    maxQueuedBytes: config.maxBufferedBytes,
+    metrics,
+    onEnded: (id, why) =>
+      signaling.disconnected(id, why === "timeout" ? "timeout" : "disconnected"),
+  });
   const signaling = new Signaling(registry, {
     pairTimeoutMs: config.pairTimeout * 1000,
     iceServers: config.iceServers,
+    absentees: resumption,
   });
   // A stranger can get sockets stuck as fast as it can connect: cap their lines too.
   const stuckLog = new LogLimit(10, 10_000);
@@ -86,6 +100,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     stopping: false,
     // A stranger can cause refusals as fast as it can connect: cap their lines.
     refusalLog: new RefusalLog(10, 10_000),
+    resumption,
   };
   const startedAt = performance.now();
   let stopped: Promise<void> | undefined;
@@ -117,7 +132,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     }
     metrics.connections++;
     sockets.track(upgrade.socket, client.key, remoteAddr);
-    new Connection(state, upgrade.socket, remoteAddr);
+    new Connection(state, upgrade.socket, remoteAddr, resumeRequest(request.url));
     return upgrade.response;
   };
   const listen = (port: number): Deno.HttpServer<Deno.NetAddr> =>
@@ -256,6 +271,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
         );
       }
       signaling.close();
+      resumption.close();
       state.refusalLog.close();
       logger.info("Server stopped.");
       stoppedListening();
@@ -269,6 +285,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     registry,
     metrics,
     signaling,
+    resumption,
     sockets,
     shutdown,
     finished,

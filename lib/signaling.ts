@@ -14,6 +14,7 @@ import {
   type IceServer,
   MessageType,
   type PairCancelledReason,
+  type PeerLeftReason,
   type ServerMessage,
 } from "./protocol.ts";
 import { truncate } from "./text.ts";
@@ -27,12 +28,25 @@ export interface Peer {
   send(message: ServerMessage): boolean;
 }
 
+/**
+ * Clients that lost their connection but may resume it: their ids stay
+ * theirs, and what is sent to them waits.
+ */
+export interface Absentees {
+  /** Whether `id` is away and may come back. */
+  isAway(id: string): boolean;
+  /** Keeps a message for an away client (or ends its session when too many wait). */
+  hold(id: string, message: ServerMessage): void;
+}
+
 /** Options for {@linkcode Signaling}. */
 export interface SignalingOptions {
   /** How long a pairing request stays pending, in milliseconds. */
   pairTimeoutMs: number;
   /** ICE servers both partners get in `paired`; none by default. */
   iceServers?: readonly IceServer[];
+  /** Clients away within a grace window; none by default. */
+  absentees?: Absentees;
 }
 
 // setTimeout takes at most 2^31 - 1 ms; a longer delay fires at once.
@@ -61,6 +75,7 @@ export interface Refused {
 export class Signaling {
   readonly #registry: Registry<Peer>;
   readonly #pairing: Pairing;
+  readonly #absentees: Absentees | undefined;
   // Added to `paired` only when there are any, so other servers' bytes stay as they were.
   readonly #ice: { iceServers?: IceServer[] };
   // One timer for every pending request on the server, due at the earliest expiry.
@@ -74,6 +89,7 @@ export class Signaling {
   constructor(registry: Registry<Peer>, options: SignalingOptions) {
     this.#registry = registry;
     this.#pairing = new Pairing({ timeoutMs: options.pairTimeoutMs });
+    this.#absentees = options.absentees;
     const iceServers = options.iceServers ?? [];
     this.#ice = iceServers.length > 0 ? { iceServers: [...iceServers] } : {};
   }
@@ -149,14 +165,14 @@ export class Signaling {
    * anyone waiting on a request to it hears `pair_rejected` (`peer_left`), and
    * the target of its own request hears `pair_cancelled` (`peer_left`).
    */
-  disconnected(id: string): void {
+  disconnected(id: string, reason: PeerLeftReason = "disconnected"): void {
     const { partner, dropped, withdrawn } = this.#pairing.remove(id);
     if (partner !== undefined) {
       logger.info("Client {peerId} left; told its partner {clientId}.", {
         clientId: partner,
         peerId: id,
       });
-      this.#send(partner, { type: MessageType.PeerLeft, peer: id, reason: "disconnected" });
+      this.#send(partner, { type: MessageType.PeerLeft, peer: id, reason });
     }
     for (const requester of dropped) {
       logger.info("Pair request from {clientId} to {peerId} ended: the target left.", {
@@ -169,6 +185,31 @@ export class Signaling {
     this.#schedule();
   }
 
+  /**
+   * `id` lost its connection and may resume it: its partner hears
+   * `peer_reconnecting`, and its pairing and requests stay as they are.
+   */
+  away(id: string): void {
+    const partner = this.#pairing.partnerOf(id);
+    if (partner === undefined) return;
+    logger.info("Client {peerId} is reconnecting; told its partner {clientId}.", {
+      clientId: partner,
+      peerId: id,
+    });
+    this.#send(partner, { type: MessageType.PeerReconnecting, peer: id });
+  }
+
+  /** `id` resumed after {@linkcode Signaling.away}: its partner hears `peer_back`. */
+  back(id: string): void {
+    const partner = this.#pairing.partnerOf(id);
+    if (partner === undefined) return;
+    logger.info("Client {peerId} is back; told its partner {clientId}.", {
+      clientId: partner,
+      peerId: id,
+    });
+    this.#send(partner, { type: MessageType.PeerBack, peer: id });
+  }
+
   /** Stops the expiry timer; for server shutdown. */
   close(): void {
     clearTimeout(this.#timer);
@@ -178,6 +219,7 @@ export class Signaling {
 
   #request(me: string, target: string, now: number): Refused | undefined {
     if (target !== me && !this.#registry.has(target)) {
+      if (this.#absentees?.isAway(target)) return unavailable(target);
       return {
         code: ErrorCode.UnknownPeer,
         reason: `no client has the id ${truncate(target, 40)}`,
@@ -198,6 +240,8 @@ export class Signaling {
   }
 
   #accept(me: string, from: string, now: number): Refused | undefined {
+    // Its request stays pending, with its own timeout, until it is back.
+    if (this.#absentees?.isAway(from)) return unavailable(from);
     // A dropped requester asked either `from` or me; note which before they go.
     const askedRequester = new Set(this.#pairing.pendingFrom(from));
     const result = this.#pairing.accept(me, from, now);
@@ -247,7 +291,9 @@ export class Signaling {
   }
 
   #send(id: string, message: ServerMessage): void {
-    this.#registry.get(id)?.socket.send(message);
+    const entry = this.#registry.get(id);
+    if (entry !== undefined) entry.socket.send(message);
+    else this.#absentees?.hold(id, message);
   }
 
   #schedule(): void {
@@ -277,6 +323,13 @@ const REQUEST_REFUSALS = {
   [ErrorCode.AlreadyPaired]: "you already have a partner; unpair first",
   [ErrorCode.PeerBusy]: "that client already has a partner",
 } as const;
+
+function unavailable(id: string): Refused {
+  return {
+    code: ErrorCode.PeerUnavailable,
+    reason: `${truncate(id, 40)} lost its connection and may be back shortly; try again then`,
+  };
+}
 
 function noRequest(from: string): Refused {
   return {

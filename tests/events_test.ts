@@ -74,3 +74,19 @@ Deno.test("describeEvent() words pairing errors in the client's commands", () =>
     "*** Error (already_paired): you already have a partner: leave first ***",
   );
 });
+
+Deno.test("describeEvent() words a partner's lost connection, its return and a window that ended", () => {
+  assert.equal(
+    describeEvent({ type: "peer_reconnecting", peer: "b" }),
+    "*** Peer b lost its connection; waiting for it to come back ***",
+  );
+  assert.equal(describeEvent({ type: "peer_back", peer: "b" }), "*** Peer b is back ***");
+  assert.equal(
+    describeEvent({ type: "peer_left", peer: "b", reason: "timeout" }),
+    "*** Peer b left (timeout) ***",
+  );
+  assert.equal(
+    describeEvent({ type: "session", resume_token: "secret", grace_s: 15 }),
+    "*** The server keeps this session for 15 s if the connection drops ***",
+  );
+});

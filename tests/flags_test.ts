@@ -64,6 +64,10 @@ Deno.test("parseServerFlags() reads every flag", () => {
     "0.5",
     "--close-timeout",
     "1",
+    "--resume-grace",
+    "2.5",
+    "--resume-queue",
+    "8",
     "--log-format",
     "json",
   ]);
@@ -86,9 +90,29 @@ Deno.test("parseServerFlags() reads every flag", () => {
     shutdownTimeout: 2.5,
     handshakeTimeout: 0.5,
     closeTimeout: 1,
+    resumeGrace: 2.5,
+    resumeQueue: 8,
     logFormat: "json",
     help: false,
   });
+});
+
+Deno.test("parseServerFlags() takes --resume-grace 0 as resume off, and defaults to 15 s and 64 messages", () => {
+  assert.equal(parseServerFlags(["--resume-grace", "0"]).resumeGrace, 0);
+  const defaults = parseServerFlags([]);
+  assert.equal(defaults.resumeGrace, 15);
+  assert.equal(defaults.resumeQueue, 64);
+  for (
+    const args of [
+      ["--resume-grace", "-1"],
+      ["--resume-grace", "3601"],
+      ["--resume-grace", "soon"],
+      ["--resume-queue", "0"],
+      ["--resume-queue", "1.5"],
+    ]
+  ) {
+    assert.throws(() => parseServerFlags(args), UsageError, args.join(" "));
+  }
 });
 
 Deno.test("parseServerFlags() throws UsageError on bad input", () => {

@@ -140,3 +140,19 @@ Deno.test("toServerMessage() reads every Stage 2 server message", () => {
     undefined,
   );
 });
+
+Deno.test("toServerMessage() knows session, peer_reconnecting and peer_back, and checks grace_s is a number", () => {
+  assert.deepEqual(
+    toServerMessage({ type: "session", resume_token: "t", grace_s: 15, extra: 1 }),
+    { type: "session", resume_token: "t", grace_s: 15 },
+  );
+  assert.equal(toServerMessage({ type: "session", resume_token: "t", grace_s: "15" }), undefined);
+  assert.deepEqual(toServerMessage({ type: "peer_reconnecting", peer: "b" }), {
+    type: "peer_reconnecting",
+    peer: "b",
+  });
+  assert.deepEqual(toServerMessage({ type: "peer_back", peer: "b" }), {
+    type: "peer_back",
+    peer: "b",
+  });
+});

@@ -7,11 +7,15 @@
  * Query parameters: `peer=<id>` asks that client to pair at once;
  * `relay=1` uses TURN relays only; `p2p_timeout=<seconds>` (default 15).
  *
+ * The page always asks for a resumable session: when its connection to the
+ * server is lost it reconnects with backoff, shows `reconnecting`, and
+ * resumes its id and pairing if the server still holds them.
+ *
  * For tests, `document.body.dataset.state` is one of `connecting`, `ready`,
- * `pairing`, `negotiating`, `open`, `relay`, `left`, `closed`.
+ * `pairing`, `negotiating`, `open`, `relay`, `left`, `reconnecting`, `closed`.
  */
 
-import { MessageType } from "./protocol.js";
+import { CloseCode, ErrorCode, MessageType, ResumeParam } from "./protocol.js";
 import { PeerLink } from "./peer_link.js";
 
 const params = new URLSearchParams(location.search);
@@ -20,6 +24,12 @@ const p2pTimeoutS = Number(params.get("p2p_timeout") ?? "15");
 const P2P_TIMEOUT_MS = Number.isFinite(p2pTimeoutS) && p2pTimeoutS > 0
   ? Math.min(p2pTimeoutS, 300) * 1000
   : 15_000;
+
+/** Reconnect attempts in a row before the page gives up and shows `closed`. */
+const MAX_RETRIES = 10;
+/** The first wait before reconnecting; it doubles each attempt, up to the cap. */
+const RETRY_BASE_MS = 500;
+const RETRY_CAP_MS = 30_000;
 
 /** @param {string} id */
 function element(id) {
@@ -53,6 +63,14 @@ const session = {
   partner: undefined,
   /** @type {PeerLink | undefined} */
   link: undefined,
+  /** @type {{ initiator: boolean, iceServers: unknown } | undefined} How the pair was made. */
+  pairing: undefined,
+  /** @type {string | undefined} Resumes the session after a lost connection. */
+  token: undefined,
+  /** Whether this connection presented the token. */
+  resuming: false,
+  /** Reconnect attempts since the last id. */
+  retries: 0,
 };
 
 /**
@@ -66,7 +84,8 @@ function setState(state, words) {
   ui.status.textContent = words;
   const paired = session.partner !== undefined;
   ui.message.disabled = ui.send.disabled = ui.leave.disabled = !paired;
-  ui.path.textContent = state === "open"
+  const p2p = state === "open" || (state === "reconnecting" && session.link?.state === "open");
+  ui.path.textContent = p2p
     ? "peer-to-peer"
     : state === "relay" || (paired && state === "negotiating")
     ? "via server"
@@ -160,6 +179,7 @@ function showRequest(from) {
 function startLink(peer, initiator, iceServers) {
   session.link?.close();
   session.partner = peer;
+  session.pairing = { initiator, iceServers };
   ui.requests.replaceChildren();
   setState("negotiating", `Negotiating a peer-to-peer connection with ${short(peer)}…`);
   const link = new PeerLink({
@@ -201,6 +221,22 @@ function endLink() {
   session.link?.close();
   session.link = undefined;
   session.partner = undefined;
+  session.pairing = undefined;
+}
+
+/**
+ * After a resume (this page's, or the partner's `peer_back`): a channel that
+ * survived carries on; one that did not is negotiated afresh, same roles.
+ */
+function carryOn() {
+  const peer = session.partner;
+  if (peer === undefined) {
+    setState("ready", "Reconnected; waiting: share your link, or enter a partner's id");
+  } else if (session.link?.state === "open") {
+    setState("open", `Peer-to-peer with ${short(peer)}`);
+  } else if (session.pairing) {
+    startLink(peer, session.pairing.initiator, session.pairing.iceServers);
+  }
 }
 
 /** @param {Record<string, unknown>} message */
@@ -208,7 +244,32 @@ function receive(message) {
   const text = (/** @type {string} */ key) => String(message[key] ?? "");
   switch (message.type) {
     case MessageType.YourId: {
-      session.myId = text("id");
+      const id = text("id");
+      const resuming = session.resuming;
+      session.resuming = false;
+      session.retries = 0;
+      if (resuming && id === session.myId) {
+        addLine(
+          "system",
+          session.partner === undefined
+            ? `Reconnected as ${id}`
+            : `Reconnected as ${id}; still paired with ${session.partner}`,
+        );
+        carryOn();
+        break;
+      }
+      if (resuming) {
+        const partner = session.partner;
+        endLink();
+        session.token = undefined;
+        addLine(
+          "system",
+          `Could not resume the session${
+            partner === undefined ? "" : ` (no longer paired with ${partner})`
+          }: your new id is ${id}`,
+        );
+      }
+      session.myId = id;
       ui.myId.textContent = session.myId;
       const link = new URL(location.pathname, location.href);
       link.searchParams.set("peer", session.myId);
@@ -219,6 +280,19 @@ function receive(message) {
       if (wanted && wanted !== session.myId) askToPair(wanted);
       break;
     }
+    case MessageType.Session:
+      session.token = text("resume_token");
+      break;
+    case MessageType.PeerReconnecting:
+      if (text("peer") !== session.partner) break;
+      addLine("system", `${text("peer")} lost its connection; waiting for it to come back`);
+      ui.status.textContent = `${short(text("peer"))} is reconnecting…`;
+      break;
+    case MessageType.PeerBack:
+      if (text("peer") !== session.partner) break;
+      addLine("system", `${text("peer")} is back`);
+      carryOn();
+      break;
     case MessageType.PairRequest:
       showRequest(text("from"));
       break;
@@ -251,6 +325,8 @@ function receive(message) {
       );
       break;
     case MessageType.Error:
+      // The new id's line has said it already.
+      if (message.code === ErrorCode.ResumeFailed) break;
       addLine("system", `Server: ${text("message")}`);
       if (session.partner === undefined && document.body.dataset.state === "pairing") {
         setState("ready", `Could not pair: ${text("message")}`);
@@ -261,7 +337,11 @@ function receive(message) {
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/`);
+  const url = new URL(`${scheme}://${location.host}/`);
+  session.resuming = session.token !== undefined;
+  if (session.token === undefined) url.searchParams.set(ResumeParam.Resumable, "1");
+  else url.searchParams.set(ResumeParam.Resume, session.token);
+  const socket = new WebSocket(url);
   session.socket = socket;
   socket.addEventListener("message", (event) => {
     if (typeof event.data !== "string") return;
@@ -274,12 +354,28 @@ function connect() {
     if (typeof message === "object" && message !== null) receive(message);
   });
   socket.addEventListener("close", (event) => {
-    endLink();
+    // Another connection resumed this session: two pages must not fight over it.
+    if (event.code === CloseCode.Superseded || session.retries >= MAX_RETRIES) {
+      endLink();
+      setState(
+        "closed",
+        `Disconnected from the server${
+          event.reason ? `: ${event.reason}` : ""
+        }; reload to reconnect`,
+      );
+      ui.copyLink.disabled = true;
+      return;
+    }
+    // Without a token nothing can be resumed: the pairing is over.
+    if (session.token === undefined) endLink();
+    session.retries++;
+    const delay = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (session.retries - 1)) *
+      (1 + Math.random() / 2);
     setState(
-      "closed",
-      `Disconnected from the server${event.reason ? `: ${event.reason}` : ""}; reload to reconnect`,
+      "reconnecting",
+      `Connection to the server lost; reconnecting in ${Math.ceil(delay / 1000)} s…`,
     );
-    ui.copyLink.disabled = true;
+    setTimeout(connect, delay);
   });
 }
 

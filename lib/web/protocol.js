@@ -38,6 +38,15 @@ export const MessageType = /** @type {const} */ ({
   Unpair: "unpair",
   /** Server → partner `{peer, reason}`: the partner is gone. */
   PeerLeft: "peer_left",
+  /**
+   * Server → a client that asked for resumability `{resume_token, grace_s}`:
+   * sent right after `your_id`, and again after each resume with a new token.
+   */
+  Session: "session",
+  /** Server → partner `{peer}`: the partner lost its connection and may resume. */
+  PeerReconnecting: "peer_reconnecting",
+  /** Server → partner `{peer}`: the partner resumed its session. */
+  PeerBack: "peer_back",
 });
 
 /** Error codes carried by an `error` message. */
@@ -64,6 +73,10 @@ export const ErrorCode = /** @type {const} */ ({
   NotPaired: "not_paired",
   /** No live pairing request from that id. */
   NoPendingRequest: "no_pending_request",
+  /** The resume token was unknown, used or expired; the client has a new id. */
+  ResumeFailed: "resume_failed",
+  /** That client lost its connection and may resume; it cannot pair meanwhile. */
+  PeerUnavailable: "peer_unavailable",
 });
 
 /** WebSocket close codes the server uses (RFC 6455, section 7.4.1). */
@@ -78,6 +91,19 @@ export const CloseCode = /** @type {const} */ ({
   MessageTooBig: 1009,
   /** The server is full; try again later. */
   TryAgainLater: 1013,
+  /** Another connection resumed this client's session. */
+  Superseded: 4000,
+});
+
+/**
+ * Query parameters of the WebSocket URL: `resumable=1` asks for a resumable
+ * session, `resume=<token>` resumes one.
+ */
+export const ResumeParam = /** @type {const} */ ({
+  /** `?resumable=1`: send a `session` message after `your_id`. */
+  Resumable: "resumable",
+  /** `?resume=<token>`: resume the session the token belongs to. */
+  Resume: "resume",
 });
 
 /** The label of the data channel peers chat on. */

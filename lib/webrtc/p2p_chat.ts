@@ -34,6 +34,8 @@ export class P2pChat {
   readonly #options: P2pChatOptions;
   #link: PeerLink | undefined;
   #peer = "";
+  // The pairing the link serves, to negotiate again after a resume.
+  #paired: Paired | undefined;
 
   /** @param options How to make connections, print and reach the server. */
   constructor(options: P2pChatOptions) {
@@ -43,6 +45,7 @@ export class P2pChat {
   /** Starts negotiating with the new partner. */
   paired(message: Paired): void {
     this.ended();
+    this.#paired = message;
     const peer = this.#peer = message.peer;
     const link = this.#link = new PeerLink({
       initiator: message.initiator,
@@ -93,9 +96,22 @@ export class P2pChat {
     return this.#options.send({ type: MessageType.Relay, data: text });
   }
 
+  /**
+   * After a resume (ours, or the partner's `peer_back`): a channel that
+   * survived the lost connection carries on; one that did not is negotiated
+   * afresh, with the same roles, so the initiator offers again.
+   */
+  renegotiate(): void {
+    const paired = this.#paired;
+    if (paired === undefined || this.#link === undefined || this.#link.state === "open") return;
+    logger.info("Negotiating a new peer-to-peer channel with {peerId}.", { peerId: paired.peer });
+    this.paired(paired);
+  }
+
   /** Closes the link: the partner left, we left, or the server went away. */
   ended(): void {
     this.#link?.close();
     this.#link = undefined;
+    this.#paired = undefined;
   }
 }
