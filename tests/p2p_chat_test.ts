@@ -64,21 +64,27 @@ Deno.test("P2pChat ignores signaling from anyone but the partner", () => {
   t.p2p.ended();
 });
 
-Deno.test("P2pChat.renegotiate() starts a fresh connection with the same roles when the channel is not open", () => {
+/** Lets the links' queued steps run: connections are made asynchronously. */
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+Deno.test("P2pChat.renegotiate() starts a fresh connection with the same roles when the channel is not open", async () => {
   const t = chat();
   const iceServers = [{ urls: "stun:stun.example" }];
   t.p2p.paired({ type: "paired", peer: "b", initiator: true, iceServers });
+  await tick();
   t.p2p.renegotiate();
+  await tick();
   // The old connection went, and a new one was made with the pairing's ICE servers.
   assert.deepEqual(t.closed, [JSON.stringify(iceServers)]);
   t.p2p.ended();
   assert.equal(t.closed.length, 2);
 });
 
-Deno.test("P2pChat.renegotiate() does nothing without a pairing", () => {
+Deno.test("P2pChat.renegotiate() does nothing without a pairing", async () => {
   const t = chat();
   t.p2p.renegotiate();
   t.p2p.paired({ type: "paired", peer: "b", initiator: false });
+  await tick();
   t.p2p.ended();
   t.p2p.renegotiate();
   assert.equal(t.closed.length, 1);
