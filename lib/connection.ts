@@ -22,7 +22,7 @@ import { TokenBucket } from "./rate_limit.ts";
 import type { Registry } from "./registry.ts";
 import { sendJson } from "./send_json.ts";
 import type { ServerOptions } from "./options.ts";
-import type { Peer, Signaling } from "./signaling.ts";
+import type { Peer, Refused, SignalingService } from "./signaling.ts";
 import type { SocketTracker } from "./sockets.ts";
 import { printable, truncate } from "./text.ts";
 import { protocolViolation } from "./violations.ts";
@@ -40,8 +40,8 @@ export interface ServerState {
   readonly registry: Registry<Connection>;
   /** The server's counters. */
   readonly metrics: Metrics;
-  /** Pairing and relay. */
-  readonly signaling: Signaling;
+  /** Pairing and relay: in memory, or shared with other instances. */
+  readonly signaling: SignalingService;
   /** Every WebSocket still held, per client address. */
   readonly sockets: SocketTracker;
   /** Whether the server is shutting down. */
@@ -132,12 +132,41 @@ export class Connection implements Peer {
       this.#closeFor(CloseCode.TryAgainLater, "server full");
       return;
     }
+    if (!this.#server.signaling.available) {
+      this.#unavailable();
+      return;
+    }
     const clientId = this.clientId = registry.register(this, this.#remoteAddr);
     logger.info("Client {clientId} connected from {remoteAddr}", {
       clientId,
       remoteAddr: this.#remoteAddr,
     });
-    this.send(yourId(clientId));
+    const joining = this.#server.signaling.joined(clientId);
+    if (joining === undefined) {
+      this.send(yourId(clientId));
+      return;
+    }
+    // Others must be able to find the client before it can hand out its id.
+    joining.then((joined) => {
+      if (this.#closing || !registry.has(clientId)) return;
+      if (joined) this.send(yourId(clientId));
+      else this.#unavailable();
+    });
+  }
+
+  /** Refuses a client while the shared registry is out of reach: 1013, try again later. */
+  #unavailable(): void {
+    this.#server.metrics.unavailable++;
+    const admission = this.#server.refusalLog.admit(performance.now());
+    if (admission.log) {
+      logger.warn(
+        admission.skipped > 0
+          ? "Refused a client from {remoteAddr}: shared registry unreachable ({skipped} more refused, not logged)"
+          : "Refused a client from {remoteAddr}: shared registry unreachable",
+        { remoteAddr: this.#remoteAddr, skipped: admission.skipped },
+      );
+    }
+    this.#closeFor(CloseCode.TryAgainLater, "try again later");
   }
 
   /**
@@ -211,9 +240,15 @@ export class Connection implements Peer {
       return;
     }
     const message = checked.message;
-    const refused = this.#server.signaling.handle(clientId, message);
-    if (refused) this.#refuse(message.type, refused.code, refused.reason);
-    else if (RELAYED_TYPES.has(message.type)) metrics.relayedMessage(message.type);
+    const outcome = this.#server.signaling.handle(clientId, message);
+    // A shared store answers later; memory answers now, without a promise.
+    if (outcome instanceof Promise) outcome.then((refused) => this.#handled(message.type, refused));
+    else this.#handled(message.type, outcome);
+  }
+
+  #handled(type: string, refused: Refused | undefined): void {
+    if (refused) this.#refuse(type, refused.code, refused.reason);
+    else if (RELAYED_TYPES.has(type)) this.#server.metrics.relayedMessage(type);
   }
 
   /**

@@ -57,6 +57,10 @@ export class Metrics {
   serverFull = 0;
   /** Well-formed requests the pairing rules refused, by error code. */
   readonly refusedRequests: Map<string, number> = new Map();
+  /** Clients refused with 1013 while the shared registry was out of reach. */
+  unavailable = 0;
+  /** More families, in the same text format: a shared store's, when there is one. */
+  extra: (() => string) | undefined;
 
   /** Counts one disconnection. */
   disconnected(reason: DisconnectReason): void {
@@ -182,7 +186,15 @@ export class Metrics {
       "Well-formed requests refused by the pairing rules, by error code.",
       [...this.refusedRequests].map(([code, n]) => [label("code", code), n]),
     );
-    return lines.join("\n") + "\n";
+    if (this.extra) {
+      family(
+        "switchboard_unavailable_total",
+        "counter",
+        "Clients refused with 1013 while the shared registry was out of reach.",
+        [["", this.unavailable]],
+      );
+    }
+    return lines.join("\n") + "\n" + (this.extra?.() ?? "");
   }
 }
 

@@ -14,7 +14,7 @@ import { RefusalLog } from "./refusal_log.ts";
 import { Registry } from "./registry.ts";
 import { routeHttp, type Routes, upgradeRequired } from "./routes.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
-import { Signaling } from "./signaling.ts";
+import { Signaling, type SignalingFactory, type SignalingService } from "./signaling.ts";
 import { type Cidr, clientAddress, parseCidr } from "./proxy.ts";
 import { SocketTracker, type StuckSocket } from "./sockets.ts";
 import { errorText, printable, truncate } from "./text.ts";
@@ -35,7 +35,7 @@ export interface RunningServer {
   /** The server's counters. */
   readonly metrics: Metrics;
   /** Pairing and relay between clients. */
-  readonly signaling: Signaling;
+  readonly signaling: SignalingService;
   /** Every WebSocket the runtime still holds, per client address. */
   readonly sockets: SocketTracker;
   /**
@@ -50,7 +50,8 @@ export interface RunningServer {
 }
 
 /**
- * Starts a server. It is listening when this returns.
+ * Starts a server. It is listening when this returns. Pairing and relay are
+ * in memory unless `shared.signaling` builds them on a shared store.
  *
  * @example
  * ```ts ignore
@@ -60,15 +61,21 @@ export interface RunningServer {
  * await server.shutdown();
  * ```
  */
-export function startServer(options: Partial<ServerOptions> = {}): RunningServer {
+export function startServer(
+  options: Partial<ServerOptions> = {},
+  shared: { signaling?: SignalingFactory } = {},
+): RunningServer {
   const config: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...options };
   const trusted = config.trustProxy.map(toCidr);
   const registry = new Registry<Connection>();
   const metrics = new Metrics();
-  const signaling = new Signaling(registry, {
+  const signalingOptions = {
     pairTimeoutMs: config.pairTimeout * 1000,
     iceServers: config.iceServers,
-  });
+  };
+  // In memory unless the caller brings a shared store (several instances).
+  const signaling = shared.signaling?.(registry, signalingOptions, metrics) ??
+    new Signaling(registry, signalingOptions);
   // A stranger can get sockets stuck as fast as it can connect: cap their lines too.
   const stuckLog = new LogLimit(10, 10_000);
   const sockets = new SocketTracker(metrics, {
@@ -172,12 +179,14 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
   const routes: Routes = {
     ...page,
     "/healthz": {
-      GET: () =>
-        Response.json({
-          status: state.stopping ? "stopping" : "ok",
+      GET: () => {
+        const status = state.stopping ? "stopping" : signaling.available ? "ok" : "degraded";
+        return Response.json({
+          status,
           clients: registry.size,
           uptime_s: Math.floor((performance.now() - startedAt) / 1000),
-        }, { status: state.stopping ? 503 : 200 }),
+        }, { status: status === "ok" ? 200 : 503 });
+      },
     },
     "/metrics": {
       GET: () =>
@@ -255,7 +264,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
           { seconds: config.shutdownTimeout, clients: registry.size, sockets: sockets.size },
         );
       }
-      signaling.close();
+      await signaling.close();
       state.refusalLog.close();
       logger.info("Server stopped.");
       stoppedListening();

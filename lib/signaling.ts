@@ -17,6 +17,7 @@ import {
   type ServerMessage,
 } from "./protocol.ts";
 import { truncate } from "./text.ts";
+import type { Metrics } from "./metrics.ts";
 import type { Registry } from "./registry.ts";
 
 const logger = getLogger(["switchboard", "signaling"]);
@@ -26,6 +27,44 @@ export interface Peer {
   /** Sends one message; `false` when it could not. */
   send(message: ServerMessage): boolean;
 }
+
+/**
+ * Pairing and relay as the server's connections use them. The in-memory
+ * {@linkcode Signaling} is the default; a shared store (`lib/store/`) is the
+ * other implementation, chosen when the server starts. Whatever can be
+ * answered at once is answered synchronously, so the in-memory path never
+ * waits on a promise.
+ */
+export interface SignalingService {
+  /** Whether new clients can be served; `false` while a shared store is out of reach. */
+  readonly available: boolean;
+  /** How many pairs this server's clients are in. */
+  readonly pairCount: number;
+  /** `id`'s partner, or `undefined`. */
+  partnerOf(id: string): string | undefined;
+  /**
+   * Makes a newly registered client findable by others. `undefined` when that
+   * is done already; otherwise a promise of whether it worked (when not, the
+   * client is refused with 1013).
+   */
+  joined(id: string): Promise<boolean> | undefined;
+  /** Acts on one valid message; the refusal to answer with, at once or later. */
+  handle(
+    me: string,
+    message: ClientMessage,
+  ): Refused | undefined | Promise<Refused | undefined>;
+  /** Forgets a client that disconnected and tells whoever needs to know. */
+  disconnected(id: string): void;
+  /** Stops timers and lets go of shared state; for server shutdown. */
+  close(): void | Promise<void>;
+}
+
+/** Builds the signaling a server uses, given its registry, settings and counters. */
+export type SignalingFactory = (
+  registry: Registry<Peer>,
+  options: SignalingOptions,
+  metrics: Metrics,
+) => SignalingService;
 
 /** Options for {@linkcode Signaling}. */
 export interface SignalingOptions {
@@ -58,7 +97,7 @@ export interface Refused {
  * if (refused) connection.send(errorMessage(refused.code, refused.reason));
  * ```
  */
-export class Signaling {
+export class Signaling implements SignalingService {
   readonly #registry: Registry<Peer>;
   readonly #pairing: Pairing;
   // Added to `paired` only when there are any, so other servers' bytes stay as they were.
@@ -78,6 +117,9 @@ export class Signaling {
     this.#ice = iceServers.length > 0 ? { iceServers: [...iceServers] } : {};
   }
 
+  /** Always `true`: memory is never out of reach. */
+  readonly available = true;
+
   /** How many pairs exist now. */
   get pairCount(): number {
     return this.#pairing.pairCount;
@@ -86,6 +128,11 @@ export class Signaling {
   /** `id`'s partner, or `undefined`. */
   partnerOf(id: string): string | undefined {
     return this.#pairing.partnerOf(id);
+  }
+
+  /** Nothing to do: the registry is all there is to find a client by. */
+  joined(_id: string): undefined {
+    return undefined;
   }
 
   /**
