@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { LOG_FORMATS, type LogFormat } from "./logging.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { parseCidr } from "./proxy.ts";
+import { parseRedisUrl } from "./store/redis_url.ts";
 import { errorText } from "./text.ts";
 
 /** A bad command line; the message says what to fix. */
@@ -26,6 +27,8 @@ export interface ServerFlags extends Omit<ServerOptions, "iceServers"> {
   iceUrls: string[];
   /** The username for `turn:` URLs; the password comes from the environment. */
   iceUsername: string | undefined;
+  /** Redis to share clients with other instances through; in memory when absent. */
+  redis: string | undefined;
   /** The log line format. */
   logFormat: LogFormat;
   /** Whether `--help` was given. */
@@ -55,6 +58,10 @@ export const SERVER_USAGE = `Usage: deno run --allow-net server.ts [options]
   --shutdown-timeout SECONDS  drop what is left this long after a signal (default 10)
   --handshake-timeout SECONDS count an upgrade that has not opened after this as stuck (default 5)
   --close-timeout SECONDS     count a closed client that has not answered after this as stuck (default 5)
+  --redis URL                 share clients with other instances through Redis:
+                              redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss://; the password
+                              may come from SWITCHBOARD_REDIS_PASSWORD instead
+                              (needs --allow-env=SWITCHBOARD_REDIS_PASSWORD)
   --log-format text|json      log line format (default text)
   -h, --help                  show this help
 `;
@@ -91,6 +98,7 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     "shutdown-timeout": { type: "string" },
     "handshake-timeout": { type: "string" },
     "close-timeout": { type: "string" },
+    redis: { type: "string" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -140,6 +148,7 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
       DAY,
     ),
     closeTimeout: number("--close-timeout", values["close-timeout"], d.closeTimeout, DAY),
+    redis: redisUrl(values.redis),
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };
@@ -154,6 +163,16 @@ function trustProxy(ranges: readonly string[]): readonly string[] {
     }
   }
   return ranges;
+}
+
+function redisUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    parseRedisUrl(raw);
+  } catch (error) {
+    throw new UsageError(`--redis: ${errorText(error)}`);
+  }
+  return raw;
 }
 
 /** Everything `client.ts` takes from its command line. */
