@@ -17,6 +17,7 @@ Deno.test("parseServerFlags() defaults to the spec's localhost:8765", () => {
     ...defaults,
     iceUrls: [],
     iceUsername: undefined,
+    redis: undefined,
     logFormat: undefined,
     help: undefined,
   });
@@ -64,6 +65,8 @@ Deno.test("parseServerFlags() reads every flag", () => {
     "0.5",
     "--close-timeout",
     "1",
+    "--redis",
+    "redis://:secret@127.0.0.1:6390/2",
     "--log-format",
     "json",
   ]);
@@ -86,9 +89,18 @@ Deno.test("parseServerFlags() reads every flag", () => {
     shutdownTimeout: 2.5,
     handshakeTimeout: 0.5,
     closeTimeout: 1,
+    redis: "redis://:secret@127.0.0.1:6390/2",
     logFormat: "json",
     help: false,
   });
+});
+
+Deno.test("parseServerFlags() refuses a --redis URL that is not redis:// or rediss://", () => {
+  assert.throws(() => parseServerFlags(["--redis", "http://127.0.0.1:6379"]), UsageError);
+  assert.throws(
+    () => parseServerFlags(["--redis", "redis://:secret@h/x"]),
+    (error: Error) => error instanceof UsageError && !error.message.includes("secret"),
+  );
 });
 
 Deno.test("parseServerFlags() throws UsageError on bad input", () => {

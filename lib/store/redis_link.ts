@@ -20,8 +20,10 @@ export interface LinkOptions {
   password?: string | undefined;
   /** This instance's id, whose channel the link subscribes to. */
   instance: string;
-  /** The longest any call, or the first connection, may take, in ms. */
+  /** The longest any call may take, in ms. */
   timeoutMs: number;
+  /** The longest connecting at start may take, in ms. */
+  connectTimeoutMs: number;
   /** Receives each event published to this instance's channel. */
   onEvent: (payload: string) => void;
   /** Told when a connection drops after it was ready, with why. */
@@ -148,7 +150,7 @@ export class RedisLink {
   }
 
   async #open(): Promise<void> {
-    const { target, timeoutMs } = this.#options;
+    const { target, connectTimeoutMs: timeoutMs } = this.#options;
     const password = target.password ?? this.#options.password;
     // Loading the library takes a while the first time; the deadline is for Redis alone.
     const { createClient } = await loadRedis();

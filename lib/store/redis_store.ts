@@ -17,8 +17,10 @@ export interface RedisStoreOptions {
   target: RedisTarget;
   /** A password from the environment, used when the URL has none. */
   password?: string | undefined;
-  /** The longest any Redis call may take, in ms; also bounds connecting. */
+  /** The longest any Redis call may take, in ms. */
   timeoutMs?: number;
+  /** The longest connecting at start may take, in ms. */
+  connectTimeoutMs?: number;
   /** Heartbeat timing; the defaults notice a dead instance within 2 s. */
   heartbeat?: HeartbeatOptions;
 }
@@ -36,6 +38,9 @@ export interface RedisStore {
 /** The default limit on every Redis call, in ms. */
 export const DEFAULT_REDIS_TIMEOUT_MS = 2000;
 
+/** The default limit on connecting at start, in ms: a busy machine's first connection is slow. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
 /**
  * Connects, subscribes, and enters this instance in Redis.
  *
@@ -52,6 +57,7 @@ export async function connectRedisStore(options: RedisStoreOptions): Promise<Red
     password: options.password,
     instance,
     timeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     onEvent: (payload) => signaling?.receive(payload),
     onLost: (reason) => signaling?.linkLost(reason),
   });
