@@ -86,7 +86,7 @@ export class RedisSignaling implements SignalingService {
     registry: Registry<Peer>,
     link: RedisLink,
     instance: string,
-    options: SignalingOptions & { callTimeoutMs: number },
+    options: SignalingOptions,
     heartbeat: HeartbeatOptions = DEFAULT_HEARTBEAT,
   ) {
     this.#registry = registry;

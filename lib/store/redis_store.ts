@@ -75,7 +75,7 @@ export async function connectRedisStore(options: RedisStoreOptions): Promise<Red
         registry,
         link,
         instance,
-        { ...signalingOptions, callTimeoutMs: timeoutMs },
+        signalingOptions,
         heartbeat,
       );
       metrics.extra = () => link.metrics.render();
