@@ -15,6 +15,8 @@ import { errorText } from "./lib/text.ts";
 import { ICE_CREDENTIAL_ENV, iceServersFromUrls, needsCredential } from "./lib/ice_servers.ts";
 import { readSecretEnv } from "./lib/permissions.ts";
 import { type RunningServer, startServer } from "./lib/server.ts";
+import type { SignalingFactory } from "./lib/signaling.ts";
+import { parseRedisUrl, REDIS_PASSWORD_ENV } from "./lib/store/redis_url.ts";
 
 const logger = getLogger(["switchboard", "server"]);
 
@@ -50,10 +52,37 @@ export async function main(args: readonly string[]): Promise<number> {
     }
   }
   const iceServers = iceServersFromUrls(flags.iceUrls, flags.iceUsername, credential);
+  let shared: { signaling?: SignalingFactory } = {};
+  let closeStore = (): Promise<void> => Promise.resolve();
+  if (flags.redis !== undefined) {
+    const target = parseRedisUrl(flags.redis);
+    try {
+      // The store module and the Redis client load only here.
+      const { connectRedisStore } = await import("./lib/store/redis_store.ts");
+      const password = target.password ?? await optionalEnv(REDIS_PASSWORD_ENV);
+      const store = await connectRedisStore({ target, password });
+      shared = { signaling: store.signaling };
+      closeStore = store.close;
+      logger.info("Sharing clients through Redis at {url} as instance {instance}", {
+        url: target.display,
+        instance: store.instance,
+      });
+      if (flags.resumeGrace > 0) {
+        logger.info("Sessions are not resumable with --redis: a lost connection ends its session.");
+      }
+    } catch (error) {
+      logger.error("Cannot use Redis at {url}: {error}", {
+        url: target.display,
+        error: redisHint(errorText(error)),
+      });
+      return 1;
+    }
+  }
   let server: RunningServer;
   try {
-    server = startServer({ ...flags, iceServers });
+    server = startServer({ ...flags, iceServers }, shared);
   } catch (error) {
+    await closeStore();
     logger.error("Cannot listen on {host}:{port}: {error}", {
       host: flags.host,
       port: flags.port,
@@ -77,6 +106,19 @@ export async function main(args: readonly string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** An environment variable's value when this process may read it; never a prompt. */
+async function optionalEnv(name: string): Promise<string | undefined> {
+  const status = await Deno.permissions.query({ name: "env", variable: name });
+  return status.state === "granted" ? Deno.env.get(name) || undefined : undefined;
+}
+
+/** Redis's answer, with where a missing password goes. */
+function redisHint(error: string): string {
+  return /NOAUTH|WRONGPASS|AUTH/.test(error)
+    ? `${error} (give the password in the URL or in ${REDIS_PASSWORD_ENV}, with --allow-env=${REDIS_PASSWORD_ENV})`
+    : error;
 }
 
 /**

@@ -5,6 +5,7 @@
  * deno task bench                       # the quick default, about two minutes
  * deno task bench --rounds 7 --churn-n 50000 --modes churn
  * deno task bench --webrtc              # WebRTC pairings instead, about a minute
+ * deno task bench --relay               # relay in memory, with Redis, across two instances
  * ```
  *
  * @module
@@ -12,6 +13,7 @@
 
 import { parseArgs } from "node:util";
 import { type BenchOptions, type Mode, MODES, notes, rows, runBench } from "./bench.ts";
+import { relayTargetLines, renderRelayTable, runRelayBench } from "./relay.ts";
 import { renderTable } from "./table.ts";
 import {
   PEER_KINDS,
@@ -38,6 +40,10 @@ export const BENCH_USAGE = `Usage: deno task bench [options]
   --pairings N          consecutive pairings per kind (default 20)
   --echoes N            data-channel round trips timed per pairing (default 5)
   --kinds LIST          comma-separated: cli,chromium (default both)
+  --relay               relay between pairs instead: in memory, with --redis on one
+                        instance, and across two instances sharing one Redis
+  --pairs N             pairs exchanging messages at once (default 100)
+  --relay-messages N    messages each client sends per round (default 200)
   -h, --help            show this help
 `;
 
@@ -48,7 +54,13 @@ export const BENCH_USAGE = `Usage: deno task bench [options]
  */
 export function parseBenchFlags(
   args: readonly string[],
-): BenchOptions & Omit<WebrtcOptions, "logDir"> & { webrtc: boolean; help: boolean } {
+): BenchOptions & Omit<WebrtcOptions, "logDir"> & {
+  webrtc: boolean;
+  relay: boolean;
+  pairs: number;
+  relayMessages: number;
+  help: boolean;
+} {
   const { values } = parseArgs({
     args: [...args],
     strict: true,
@@ -66,6 +78,9 @@ export function parseBenchFlags(
       pairings: { type: "string", default: "20" },
       echoes: { type: "string", default: "5" },
       kinds: { type: "string", default: PEER_KINDS.join(",") },
+      relay: { type: "boolean", default: false },
+      pairs: { type: "string", default: "100" },
+      "relay-messages": { type: "string", default: "200" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -91,6 +106,9 @@ export function parseBenchFlags(
     pairings: whole("--pairings", values.pairings, 1),
     echoes: whole("--echoes", values.echoes, 1),
     kinds: kinds as PeerKind[],
+    relay: values.relay,
+    pairs: whole("--pairs", values.pairs, 1),
+    relayMessages: whole("--relay-messages", values["relay-messages"], 1),
     help: values.help,
   };
 }
@@ -116,6 +134,23 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   const started = performance.now();
+  if (options.relay) {
+    const results = await runRelayBench({
+      pairs: options.pairs,
+      messages: options.relayMessages,
+      rounds: options.rounds,
+      logDir: options.logDir,
+      progress: (line) => console.error(line),
+    });
+    console.log(renderRelayTable(results));
+    console.log();
+    for (const line of relayTargetLines(results)) console.log(line);
+    console.log(
+      `Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, no CPU pinning, ` +
+        `${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
+    Deno.exit(0);
+  }
   if (options.webrtc) {
     const results = await runWebrtcBench({ ...options, progress: (line) => console.error(line) });
     console.log(renderWebrtcTable(results));

@@ -109,12 +109,21 @@ class FrameReader {
 
 /** A masked client frame, as RFC 6455 requires of clients. */
 function clientFrame(opcode: number, payload: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(6 + payload.length);
+  // Control frames and short messages fit a 7-bit length; relayed messages may need 16 bits.
+  if (payload.length > 0xffff) throw new RangeError("bench frames stay under 64 KiB");
+  const extra = payload.length < 126 ? 0 : 2;
+  const frame = new Uint8Array(6 + extra + payload.length);
   frame[0] = 0x80 | opcode;
-  frame[1] = 0x80 | payload.length;
+  if (extra === 0) frame[1] = 0x80 | payload.length;
+  else {
+    frame[1] = 0x80 | 126;
+    frame[2] = payload.length >> 8;
+    frame[3] = payload.length & 0xff;
+  }
   const mask = crypto.getRandomValues(new Uint8Array(4));
-  frame.set(mask, 2);
-  for (let i = 0; i < payload.length; i++) frame[6 + i] = payload[i]! ^ mask[i & 3]!;
+  frame.set(mask, 2 + extra);
+  const start = 6 + extra;
+  for (let i = 0; i < payload.length; i++) frame[start + i] = payload[i]! ^ mask[i & 3]!;
   return frame;
 }
 
@@ -220,6 +229,24 @@ export class BenchClient {
   ) {}
 
   #idling: Promise<void> | undefined;
+
+  /** Sends one text message. */
+  send(text: string): Promise<void> {
+    return writeAll(this.conn, clientFrame(OP_TEXT, encoder.encode(text)));
+  }
+
+  /**
+   * The next text message, answering pings on the way; `undefined` once the
+   * server closes. Not to be mixed with {@linkcode BenchClient.idle}.
+   */
+  async text(): Promise<string | undefined> {
+    for (let frame = await this.reader.frame(); frame; frame = await this.reader.frame()) {
+      if (frame.opcode === OP_TEXT) return decoder.decode(frame.payload);
+      if (frame.opcode === OP_CLOSE) return undefined;
+      if (frame.opcode === OP_PING) await writeAll(this.conn, clientFrame(OP_PONG, frame.payload));
+    }
+    return undefined;
+  }
 
   /**
    * Sends a close frame (1000) and waits, at most `timeoutMs`, for the server

@@ -24,7 +24,7 @@ import type { Resumption } from "./resume.ts";
 import { NOT_RESUMABLE, type ResumeRequest } from "./resume_url.ts";
 import { sendJson } from "./send_json.ts";
 import type { ServerOptions } from "./options.ts";
-import type { Peer, Signaling } from "./signaling.ts";
+import type { Peer, Refused, SignalingService } from "./signaling.ts";
 import type { SocketTracker } from "./sockets.ts";
 import { printable, truncate } from "./text.ts";
 import { protocolViolation } from "./violations.ts";
@@ -42,8 +42,8 @@ export interface ServerState {
   readonly registry: Registry<Connection>;
   /** The server's counters. */
   readonly metrics: Metrics;
-  /** Pairing and relay. */
-  readonly signaling: Signaling;
+  /** Pairing and relay: in memory, or shared with other instances. */
+  readonly signaling: SignalingService;
   /** Every WebSocket still held, per client address. */
   readonly sockets: SocketTracker;
   /** Whether the server is shutting down. */
@@ -154,16 +154,38 @@ export class Connection implements Peer {
       this.#closeFor(CloseCode.TryAgainLater, "server full");
       return;
     }
+    if (!this.#server.signaling.available) {
+      this.#unavailable();
+      return;
+    }
     const clientId = this.clientId = registry.register(this, this.#remoteAddr);
     logger.info("Client {clientId} connected from {remoteAddr}", {
       clientId,
       remoteAddr: this.#remoteAddr,
     });
+    const joining = this.#server.signaling.joined(clientId);
+    if (joining === undefined) {
+      this.#welcome(clientId, resumed !== undefined);
+      return;
+    }
+    // Others must be able to find the client before it can hand out its id.
+    joining.then((joined) => {
+      if (this.#closing || !registry.has(clientId)) return;
+      if (joined) this.#welcome(clientId, resumed !== undefined);
+      else this.#unavailable();
+    });
+  }
+
+  /**
+   * Sends a new client its id and, when it asked for one, its session; a
+   * client whose resume failed hears why.
+   */
+  #welcome(clientId: string, resumeFailed: boolean): void {
     this.send(yourId(clientId));
     if (!this.#resume.resumable) return;
     const session = this.#server.resumption.open(clientId);
     if (session) this.send(session);
-    if (resumed !== undefined) {
+    if (resumeFailed) {
       logger.info(
         "Client {clientId} at {remoteAddr} could not resume a session; it has a new id.",
         {
@@ -210,7 +232,7 @@ export class Connection implements Peer {
     this.send(yourId(id));
     if (session) this.send(session);
     for (const message of queued) this.send(message);
-    if (wasAway) signaling.back(id);
+    if (wasAway) signaling.back?.(id);
   }
 
   /**
@@ -222,6 +244,21 @@ export class Connection implements Peer {
     this.#closing = true;
     this.#socket.close(CloseCode.Superseded, "superseded");
     this.#server.sockets.closing(this.#socket);
+  }
+
+  /** Refuses a client while the shared registry is out of reach: 1013, try again later. */
+  #unavailable(): void {
+    this.#server.metrics.unavailable++;
+    const admission = this.#server.refusalLog.admit(performance.now());
+    if (admission.log) {
+      logger.warn(
+        admission.skipped > 0
+          ? "Refused a client from {remoteAddr}: shared registry unreachable ({skipped} more refused, not logged)"
+          : "Refused a client from {remoteAddr}: shared registry unreachable",
+        { remoteAddr: this.#remoteAddr, skipped: admission.skipped },
+      );
+    }
+    this.#closeFor(CloseCode.TryAgainLater, "try again later");
   }
 
   /**
@@ -295,9 +332,15 @@ export class Connection implements Peer {
       return;
     }
     const message = checked.message;
-    const refused = this.#server.signaling.handle(clientId, message);
-    if (refused) this.#refuse(message.type, refused.code, refused.reason);
-    else if (RELAYED_TYPES.has(message.type)) metrics.relayedMessage(message.type);
+    const outcome = this.#server.signaling.handle(clientId, message);
+    // A shared store answers later; memory answers now, without a promise.
+    if (outcome instanceof Promise) outcome.then((refused) => this.#handled(message.type, refused));
+    else this.#handled(message.type, outcome);
+  }
+
+  #handled(type: string, refused: Refused | undefined): void {
+    if (refused) this.#refuse(type, refused.code, refused.reason);
+    else if (RELAYED_TYPES.has(type)) this.#server.metrics.relayedMessage(type);
   }
 
   /**
@@ -409,7 +452,7 @@ export class Connection implements Peer {
         remoteAddr: this.#remoteAddr,
         seconds: this.#server.config.resumeGrace,
       });
-      signaling.away(clientId);
+      signaling.away?.(clientId);
       return;
     }
     resumption.ended(clientId);

@@ -15,3 +15,14 @@ const WERIFT = "npm:werift@0.25.2";
 export function loadWerift(): Promise<Werift> {
   return import(WERIFT);
 }
+
+/** The Redis client library's module, for types. */
+export type RedisModule = typeof import("npm:@redis/client@6.3.1");
+
+// Like the WebRTC library: only a server started with --redis loads it.
+const REDIS = "npm:@redis/client@6.3.1";
+
+/** Loads the Redis client library. Only a server started with `--redis` calls this. */
+export function loadRedis(): Promise<RedisModule> {
+  return import(REDIS);
+}

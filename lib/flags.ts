@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { LOG_FORMATS, type LogFormat } from "./logging.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { parseCidr } from "./proxy.ts";
+import { parseRedisUrl } from "./store/redis_url.ts";
 import { errorText } from "./text.ts";
 
 /** A bad command line; the message says what to fix. */
@@ -26,6 +27,8 @@ export interface ServerFlags extends Omit<ServerOptions, "iceServers"> {
   iceUrls: string[];
   /** The username for `turn:` URLs; the password comes from the environment. */
   iceUsername: string | undefined;
+  /** Redis to share clients with other instances through; in memory when absent. */
+  redis: string | undefined;
   /** The log line format. */
   logFormat: LogFormat;
   /** Whether `--help` was given. */
@@ -58,6 +61,10 @@ export const SERVER_USAGE = `Usage: deno run --allow-net server.ts [options]
   --resume-grace SECONDS      keep a resumable client's id and pairing this long after
                               its connection is lost; 0 turns resume off (default 15)
   --resume-queue N            messages kept for a client meanwhile; more end its session (default 64)
+  --redis URL                 share clients with other instances through Redis:
+                              redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss://; the password
+                              may come from SWITCHBOARD_REDIS_PASSWORD instead
+                              (needs --allow-env=SWITCHBOARD_REDIS_PASSWORD)
   --log-format text|json      log line format (default text)
   -h, --help                  show this help
 `;
@@ -96,6 +103,7 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     "close-timeout": { type: "string" },
     "resume-grace": { type: "string" },
     "resume-queue": { type: "string" },
+    redis: { type: "string" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -149,6 +157,7 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
       ? 0
       : number("--resume-grace", values["resume-grace"], d.resumeGrace, HOUR),
     resumeQueue: integer("--resume-queue", values["resume-queue"], d.resumeQueue, 1, 100_000),
+    redis: redisUrl(values.redis),
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };
@@ -163,6 +172,16 @@ function trustProxy(ranges: readonly string[]): readonly string[] {
     }
   }
   return ranges;
+}
+
+function redisUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    parseRedisUrl(raw);
+  } catch (error) {
+    throw new UsageError(`--redis: ${errorText(error)}`);
+  }
+  return raw;
 }
 
 /** Everything `client.ts` takes from its command line. */

@@ -60,6 +60,10 @@ export class Metrics {
   serverFull = 0;
   /** Well-formed requests the pairing rules refused, by error code. */
   readonly refusedRequests: Map<string, number> = new Map();
+  /** Clients refused with 1013 while the shared registry was out of reach. */
+  unavailable = 0;
+  /** More families, in the same text format: a shared store's, when there is one. */
+  extra: (() => string) | undefined;
 
   /** Resume attempts and grace windows, by how they ended. */
   readonly resumes: Map<ResumeOutcome, number> = new Map(
@@ -201,7 +205,15 @@ export class Metrics {
       "Resumable sessions: resumes (resumed, failed) and grace windows that ended without one (timeout, overflow).",
       [...this.resumes].map(([outcome, n]) => [label("outcome", outcome), n]),
     );
-    return lines.join("\n") + "\n";
+    if (this.extra) {
+      family(
+        "switchboard_unavailable_total",
+        "counter",
+        "Clients refused with 1013 while the shared registry was out of reach.",
+        [["", this.unavailable]],
+      );
+    }
+    return lines.join("\n") + "\n" + (this.extra?.() ?? "");
   }
 }
 

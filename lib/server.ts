@@ -16,7 +16,7 @@ import { Resumption } from "./resume.ts";
 import { resumeRequest } from "./resume_url.ts";
 import { routeHttp, type Routes, upgradeRequired } from "./routes.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
-import { Signaling } from "./signaling.ts";
+import { Signaling, type SignalingFactory, type SignalingService } from "./signaling.ts";
 import { type Cidr, clientAddress, parseCidr } from "./proxy.ts";
 import { SocketTracker, type StuckSocket } from "./sockets.ts";
 import { errorText, printable, truncate } from "./text.ts";
@@ -37,7 +37,7 @@ export interface RunningServer {
   /** The server's counters. */
   readonly metrics: Metrics;
   /** Pairing and relay between clients. */
-  readonly signaling: Signaling;
+  readonly signaling: SignalingService;
   /** Sessions waiting for their clients to resume. */
   readonly resumption: Resumption;
   /** Every WebSocket the runtime still holds, per client address. */
@@ -54,7 +54,8 @@ export interface RunningServer {
 }
 
 /**
- * Starts a server. It is listening when this returns.
+ * Starts a server. It is listening when this returns. Pairing and relay are
+ * in memory unless `shared.signaling` builds them on a shared store.
  *
  * @example
  * ```ts ignore
@@ -64,13 +65,23 @@ export interface RunningServer {
  * await server.shutdown();
  * ```
  */
-export function startServer(options: Partial<ServerOptions> = {}): RunningServer {
+export function startServer(
+  options: Partial<ServerOptions> = {},
+  shared: { signaling?: SignalingFactory } = {},
+): RunningServer {
   const config: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...options };
   const trusted = config.trustProxy.map(toCidr);
   const registry = new Registry<Connection>();
   const metrics = new Metrics();
+  const signalingOptions = {
+    pairTimeoutMs: config.pairTimeout * 1000,
+    iceServers: config.iceServers,
+  };
+  // Sessions wait in this instance's memory, so resume works with the
+  // in-memory signaling only; with a shared store it is off.
+  const memory = shared.signaling === undefined;
   const resumption = new Resumption({
-    graceS: config.resumeGrace,
+    graceS: memory ? config.resumeGrace : 0,
     maxQueued: config.resumeQueue,
     // What may wait for an away client is what a connected one may leave unread.
     maxQueuedBytes: config.maxBufferedBytes,
@@ -78,11 +89,9 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
     onEnded: (id, why) =>
       signaling.disconnected(id, why === "timeout" ? "timeout" : "disconnected"),
   });
-  const signaling = new Signaling(registry, {
-    pairTimeoutMs: config.pairTimeout * 1000,
-    iceServers: config.iceServers,
-    absentees: resumption,
-  });
+  // In memory unless the caller brings a shared store (several instances).
+  const signaling: SignalingService = shared.signaling?.(registry, signalingOptions, metrics) ??
+    new Signaling(registry, { ...signalingOptions, absentees: resumption });
   // A stranger can get sockets stuck as fast as it can connect: cap their lines too.
   const stuckLog = new LogLimit(10, 10_000);
   const sockets = new SocketTracker(metrics, {
@@ -187,12 +196,14 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
   const routes: Routes = {
     ...page,
     "/healthz": {
-      GET: () =>
-        Response.json({
-          status: state.stopping ? "stopping" : "ok",
+      GET: () => {
+        const status = state.stopping ? "stopping" : signaling.available ? "ok" : "degraded";
+        return Response.json({
+          status,
           clients: registry.size,
           uptime_s: Math.floor((performance.now() - startedAt) / 1000),
-        }, { status: state.stopping ? 503 : 200 }),
+        }, { status: status === "ok" ? 200 : 503 });
+      },
     },
     "/metrics": {
       GET: () =>
@@ -270,7 +281,7 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
           { seconds: config.shutdownTimeout, clients: registry.size, sockets: sockets.size },
         );
       }
-      signaling.close();
+      await signaling.close();
       resumption.close();
       state.refusalLog.close();
       logger.info("Server stopped.");

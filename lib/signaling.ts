@@ -18,6 +18,7 @@ import {
   type ServerMessage,
 } from "./protocol.ts";
 import { truncate } from "./text.ts";
+import type { Metrics } from "./metrics.ts";
 import type { Registry } from "./registry.ts";
 
 const logger = getLogger(["switchboard", "signaling"]);
@@ -38,6 +39,52 @@ export interface Absentees {
   /** Keeps a message for an away client (or ends its session when too many wait). */
   hold(id: string, message: ServerMessage): void;
 }
+
+/**
+ * Pairing and relay as the server's connections use them. The in-memory
+ * {@linkcode Signaling} is the default; a shared store (`lib/store/`) is the
+ * other implementation, chosen when the server starts. Whatever can be
+ * answered at once is answered synchronously, so the in-memory path never
+ * waits on a promise.
+ */
+export interface SignalingService {
+  /** Whether new clients can be served; `false` while a shared store is out of reach. */
+  readonly available: boolean;
+  /** How many pairs this server's clients are in. */
+  readonly pairCount: number;
+  /** `id`'s partner, or `undefined`. */
+  partnerOf(id: string): string | undefined;
+  /**
+   * Makes a newly registered client findable by others. `undefined` when that
+   * is done already; otherwise a promise of whether it worked (when not, the
+   * client is refused with 1013).
+   */
+  joined(id: string): Promise<boolean> | undefined;
+  /** Acts on one valid message; the refusal to answer with, at once or later. */
+  handle(
+    me: string,
+    message: ClientMessage,
+  ): Refused | undefined | Promise<Refused | undefined>;
+  /** Forgets a client that disconnected and tells whoever needs to know. */
+  disconnected(id: string, reason?: PeerLeftReason): void;
+  /**
+   * A resumable client lost its connection and may come back: its partner
+   * hears `peer_reconnecting`. Only the in-memory signaling keeps absent
+   * clients; a shared store runs with resume off, so never gets this call.
+   */
+  away?(id: string): void;
+  /** An absent client resumed: its partner hears `peer_back`. */
+  back?(id: string): void;
+  /** Stops timers and lets go of shared state; for server shutdown. */
+  close(): void | Promise<void>;
+}
+
+/** Builds the signaling a server uses, given its registry, settings and counters. */
+export type SignalingFactory = (
+  registry: Registry<Peer>,
+  options: SignalingOptions,
+  metrics: Metrics,
+) => SignalingService;
 
 /** Options for {@linkcode Signaling}. */
 export interface SignalingOptions {
@@ -72,7 +119,7 @@ export interface Refused {
  * if (refused) connection.send(errorMessage(refused.code, refused.reason));
  * ```
  */
-export class Signaling {
+export class Signaling implements SignalingService {
   readonly #registry: Registry<Peer>;
   readonly #pairing: Pairing;
   readonly #absentees: Absentees | undefined;
@@ -94,6 +141,9 @@ export class Signaling {
     this.#ice = iceServers.length > 0 ? { iceServers: [...iceServers] } : {};
   }
 
+  /** Always `true`: memory is never out of reach. */
+  readonly available = true;
+
   /** How many pairs exist now. */
   get pairCount(): number {
     return this.#pairing.pairCount;
@@ -102,6 +152,11 @@ export class Signaling {
   /** `id`'s partner, or `undefined`. */
   partnerOf(id: string): string | undefined {
     return this.#pairing.partnerOf(id);
+  }
+
+  /** Nothing to do: the registry is all there is to find a client by. */
+  joined(_id: string): undefined {
+    return undefined;
   }
 
   /**

@@ -17,6 +17,7 @@ Deno.test("parseServerFlags() defaults to the spec's localhost:8765", () => {
     ...defaults,
     iceUrls: [],
     iceUsername: undefined,
+    redis: undefined,
     logFormat: undefined,
     help: undefined,
   });
@@ -68,6 +69,8 @@ Deno.test("parseServerFlags() reads every flag", () => {
     "2.5",
     "--resume-queue",
     "8",
+    "--redis",
+    "redis://:secret@127.0.0.1:6390/2",
     "--log-format",
     "json",
   ]);
@@ -92,6 +95,7 @@ Deno.test("parseServerFlags() reads every flag", () => {
     closeTimeout: 1,
     resumeGrace: 2.5,
     resumeQueue: 8,
+    redis: "redis://:secret@127.0.0.1:6390/2",
     logFormat: "json",
     help: false,
   });
@@ -113,6 +117,14 @@ Deno.test("parseServerFlags() takes --resume-grace 0 as resume off, and defaults
   ) {
     assert.throws(() => parseServerFlags(args), UsageError, args.join(" "));
   }
+});
+
+Deno.test("parseServerFlags() refuses a --redis URL that is not redis:// or rediss://", () => {
+  assert.throws(() => parseServerFlags(["--redis", "http://127.0.0.1:6379"]), UsageError);
+  assert.throws(
+    () => parseServerFlags(["--redis", "redis://:secret@h/x"]),
+    (error: Error) => error instanceof UsageError && !error.message.includes("secret"),
+  );
 });
 
 Deno.test("parseServerFlags() throws UsageError on bad input", () => {

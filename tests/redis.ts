@@ -1,0 +1,114 @@
+/**
+ * A real `redis-server` for tests: on a free loopback port, without
+ * persistence, started as a child process and stopped by its process id.
+ *
+ * @module
+ */
+
+import { within } from "./helpers.ts";
+
+/** Debian's Redis server. */
+export const REDIS_SERVER = "/usr/bin/redis-server";
+
+/** Whether `redis-server` is installed; CI installs it, so tests never skip there. */
+export function haveRedis(): boolean {
+  try {
+    Deno.statSync(REDIS_SERVER);
+    return true;
+  } catch {
+    if (Deno.env.get("CI") === "true") {
+      throw new Error(`${REDIS_SERVER} is missing; CI installs the redis-server package`);
+    }
+    return false;
+  }
+}
+
+/** A free TCP port on loopback. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+/** A running `redis-server`. */
+export class RedisServer implements AsyncDisposable {
+  /** Its port on 127.0.0.1. */
+  readonly port: number;
+  /** `redis://127.0.0.1:PORT`. */
+  readonly url: string;
+  #process: Deno.ChildProcess | undefined;
+  readonly #args: string[];
+
+  private constructor(port: number, extra: string[]) {
+    this.port = port;
+    this.url = `redis://127.0.0.1:${port}`;
+    this.#args = [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      ...extra,
+    ];
+  }
+
+  /** Starts a server on a free port (or `port`) and waits until it answers. */
+  static async start(extra: string[] = [], port = freePort()): Promise<RedisServer> {
+    const server = new RedisServer(port, extra);
+    await server.restart();
+    return server;
+  }
+
+  /** The process id while it runs. */
+  get pid(): number | undefined {
+    return this.#process?.pid;
+  }
+
+  /** Starts it again on the same port (after {@linkcode RedisServer.stop}). */
+  async restart(): Promise<void> {
+    this.#process = new Deno.Command(REDIS_SERVER, {
+      args: this.#args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const deadline = Date.now() + 10_000;
+    while (true) {
+      try {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
+        await conn.write(new TextEncoder().encode("PING\r\n"));
+        const buffer = new Uint8Array(64);
+        const n = await within(conn.read(buffer), 2000, "Redis to answer PING");
+        conn.close();
+        // With a password set, PING answers -NOAUTH: the server is up all the same.
+        if (n !== null && n > 0) return;
+      } catch {
+        // Not listening yet.
+      }
+      if (Date.now() > deadline) throw new Error(`redis-server did not start on ${this.port}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Stops it by process id (SIGKILL: nothing to save) and waits until it is gone. */
+  async stop(): Promise<void> {
+    const process = this.#process;
+    if (!process) return;
+    this.#process = undefined;
+    try {
+      process.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await process.status;
+  }
+
+  /** Stops it. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
