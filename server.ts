@@ -15,6 +15,8 @@ import { errorText } from "./lib/text.ts";
 import { ICE_CREDENTIAL_ENV, iceServersFromUrls, needsCredential } from "./lib/ice_servers.ts";
 import { readSecretEnv } from "./lib/permissions.ts";
 import { type RunningServer, startServer } from "./lib/server.ts";
+import { TurnCredentials } from "./lib/turn.ts";
+import { readTurnSecret } from "./lib/turn_secret.ts";
 
 const logger = getLogger(["switchboard", "server"]);
 
@@ -50,9 +52,26 @@ export async function main(args: readonly string[]): Promise<number> {
     }
   }
   const iceServers = iceServersFromUrls(flags.iceUrls, flags.iceUsername, credential);
+  let turn: TurnCredentials | undefined;
+  if (flags.turnUrls.length > 0) {
+    try {
+      turn = await TurnCredentials.create({
+        urls: flags.turnUrls,
+        secret: await readTurnSecret(flags.turnSecretFile),
+        ttlSeconds: flags.turnTtl,
+      });
+    } catch (error) {
+      logger.error("Cannot start: {error}", { error: errorText(error) });
+      return 1;
+    }
+    logger.info("Issuing TURN credentials valid for {ttl} s for {urls}.", {
+      ttl: flags.turnTtl,
+      urls: flags.turnUrls.join(" "),
+    });
+  }
   let server: RunningServer;
   try {
-    server = startServer({ ...flags, iceServers });
+    server = startServer({ ...flags, iceServers, turn });
   } catch (error) {
     logger.error("Cannot listen on {host}:{port}: {error}", {
       host: flags.host,

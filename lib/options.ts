@@ -6,6 +6,7 @@
  */
 
 import type { IceServer } from "./protocol.ts";
+import type { TurnCredentials } from "./turn.ts";
 
 /** How the server listens and what it tolerates. */
 export interface ServerOptions {
@@ -46,6 +47,8 @@ export interface ServerOptions {
   handshakeTimeout: number;
   /** Seconds a client closed for a limit has to answer the close before it counts as stuck. */
   closeTimeout: number;
+  /** Issues each client its own TURN credentials for `paired`; none by default. */
+  turn?: TurnCredentials | undefined;
 }
 
 /** The defaults: the spec's `localhost:8765`, and limits no real client hits. */

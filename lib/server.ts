@@ -65,9 +65,11 @@ export function startServer(options: Partial<ServerOptions> = {}): RunningServer
   const trusted = config.trustProxy.map(toCidr);
   const registry = new Registry<Connection>();
   const metrics = new Metrics();
+  const turn = config.turn;
   const signaling = new Signaling(registry, {
     pairTimeoutMs: config.pairTimeout * 1000,
     iceServers: config.iceServers,
+    ...(turn ? { iceServersFor: (id: string) => turn.iceServers(id) } : {}),
   });
   // A stranger can get sockets stuck as fast as it can connect: cap their lines too.
   const stuckLog = new LogLimit(10, 10_000);

@@ -17,6 +17,9 @@ Deno.test("parseServerFlags() defaults to the spec's localhost:8765", () => {
     ...defaults,
     iceUrls: [],
     iceUsername: undefined,
+    turnUrls: [],
+    turnSecretFile: undefined,
+    turnTtl: 3600,
     logFormat: undefined,
     help: undefined,
   });
@@ -80,6 +83,9 @@ Deno.test("parseServerFlags() reads every flag", () => {
     maxBufferedBytes: 4096,
     iceUrls: ["stun:stun.example:3478", "turn:turn.example:3478?transport=udp"],
     iceUsername: "alice",
+    turnUrls: [],
+    turnSecretFile: undefined,
+    turnTtl: 3600,
     web: false,
     trustProxy: ["127.0.0.1", "fd00::/8"],
     maxClientsPerIp: 5,
@@ -89,6 +95,44 @@ Deno.test("parseServerFlags() reads every flag", () => {
     logFormat: "json",
     help: false,
   });
+});
+
+Deno.test("parseServerFlags() reads the TURN flags, the URLs in their order", () => {
+  const flags = parseServerFlags([
+    "--turn-url",
+    "turn:127.0.0.1:3478?transport=udp",
+    "--turn-url",
+    "turns:turn.example:5349?transport=tcp",
+    "--turn-secret-file",
+    "/etc/switchboard/turn-secret",
+    "--turn-ttl",
+    "600",
+  ]);
+  assert.deepEqual(flags.turnUrls, [
+    "turn:127.0.0.1:3478?transport=udp",
+    "turns:turn.example:5349?transport=tcp",
+  ]);
+  assert.equal(flags.turnSecretFile, "/etc/switchboard/turn-secret");
+  assert.equal(flags.turnTtl, 600);
+});
+
+Deno.test("parseServerFlags() refuses a TURN secret as a flag value and TURN flags without a URL", () => {
+  for (
+    const [args, message] of [
+      [["--turn-secret", "s3cret"], /Unknown option '--turn-secret'/],
+      [["--turn-url", "stun:stun.example"], /--turn-url takes a turn: or turns: URL/],
+      [["--turn-secret-file", "secret"], /^--turn-secret-file goes with --turn-url$/],
+      [["--turn-ttl", "60"], /^--turn-ttl goes with --turn-url$/],
+      [["--turn-url", "turn:t.example", "--turn-ttl", "0"], /--turn-ttl takes a whole number/],
+      [["--turn-url", "turn:t.example", "--turn-secret-file="], /takes a file name/],
+    ] as const
+  ) {
+    assert.throws(() => parseServerFlags(args), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.match(error.message, message);
+      return true;
+    });
+  }
 });
 
 Deno.test("parseServerFlags() throws UsageError on bad input", () => {
