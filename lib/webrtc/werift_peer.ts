@@ -7,6 +7,7 @@
 
 import { loadWerift } from "../deps.ts";
 import { fixWerift } from "./werift_fixes.ts";
+import { reportTurnRefusals, withTurnErrors } from "./werift_turn.ts";
 import type { IceServer } from "../protocol.ts";
 import type { PeerConnectionLike } from "../web/peer_link.js";
 
@@ -32,11 +33,14 @@ export async function weriftFactory(
 ): Promise<PeerConnectionFactory> {
   const werift = await loadWerift();
   fixWerift(werift);
+  reportTurnRefusals(werift);
   return (serverIceServers) =>
-    // werift's connection has the standard shape this needs, with its own types.
-    new werift.RTCPeerConnection(
-      peerConfig(settings, serverIceServers),
-    ) as unknown as PeerConnectionLike;
+    withTurnErrors(
+      // werift's connection has the standard shape this needs, with its own types.
+      new werift.RTCPeerConnection(
+        peerConfig(settings, serverIceServers),
+      ) as unknown as PeerConnectionLike,
+    );
 }
 
 /** A werift configuration: the parts of `RTCConfiguration` it reads. */
