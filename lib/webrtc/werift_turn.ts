@@ -93,15 +93,18 @@ export function reportTurnRefusals(
 }
 
 /**
- * Makes `pc` hear TURN refusals as `icecandidateerror`: its gathering, which
- * `setLocalDescription` starts, runs with `pc` as the listener.
+ * Makes `pc` hear TURN refusals as `icecandidateerror`: the steps that start
+ * its gathering (the offerer's `setLocalDescription`, the answerer's
+ * `setRemoteDescription`) run with `pc` as the listener.
  *
  * @returns `pc` itself.
  */
 export function withTurnErrors(pc: PeerConnectionLike): PeerConnectionLike {
-  const setLocal = pc.setLocalDescription.bind(pc);
   const report = (event: IceCandidateErrorLike) => pc.onicecandidateerror?.(event);
+  const setLocal = pc.setLocalDescription.bind(pc);
+  const setRemote = pc.setRemoteDescription.bind(pc);
   pc.setLocalDescription = (description) => refusals.run(report, () => setLocal(description));
+  pc.setRemoteDescription = (description) => refusals.run(report, () => setRemote(description));
   return pc;
 }
 
