@@ -23,13 +23,15 @@ Deno.test("reportTurnRefusals() throws when werift's TURN client is not what it 
   );
 });
 
-Deno.test("withTurnErrors() runs setLocalDescription and still returns its result", async () => {
+Deno.test("withTurnErrors() runs both descriptions' steps and still returns their results", async () => {
   const heard: IceCandidateErrorLike[] = [];
   const pc = {
     setLocalDescription: (description: { type: string }) => Promise.resolve(description.type),
+    setRemoteDescription: (description: { type: string }) => Promise.resolve(description.type),
     onicecandidateerror: (event: IceCandidateErrorLike) => heard.push(event),
   } as unknown as PeerConnectionLike;
   assert.equal(withTurnErrors(pc), pc);
   assert.equal(await pc.setLocalDescription({ type: "offer" }), "offer");
+  assert.equal(await pc.setRemoteDescription({ type: "answer", sdp: "" }), "answer");
   assert.deepEqual(heard, []);
 });
