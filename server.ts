@@ -17,6 +17,8 @@ import { readSecretEnv } from "./lib/permissions.ts";
 import { type RunningServer, startServer } from "./lib/server.ts";
 import type { SignalingFactory } from "./lib/signaling.ts";
 import { parseRedisUrl, REDIS_PASSWORD_ENV } from "./lib/store/redis_url.ts";
+import { TurnCredentials } from "./lib/turn.ts";
+import { readTurnSecret } from "./lib/turn_secret.ts";
 
 const logger = getLogger(["switchboard", "server"]);
 
@@ -52,6 +54,23 @@ export async function main(args: readonly string[]): Promise<number> {
     }
   }
   const iceServers = iceServersFromUrls(flags.iceUrls, flags.iceUsername, credential);
+  let turn: TurnCredentials | undefined;
+  if (flags.turnUrls.length > 0) {
+    try {
+      turn = await TurnCredentials.create({
+        urls: flags.turnUrls,
+        secret: await readTurnSecret(flags.turnSecretFile),
+        ttlSeconds: flags.turnTtl,
+      });
+    } catch (error) {
+      logger.error("Cannot start: {error}", { error: errorText(error) });
+      return 1;
+    }
+    logger.info("Issuing TURN credentials valid for {ttl} s for {urls}.", {
+      ttl: flags.turnTtl,
+      urls: flags.turnUrls.join(" "),
+    });
+  }
   let shared: { signaling?: SignalingFactory } = {};
   let closeStore = (): Promise<void> => Promise.resolve();
   if (flags.redis !== undefined) {
@@ -80,7 +99,7 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   let server: RunningServer;
   try {
-    server = startServer({ ...flags, iceServers }, shared);
+    server = startServer({ ...flags, iceServers, turn }, shared);
   } catch (error) {
     await closeStore();
     logger.error("Cannot listen on {host}:{port}: {error}", {

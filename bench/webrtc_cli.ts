@@ -53,7 +53,8 @@ export function peerArgv(port: number, extra: readonly string[]): string[] {
 }
 
 const ID_LINE = /^\*\*\* Your Client ID: (\S+) \*\*\*$/;
-const OPEN_LINE = /^\*\*\* Data channel open with \S+ \((\d+(?:\.\d+)?) ms\) \*\*\*$/;
+const OPEN_LINE =
+  /^\*\*\* Data channel open with \S+ \((\d+(?:\.\d+)?) ms(?:, [a-zA-Z ]+)?\) \*\*\*$/;
 // The peer gave up on the channel and moved to the server relay.
 const NO_CHANNEL = /^\*\*\* No peer-to-peer channel/;
 

@@ -147,7 +147,7 @@ export type ClientOptions =
     ClientFlags,
     "url" | "once" | "reconnect" | "retryDelay" | "maxRetries" | "pair" | "accept"
   >
-  & Partial<Pick<ClientFlags, "p2pTimeout">>;
+  & Partial<Pick<ClientFlags, "p2pTimeout" | "relayOnly">>;
 
 /**
  * Runs the client: connects, prints `*** Your Client ID: <id> ***` and every
@@ -256,6 +256,7 @@ class ClientState {
       this.#p2p = new P2pChat({
         createPeerConnection: peerConnections,
         timeoutMs: (options.p2pTimeout ?? 15) * 1000,
+        relayOnly: options.relayOnly ?? false,
         print,
         send: (message) => this.#send?.(message) ?? false,
       });

@@ -82,13 +82,21 @@ function describe(message: ServerMessage): string {
  *   describeLinkEvent("b", { kind: "open", ms: 42 }),
  *   "*** Data channel open with b (42 ms) ***",
  * );
+ * assert.equal(
+ *   describeLinkEvent("b", { kind: "open", ms: 412, path: "relay" }),
+ *   "*** Data channel open with b (412 ms, via TURN relay) ***",
+ * );
  * assert.equal(describeLinkEvent("b", { kind: "message", text: "hi\u001b[2J" }), "b: hi\\u001b[2J");
  * ```
  */
 export function describeLinkEvent(peer: string, event: LinkEvent): string {
   switch (event.kind) {
     case "open":
-      return printable(`*** Data channel open with ${peer} (${event.ms} ms) ***`);
+      return printable(
+        `*** Data channel open with ${peer} (${event.ms} ms${
+          event.path ? `, ${PATH_WORDS[event.path]}` : ""
+        }) ***`,
+      );
     case "message":
       return printable(`${peer}: ${event.text}`);
     case "failed":
@@ -114,6 +122,9 @@ export function describeRelayed(from: string, data: unknown): string {
     `${from} (via server): ${typeof data === "string" ? data : JSON.stringify(data)}`,
   );
 }
+
+/** How the open line names the path the data takes. */
+export const PATH_WORDS = { direct: "direct", relay: "via TURN relay" } as const;
 
 // The server's wording names protocol messages ("unpair", "relay"); a person at
 // the client knows its commands instead.

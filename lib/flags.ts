@@ -10,6 +10,7 @@ import { LOG_FORMATS, type LogFormat } from "./logging.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { parseCidr } from "./proxy.ts";
 import { parseRedisUrl } from "./store/redis_url.ts";
+import { DEFAULT_TURN_TTL } from "./turn.ts";
 import { errorText } from "./text.ts";
 
 /** A bad command line; the message says what to fix. */
@@ -22,13 +23,19 @@ export class UsageError extends Error {
 }
 
 /** Everything `server.ts` takes from its command line. */
-export interface ServerFlags extends Omit<ServerOptions, "iceServers"> {
+export interface ServerFlags extends Omit<ServerOptions, "iceServers" | "turn"> {
   /** STUN and TURN URLs for `paired`, checked but without credentials. */
   iceUrls: string[];
   /** The username for `turn:` URLs; the password comes from the environment. */
   iceUsername: string | undefined;
   /** Redis to share clients with other instances through; in memory when absent. */
   redis: string | undefined;
+  /** TURN URLs each client gets fresh credentials for, in `paired`. */
+  turnUrls: string[];
+  /** The file holding the secret shared with the TURN server, if not the environment. */
+  turnSecretFile: string | undefined;
+  /** How long issued TURN credentials stay valid, in seconds. */
+  turnTtl: number;
   /** The log line format. */
   logFormat: LogFormat;
   /** Whether `--help` was given. */
@@ -51,6 +58,13 @@ export const SERVER_USAGE = `Usage: deno run --allow-net server.ts [options]
   --ice-server URL            a stun: or turn: URL sent to both partners in "paired"; repeatable
   --ice-username NAME         username for turn: URLs; the password is read from
                               SWITCHBOARD_ICE_CREDENTIAL (needs --allow-env=SWITCHBOARD_ICE_CREDENTIAL)
+  --turn-url URL              a turn: or turns: URL each client gets short-lived
+                              credentials for in "paired"; repeatable (werift uses the first)
+  --turn-secret-file FILE     the secret shared with the TURN server (coturn's
+                              static-auth-secret); needs --allow-read=FILE. Without it the
+                              secret is read from SWITCHBOARD_TURN_SECRET
+                              (needs --allow-env=SWITCHBOARD_TURN_SECRET)
+  --turn-ttl SECONDS          how long issued TURN credentials stay valid (default 3600)
   --no-web                    do not serve the browser page on GET /
   --trust-proxy CIDR          take the client address from X-Forwarded-For or
                               Forwarded when the peer is in this range; repeatable
@@ -95,6 +109,9 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     "max-buffered-bytes": { type: "string" },
     "ice-server": { type: "string", multiple: true },
     "ice-username": { type: "string" },
+    "turn-url": { type: "string", multiple: true },
+    "turn-secret-file": { type: "string" },
+    "turn-ttl": { type: "string" },
     "no-web": { type: "boolean" },
     "trust-proxy": { type: "string", multiple: true },
     "max-clients-per-ip": { type: "string" },
@@ -109,6 +126,11 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
   });
   const d = DEFAULT_SERVER_OPTIONS;
   const iceUrls = iceServerUrls(values["ice-server"], values["ice-username"]);
+  if (values.redis !== undefined && values["turn-url"] !== undefined) {
+    // Credentials are made per client as `paired` goes out, which the shared
+    // store's signaling does not do yet.
+    throw new UsageError("--turn-url cannot be combined with --redis yet");
+  }
   return {
     host: values.host ?? d.host,
     port: integer("--port", values.port, d.port, 0, 65535),
@@ -132,6 +154,7 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     ),
     iceUrls,
     iceUsername: values["ice-username"],
+    ...turnFlags(values["turn-url"], values["turn-secret-file"], values["turn-ttl"]),
     web: !(values["no-web"] ?? false),
     trustProxy: trustProxy(values["trust-proxy"] ?? d.trustProxy),
     maxClientsPerIp: integer(
@@ -160,6 +183,29 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     redis: redisUrl(values.redis),
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
+  };
+}
+
+/** Checks the TURN flags: TURN URLs only, and the other two only with one. */
+function turnFlags(
+  urls: string[] | undefined,
+  secretFile: string | undefined,
+  ttl: string | undefined,
+): Pick<ServerFlags, "turnUrls" | "turnSecretFile" | "turnTtl"> {
+  for (const url of urls ?? []) {
+    if (!/^turns?:[^\s]+$/.test(url)) {
+      throw new UsageError(`--turn-url takes a turn: or turns: URL, got "${url}"`);
+    }
+  }
+  if (urls === undefined) {
+    if (secretFile !== undefined) throw new UsageError("--turn-secret-file goes with --turn-url");
+    if (ttl !== undefined) throw new UsageError("--turn-ttl goes with --turn-url");
+  }
+  if (secretFile === "") throw new UsageError("--turn-secret-file takes a file name");
+  return {
+    turnUrls: urls ?? [],
+    turnSecretFile: secretFile,
+    turnTtl: integer("--turn-ttl", ttl, DEFAULT_TURN_TTL, 1, 7 * DAY),
   };
 }
 

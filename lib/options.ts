@@ -6,6 +6,7 @@
  */
 
 import type { IceServer } from "./protocol.ts";
+import type { TurnCredentials } from "./turn.ts";
 
 /** How the server listens and what it tolerates. */
 export interface ServerOptions {
@@ -50,6 +51,8 @@ export interface ServerOptions {
   resumeGrace: number;
   /** The most messages held for a client within its grace window. */
   resumeQueue: number;
+  /** Issues each client its own TURN credentials for `paired`; none by default. */
+  turn?: TurnCredentials | undefined;
 }
 
 /** The defaults: the spec's `localhost:8765`, and limits no real client hits. */

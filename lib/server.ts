@@ -73,9 +73,11 @@ export function startServer(
   const trusted = config.trustProxy.map(toCidr);
   const registry = new Registry<Connection>();
   const metrics = new Metrics();
+  const turn = config.turn;
   const signalingOptions = {
     pairTimeoutMs: config.pairTimeout * 1000,
     iceServers: config.iceServers,
+    ...(turn ? { iceServersFor: (id: string) => turn.iceServers(id) } : {}),
   };
   // Sessions wait in this instance's memory, so resume works with the
   // in-memory signaling only; with a shared store it is off.

@@ -17,7 +17,7 @@ import {
   type PeerLeftReason,
   type ServerMessage,
 } from "./protocol.ts";
-import { truncate } from "./text.ts";
+import { errorText, truncate } from "./text.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Registry } from "./registry.ts";
 
@@ -94,6 +94,12 @@ export interface SignalingOptions {
   iceServers?: readonly IceServer[];
   /** Clients away within a grace window; none by default. */
   absentees?: Absentees;
+  /**
+   * ICE servers for one client alone (TURN credentials issued to it), put
+   * before `iceServers` in its `paired`. With this, `paired` goes out once
+   * both partners' entries are ready, a moment after the accept.
+   */
+  iceServersFor?: (clientId: string) => Promise<readonly IceServer[]>;
 }
 
 // setTimeout takes at most 2^31 - 1 ms; a longer delay fires at once.
@@ -125,6 +131,10 @@ export class Signaling implements SignalingService {
   readonly #absentees: Absentees | undefined;
   // Added to `paired` only when there are any, so other servers' bytes stay as they were.
   readonly #ice: { iceServers?: IceServer[] };
+  readonly #iceFor: ((clientId: string) => Promise<readonly IceServer[]>) | undefined;
+  // The pairing whose `paired` messages wait for per-client entries, by initiator.
+  readonly #announcing = new Map<string, number>();
+  #announceSerial = 0;
   // One timer for every pending request on the server, due at the earliest expiry.
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
@@ -139,6 +149,7 @@ export class Signaling implements SignalingService {
     this.#absentees = options.absentees;
     const iceServers = options.iceServers ?? [];
     this.#ice = iceServers.length > 0 ? { iceServers: [...iceServers] } : {};
+    this.#iceFor = options.iceServersFor;
   }
 
   /** Always `true`: memory is never out of reach. */
@@ -309,12 +320,8 @@ export class Signaling implements SignalingService {
       initiatorId: from,
       responderId: me,
     });
-    this.#send(from, { type: MessageType.Paired, peer: me, initiator: true, ...this.#ice });
-    // A send can drop a client that does not read, and this pair with it:
-    // then `me` has just heard peer_left, and must not hear paired after it.
-    if (this.#pairing.partnerOf(me) === from) {
-      this.#send(me, { type: MessageType.Paired, peer: from, initiator: false, ...this.#ice });
-    }
+    if (this.#iceFor) this.#announceLater(from, me, this.#iceFor);
+    else this.#announce(from, me, this.#ice, this.#ice);
     for (const requester of result.dropped) {
       const peer = askedRequester.has(requester) ? from : me;
       logger.info(
@@ -330,6 +337,62 @@ export class Signaling implements SignalingService {
     for (const target of result.withdrawn) this.#cancelled(me, target, "paired");
     this.#schedule();
     return undefined;
+  }
+
+  /** Sends `paired` to both partners, the initiator first. */
+  #announce(
+    initiator: string,
+    responder: string,
+    initiatorIce: { iceServers?: IceServer[] },
+    responderIce: { iceServers?: IceServer[] },
+  ): void {
+    this.#send(initiator, {
+      type: MessageType.Paired,
+      peer: responder,
+      initiator: true,
+      ...initiatorIce,
+    });
+    // A send can drop a client that does not read, and this pair with it:
+    // then the responder has just heard peer_left, and must not hear paired after it.
+    if (this.#pairing.partnerOf(responder) === initiator) {
+      this.#send(responder, {
+        type: MessageType.Paired,
+        peer: initiator,
+        initiator: false,
+        ...responderIce,
+      });
+    }
+  }
+
+  /**
+   * Sends `paired` once each partner's own entries are ready, unless the
+   * pairing has ended meanwhile (then whoever is left has heard `peer_left`).
+   */
+  #announceLater(
+    initiator: string,
+    responder: string,
+    iceFor: (clientId: string) => Promise<readonly IceServer[]>,
+  ): void {
+    const serial = ++this.#announceSerial;
+    this.#announcing.set(initiator, serial);
+    const shared = this.#ice.iceServers ?? [];
+    const entries = (own: readonly IceServer[]) => {
+      const all = [...own, ...shared];
+      return all.length > 0 ? { iceServers: all } : {};
+    };
+    Promise.all([iceFor(initiator), iceFor(responder)]).catch((error) => {
+      logger.error("Cannot issue ICE servers for {initiatorId} and {responderId}: {error}", {
+        initiatorId: initiator,
+        responderId: responder,
+        error: errorText(error),
+      });
+      return [[], []] as const;
+    }).then(([mine, theirs]) => {
+      if (this.#announcing.get(initiator) !== serial) return;
+      this.#announcing.delete(initiator);
+      if (this.#pairing.partnerOf(initiator) !== responder) return;
+      this.#announce(initiator, responder, entries(mine), entries(theirs));
+    });
   }
 
   /** Tells `target` that `requester`'s request to it has ended, so it cannot accept it. */

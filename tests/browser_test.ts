@@ -94,7 +94,7 @@ browserTest("a browser page asks a CLI peer, which accepts; they chat both ways"
   await waitForState(page, "open");
   const pageId = (await page.textContent("#my-id")) ?? "";
   await peer.waitForLine(
-    new RegExp(`^\\*\\*\\* Data channel open with ${pageId} \\(\\d+ ms\\)`),
+    new RegExp(`^\\*\\*\\* Data channel open with ${pageId} \\(\\d+ ms, direct\\)`),
     "stdout",
   );
 
@@ -121,7 +121,7 @@ browserTest("a CLI peer asks a browser page, which accepts; they chat both ways"
   await page.click("#requests button:text('Accept')");
   await waitForState(page, "open");
   await peer.waitForLine(
-    new RegExp(`^\\*\\*\\* Data channel open with ${pageId} \\(\\d+ ms\\)`),
+    new RegExp(`^\\*\\*\\* Data channel open with ${pageId} \\(\\d+ ms, direct\\)`),
     "stdout",
   );
 

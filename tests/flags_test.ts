@@ -18,6 +18,9 @@ Deno.test("parseServerFlags() defaults to the spec's localhost:8765", () => {
     iceUrls: [],
     iceUsername: undefined,
     redis: undefined,
+    turnUrls: [],
+    turnSecretFile: undefined,
+    turnTtl: 3600,
     logFormat: undefined,
     help: undefined,
   });
@@ -87,6 +90,9 @@ Deno.test("parseServerFlags() reads every flag", () => {
     maxBufferedBytes: 4096,
     iceUrls: ["stun:stun.example:3478", "turn:turn.example:3478?transport=udp"],
     iceUsername: "alice",
+    turnUrls: [],
+    turnSecretFile: undefined,
+    turnTtl: 3600,
     web: false,
     trustProxy: ["127.0.0.1", "fd00::/8"],
     maxClientsPerIp: 5,
@@ -125,6 +131,44 @@ Deno.test("parseServerFlags() refuses a --redis URL that is not redis:// or redi
     () => parseServerFlags(["--redis", "redis://:secret@h/x"]),
     (error: Error) => error instanceof UsageError && !error.message.includes("secret"),
   );
+});
+
+Deno.test("parseServerFlags() reads the TURN flags, the URLs in their order", () => {
+  const flags = parseServerFlags([
+    "--turn-url",
+    "turn:127.0.0.1:3478?transport=udp",
+    "--turn-url",
+    "turns:turn.example:5349?transport=tcp",
+    "--turn-secret-file",
+    "/etc/switchboard/turn-secret",
+    "--turn-ttl",
+    "600",
+  ]);
+  assert.deepEqual(flags.turnUrls, [
+    "turn:127.0.0.1:3478?transport=udp",
+    "turns:turn.example:5349?transport=tcp",
+  ]);
+  assert.equal(flags.turnSecretFile, "/etc/switchboard/turn-secret");
+  assert.equal(flags.turnTtl, 600);
+});
+
+Deno.test("parseServerFlags() refuses a TURN secret as a flag value and TURN flags without a URL", () => {
+  for (
+    const [args, message] of [
+      [["--turn-secret", "s3cret"], /Unknown option '--turn-secret'/],
+      [["--turn-url", "stun:stun.example"], /--turn-url takes a turn: or turns: URL/],
+      [["--turn-secret-file", "secret"], /^--turn-secret-file goes with --turn-url$/],
+      [["--turn-ttl", "60"], /^--turn-ttl goes with --turn-url$/],
+      [["--turn-url", "turn:t.example", "--turn-ttl", "0"], /--turn-ttl takes a whole number/],
+      [["--turn-url", "turn:t.example", "--turn-secret-file="], /takes a file name/],
+    ] as const
+  ) {
+    assert.throws(() => parseServerFlags(args), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.match(error.message, message);
+      return true;
+    });
+  }
 });
 
 Deno.test("parseServerFlags() throws UsageError on bad input", () => {
@@ -243,4 +287,19 @@ Deno.test("parseClientFlags() takes only a ws: or wss: URL without a fragment", 
   for (const url of ["http://example.com", "example.com:8765", "ws://", "ws://h/#frag", ""]) {
     assert.throws(() => parseClientFlags(["--url", url]), UsageError, url);
   }
+});
+
+Deno.test("parseServerFlags() refuses --turn-url together with --redis", () => {
+  assert.throws(
+    () =>
+      parseServerFlags([
+        "--redis",
+        "redis://127.0.0.1:6379",
+        "--turn-url",
+        "turn:127.0.0.1:3478",
+        "--turn-secret-file",
+        "/dev/null",
+      ]),
+    /--turn-url cannot be combined with --redis yet/,
+  );
 });

@@ -217,7 +217,13 @@ export class Child implements AsyncDisposable {
    * Spawns `deno` (or `command`) with `args`, in the project root unless
    * `cwd` is given; with `stdin` true, {@linkcode Child.type} writes lines to it.
    */
-  constructor(args: string[], cwd = ROOT, stdin = false, command = Deno.execPath()) {
+  constructor(
+    args: string[],
+    cwd = ROOT,
+    stdin = false,
+    command = Deno.execPath(),
+    env: Record<string, string> = {},
+  ) {
     this.#piped = stdin;
     this.process = new Deno.Command(command, {
       args,
@@ -225,7 +231,7 @@ export class Child implements AsyncDisposable {
       stdin: stdin ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", ...env },
     }).spawn();
     this.#drained = Promise.all([
       this.#collect(this.process.stdout, this.stdout),
@@ -305,22 +311,34 @@ export class Child implements AsyncDisposable {
   }
 }
 
-/** Spawns `server.ts` on 127.0.0.1 (a free port by default) and waits until it listens. */
+/**
+ * Spawns `server.ts` on 127.0.0.1 (a free port by default) and waits until it
+ * listens; `permissions` are granted besides `--allow-net`, `env` is added.
+ */
 export async function spawnServer(
   args: string[] = [],
   port = 0,
+  permissions: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<{ child: Child; port: number; url: string }> {
-  const child = new Child([
-    "run",
-    "--allow-net",
-    "--no-prompt",
-    "server.ts",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    ...args,
-  ]);
+  const child = new Child(
+    [
+      "run",
+      "--allow-net",
+      ...permissions,
+      "--no-prompt",
+      "server.ts",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      ...args,
+    ],
+    ROOT,
+    false,
+    Deno.execPath(),
+    env,
+  );
   const match = await child.waitForLine(/Server listening on ws:\/\/([\d.]+):(\d+)/);
   const bound = Number(match[2]);
   return { child, port: bound, url: `ws://127.0.0.1:${bound}` };

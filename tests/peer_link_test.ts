@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import {
   type CandidateInit,
   type DataChannelLike,
+  type IceCandidateErrorLike,
   type LinkEvent,
   PeerLink,
   type PeerLinkOptions,
   type SignalOut,
   toCandidate,
+  TURN_REFUSED,
 } from "../lib/web/peer_link.js";
 import { within } from "./helpers.ts";
 
@@ -370,4 +372,83 @@ Deno.test("toCandidate() keeps well-formed candidates and drops the rest", () =>
   ) {
     assert.equal(toCandidate(bad), undefined, JSON.stringify(bad));
   }
+});
+
+/** A connection whose statistics select a pair with a local candidate of `candidateType`. */
+class StatsPeerConnection extends FakePeerConnection {
+  onicecandidateerror: ((event: IceCandidateErrorLike) => void) | null = null;
+  answerStats = (): void => {};
+  constructor(readonly candidateType: string) {
+    super();
+  }
+  getStats() {
+    return new Promise<Map<string, Record<string, unknown>>>((resolve) => {
+      this.answerStats = () =>
+        resolve(
+          new Map([
+            ["T1", { id: "T1", type: "transport", selectedCandidatePairId: "CP1" }],
+            ["CP0", { id: "CP0", type: "candidate-pair", localCandidateId: "L0" }],
+            ["CP1", { id: "CP1", type: "candidate-pair", localCandidateId: "L1" }],
+            ["L0", { id: "L0", type: "local-candidate", candidateType: "host" }],
+            ["L1", { id: "L1", type: "local-candidate", candidateType: this.candidateType }],
+          ]),
+        );
+    });
+  }
+}
+
+for (const [candidateType, path] of [["relay", "relay"], ["host", "direct"]] as const) {
+  Deno.test(`PeerLink: a selected ${candidateType} candidate makes the path ${path}, and lines wait for open`, async () => {
+    const pc = new StatsPeerConnection(candidateType);
+    const t = fakeLink(true, { createPeerConnection: () => pc });
+    t.link.start();
+    const channel = pc.channels[0]!;
+    t.advance(412);
+    channel.open();
+    // The channel is usable at once; a line that comes before the statistics waits.
+    assert.equal(t.link.state, "open");
+    assert.equal(t.link.send("early"), true);
+    channel.onmessage?.({ data: "first line" });
+    assert.deepEqual(t.events, []);
+    pc.answerStats();
+    await t.eventCount(2);
+    assert.deepEqual(t.events, [
+      { kind: "open", ms: 412, path },
+      { kind: "message", text: "first line" },
+    ]);
+    t.link.close();
+  });
+}
+
+Deno.test("PeerLink: statistics that never answer still report open, without a path", async () => {
+  const pc = new StatsPeerConnection("relay");
+  const t = fakeLink(true, { createPeerConnection: () => pc });
+  t.link.start();
+  pc.channels[0]!.open();
+  await t.eventCount(1);
+  assert.deepEqual(t.events, [{ kind: "open", ms: 0 }]);
+  t.link.close();
+});
+
+Deno.test("PeerLink: with relays only, a TURN refusal (401) fails the link at once and says so", () => {
+  const pc = new StatsPeerConnection("relay");
+  const t = fakeLink(true, { createPeerConnection: () => pc, relayOnly: true });
+  t.link.start();
+  pc.onicecandidateerror?.({ errorCode: 701, url: "turn:127.0.0.1:3478" });
+  assert.equal(t.link.state, "negotiating", "an unreachable server is not a refusal");
+  pc.onicecandidateerror?.({ errorCode: 401, url: "turn:127.0.0.1:3478" });
+  assert.equal(t.link.state, "failed");
+  assert.deepEqual(t.events, [{ kind: "failed", reason: TURN_REFUSED }]);
+  assert.equal(TURN_REFUSED, "TURN server refused the credentials");
+  assert.equal(pc.closed, true);
+});
+
+Deno.test("PeerLink: without relay-only a TURN refusal waits, and names the failure if nothing opens", async () => {
+  const pc = new StatsPeerConnection("host");
+  const t = fakeLink(true, { createPeerConnection: () => pc, timeoutMs: 50 });
+  t.link.start();
+  pc.onicecandidateerror?.({ errorCode: 401 });
+  assert.equal(t.link.state, "negotiating", "a direct path may still open");
+  await t.eventCount(1);
+  assert.deepEqual(t.events, [{ kind: "failed", reason: TURN_REFUSED }]);
 });

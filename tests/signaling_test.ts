@@ -407,3 +407,64 @@ Deno.test("Signaling: a requester dropped while told 'paired' leaves the respond
     signaling.close();
   }
 });
+
+Deno.test("with per-client ICE servers each partner's paired carries its own, before the shared ones", async () => {
+  const registry = new Registry<FakePeer>();
+  const signaling = new Signaling(registry, {
+    pairTimeoutMs: 30_000,
+    iceServers: [{ urls: "stun:stun.example" }],
+    iceServersFor: (id) => Promise.resolve([{ urls: "turn:t.example", username: `u:${id}` }]),
+  });
+  const requester = new FakePeer();
+  const responder = new FakePeer();
+  const a = registry.register(requester, "127.0.0.1:1");
+  const b = registry.register(responder, "127.0.0.1:2");
+  const responderPaired = new Promise<void>((resolve) => {
+    responder.onSend = (message) => (message.type === "paired" && resolve(), true);
+  });
+  try {
+    signaling.handle(a, { type: "pair_request", target: b }, 0);
+    signaling.handle(b, { type: "pair_accept", from: a }, 1);
+    await within(responderPaired, 1000, "paired to the responder");
+    assert.deepEqual(requester.received, [{
+      type: "paired",
+      peer: b,
+      initiator: true,
+      iceServers: [{ urls: "turn:t.example", username: `u:${a}` }, { urls: "stun:stun.example" }],
+    }]);
+    assert.deepEqual(responder.received.at(-1), {
+      type: "paired",
+      peer: a,
+      initiator: false,
+      iceServers: [{ urls: "turn:t.example", username: `u:${b}` }, { urls: "stun:stun.example" }],
+    });
+  } finally {
+    signaling.close();
+  }
+});
+
+Deno.test("a pairing that ends while per-client ICE servers are issued sends no paired", async () => {
+  const registry = new Registry<FakePeer>();
+  let issue = () => {};
+  const issued = new Promise<void>((resolve) => issue = resolve);
+  const signaling = new Signaling(registry, {
+    pairTimeoutMs: 30_000,
+    iceServersFor: async () => (await issued, [{ urls: "turn:t.example" }]),
+  });
+  const requester = new FakePeer();
+  const responder = new FakePeer();
+  const a = registry.register(requester, "127.0.0.1:1");
+  const b = registry.register(responder, "127.0.0.1:2");
+  try {
+    signaling.handle(a, { type: "pair_request", target: b }, 0);
+    signaling.handle(b, { type: "pair_accept", from: a }, 1);
+    assert.equal(signaling.handle(b, { type: "unpair" }, 2), undefined);
+    issue();
+    // Everything that follows the issue runs in microtasks, before this timer.
+    await new Promise((r) => setTimeout(r, 0));
+    assert.deepEqual(requester.received, [{ type: "peer_left", peer: b, reason: "unpaired" }]);
+    assert.deepEqual(responder.received, [{ type: "pair_request", from: a }]);
+  } finally {
+    signaling.close();
+  }
+});

@@ -34,7 +34,7 @@ async function pairedPeers(url: string, ...extra: string[]) {
 }
 
 function channelOpen(peer: string): RegExp {
-  return new RegExp(`^\\*\\*\\* Data channel open with ${peer} \\((\\d+) ms\\) \\*\\*\\*$`);
+  return new RegExp(`^\\*\\*\\* Data channel open with ${peer} \\((\\d+) ms, direct\\) \\*\\*\\*$`);
 }
 
 function relayed(metrics: string, type: string): number {

@@ -12,11 +12,15 @@
  * resumes its id and pairing if the server still holds them.
  *
  * For tests, `document.body.dataset.state` is one of `connecting`, `ready`,
- * `pairing`, `negotiating`, `open`, `relay`, `left`, `reconnecting`, `closed`.
+ * `pairing`, `negotiating`, `open`, `relay`, `left`, `reconnecting`, `closed`; once open,
+ * `document.body.dataset.path` is `direct` or `relay` (through TURN).
  */
 
 import { CloseCode, ErrorCode, MessageType, ResumeParam } from "./protocol.js";
 import { PeerLink } from "./peer_link.js";
+
+/** How the page names the path the data takes, as the command-line peer does. */
+const PATH_WORDS = { direct: "direct", relay: "via TURN relay" };
 
 const params = new URLSearchParams(location.search);
 const relayOnly = params.get("relay") === "1";
@@ -86,7 +90,7 @@ function setState(state, words) {
   ui.message.disabled = ui.send.disabled = ui.leave.disabled = !paired;
   const p2p = state === "open" || (state === "reconnecting" && session.link?.state === "open");
   ui.path.textContent = p2p
-    ? "peer-to-peer"
+    ? document.body.dataset.path === "relay" ? "peer-to-peer via TURN relay" : "peer-to-peer"
     : state === "relay" || (paired && state === "negotiating")
     ? "via server"
     : "";
@@ -191,14 +195,18 @@ function startLink(peer, initiator, iceServers) {
       }),
     signal: (message) => send(message),
     timeoutMs: P2P_TIMEOUT_MS,
+    relayOnly,
     debug: (text) => console.debug(`Peer connection: ${text}`),
     onEvent: (event) => {
       if (session.link !== link) return;
       switch (event.kind) {
-        case "open":
-          setState("open", `Peer-to-peer with ${short(peer)} (opened in ${event.ms} ms)`);
-          addLine("system", `Data channel open with ${peer} (${event.ms} ms)`);
+        case "open": {
+          const path = event.path ? `, ${PATH_WORDS[event.path]}` : "";
+          document.body.dataset.path = event.path ?? "";
+          setState("open", `Peer-to-peer with ${short(peer)} (opened in ${event.ms} ms${path})`);
+          addLine("system", `Data channel open with ${peer} (${event.ms} ms${path})`);
           break;
+        }
         case "message":
           addLine("theirs", event.text, short(peer));
           break;

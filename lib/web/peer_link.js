@@ -15,6 +15,11 @@
  * - The link is `open` when the channel opens, and `failed` when ICE fails,
  *   the channel closes, or nothing opened within the timeout: the caller then
  *   carries the conversation through the server instead.
+ * - Once open, the connection's statistics tell whether the selected path is
+ *   direct or goes through a TURN relay (when the connection has `getStats`).
+ * - A TURN server that refuses the credentials (an `icecandidateerror` with
+ *   code 401) is named as the reason, and ends the attempt at once when the
+ *   connection may use relays only.
  *
  * @module
  */
@@ -41,6 +46,20 @@ import { CHAT_CHANNEL, MessageType } from "./protocol.js";
  */
 
 /**
+ * @typedef {object} IceCandidateErrorLike The part of
+ *   `RTCPeerConnectionIceErrorEvent` used here.
+ * @property {number} errorCode The STUN error code (401: the TURN server
+ *   refused the credentials), or 701 when a server could not be reached.
+ * @property {string} [errorText] The server's reason phrase.
+ * @property {string | null} [url] The STUN or TURN server's URL.
+ */
+
+/**
+ * @typedef {object} StatsReportLike The part of `RTCStatsReport` used here.
+ * @property {(callback: (stat: Record<string, unknown>) => void) => void} forEach
+ */
+
+/**
  * @typedef {object} SessionDescriptionLike
  * @property {string} type
  * @property {string} [sdp]
@@ -60,6 +79,8 @@ import { CHAT_CHANNEL, MessageType } from "./protocol.js";
  * @property {((event: { candidate?: Partial<CandidateInit> | null }) => void) | null | undefined} [onicecandidate]
  * @property {((event: { channel: DataChannelLike }) => void) | null | undefined} [ondatachannel]
  * @property {(() => void) | null | undefined} [onconnectionstatechange]
+ * @property {((event: IceCandidateErrorLike) => void) | null | undefined} [onicecandidateerror]
+ * @property {() => Promise<StatsReportLike>} [getStats]
  * @property {() => unknown} close
  */
 
@@ -70,13 +91,22 @@ import { CHAT_CHANNEL, MessageType } from "./protocol.js";
  *   A message for the server to forward to the partner.
  */
 
+/** @typedef {"direct" | "relay"} LinkPath Whether the data goes straight to the partner or through TURN. */
+
 /**
- * @typedef {{ kind: "open", ms: number }
+ * @typedef {{ kind: "open", ms: number, path?: LinkPath }
  *   | { kind: "message", text: string }
  *   | { kind: "failed", reason: string }} LinkEvent
- *   What the link reports: the channel opened (`ms` since `start()`), a line
- *   arrived on it, or peer-to-peer is not (or no longer) possible.
+ *   What the link reports: the channel opened (`ms` since `start()`, and the
+ *   path when the statistics tell it), a line arrived on it, or peer-to-peer
+ *   is not (or no longer) possible.
  */
+
+/** The reason given when a TURN server refuses the credentials. */
+export const TURN_REFUSED = "TURN server refused the credentials";
+
+// How long the path may take to find once open; the channel is usable meanwhile.
+const STATS_TIMEOUT_MS = 2000;
 
 /**
  * @typedef {object} PeerLinkOptions
@@ -89,6 +119,8 @@ import { CHAT_CHANNEL, MessageType } from "./protocol.js";
  *   through the server.
  * @property {(event: LinkEvent) => void} onEvent Receives what happens.
  * @property {number} timeoutMs How long the channel may take to open.
+ * @property {boolean} [relayOnly] Whether the connection uses TURN relays
+ *   only: then a refused TURN credential ends the attempt at once.
  * @property {(text: string) => void} [debug] Receives details worth a debug log line.
  * @property {() => number} [now] The clock in milliseconds; `performance.now` by default.
  */
@@ -133,6 +165,9 @@ export class PeerLink {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #timer;
   #startedAt = 0;
+  /** @type {string[] | undefined} Lines that came while the path was looked up. */
+  #held;
+  #turnRefused = false;
   // Signaling messages are handled one at a time, in arrival order: each
   // step awaits the connection, and a candidate must not overtake its offer.
   /** @type {Promise<void>} */
@@ -155,7 +190,12 @@ export class PeerLink {
     this.#state = "negotiating";
     this.#startedAt = this.#now();
     this.#timer = setTimeout(
-      () => this.#fail(`no peer-to-peer connection within ${options.timeoutMs / 1000} s`),
+      () =>
+        this.#fail(
+          this.#turnRefused
+            ? TURN_REFUSED
+            : `no peer-to-peer connection within ${options.timeoutMs / 1000} s`,
+        ),
       options.timeoutMs,
     );
     // The first step in the queue: the partner's messages wait behind it.
@@ -169,8 +209,11 @@ export class PeerLink {
       pc.onicecandidate = (event) => this.#sendCandidate(event.candidate);
       pc.onconnectionstatechange = () => {
         this.#debug(`connection ${pc.connectionState}`);
-        if (pc.connectionState === "failed") this.#fail("ICE failed");
+        if (pc.connectionState === "failed") {
+          this.#fail(this.#turnRefused ? TURN_REFUSED : "ICE failed");
+        }
       };
+      pc.onicecandidateerror = (event) => this.#candidateError(event);
       if (options.initiator) {
         this.#watch(pc.createDataChannel(CHAT_CHANNEL, { ordered: true }));
         const offer = await pc.createOffer();
@@ -300,8 +343,9 @@ export class PeerLink {
     channel.onmessage = (event) => {
       if (this.#state !== "open") return;
       const data = event.data;
-      if (typeof data === "string") this.#emit({ kind: "message", text: data });
-      else this.#debug("ignored a binary message on the chat channel");
+      if (typeof data !== "string") this.#debug("ignored a binary message on the chat channel");
+      else if (this.#held) this.#held.push(data);
+      else this.#emit({ kind: "message", text: data });
     };
     channel.onclose = () => this.#fail("the data channel closed");
     if (channel.readyState === "open") this.#opened();
@@ -311,7 +355,36 @@ export class PeerLink {
     if (this.#state !== "negotiating") return;
     clearTimeout(this.#timer);
     this.#state = "open";
-    this.#emit({ kind: "open", ms: Math.round(this.#now() - this.#startedAt) });
+    const ms = Math.round(this.#now() - this.#startedAt);
+    const pc = this.#pc;
+    if (typeof pc?.getStats !== "function") {
+      this.#emit({ kind: "open", ms });
+      return;
+    }
+    // "open" goes first, with the path; lines that come meanwhile wait for it.
+    this.#held = [];
+    withTimeout(pc.getStats(), STATS_TIMEOUT_MS).then(pathFromStats, (error) => {
+      this.#debug(`no path from the statistics: ${errorText(error)}`);
+      return undefined;
+    }).then((path) => {
+      const held = this.#held ?? [];
+      this.#held = undefined;
+      if (this.#state !== "open") return;
+      this.#emit(path ? { kind: "open", ms, path } : { kind: "open", ms });
+      for (const text of held) {
+        if (this.#state === "open") this.#emit({ kind: "message", text });
+      }
+    });
+  }
+
+  /** @param {IceCandidateErrorLike} event */
+  #candidateError(event) {
+    this.#debug(
+      `ICE server ${event.url ?? ""} answered ${event.errorCode} ${event.errorText ?? ""}`,
+    );
+    if (event.errorCode !== 401) return;
+    this.#turnRefused = true;
+    if (this.#options.relayOnly) this.#fail(TURN_REFUSED);
   }
 
   /** @param {string} reason */
@@ -331,6 +404,7 @@ export class PeerLink {
     }
     if (pc) {
       pc.onicecandidate = pc.ondatachannel = pc.onconnectionstatechange = null;
+      pc.onicecandidateerror = null;
     }
     try {
       channel?.close();
@@ -412,6 +486,64 @@ export function toCandidate(value) {
     sdpMid: typeof sdpMid === "string" ? sdpMid : null,
     sdpMLineIndex: typeof sdpMLineIndex === "number" ? sdpMLineIndex : null,
   };
+}
+
+/**
+ * Whether the selected candidate pair in a connection's statistics goes
+ * through a TURN relay (its local candidate is a `relay` one) or not; the
+ * browser's and werift's statistics both name the pair in their transport.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pathFromStats } from "./peer_link.js";
+ * const report = new Map<string, Record<string, unknown>>([
+ *   ["T", { type: "transport", id: "T", selectedCandidatePairId: "P" }],
+ *   ["P", { type: "candidate-pair", id: "P", localCandidateId: "L" }],
+ *   ["L", { type: "local-candidate", id: "L", candidateType: "relay" }],
+ * ]);
+ * assert.equal(pathFromStats(report), "relay");
+ * report.set("L", { type: "local-candidate", id: "L", candidateType: "host" });
+ * assert.equal(pathFromStats(report), "direct");
+ * assert.equal(pathFromStats(new Map()), undefined);
+ * ```
+ *
+ * @param {StatsReportLike} report
+ * @returns {LinkPath | undefined} `undefined` when no pair is selected.
+ */
+export function pathFromStats(report) {
+  /** @type {Map<unknown, Record<string, unknown>>} */
+  const byId = new Map();
+  report.forEach((stat) => byId.set(stat.id, stat));
+  let pair;
+  for (const stat of byId.values()) {
+    if (stat.type === "transport" && stat.selectedCandidatePairId !== undefined) {
+      pair = byId.get(stat.selectedCandidatePairId);
+      if (pair) break;
+    }
+  }
+  // Firefox marks the pair itself instead.
+  pair ??= [...byId.values()].find((stat) => stat.type === "candidate-pair" && stat.selected);
+  const local = pair && byId.get(pair.localCandidateId);
+  if (!local || typeof local.candidateType !== "string") return undefined;
+  return local.candidateType === "relay" ? "relay" : "direct";
+}
+
+/**
+ * @template T
+ * @param {Promise<T>} promise
+ * @param {number} ms
+ * @returns {Promise<T>}
+ */
+function withTimeout(promise, ms) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return /** @type {Promise<T>} */ (Promise.race([promise, late])).finally(() =>
+    clearTimeout(timer)
+  );
 }
 
 /**

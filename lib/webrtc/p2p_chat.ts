@@ -21,6 +21,8 @@ export interface P2pChatOptions {
   createPeerConnection: PeerConnectionFactory;
   /** How long the channel may take to open, in milliseconds. */
   timeoutMs: number;
+  /** Whether connections use TURN relays only, so a refused credential ends the attempt. */
+  relayOnly?: boolean;
   /** Prints one line on stdout. */
   print(line: string): void;
   /** Sends a message to the server; `false` when not connected. */
@@ -58,6 +60,7 @@ export class P2pChat {
         this.#options.print(describeLinkEvent(peer, event));
       },
       timeoutMs: this.#options.timeoutMs,
+      relayOnly: this.#options.relayOnly ?? false,
       debug: (text) =>
         logger.debug("Peer connection with {peerId}: {text}", { peerId: peer, text }),
     });

@@ -8,6 +8,7 @@
 import { getLogger, loadWerift } from "../deps.ts";
 import { fixWerift } from "./werift_fixes.ts";
 import { createDtlsKeys, tuneWerift, warmUp } from "./werift_tuning.ts";
+import { reportTurnRefusals, withTurnErrors } from "./werift_turn.ts";
 import type { IceServer } from "../protocol.ts";
 import type { PeerConnectionLike } from "../web/peer_link.js";
 
@@ -41,6 +42,7 @@ export async function weriftFactory(
   const werift = await loadWerift();
   fixWerift(werift);
   tuneWerift(werift);
+  reportTurnRefusals(werift);
   const keys = await createDtlsKeys(werift);
   // The first handshake of a process pays for a cold JIT: one throw-away
   // connection, made while the peer waits for a partner anyway, takes it away.
@@ -48,11 +50,13 @@ export async function weriftFactory(
     if (!warm) logger.debug("The WebRTC warm-up connection did not complete.");
   });
   return (serverIceServers) =>
-    // werift's connection has the standard shape this needs, with its own types.
-    new werift.RTCPeerConnection({
-      ...peerConfig(settings, serverIceServers),
-      dtls: { keys },
-    }) as unknown as PeerConnectionLike;
+    withTurnErrors(
+      // werift's connection has the standard shape this needs, with its own types.
+      new werift.RTCPeerConnection({
+        ...peerConfig(settings, serverIceServers),
+        dtls: { keys },
+      }) as unknown as PeerConnectionLike,
+    );
 }
 
 /** A werift configuration: the parts of `RTCConfiguration` it reads. */
