@@ -402,6 +402,7 @@ for (const [candidateType, path] of [["relay", "relay"], ["host", "direct"]] as 
     const pc = new StatsPeerConnection(candidateType);
     const t = fakeLink(true, { createPeerConnection: () => pc });
     t.link.start();
+    await t.settle();
     const channel = pc.channels[0]!;
     t.advance(412);
     channel.open();
@@ -424,16 +425,18 @@ Deno.test("PeerLink: statistics that never answer still report open, without a p
   const pc = new StatsPeerConnection("relay");
   const t = fakeLink(true, { createPeerConnection: () => pc });
   t.link.start();
+  await t.settle();
   pc.channels[0]!.open();
   await t.eventCount(1);
   assert.deepEqual(t.events, [{ kind: "open", ms: 0 }]);
   t.link.close();
 });
 
-Deno.test("PeerLink: with relays only, a TURN refusal (401) fails the link at once and says so", () => {
+Deno.test("PeerLink: with relays only, a TURN refusal (401) fails the link at once and says so", async () => {
   const pc = new StatsPeerConnection("relay");
   const t = fakeLink(true, { createPeerConnection: () => pc, relayOnly: true });
   t.link.start();
+  await t.settle();
   pc.onicecandidateerror?.({ errorCode: 701, url: "turn:127.0.0.1:3478" });
   assert.equal(t.link.state, "negotiating", "an unreachable server is not a refusal");
   pc.onicecandidateerror?.({ errorCode: 401, url: "turn:127.0.0.1:3478" });
@@ -447,6 +450,7 @@ Deno.test("PeerLink: without relay-only a TURN refusal waits, and names the fail
   const pc = new StatsPeerConnection("host");
   const t = fakeLink(true, { createPeerConnection: () => pc, timeoutMs: 50 });
   t.link.start();
+  await t.settle();
   pc.onicecandidateerror?.({ errorCode: 401 });
   assert.equal(t.link.state, "negotiating", "a direct path may still open");
   await t.eventCount(1);
