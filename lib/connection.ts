@@ -5,6 +5,9 @@
  * @module
  */
 
+import type { KeyRecord } from "./auth/key_file.ts";
+import type { Keyring } from "./auth/keyring.ts";
+import type { Tenants } from "./auth/tenants.ts";
 import { getLogger } from "./deps.ts";
 import type { RefusalLog } from "./refusal_log.ts";
 import type { DisconnectReason, Metrics } from "./metrics.ts";
@@ -48,6 +51,10 @@ export interface ServerState {
   stopping: boolean;
   /** Caps the lines for refusals, which strangers can cause at will. */
   readonly refusalLog: RefusalLog;
+  /** The accepted API keys; `undefined` on an open server. Replaced on reload. */
+  keyring: Keyring | undefined;
+  /** Which client came with which key. */
+  readonly tenants: Tenants;
 }
 
 /**
@@ -68,17 +75,26 @@ export class Connection implements Peer {
   #badMessages = 0;
   // The runtime's reason when it drops the connection, from the error event.
   #error: string | undefined;
+  /** The SHA-256 of the client's API key: its tenant. `undefined` on an open server. */
+  readonly tenant: string | undefined;
+  /** The API key's label, for logs; never the key. */
+  readonly keyLabel: string | undefined;
 
   /**
    * Starts serving `socket`; the server keeps no other reference to it until
    * it opens and registers.
+   *
+   * @param key The entry of the API key the handshake presented, if any.
    */
-  constructor(server: ServerState, socket: WebSocket, remoteAddr: string) {
+  constructor(server: ServerState, socket: WebSocket, remoteAddr: string, key?: KeyRecord) {
     this.#server = server;
     this.#socket = socket;
     this.#remoteAddr = remoteAddr;
+    this.tenant = key?.sha256;
+    this.keyLabel = key?.label;
     this.#bucket = new TokenBucket(
-      server.config.rateLimit,
+      // A key's own rate limit applies on top of the server's.
+      Math.min(server.config.rateLimit, key?.rateLimit ?? Infinity),
       server.config.rateBurst,
       performance.now(),
     );
@@ -132,12 +148,73 @@ export class Connection implements Peer {
       this.#closeFor(CloseCode.TryAgainLater, "server full");
       return;
     }
+    if (this.tenant !== undefined && !this.#admitKey(this.tenant)) return;
     const clientId = this.clientId = registry.register(this, this.#remoteAddr);
-    logger.info("Client {clientId} connected from {remoteAddr}", {
-      clientId,
-      remoteAddr: this.#remoteAddr,
-    });
+    this.#server.tenants.join(clientId, this.tenant);
+    if (this.keyLabel === undefined) {
+      logger.info("Client {clientId} connected from {remoteAddr}", {
+        clientId,
+        remoteAddr: this.#remoteAddr,
+      });
+    } else {
+      logger.info('Client {clientId} (key "{keyLabel}") connected from {remoteAddr}', {
+        clientId,
+        keyLabel: this.keyLabel,
+        remoteAddr: this.#remoteAddr,
+      });
+    }
     this.send(yourId(clientId));
+  }
+
+  /**
+   * Checks the client's key again as it opens: it may have been revoked
+   * since the handshake, and its key may be at its client limit.
+   */
+  #admitKey(tenant: string): boolean {
+    const key = this.#server.keyring?.byHash(tenant);
+    if (key === undefined) {
+      this.#closeFor(CloseCode.PolicyViolation, KEY_REVOKED);
+      return false;
+    }
+    const { maxClients } = key;
+    if (maxClients === undefined || this.#server.tenants.count(tenant) < maxClients) return true;
+    const admission = this.#server.refusalLog.admit(performance.now());
+    if (admission.log) {
+      logger.warn(
+        admission.skipped > 0
+          ? 'Refused a client from {remoteAddr}: key "{keyLabel}" has {maxClients} clients, its limit ({skipped} more refused, not logged)'
+          : 'Refused a client from {remoteAddr}: key "{keyLabel}" has {maxClients} clients, its limit',
+        {
+          remoteAddr: this.#remoteAddr,
+          keyLabel: key.label,
+          maxClients,
+          skipped: admission.skipped,
+        },
+      );
+    }
+    sendJson(
+      this.#socket,
+      errorMessage(
+        ErrorCode.KeyLimit,
+        `This API key has ${maxClients} clients connected, its limit; try again later.`,
+      ),
+    );
+    this.#closeFor(CloseCode.TryAgainLater, "key limit");
+    return false;
+  }
+
+  /**
+   * Closes with 1008 `key revoked`, for a key taken out of the keys file;
+   * the partner hears `peer_left` at once.
+   */
+  revoke(): void {
+    if (this.#closing) return;
+    logger.info('Client {clientId} at {remoteAddr}: key "{keyLabel}" revoked; closing with 1008', {
+      clientId: this.clientId,
+      remoteAddr: this.#remoteAddr,
+      keyLabel: this.keyLabel,
+    });
+    this.#closeFor(CloseCode.PolicyViolation, KEY_REVOKED);
   }
 
   /**
@@ -299,12 +376,14 @@ export class Connection implements Peer {
     // Deno fires close twice for a ping timeout, and a client closed for a
     // limit was forgotten before its close event: unregister only once.
     if (clientId === undefined || !registry.unregister(clientId)) return;
+    this.#server.tenants.leave(clientId);
     metrics.disconnected(reason);
     logger.info("Client {clientId} disconnected (code {code}, {reason}).", {
       clientId,
       remoteAddr: this.#remoteAddr,
       code,
       reason,
+      ...(this.keyLabel === undefined ? {} : { keyLabel: this.keyLabel }),
     });
     if (this.#badMessages > LOGGED_BAD_MESSAGES) {
       logger.warn("Client {clientId} sent {bad} bad messages in all.", {
@@ -335,6 +414,9 @@ const RELAYED_TYPES: ReadonlySet<string> = new Set([
   MessageType.Candidate,
   MessageType.Relay,
 ]);
+
+/** The close reason for a client whose key was revoked. */
+export const KEY_REVOKED = "key revoked";
 
 const LIMIT_CODES: ReadonlySet<number> = new Set([
   CloseCode.PolicyViolation,

@@ -21,7 +21,13 @@ export class UsageError extends Error {
 }
 
 /** Everything `server.ts` takes from its command line. */
-export interface ServerFlags extends Omit<ServerOptions, "iceServers"> {
+export interface ServerFlags extends Omit<ServerOptions, "iceServers" | "apiKeys" | "tls"> {
+  /** The keys file to load API keys from; none for an open server. */
+  apiKeysFile: string | undefined;
+  /** The PEM certificate chain file for TLS. */
+  tlsCert: string | undefined;
+  /** The PEM private key file for TLS. */
+  tlsKey: string | undefined;
   /** STUN and TURN URLs for `paired`, checked but without credentials. */
   iceUrls: string[];
   /** The username for `turn:` URLs; the password comes from the environment. */
@@ -55,8 +61,14 @@ export const SERVER_USAGE = `Usage: deno run --allow-net server.ts [options]
   --shutdown-timeout SECONDS  drop what is left this long after a signal (default 10)
   --handshake-timeout SECONDS count an upgrade that has not opened after this as stuck (default 5)
   --close-timeout SECONDS     count a closed client that has not answered after this as stuck (default 5)
+  --api-keys FILE             accept only clients with a key from FILE (needs
+                              --allow-read=FILE); SIGHUP reloads it
+  --tls-cert FILE             serve wss:// and https:// with this PEM certificate
+  --tls-key FILE              and this PEM private key (needs --allow-read=CERT,KEY)
   --log-format text|json      log line format (default text)
   -h, --help                  show this help
+
+  keys ...                    manage API keys: deno task keys --help
 `;
 
 /**
@@ -91,10 +103,16 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     "shutdown-timeout": { type: "string" },
     "handshake-timeout": { type: "string" },
     "close-timeout": { type: "string" },
+    "api-keys": { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   const d = DEFAULT_SERVER_OPTIONS;
+  if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
   const iceUrls = iceServerUrls(values["ice-server"], values["ice-username"]);
   return {
     host: values.host ?? d.host,
@@ -140,6 +158,9 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
       DAY,
     ),
     closeTimeout: number("--close-timeout", values["close-timeout"], d.closeTimeout, DAY),
+    apiKeysFile: values["api-keys"],
+    tlsCert: values["tls-cert"],
+    tlsKey: values["tls-key"],
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };
@@ -182,6 +203,8 @@ export interface ClientFlags {
   iceUsername: string | undefined;
   /** Use TURN relays only, so the partner never learns this peer's address. */
   relayOnly: boolean;
+  /** A file holding the API key; else it comes from the environment, if anywhere. */
+  apiKeyFile: string | undefined;
   /** The log line format. */
   logFormat: LogFormat;
   /** Whether `--help` was given. */
@@ -201,6 +224,8 @@ export const CLIENT_USAGE = `Usage: deno run --allow-net client.ts [options]
   --max-retries N             retries in a row before giving up (default 10)
   --pair ID                   ask this client to pair as soon as connected
   --accept                    accept pairing requests automatically
+  --api-key-file FILE         send the API key in FILE (needs --allow-read=FILE); else
+                              SWITCHBOARD_API_KEY, with --allow-env=SWITCHBOARD_API_KEY
   --log-format text|json      log line format (default text)
 
 WebRTC mode (deno task peer; needs --allow-net --allow-env --allow-sys=networkInterfaces):
@@ -241,6 +266,7 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     "ice-server": { type: "string", multiple: true },
     "ice-username": { type: "string" },
     "relay-only": { type: "boolean" },
+    "api-key-file": { type: "string" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -263,6 +289,7 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     iceUrls: iceServerUrls(values["ice-server"], values["ice-username"]),
     iceUsername: values["ice-username"],
     relayOnly: values["relay-only"] ?? false,
+    apiKeyFile: values["api-key-file"],
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };

@@ -5,7 +5,16 @@
  * @module
  */
 
+import type { KeyRecord } from "./auth/key_file.ts";
 import type { IceServer } from "./protocol.ts";
+
+/** A certificate chain and its private key, in PEM, for `wss://` and `https://`. */
+export interface TlsFiles {
+  /** The certificate chain, server certificate first. */
+  cert: string;
+  /** The private key. */
+  key: string;
+}
 
 /** How the server listens and what it tolerates. */
 export interface ServerOptions {
@@ -46,6 +55,13 @@ export interface ServerOptions {
   handshakeTimeout: number;
   /** Seconds a client closed for a limit has to answer the close before it counts as stuck. */
   closeTimeout: number;
+  /**
+   * The accepted API keys, from the keys file; `undefined` for an open
+   * server that takes anyone who can reach it.
+   */
+  apiKeys: readonly KeyRecord[] | undefined;
+  /** The certificate and key to serve TLS with; plain TCP when `undefined`. */
+  tls: TlsFiles | undefined;
 }
 
 /** The defaults: the spec's `localhost:8765`, and limits no real client hits. */
@@ -67,4 +83,6 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = {
   shutdownTimeout: 10,
   handshakeTimeout: 5,
   closeTimeout: 5,
+  apiKeys: undefined,
+  tls: undefined,
 };

@@ -33,6 +33,12 @@ export interface SignalingOptions {
   pairTimeoutMs: number;
   /** ICE servers both partners get in `paired`; none by default. */
   iceServers?: readonly IceServer[];
+  /**
+   * Whether `from` may ask `to` to pair (the tenant rule: same API key); a
+   * client it may not reach is answered exactly like an unknown id. Anyone
+   * may reach anyone by default.
+   */
+  canReach?: (from: string, to: string) => boolean;
 }
 
 // setTimeout takes at most 2^31 - 1 ms; a longer delay fires at once.
@@ -63,6 +69,7 @@ export class Signaling {
   readonly #pairing: Pairing;
   // Added to `paired` only when there are any, so other servers' bytes stay as they were.
   readonly #ice: { iceServers?: IceServer[] };
+  readonly #canReach: (from: string, to: string) => boolean;
   // One timer for every pending request on the server, due at the earliest expiry.
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
@@ -76,6 +83,7 @@ export class Signaling {
     this.#pairing = new Pairing({ timeoutMs: options.pairTimeoutMs });
     const iceServers = options.iceServers ?? [];
     this.#ice = iceServers.length > 0 ? { iceServers: [...iceServers] } : {};
+    this.#canReach = options.canReach ?? (() => true);
   }
 
   /** How many pairs exist now. */
@@ -177,7 +185,7 @@ export class Signaling {
   }
 
   #request(me: string, target: string, now: number): Refused | undefined {
-    if (target !== me && !this.#registry.has(target)) {
+    if (target !== me && (!this.#registry.has(target) || !this.#canReach(me, target))) {
       return {
         code: ErrorCode.UnknownPeer,
         reason: `no client has the id ${truncate(target, 40)}`,

@@ -12,11 +12,14 @@ Deno.test("parseServerFlags() defaults to the spec's localhost:8765", () => {
   assert.equal(flags.host, "localhost");
   assert.equal(flags.port, 8765);
   assert.equal(flags.logFormat, "text");
-  const { iceServers: _, ...defaults } = DEFAULT_SERVER_OPTIONS;
+  const { iceServers: _, apiKeys: _k, tls: _t, ...defaults } = DEFAULT_SERVER_OPTIONS;
   assert.deepEqual({ ...flags, logFormat: undefined, help: undefined }, {
     ...defaults,
     iceUrls: [],
     iceUsername: undefined,
+    apiKeysFile: undefined,
+    tlsCert: undefined,
+    tlsKey: undefined,
     logFormat: undefined,
     help: undefined,
   });
@@ -64,6 +67,12 @@ Deno.test("parseServerFlags() reads every flag", () => {
     "0.5",
     "--close-timeout",
     "1",
+    "--api-keys",
+    "/etc/switchboard/keys.json",
+    "--tls-cert",
+    "cert.pem",
+    "--tls-key",
+    "key.pem",
     "--log-format",
     "json",
   ]);
@@ -86,6 +95,9 @@ Deno.test("parseServerFlags() reads every flag", () => {
     shutdownTimeout: 2.5,
     handshakeTimeout: 0.5,
     closeTimeout: 1,
+    apiKeysFile: "/etc/switchboard/keys.json",
+    tlsCert: "cert.pem",
+    tlsKey: "key.pem",
     logFormat: "json",
     help: false,
   });
@@ -114,6 +126,9 @@ Deno.test("parseServerFlags() throws UsageError on bad input", () => {
       ["--ice-server", "turn:turn.example"],
       ["--ice-username", "alice"],
       ["--ice-server", "stun:stun.example", "--ice-username", "alice"],
+      ["--tls-cert", "cert.pem"],
+      ["--tls-key", "key.pem"],
+      ["--api-keys"],
     ]
   ) {
     assert.throws(() => parseServerFlags(args), UsageError, args.join(" "));
@@ -134,6 +149,7 @@ Deno.test("parseClientFlags() defaults to the spec's SERVER_URL", () => {
     iceUrls: [],
     iceUsername: undefined,
     relayOnly: false,
+    apiKeyFile: undefined,
     logFormat: "text",
     help: false,
   });
@@ -162,6 +178,8 @@ Deno.test("parseClientFlags() reads every flag", () => {
       "--ice-username",
       "bob",
       "--relay-only",
+      "--api-key-file",
+      "key.txt",
       "--log-format",
       "json",
       "-h",
@@ -179,6 +197,7 @@ Deno.test("parseClientFlags() reads every flag", () => {
       iceUrls: ["turn:turn.example"],
       iceUsername: "bob",
       relayOnly: true,
+      apiKeyFile: "key.txt",
       logFormat: "json",
       help: true,
     },
