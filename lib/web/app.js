@@ -7,8 +7,14 @@
  * Query parameters: `peer=<id>` asks that client to pair at once;
  * `relay=1` uses TURN relays only; `p2p_timeout=<seconds>` (default 15).
  *
- * For tests, `document.body.dataset.state` is one of `connecting`, `ready`,
- * `pairing`, `negotiating`, `open`, `relay`, `left`, `closed`.
+ * When the server wants an API key (its `/config.json` says `auth: true`), the
+ * page asks for it once, keeps it in `sessionStorage` (this tab only), and
+ * offers it as the subprotocol `switchboard.key.<key>` next to `switchboard`:
+ * a browser cannot set headers on a WebSocket, and a key in the URL would
+ * land in access logs. A connection refused before it opens asks again.
+ *
+ * For tests, `document.body.dataset.state` is one of `key`, `connecting`,
+ * `ready`, `pairing`, `negotiating`, `open`, `relay`, `left`, `closed`.
  */
 
 import { MessageType } from "./protocol.js";
@@ -28,7 +34,13 @@ function element(id) {
   return found;
 }
 
+/** Where the tab keeps its API key. */
+const KEY_STORAGE = "switchboard.apiKey";
+
 const ui = {
+  keySection: element("key-section"),
+  keyForm: /** @type {HTMLFormElement} */ (element("key-form")),
+  apiKey: /** @type {HTMLInputElement} */ (element("api-key")),
   status: element("status"),
   myId: element("my-id"),
   shareLink: /** @type {HTMLInputElement} */ (element("share-link")),
@@ -259,10 +271,33 @@ function receive(message) {
   }
 }
 
-function connect() {
+/**
+ * Shows the key form.
+ *
+ * @param {string} words Why it is shown.
+ */
+function askForKey(words) {
+  ui.keySection.hidden = false;
+  setState("key", words);
+  ui.apiKey.focus();
+}
+
+/** @param {boolean} auth Whether the server wants a key. */
+function connect(auth) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/`);
+  const url = `${scheme}://${location.host}/`;
+  const key = auth ? sessionStorage.getItem(KEY_STORAGE) : null;
+  if (auth && !key) {
+    askForKey("This server needs an API key");
+    return;
+  }
+  setState("connecting", "Connecting…");
+  const socket = key
+    ? new WebSocket(url, ["switchboard", `switchboard.key.${key}`])
+    : new WebSocket(url);
   session.socket = socket;
+  let opened = false;
+  socket.addEventListener("open", () => opened = true);
   socket.addEventListener("message", (event) => {
     if (typeof event.data !== "string") return;
     let message;
@@ -274,6 +309,12 @@ function connect() {
     if (typeof message === "object" && message !== null) receive(message);
   });
   socket.addEventListener("close", (event) => {
+    if (auth && !opened) {
+      // A browser is not told why a handshake failed; a refused key is the likely cause.
+      sessionStorage.removeItem(KEY_STORAGE);
+      askForKey("The server did not accept the connection: check the API key");
+      return;
+    }
     endLink();
     setState(
       "closed",
@@ -322,4 +363,27 @@ ui.leave.addEventListener("click", () => {
   addLine("system", "You left the conversation");
 });
 
-connect();
+ui.keyForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const key = ui.apiKey.value.trim();
+  if (!key) return;
+  sessionStorage.setItem(KEY_STORAGE, key);
+  ui.apiKey.value = "";
+  ui.keySection.hidden = true;
+  connect(true);
+});
+
+/** Asks the server whether it wants a key, then connects. */
+async function start() {
+  let auth = false;
+  try {
+    const response = await fetch("/config.json", { cache: "no-store" });
+    // A static copy of the page has no /config.json: its server is taken as open.
+    if (response.ok) auth = (await response.json()).auth === true;
+  } catch {
+    // Unreachable: the WebSocket will say so.
+  }
+  connect(auth);
+}
+
+start();
