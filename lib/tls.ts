@@ -17,7 +17,7 @@ import { errorText } from "./text.ts";
  *   message names the file, never its contents.
  */
 export async function readTlsFiles(certPath: string, keyPath: string): Promise<TlsFiles> {
-  await requirePaths([certPath, keyPath], ["read"], "--tls-cert and --tls-key");
+  await requirePaths([certPath, keyPath], ["read"], "reading --tls-cert and --tls-key");
   const read = async (path: string, what: string): Promise<string> => {
     let text: string;
     try {
