@@ -5,8 +5,11 @@
  * @module
  */
 
-import { timingSafeEqual } from "node:crypto";
-import { hashKey, type KeyRecord } from "./key_file.ts";
+import { createHash } from "node:crypto";
+import type { KeyRecord } from "./key_file.ts";
+
+/** Bytes in a SHA-256. */
+const DIGEST_BYTES = 32;
 
 /**
  * The accepted keys. A presented key is hashed and its hash compared with
@@ -28,13 +31,15 @@ import { hashKey, type KeyRecord } from "./key_file.ts";
  */
 export class Keyring {
   readonly #records: readonly KeyRecord[];
-  readonly #digests: readonly Uint8Array[];
+  // Every stored hash, back to back: one array, walked whole on each check.
+  readonly #digests: Uint8Array;
   readonly #byHash: ReadonlyMap<string, KeyRecord>;
 
   /** @param records The keys file's entries. */
   constructor(records: readonly KeyRecord[]) {
     this.#records = [...records];
-    this.#digests = records.map((r) => hexBytes(r.sha256));
+    this.#digests = new Uint8Array(records.length * DIGEST_BYTES);
+    records.forEach((r, i) => this.#digests.set(hexBytes(r.sha256), i * DIGEST_BYTES));
     this.#byHash = new Map(records.map((r) => [r.sha256, r]));
   }
 
@@ -58,13 +63,18 @@ export class Keyring {
    * matches it.
    */
   find(key: string): KeyRecord | undefined {
-    const digest = hexBytes(hashKey(key));
-    let found: KeyRecord | undefined;
-    for (let i = 0; i < this.#digests.length; i++) {
-      // Every stored hash is compared, whatever matched before it.
-      if (timingSafeEqual(digest, this.#digests[i]!)) found = this.#records[i];
+    const digest: Uint8Array = createHash("sha256").update(key).digest();
+    const digests = this.#digests;
+    let found = -1;
+    // Every byte of every stored hash is compared, whatever matched before:
+    // no branch depends on a byte, only on a whole hash's difference.
+    for (let i = 0; i < this.#records.length; i++) {
+      let difference = 0;
+      const offset = i * DIGEST_BYTES;
+      for (let j = 0; j < DIGEST_BYTES; j++) difference |= digest[j]! ^ digests[offset + j]!;
+      found = difference === 0 ? i : found;
     }
-    return found;
+    return found < 0 ? undefined : this.#records[found];
   }
 }
 
