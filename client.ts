@@ -3,11 +3,13 @@
  *
  * ```sh
  * deno run --allow-net client.ts --url ws://localhost:8765
+ * SWITCHBOARD_API_KEY=sbk_... deno run --allow-net --allow-env=SWITCHBOARD_API_KEY client.ts
  * ```
  *
  * @module
  */
 
+import { readApiKey } from "./lib/auth/client_key.ts";
 import { runClient } from "./lib/client.ts";
 import { CLIENT_USAGE, type ClientFlags, parseClientFlags, UsageError } from "./lib/flags.ts";
 import { ICE_CREDENTIAL_ENV, iceServersFromUrls, needsCredential } from "./lib/ice_servers.ts";
@@ -45,6 +47,13 @@ export async function main(args: readonly string[]): Promise<number> {
     if (typeof prepared === "number") return prepared;
     peerConnections = prepared;
   }
+  let apiKey: string | undefined;
+  try {
+    apiKey = await readApiKey(flags.apiKeyFile);
+  } catch (error) {
+    console.error(`Cannot read the API key: ${errorText(error)}`);
+    return 1;
+  }
   setupLogging({ format: flags.logFormat });
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
@@ -52,7 +61,7 @@ export async function main(args: readonly string[]): Promise<number> {
     Deno.addSignalListener(signal, onSignal);
   }
   try {
-    return await runClient(flags, {
+    return await runClient(apiKey === undefined ? flags : { ...flags, apiKey }, {
       print: (line) => console.log(line),
       signal: stop.signal,
       input: lines(Deno.stdin.readable),

@@ -3,22 +3,29 @@
  *
  * ```sh
  * deno run --allow-net server.ts --port 8765
+ * deno run --allow-net --allow-read=keys.json server.ts --api-keys keys.json
+ * deno task keys new --label acme
  * ```
  *
  * @module
  */
 
+import type { KeyRecord } from "./lib/auth/key_file.ts";
+import { readKeyFile } from "./lib/auth/key_file_io.ts";
+import { runKeysCommand } from "./lib/auth/keys_command.ts";
 import { parseServerFlags, SERVER_USAGE, UsageError } from "./lib/flags.ts";
 import { getLogger } from "./lib/deps.ts";
 import { setupLogging } from "./lib/logging.ts";
 import { errorText } from "./lib/text.ts";
 import { ICE_CREDENTIAL_ENV, iceServersFromUrls, needsCredential } from "./lib/ice_servers.ts";
+import type { TlsFiles } from "./lib/options.ts";
 import { readSecretEnv } from "./lib/permissions.ts";
 import { type RunningServer, startServer } from "./lib/server.ts";
 import type { SignalingFactory } from "./lib/signaling.ts";
 import { parseRedisUrl, REDIS_PASSWORD_ENV } from "./lib/store/redis_url.ts";
 import { TurnCredentials } from "./lib/turn.ts";
 import { readTurnSecret } from "./lib/turn_secret.ts";
+import { readTlsFiles } from "./lib/tls.ts";
 
 const logger = getLogger(["switchboard", "server"]);
 
@@ -26,11 +33,18 @@ export { type RunningServer, type ServerOptions, startServer } from "./lib/serve
 
 /**
  * Runs the server until SIGINT or SIGTERM, then shuts it down gracefully;
- * a second signal exits at once with 130.
+ * a second signal exits at once with 130. With `--api-keys`, SIGHUP reloads
+ * the keys file. `server.ts keys ...` manages keys files instead.
  *
  * @returns The process exit code.
  */
 export async function main(args: readonly string[]): Promise<number> {
+  if (args[0] === "keys") {
+    return await runKeysCommand(args.slice(1), {
+      stdout: (line) => console.log(line),
+      stderr: (line) => console.error(line),
+    });
+  }
   let flags;
   try {
     flags = parseServerFlags(args);
@@ -97,9 +111,22 @@ export async function main(args: readonly string[]): Promise<number> {
       return 1;
     }
   }
+  let apiKeys: KeyRecord[] | undefined;
+  let tls: TlsFiles | undefined;
+  try {
+    if (flags.apiKeysFile !== undefined) {
+      apiKeys = await readKeyFile(flags.apiKeysFile, "--api-keys");
+    }
+    if (flags.tlsCert !== undefined && flags.tlsKey !== undefined) {
+      tls = await readTlsFiles(flags.tlsCert, flags.tlsKey);
+    }
+  } catch (error) {
+    logger.error("Cannot start: {error}", { error: errorText(error) });
+    return 1;
+  }
   let server: RunningServer;
   try {
-    server = startServer({ ...flags, iceServers, turn }, shared);
+    server = startServer({ ...flags, iceServers, turn, apiKeys, tls }, shared);
   } catch (error) {
     await closeStore();
     logger.error("Cannot listen on {host}:{port}: {error}", {
@@ -114,7 +141,17 @@ export async function main(args: readonly string[]): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, onSignal);
   }
+  const keysFile = flags.apiKeysFile;
+  let onHangup: (() => void) | undefined;
+  if (keysFile !== undefined) {
+    const running = server;
+    // One reload at a time, in the order the signals came.
+    let reloading = Promise.resolve();
+    onHangup = () => reloading = reloading.then(() => reloadKeys(running, keysFile));
+    Deno.addSignalListener("SIGHUP", onHangup);
+  }
   await server.finished;
+  if (onHangup) Deno.removeSignalListener("SIGHUP", onHangup);
   try {
     // "Server stopped." is logged once every disconnect has been.
     await stopper.stopped;
@@ -138,6 +175,28 @@ function redisHint(error: string): string {
   return /NOAUTH|WRONGPASS|AUTH/.test(error)
     ? `${error} (give the password in the URL or in ${REDIS_PASSWORD_ENV}, with --allow-env=${REDIS_PASSWORD_ENV})`
     : error;
+}
+
+/**
+ * Reloads the keys file into a running server; a file that cannot be read
+ * or parsed keeps the keys the server has, with one error line.
+ */
+async function reloadKeys(server: RunningServer, file: string): Promise<void> {
+  let keys;
+  try {
+    keys = await readKeyFile(file, "--api-keys");
+  } catch (error) {
+    logger.error("Kept the old keys: cannot reload {file}: {error}", {
+      file,
+      error: errorText(error),
+    });
+    return;
+  }
+  const result = server.reloadKeys(keys);
+  logger.info("Reloaded {file}: {keys} keys; closed {revoked} clients of revoked keys", {
+    file,
+    ...result,
+  });
 }
 
 /**

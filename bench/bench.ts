@@ -15,8 +15,16 @@ import {
   hold,
   type HoldResult,
 } from "./load.ts";
+import { formatKeyFile, generateKey, hashKey } from "../lib/auth/key_file.ts";
 import { canPin, pinSelf } from "./proc.ts";
-import { BASELINE, type ServerProcess, startServer, SWITCHBOARD } from "./servers.ts";
+import {
+  BASELINE,
+  keyedSwitchboard,
+  type ServerProcess,
+  startServer,
+  SWITCHBOARD,
+} from "./servers.ts";
+import { ratios, spread } from "./stats.ts";
 import type { Row } from "./table.ts";
 
 /** The benchmark's modes. */
@@ -47,6 +55,11 @@ export interface BenchOptions {
   logDir: string;
   /** Pin servers and load to separate CPUs when possible; true by default. */
   pin?: boolean;
+  /**
+   * Also churn a Switchboard with API keys, right after the plain one in
+   * each round; true by default.
+   */
+  keys?: boolean;
   /** Progress notes; silent by default. */
   progress?: (line: string) => void;
 }
@@ -75,6 +88,8 @@ export interface BenchResults {
   ours: ServerResults;
   /** The baseline's results. */
   baseline: ServerResults;
+  /** Switchboard with API keys, churn only; when `keys` was on and churn ran. */
+  keyed?: ServerResults;
   /** Whether servers and load were pinned to separate CPUs. */
   pinned: boolean;
 }
@@ -88,10 +103,27 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const pinned = (options.pin ?? true) && await canPin();
   if (pinned) await pinSelf(LOAD_CPU);
   const servers: ServerProcess[] = [];
+  let keyed: ServerProcess | undefined;
+  let keysFile: string | undefined;
   try {
     const specs = [SWITCHBOARD, BASELINE];
     const serverCpu = pinned ? SERVER_CPU : undefined;
     for (const spec of specs) servers.push(await startServer(spec, serverCpu, options.logDir));
+    if ((options.keys ?? true) && options.modes.includes("churn")) {
+      // Ten keys, so the check compares the presented hash with more than one.
+      const key = generateKey();
+      const records = [key, ...Array.from({ length: 9 }, generateKey)].map((k, i) => ({
+        label: `bench${i}`,
+        sha256: hashKey(k),
+        createdAt: new Date().toISOString(),
+      }));
+      keysFile = await Deno.makeTempFile({
+        dir: options.logDir,
+        prefix: "switchboard-bench-keys-",
+      });
+      await Deno.writeTextFile(keysFile, formatKeyFile(records));
+      keyed = await startServer(keyedSwitchboard(keysFile, key), serverCpu, options.logDir);
+    }
     const results = servers.map((server): ServerResults => ({
       name: server.name,
       logFile: server.logFile,
@@ -101,9 +133,22 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       connections: 0,
       freshLogs: [],
     }));
+    const keyedResults: ServerResults | undefined = keyed && {
+      name: keyed.name,
+      logFile: keyed.logFile,
+      churn: [],
+      hold: [],
+      abrupt: [],
+      connections: 0,
+      freshLogs: [],
+    };
     for (const [i, server] of servers.entries()) {
       note(`warm-up: ${options.warmup} connections to ${server.name}`);
       results[i]!.connections += (await churn(server, options.warmup, options.concurrency)).ok;
+    }
+    if (keyed && keyedResults) {
+      note(`warm-up: ${options.warmup} connections to ${keyed.name}`);
+      keyedResults.connections += (await churn(keyed, options.warmup, options.concurrency)).ok;
     }
     for (const mode of options.modes) {
       for (let round = 1; round <= options.rounds; round++) {
@@ -114,6 +159,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
             const r = await churn(server, options.churnN, options.concurrency);
             result.churn.push(r);
             result.connections += r.ok;
+            // Right after the plain run, so each round's ratio compares like with like.
+            if (i === 0 && keyed && keyedResults) {
+              note(`${mode} round ${round}/${options.rounds}: ${keyed.name}`);
+              const k = await churn(keyed, options.churnN, options.concurrency);
+              keyedResults.churn.push(k);
+              keyedResults.connections += k.ok;
+            }
           } else if (mode === "hold") {
             // A fresh process each time: after churn, how much garbage the
             // heap holds varies by megabytes and would swamp the figure.
@@ -138,10 +190,42 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         }
       }
     }
-    return { ours: results[0]!, baseline: results[1]!, pinned };
+    return {
+      ours: results[0]!,
+      baseline: results[1]!,
+      ...(keyedResults ? { keyed: keyedResults } : {}),
+      pinned,
+    };
   } finally {
-    await Promise.all(servers.map((server) => server.stop()));
+    await Promise.all([...servers, ...(keyed ? [keyed] : [])].map((server) => server.stop()));
+    if (keysFile) await Deno.remove(keysFile).catch(() => {});
   }
+}
+
+/**
+ * The keyed run against the plain one: server CPU per connection and
+ * connections/s, as medians with min–max, and their ratios round by round.
+ */
+export function keyLines(results: BenchResults): string[] {
+  const keyed = results.keyed;
+  if (!keyed || keyed.churn.length === 0) return [];
+  const plain = results.ours.churn;
+  const figure = (label: string, value: (r: ChurnResult) => number, digits: number): string => {
+    const f = (x: number) => x.toFixed(digits);
+    const k = spread(keyed.churn.map(value));
+    const p = spread(plain.map(value));
+    const r = spread(ratios(keyed.churn.map(value), plain.map(value)));
+    return `${label}: ${f(k.median)} (${f(k.min)}–${f(k.max)}) with keys, ` +
+      `${f(p.median)} (${f(p.min)}–${f(p.max)}) without; ratio ${r.median.toFixed(2)} ` +
+      `(${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
+  };
+  const ok = keyed.churn.reduce((sum, r) => sum + r.ok, 0);
+  return [
+    `API keys, churn (every handshake with Authorization: Bearer, 10 keys loaded):`,
+    figure("  server CPU per connection (µs)", (r) => r.serverCpuUs, 0),
+    figure("  connections/s", (r) => r.connectionsPerSecond, 0),
+    `  ${ok} keyed churn connections, errors: ${totalErrors(keyed.churn.map((r) => r.errors))}`,
+  ];
 }
 
 /** The table's rows, for the modes that ran. */
@@ -192,7 +276,7 @@ function totalErrors(errorsList: readonly Errors[]): string {
  */
 export async function notes(results: BenchResults): Promise<string[]> {
   const lines: string[] = [];
-  for (const s of [results.ours, results.baseline]) {
+  for (const s of [results.ours, results.baseline, ...(results.keyed ? [results.keyed] : [])]) {
     const ok = s.churn.reduce((sum, r) => sum + r.ok, 0);
     const distinct = s.churn.every((r) => r.distinctIds);
     const errors = totalErrors([...s.churn.map((r) => r.errors), ...s.hold.map((r) => r.errors)]);

@@ -17,6 +17,8 @@ export interface Target {
   readonly port: number;
   /** The server's process id, for `/proc`. */
   readonly pid: number;
+  /** More handshake header lines, each ending in CRLF: an API key. */
+  readonly headers?: string;
 }
 
 /** Failed connections by kind. */
@@ -73,7 +75,7 @@ export async function churn(
       const start = performance.now();
       let client: BenchClient;
       try {
-        client = await connectClient(target.port, CLIENT_TIMEOUT_MS);
+        client = await connectClient(target.port, CLIENT_TIMEOUT_MS, target.headers);
       } catch (error) {
         countError(errors, error);
         continue;

@@ -12,7 +12,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { type BenchOptions, type Mode, MODES, notes, rows, runBench } from "./bench.ts";
+import { type BenchOptions, keyLines, type Mode, MODES, notes, rows, runBench } from "./bench.ts";
 import { relayTargetLines, renderRelayTable, runRelayBench } from "./relay.ts";
 import { renderTable } from "./table.ts";
 import {
@@ -36,6 +36,7 @@ export const BENCH_USAGE = `Usage: deno task bench [options]
   --hold-seconds S      how long each hold lasts (default 3)
   --abrupt-n N          clients held by the killed process (default 10000)
   --log-dir DIR         where server logs go (default /tmp)
+  --no-keys             skip the churn run against Switchboard with API keys
   --webrtc              run WebRTC pairings instead of the modes above
   --pairings N          consecutive pairings per kind (default 20)
   --echoes N            data-channel round trips timed per pairing (default 5)
@@ -74,6 +75,7 @@ export function parseBenchFlags(
       "hold-seconds": { type: "string", default: "3" },
       "abrupt-n": { type: "string", default: "10000" },
       "log-dir": { type: "string", default: "/tmp" },
+      "no-keys": { type: "boolean", default: false },
       webrtc: { type: "boolean", default: false },
       pairings: { type: "string", default: "20" },
       echoes: { type: "string", default: "5" },
@@ -102,6 +104,7 @@ export function parseBenchFlags(
     holdSeconds: whole("--hold-seconds", values["hold-seconds"], 0),
     abruptN: whole("--abrupt-n", values["abrupt-n"], 1),
     logDir: values["log-dir"],
+    keys: !values["no-keys"],
     webrtc: values.webrtc,
     pairings: whole("--pairings", values.pairings, 1),
     echoes: whole("--echoes", values.echoes, 1),
@@ -165,6 +168,7 @@ if (import.meta.main) {
   const results = await runBench({ ...options, progress: (line) => console.error(line) });
   console.log(renderTable(rows(results)));
   console.log();
+  for (const line of keyLines(results)) console.log(line);
   for (const line of await notes(results)) console.log(line);
   console.log(
     `Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, ` +

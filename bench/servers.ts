@@ -13,6 +13,10 @@ export interface ServerSpec {
   readonly name: string;
   /** The `deno run` arguments after the permission flags, given a port. */
   readonly args: (port: number) => string[];
+  /** Permission flags besides `--allow-net`. */
+  readonly permissions?: readonly string[];
+  /** More handshake header lines its clients send, each ending in CRLF. */
+  readonly headers?: string;
 }
 
 const root = new URL("../", import.meta.url).pathname;
@@ -31,6 +35,19 @@ export const SWITCHBOARD: ServerSpec = {
   ],
 };
 
+/**
+ * Switchboard as {@linkcode SWITCHBOARD}, with API keys: its clients present
+ * `key`, one of the keys in `keysFile`.
+ */
+export function keyedSwitchboard(keysFile: string, key: string): ServerSpec {
+  return {
+    name: "Switchboard-keys",
+    args: (port) => [...SWITCHBOARD.args(port), "--api-keys", keysFile],
+    permissions: [`--allow-read=${keysFile}`],
+    headers: `Authorization: Bearer ${key}\r\n`,
+  };
+}
+
 /** The baseline: the smallest correct server for the same job. */
 export const BASELINE: ServerSpec = {
   name: "baseline",
@@ -47,6 +64,8 @@ export interface ServerProcess {
   readonly port: number;
   /** Where the server's stdout and stderr go. */
   readonly logFile: string;
+  /** More handshake header lines its clients send. */
+  readonly headers?: string;
   /** Stops the server (SIGTERM, then SIGKILL after `timeoutMs`). */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -116,6 +135,7 @@ export async function startServer(
     "run",
     "--frozen",
     "--allow-net",
+    ...(spec.permissions ?? []),
     ...spec.args(port),
   ]);
   const slug = spec.name.toLowerCase();
@@ -154,6 +174,7 @@ export async function startServer(
     pid: child.pid,
     port,
     logFile,
+    ...(spec.headers === undefined ? {} : { headers: spec.headers }),
     async stop(timeoutMs = 10_000) {
       if (exited) return;
       child.kill("SIGTERM");

@@ -152,10 +152,15 @@ function deadline(conn: Deno.TcpConn, ms: number): { cancel(): boolean } {
  *
  * @param port The server's port on loopback.
  * @param timeoutMs How long the whole attempt may take.
+ * @param headers More request header lines, each ending in CRLF (an `Authorization`).
  * @returns The open connection and its id; the caller must close it.
  * @throws {ClientFailure} When any step fails, with its kind.
  */
-export async function connectClient(port: number, timeoutMs: number): Promise<BenchClient> {
+export async function connectClient(
+  port: number,
+  timeoutMs: number,
+  headers = "",
+): Promise<BenchClient> {
   let conn: Deno.TcpConn;
   try {
     conn = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -168,7 +173,8 @@ export async function connectClient(port: number, timeoutMs: number): Promise<Be
       conn,
       encoder.encode(
         `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+          `Connection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n` +
+          `${headers}\r\n`,
       ),
     );
     const reader = new FrameReader(conn);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { unauthorizedReason } from "./auth/client_key.ts";
 import { backoffDelay } from "./backoff.ts";
 import { type Command, COMMANDS_HELP, parseCommand } from "./commands.ts";
 import { getLogger } from "./deps.ts";
@@ -64,13 +65,20 @@ export interface SessionHooks {
 /**
  * Connects once and runs until the connection ends.
  *
+ * @param apiKey Sent as `Authorization: Bearer` on the handshake.
  * @returns How it ended; never rejects.
  */
-export function runSession(url: string, hooks: SessionHooks): Promise<SessionEnd> {
+export function runSession(
+  url: string,
+  hooks: SessionHooks,
+  apiKey?: string,
+): Promise<SessionEnd> {
   return new Promise((resolve) => {
     let socket: WebSocket;
     try {
-      socket = new WebSocket(url);
+      socket = apiKey === undefined
+        ? new WebSocket(url)
+        : new WebSocket(url, { headers: { authorization: `Bearer ${apiKey}` } });
     } catch (error) {
       resolve({ kind: "failed", reason: describeError(error) });
       return;
@@ -117,7 +125,7 @@ export function runSession(url: string, hooks: SessionHooks): Promise<SessionEnd
       if (stopping) {
         resolve({ kind: "stopped" });
       } else if (!opened) {
-        resolve({ kind: "failed", reason: await diagnose(url, failure) });
+        resolve({ kind: "failed", reason: await diagnose(url, failure, apiKey !== undefined) });
       } else if (event.code === CloseCode.Normal) {
         resolve({ kind: "closed", code: event.code, reason: event.reason });
       } else {
@@ -147,7 +155,11 @@ export type ClientOptions =
     ClientFlags,
     "url" | "once" | "reconnect" | "retryDelay" | "maxRetries" | "pair" | "accept"
   >
-  & Partial<Pick<ClientFlags, "p2pTimeout" | "relayOnly">>;
+  & Partial<Pick<ClientFlags, "p2pTimeout" | "relayOnly">>
+  & {
+    /** The API key to present; none by default. */
+    apiKey?: string;
+  };
 
 /**
  * Runs the client: connects, prints `*** Your Client ID: <id> ***` and every
@@ -180,7 +192,7 @@ export async function runClient(options: ClientOptions, io: ClientIo): Promise<n
           }
           return state.received(message);
         },
-      });
+      }, options.apiKey);
       state.disconnected();
       switch (end.kind) {
         case "stopped":
@@ -532,8 +544,9 @@ function wait(ms: number, signal: AbortSignal): Promise<boolean> {
  * Turns the runtime's vague handshake failure into a reason a user can act
  * on; the WebSocket API only says "tcp connect error", so it asks TCP.
  */
-async function diagnose(url: string, message: string): Promise<string> {
+async function diagnose(url: string, message: string, sentKey: boolean): Promise<string> {
   if (/dns error|lookup/i.test(message)) return "unknown host";
+  if (/status code:? 401\b/i.test(message)) return unauthorizedReason(sentKey);
   if (!/tcp connect error/i.test(message)) {
     return message.replace(/^NetworkError: /, "") || "connection failed";
   }

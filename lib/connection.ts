@@ -5,6 +5,9 @@
  * @module
  */
 
+import type { KeyRecord } from "./auth/key_file.ts";
+import type { Keyring } from "./auth/keyring.ts";
+import type { Tenants } from "./auth/tenants.ts";
 import { getLogger } from "./deps.ts";
 import type { RefusalLog } from "./refusal_log.ts";
 import type { DisconnectReason, Metrics } from "./metrics.ts";
@@ -52,6 +55,10 @@ export interface ServerState {
   readonly refusalLog: RefusalLog;
   /** Sessions that outlive a lost connection for a grace window. */
   readonly resumption: Resumption;
+  /** The accepted API keys; `undefined` on an open server. Replaced on reload. */
+  keyring: Keyring | undefined;
+  /** Which client came with which key. */
+  readonly tenants: Tenants;
 }
 
 /**
@@ -75,25 +82,34 @@ export class Connection implements Peer {
   readonly #resume: ResumeRequest;
   // Set when a resumed connection took this one's place: its close ends nothing.
   #superseded = false;
+  /** The SHA-256 of the client's API key: its tenant. `undefined` on an open server. */
+  readonly tenant: string | undefined;
+  /** The API key's label, for logs; never the key. */
+  readonly keyLabel: string | undefined;
 
   /**
    * Starts serving `socket`; the server keeps no other reference to it until
    * it opens and registers.
    *
    * @param resume What the client asked for on its URL: a resumable session, a resume.
+   * @param key The entry of the API key the handshake presented, if any.
    */
   constructor(
     server: ServerState,
     socket: WebSocket,
     remoteAddr: string,
     resume: ResumeRequest = NOT_RESUMABLE,
+    key?: KeyRecord,
   ) {
     this.#server = server;
     this.#socket = socket;
     this.#remoteAddr = remoteAddr;
     this.#resume = resume;
+    this.tenant = key?.sha256;
+    this.keyLabel = key?.label;
     this.#bucket = new TokenBucket(
-      server.config.rateLimit,
+      // A key's own rate limit applies on top of the server's.
+      Math.min(server.config.rateLimit, key?.rateLimit ?? Infinity),
       server.config.rateBurst,
       performance.now(),
     );
@@ -128,7 +144,9 @@ export class Connection implements Peer {
     const token = this.#resume.token;
     // A session being resumed holds its id already, so a full server still takes it back.
     const resumed = token === undefined ? undefined : this.#server.resumption.resume(token);
-    if (resumed?.ok) {
+    // A session belongs to its API key: a token presented with another key
+    // fails like any unknown token (and is spent, so it cannot be tried again).
+    if (resumed?.ok && this.#server.tenants.tenantOf(resumed.id) === this.tenant) {
       this.#resumed(resumed.id, resumed.session, resumed.queued, resumed.wasAway);
       return;
     }
@@ -158,11 +176,21 @@ export class Connection implements Peer {
       this.#unavailable();
       return;
     }
+    if (this.tenant !== undefined && !this.#admitKey(this.tenant)) return;
     const clientId = this.clientId = registry.register(this, this.#remoteAddr);
-    logger.info("Client {clientId} connected from {remoteAddr}", {
-      clientId,
-      remoteAddr: this.#remoteAddr,
-    });
+    this.#server.tenants.join(clientId, this.tenant);
+    if (this.keyLabel === undefined) {
+      logger.info("Client {clientId} connected from {remoteAddr}", {
+        clientId,
+        remoteAddr: this.#remoteAddr,
+      });
+    } else {
+      logger.info('Client {clientId} (key "{keyLabel}") connected from {remoteAddr}', {
+        clientId,
+        keyLabel: this.keyLabel,
+        remoteAddr: this.#remoteAddr,
+      });
+    }
     const joining = this.#server.signaling.joined(clientId);
     if (joining === undefined) {
       this.#welcome(clientId, resumed !== undefined);
@@ -259,6 +287,57 @@ export class Connection implements Peer {
       );
     }
     this.#closeFor(CloseCode.TryAgainLater, "try again later");
+  }
+
+  /**
+   * Checks the client's key again as it opens: it may have been revoked
+   * since the handshake, and its key may be at its client limit.
+   */
+  #admitKey(tenant: string): boolean {
+    const key = this.#server.keyring?.byHash(tenant);
+    if (key === undefined) {
+      this.#closeFor(CloseCode.PolicyViolation, KEY_REVOKED);
+      return false;
+    }
+    const { maxClients } = key;
+    if (maxClients === undefined || this.#server.tenants.count(tenant) < maxClients) return true;
+    const admission = this.#server.refusalLog.admit(performance.now());
+    if (admission.log) {
+      logger.warn(
+        admission.skipped > 0
+          ? 'Refused a client from {remoteAddr}: key "{keyLabel}" has {maxClients} clients, its limit ({skipped} more refused, not logged)'
+          : 'Refused a client from {remoteAddr}: key "{keyLabel}" has {maxClients} clients, its limit',
+        {
+          remoteAddr: this.#remoteAddr,
+          keyLabel: key.label,
+          maxClients,
+          skipped: admission.skipped,
+        },
+      );
+    }
+    sendJson(
+      this.#socket,
+      errorMessage(
+        ErrorCode.KeyLimit,
+        `This API key has ${maxClients} clients connected, its limit; try again later.`,
+      ),
+    );
+    this.#closeFor(CloseCode.TryAgainLater, "key limit");
+    return false;
+  }
+
+  /**
+   * Closes with 1008 `key revoked`, for a key taken out of the keys file;
+   * the partner hears `peer_left` at once.
+   */
+  revoke(): void {
+    if (this.#closing) return;
+    logger.info('Client {clientId} at {remoteAddr}: key "{keyLabel}" revoked; closing with 1008', {
+      clientId: this.clientId,
+      remoteAddr: this.#remoteAddr,
+      keyLabel: this.keyLabel,
+    });
+    this.#closeFor(CloseCode.PolicyViolation, KEY_REVOKED);
   }
 
   /**
@@ -437,6 +516,7 @@ export class Connection implements Peer {
       remoteAddr: this.#remoteAddr,
       code,
       reason,
+      ...(this.keyLabel === undefined ? {} : { keyLabel: this.keyLabel }),
     });
     if (this.#badMessages > LOGGED_BAD_MESSAGES) {
       logger.warn("Client {clientId} sent {bad} bad messages in all.", {
@@ -452,9 +532,11 @@ export class Connection implements Peer {
         remoteAddr: this.#remoteAddr,
         seconds: this.#server.config.resumeGrace,
       });
+      // Its key stays its own while away: only a client of that key may resume it.
       signaling.away?.(clientId);
       return;
     }
+    this.#server.tenants.leave(clientId);
     resumption.ended(clientId);
     signaling.disconnected(clientId);
   }
@@ -478,6 +560,9 @@ const RELAYED_TYPES: ReadonlySet<string> = new Set([
   MessageType.Candidate,
   MessageType.Relay,
 ]);
+
+/** The close reason for a client whose key was revoked. */
+export const KEY_REVOKED = "key revoked";
 
 const LIMIT_CODES: ReadonlySet<number> = new Set([
   CloseCode.PolicyViolation,

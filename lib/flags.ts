@@ -23,7 +23,14 @@ export class UsageError extends Error {
 }
 
 /** Everything `server.ts` takes from its command line. */
-export interface ServerFlags extends Omit<ServerOptions, "iceServers" | "turn"> {
+export interface ServerFlags
+  extends Omit<ServerOptions, "iceServers" | "turn" | "apiKeys" | "tls"> {
+  /** The keys file to load API keys from; none for an open server. */
+  apiKeysFile: string | undefined;
+  /** The PEM certificate chain file for TLS. */
+  tlsCert: string | undefined;
+  /** The PEM private key file for TLS. */
+  tlsKey: string | undefined;
   /** STUN and TURN URLs for `paired`, checked but without credentials. */
   iceUrls: string[];
   /** The username for `turn:` URLs; the password comes from the environment. */
@@ -79,8 +86,14 @@ export const SERVER_USAGE = `Usage: deno run --allow-net server.ts [options]
                               redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss://; the password
                               may come from SWITCHBOARD_REDIS_PASSWORD instead
                               (needs --allow-env=SWITCHBOARD_REDIS_PASSWORD)
+  --api-keys FILE             accept only clients with a key from FILE (needs
+                              --allow-read=FILE); SIGHUP reloads it
+  --tls-cert FILE             serve wss:// and https:// with this PEM certificate
+  --tls-key FILE              and this PEM private key (needs --allow-read=CERT,KEY)
   --log-format text|json      log line format (default text)
   -h, --help                  show this help
+
+  keys ...                    manage API keys: deno task keys --help
 `;
 
 /**
@@ -121,15 +134,26 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     "resume-grace": { type: "string" },
     "resume-queue": { type: "string" },
     redis: { type: "string" },
+    "api-keys": { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   const d = DEFAULT_SERVER_OPTIONS;
+  if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
   const iceUrls = iceServerUrls(values["ice-server"], values["ice-username"]);
   if (values.redis !== undefined && values["turn-url"] !== undefined) {
     // Credentials are made per client as `paired` goes out, which the shared
     // store's signaling does not do yet.
     throw new UsageError("--turn-url cannot be combined with --redis yet");
+  }
+  if (values.redis !== undefined && values["api-keys"] !== undefined) {
+    // Which key a client came with is kept in this instance's memory, so
+    // tenants could not be kept apart across instances.
+    throw new UsageError("--api-keys cannot be combined with --redis yet");
   }
   return {
     host: values.host ?? d.host,
@@ -181,6 +205,9 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
       : number("--resume-grace", values["resume-grace"], d.resumeGrace, HOUR),
     resumeQueue: integer("--resume-queue", values["resume-queue"], d.resumeQueue, 1, 100_000),
     redis: redisUrl(values.redis),
+    apiKeysFile: values["api-keys"],
+    tlsCert: values["tls-cert"],
+    tlsKey: values["tls-key"],
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };
@@ -256,6 +283,8 @@ export interface ClientFlags {
   iceUsername: string | undefined;
   /** Use TURN relays only, so the partner never learns this peer's address. */
   relayOnly: boolean;
+  /** A file holding the API key; else it comes from the environment, if anywhere. */
+  apiKeyFile: string | undefined;
   /** The log line format. */
   logFormat: LogFormat;
   /** Whether `--help` was given. */
@@ -275,6 +304,8 @@ export const CLIENT_USAGE = `Usage: deno run --allow-net client.ts [options]
   --max-retries N             retries in a row before giving up (default 10)
   --pair ID                   ask this client to pair as soon as connected
   --accept                    accept pairing requests automatically
+  --api-key-file FILE         send the API key in FILE (needs --allow-read=FILE); else
+                              SWITCHBOARD_API_KEY, with --allow-env=SWITCHBOARD_API_KEY
   --log-format text|json      log line format (default text)
 
 WebRTC mode (deno task peer; needs --allow-net --allow-env --allow-sys=networkInterfaces):
@@ -315,6 +346,7 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     "ice-server": { type: "string", multiple: true },
     "ice-username": { type: "string" },
     "relay-only": { type: "boolean" },
+    "api-key-file": { type: "string" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -337,6 +369,7 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     iceUrls: iceServerUrls(values["ice-server"], values["ice-username"]),
     iceUsername: values["ice-username"],
     relayOnly: values["relay-only"] ?? false,
+    apiKeyFile: values["api-key-file"],
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };

@@ -11,7 +11,7 @@ import { printable, truncate } from "./text.ts";
 /** Why a request cannot be upgraded, and the HTTP answer to give. */
 export interface Refusal {
   /** The HTTP status. */
-  status: 400 | 403 | 426 | 429 | 503;
+  status: 400 | 401 | 403 | 426 | 429 | 503;
   /** A one-line reason for the body and the log. */
   reason: string;
   /** Extra response headers (RFC 6455 wants a few). */

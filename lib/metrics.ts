@@ -109,8 +109,10 @@ export class Metrics {
    * Renders the Prometheus text format.
    *
    * @param clients The current number of registered clients.
+   * @param keyClients With API keys: each key's label and its connected
+   *   clients, rendered as `switchboard_key_clients`.
    */
-  render(clients: number): string {
+  render(clients: number, keyClients?: Iterable<[label: string, clients: number]>): string {
     const lines: string[] = [];
     const family = (
       name: string,
@@ -127,6 +129,14 @@ export class Metrics {
       "",
       clients,
     ]]);
+    if (keyClients !== undefined) {
+      family(
+        "switchboard_key_clients",
+        "gauge",
+        "Connected clients, by API key label.",
+        [...keyClients].map(([key, n]) => [label("key", key), n]),
+      );
+    }
     family(
       "switchboard_connections_total",
       "counter",

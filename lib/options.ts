@@ -5,8 +5,17 @@
  * @module
  */
 
+import type { KeyRecord } from "./auth/key_file.ts";
 import type { IceServer } from "./protocol.ts";
 import type { TurnCredentials } from "./turn.ts";
+
+/** A certificate chain and its private key, in PEM, for `wss://` and `https://`. */
+export interface TlsFiles {
+  /** The certificate chain, server certificate first. */
+  cert: string;
+  /** The private key. */
+  key: string;
+}
 
 /** How the server listens and what it tolerates. */
 export interface ServerOptions {
@@ -53,6 +62,13 @@ export interface ServerOptions {
   resumeQueue: number;
   /** Issues each client its own TURN credentials for `paired`; none by default. */
   turn?: TurnCredentials | undefined;
+  /**
+   * The accepted API keys, from the keys file; `undefined` for an open
+   * server that takes anyone who can reach it.
+   */
+  apiKeys: readonly KeyRecord[] | undefined;
+  /** The certificate and key to serve TLS with; plain TCP when `undefined`. */
+  tls: TlsFiles | undefined;
 }
 
 /** The defaults: the spec's `localhost:8765`, and limits no real client hits. */
@@ -76,4 +92,6 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = {
   closeTimeout: 5,
   resumeGrace: 15,
   resumeQueue: 64,
+  apiKeys: undefined,
+  tls: undefined,
 };

@@ -5,6 +5,10 @@
  * @module
  */
 
+import { checkKey, SUBPROTOCOL } from "./auth/credentials.ts";
+import type { KeyRecord } from "./auth/key_file.ts";
+import { Keyring } from "./auth/keyring.ts";
+import { Tenants } from "./auth/tenants.ts";
 import { Connection, type ServerState } from "./connection.ts";
 import { getLogger } from "./deps.ts";
 import { checkUpgrade, type Refusal, wantsUpgrade } from "./handshake.ts";
@@ -43,6 +47,15 @@ export interface RunningServer {
   /** Every WebSocket the runtime still holds, per client address. */
   readonly sockets: SocketTracker;
   /**
+   * Replaces the accepted API keys (the keys file was reloaded): new keys
+   * work at once, and clients of keys no longer there are closed with 1008
+   * `key revoked`. Only for a server started with `apiKeys`.
+   *
+   * @returns How many keys there are now, and how many clients were closed.
+   * @throws {TypeError} On a server started without API keys.
+   */
+  reloadKeys(keys: readonly KeyRecord[]): { keys: number; revoked: number };
+  /**
    * Closes every client with 1001 while still listening (so `/healthz` says
    * 503 `stopping`), stops listening once they are gone, and resolves when
    * every disconnect has been handled or `shutdownTimeout` has passed,
@@ -73,11 +86,14 @@ export function startServer(
   const trusted = config.trustProxy.map(toCidr);
   const registry = new Registry<Connection>();
   const metrics = new Metrics();
+  const tenants = new Tenants();
   const turn = config.turn;
   const signalingOptions = {
     pairTimeoutMs: config.pairTimeout * 1000,
     iceServers: config.iceServers,
     ...(turn ? { iceServersFor: (id: string) => turn.iceServers(id) } : {}),
+    // Another key's client answers exactly like an unknown id.
+    canReach: (from: string, to: string) => tenants.same(from, to),
   };
   // Sessions wait in this instance's memory, so resume works with the
   // in-memory signaling only; with a shared store it is off.
@@ -88,8 +104,10 @@ export function startServer(
     // What may wait for an away client is what a connected one may leave unread.
     maxQueuedBytes: config.maxBufferedBytes,
     metrics,
-    onEnded: (id, why) =>
-      signaling.disconnected(id, why === "timeout" ? "timeout" : "disconnected"),
+    onEnded: (id, why) => {
+      tenants.leave(id);
+      signaling.disconnected(id, why === "timeout" ? "timeout" : "disconnected");
+    },
   });
   // In memory unless the caller brings a shared store (several instances).
   const signaling: SignalingService = shared.signaling?.(registry, signalingOptions, metrics) ??
@@ -112,7 +130,10 @@ export function startServer(
     // A stranger can cause refusals as fast as it can connect: cap their lines.
     refusalLog: new RefusalLog(10, 10_000),
     resumption,
+    keyring: config.apiKeys === undefined ? undefined : new Keyring(config.apiKeys),
+    tenants,
   };
+  const scheme = config.tls === undefined ? "ws" : "wss";
   const startedAt = performance.now();
   let stopped: Promise<void> | undefined;
 
@@ -123,6 +144,12 @@ export function startServer(
     const remoteAddr = client.address;
     const refusal = checkUpgrade(request, config.allowedOrigins);
     if (refusal) return refuse(refusal, remoteAddr);
+    let key: KeyRecord | undefined;
+    if (state.keyring !== undefined) {
+      const checked = checkKey(request.headers, state.keyring);
+      if ("status" in checked) return refuse(checked, remoteAddr);
+      key = checked.record;
+    }
     // Refused before the upgrade, so no socket exists to get stuck.
     if (state.stopping) {
       return refuse({ status: 503, reason: "server shutting down" }, remoteAddr);
@@ -137,27 +164,31 @@ export function startServer(
     try {
       upgrade = Deno.upgradeWebSocket(request, {
         idleTimeout: config.idleTimeout,
+        // Browsers fail a handshake whose answer names none of the subprotocols they offered.
+        ...(offersSubprotocol(request) ? { protocol: SUBPROTOCOL } : {}),
       });
     } catch (error) {
       return refuse({ status: 400, reason: truncate(printable(errorText(error))) }, remoteAddr);
     }
     metrics.connections++;
     sockets.track(upgrade.socket, client.key, remoteAddr);
-    new Connection(state, upgrade.socket, remoteAddr, resumeRequest(request.url));
+    new Connection(state, upgrade.socket, remoteAddr, resumeRequest(request.url), key);
     return upgrade.response;
   };
   const listen = (port: number): Deno.HttpServer<Deno.NetAddr> =>
     Deno.serve({
       hostname: config.host,
       port,
+      ...(config.tls ?? {}),
       onListen: (addr) => {
-        logger.info("Server listening on {url}", { url: `ws://${formatAddr(addr)}` });
+        logger.info("Server listening on {url}", { url: `${scheme}://${formatAddr(addr)}` });
       },
     }, handler);
   let httpServer = listen(config.port);
 
   const addr = httpServer.addr;
-  const url = `ws://${formatAddr(addr)}`;
+  const url = `${scheme}://${formatAddr(addr)}`;
+  logAccess(config);
 
   // When the process runs out of file descriptors the runtime stops accepting
   // for good, though open connections carry on: listen again once some close.
@@ -195,7 +226,7 @@ export function startServer(
       [...ASSETS.keys()].map((path) => [path, { GET: () => assetResponse(path)! }]),
     )
     : { "/": { GET: upgradeRequired } };
-  const routes: Routes = {
+  const routes: Record<string, Routes[string]> = {
     ...page,
     "/healthz": {
       GET: () => {
@@ -209,11 +240,45 @@ export function startServer(
     },
     "/metrics": {
       GET: () =>
-        new Response(metrics.render(registry.size), {
+        new Response(metrics.render(registry.size, keyClients()), {
           headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
         }),
     },
   };
+
+  if (config.web) {
+    // The page asks for a key only when the server wants one: a browser
+    // cannot read why a WebSocket handshake failed.
+    const body = JSON.stringify({ auth: config.apiKeys !== undefined });
+    routes["/config.json"] = {
+      GET: () =>
+        new Response(body, {
+          headers: {
+            "content-type": "application/json; charset=utf-8",
+            "cache-control": "no-cache",
+          },
+        }),
+    };
+  }
+
+  function keyClients(): [string, number][] | undefined {
+    return state.keyring?.records.map((key) => [key.label, tenants.count(key.sha256)]);
+  }
+
+  function reloadKeys(keys: readonly KeyRecord[]): { keys: number; revoked: number } {
+    if (state.keyring === undefined) {
+      throw new TypeError("This server was started without API keys");
+    }
+    const keyring = state.keyring = new Keyring(keys);
+    let revoked = 0;
+    for (const { socket: connection } of [...registry]) {
+      if (connection.tenant !== undefined && keyring.byHash(connection.tenant) === undefined) {
+        connection.revoke();
+        revoked++;
+      }
+    }
+    return { keys: keyring.size, revoked };
+  }
 
   function serveHttp(request: Request): Response {
     return routeHttp(request, routes);
@@ -300,9 +365,50 @@ export function startServer(
     signaling,
     resumption,
     sockets,
+    reloadKeys,
     shutdown,
     finished,
   };
+}
+
+function offersSubprotocol(request: Request): boolean {
+  const offered = request.headers.get("sec-websocket-protocol");
+  return offered !== null && offered.split(",").some((p) => p.trim() === SUBPROTOCOL);
+}
+
+/**
+ * Says who may connect, after the listening line: anyone, or holders of a
+ * key; and warns when keys would cross a network in the clear.
+ */
+function logAccess(config: ServerOptions): void {
+  if (config.apiKeys === undefined) {
+    logger.info("Open to any client that can reach it: no --api-keys");
+    return;
+  }
+  logger.info("Clients need an API key (keys loaded: {keys})", { keys: config.apiKeys.length });
+  if (config.tls === undefined && !isLoopback(config.host)) {
+    logger.warn(
+      "API keys without TLS on {host}: anyone on the network path can read them; add --tls-cert and --tls-key, or listen on loopback behind a TLS proxy",
+      { host: config.host },
+    );
+  }
+}
+
+/**
+ * Whether `host` is a loopback name or address, where plain `ws://` never
+ * leaves the machine.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isLoopback } from "./server.ts";
+ * assert.ok(isLoopback("localhost") && isLoopback("127.0.0.2") && isLoopback("::1"));
+ * assert.ok(!isLoopback("0.0.0.0") && !isLoopback("192.168.1.5"));
+ * ```
+ */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 function toCidr(range: string): Cidr {

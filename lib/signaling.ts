@@ -100,6 +100,12 @@ export interface SignalingOptions {
    * both partners' entries are ready, a moment after the accept.
    */
   iceServersFor?: (clientId: string) => Promise<readonly IceServer[]>;
+  /**
+   * Whether `from` may ask `to` to pair (the tenant rule: same API key); a
+   * client it may not reach is answered exactly like an unknown id. Anyone
+   * may reach anyone by default.
+   */
+  canReach?: (from: string, to: string) => boolean;
 }
 
 // setTimeout takes at most 2^31 - 1 ms; a longer delay fires at once.
@@ -135,6 +141,7 @@ export class Signaling implements SignalingService {
   // The pairing whose `paired` messages wait for per-client entries, by initiator.
   readonly #announcing = new Map<string, number>();
   #announceSerial = 0;
+  readonly #canReach: (from: string, to: string) => boolean;
   // One timer for every pending request on the server, due at the earliest expiry.
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Infinity;
@@ -150,6 +157,7 @@ export class Signaling implements SignalingService {
     const iceServers = options.iceServers ?? [];
     this.#ice = iceServers.length > 0 ? { iceServers: [...iceServers] } : {};
     this.#iceFor = options.iceServersFor;
+    this.#canReach = options.canReach ?? (() => true);
   }
 
   /** Always `true`: memory is never out of reach. */
@@ -284,8 +292,8 @@ export class Signaling implements SignalingService {
   }
 
   #request(me: string, target: string, now: number): Refused | undefined {
-    if (target !== me && !this.#registry.has(target)) {
-      if (this.#absentees?.isAway(target)) return unavailable(target);
+    if (target !== me && (!this.#registry.has(target) || !this.#canReach(me, target))) {
+      if (this.#absentees?.isAway(target) && this.#canReach(me, target)) return unavailable(target);
       return {
         code: ErrorCode.UnknownPeer,
         reason: `no client has the id ${truncate(target, 40)}`,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { notes, rows, runBench } from "../bench/bench.ts";
+import { keyLines, notes, rows, runBench } from "../bench/bench.ts";
 import { renderTable } from "../bench/table.ts";
 import { percentile, spread } from "../bench/stats.ts";
 
@@ -11,7 +11,7 @@ Deno.test("percentile() picks a measured sample by nearest rank", () => {
 });
 
 Deno.test({
-  name: "runBench() runs churn, hold and abrupt on both servers",
+  name: "runBench() runs churn, hold and abrupt on both servers, and churn with API keys",
   // The abrupt mode's holder process is killed with SIGKILL on purpose.
   sanitizeResources: false,
   async fn() {
@@ -41,10 +41,18 @@ Deno.test({
         assert.ok((server.abrupt[0]?.forgetMs ?? Infinity) < 10_000);
       }
       assert.match(renderTable(rows(results)), /churn: connections\/s/);
+      const keyed = results.keyed?.churn[0];
+      assert.equal(keyed?.ok, 300);
+      assert.deepEqual(keyed?.errors, {});
+      const [, cpu] = keyLines(results);
+      assert.match(
+        cpu ?? "",
+        /server CPU per connection \(µs\): \d+ .* with keys, \d+ .* without; ratio \d/,
+      );
       // Every connection logged its two lines: none dropped.
       const logLines = (await notes(results)).filter((l) => l.includes(" log "));
-      // One log per server process: the long-running one, and one per hold round.
-      assert.equal(logLines.length, 4, logLines.join("\n"));
+      // One log per server process: the long-running ones, and one per hold round.
+      assert.equal(logLines.length, 5, logLines.join("\n"));
       for (const line of logLines) {
         const match = /(\d+) connect and (\d+) disconnect lines for (\d+)/.exec(line);
         assert.ok(match, line);

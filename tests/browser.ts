@@ -50,8 +50,13 @@ export interface TestBrowser extends AsyncDisposable {
   errors: string[];
 }
 
-/** Launches Chromium. */
-export async function launchBrowser(): Promise<TestBrowser> {
+/**
+ * Launches Chromium.
+ *
+ * @param extraArgs More command-line switches, such as
+ *   `--ignore-certificate-errors` for a test's self-signed certificate.
+ */
+export async function launchBrowser(extraArgs: readonly string[] = []): Promise<TestBrowser> {
   const profile = await Deno.makeTempDir({ prefix: "switchboard-chromium-" });
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -64,6 +69,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
       "--disable-sync",
       "--no-first-run",
       ...(Deno.uid() === 0 ? ["--no-sandbox"] : []),
+      ...extraArgs,
     ],
   });
   const errors: string[] = [];

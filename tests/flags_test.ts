@@ -12,7 +12,7 @@ Deno.test("parseServerFlags() defaults to the spec's localhost:8765", () => {
   assert.equal(flags.host, "localhost");
   assert.equal(flags.port, 8765);
   assert.equal(flags.logFormat, "text");
-  const { iceServers: _, ...defaults } = DEFAULT_SERVER_OPTIONS;
+  const { iceServers: _, apiKeys: _k, tls: _t, ...defaults } = DEFAULT_SERVER_OPTIONS;
   assert.deepEqual({ ...flags, logFormat: undefined, help: undefined }, {
     ...defaults,
     iceUrls: [],
@@ -21,6 +21,9 @@ Deno.test("parseServerFlags() defaults to the spec's localhost:8765", () => {
     turnUrls: [],
     turnSecretFile: undefined,
     turnTtl: 3600,
+    apiKeysFile: undefined,
+    tlsCert: undefined,
+    tlsKey: undefined,
     logFormat: undefined,
     help: undefined,
   });
@@ -72,8 +75,12 @@ Deno.test("parseServerFlags() reads every flag", () => {
     "2.5",
     "--resume-queue",
     "8",
-    "--redis",
-    "redis://:secret@127.0.0.1:6390/2",
+    "--api-keys",
+    "/etc/switchboard/keys.json",
+    "--tls-cert",
+    "cert.pem",
+    "--tls-key",
+    "key.pem",
     "--log-format",
     "json",
   ]);
@@ -101,7 +108,10 @@ Deno.test("parseServerFlags() reads every flag", () => {
     closeTimeout: 1,
     resumeGrace: 2.5,
     resumeQueue: 8,
-    redis: "redis://:secret@127.0.0.1:6390/2",
+    redis: undefined,
+    apiKeysFile: "/etc/switchboard/keys.json",
+    tlsCert: "cert.pem",
+    tlsKey: "key.pem",
     logFormat: "json",
     help: false,
   });
@@ -125,7 +135,11 @@ Deno.test("parseServerFlags() takes --resume-grace 0 as resume off, and defaults
   }
 });
 
-Deno.test("parseServerFlags() refuses a --redis URL that is not redis:// or rediss://", () => {
+Deno.test("parseServerFlags() reads --redis, and refuses a URL that is not redis:// or rediss://", () => {
+  assert.equal(
+    parseServerFlags(["--redis", "redis://:secret@127.0.0.1:6390/2"]).redis,
+    "redis://:secret@127.0.0.1:6390/2",
+  );
   assert.throws(() => parseServerFlags(["--redis", "http://127.0.0.1:6379"]), UsageError);
   assert.throws(
     () => parseServerFlags(["--redis", "redis://:secret@h/x"]),
@@ -194,6 +208,9 @@ Deno.test("parseServerFlags() throws UsageError on bad input", () => {
       ["--ice-server", "turn:turn.example"],
       ["--ice-username", "alice"],
       ["--ice-server", "stun:stun.example", "--ice-username", "alice"],
+      ["--tls-cert", "cert.pem"],
+      ["--tls-key", "key.pem"],
+      ["--api-keys"],
     ]
   ) {
     assert.throws(() => parseServerFlags(args), UsageError, args.join(" "));
@@ -214,6 +231,7 @@ Deno.test("parseClientFlags() defaults to the spec's SERVER_URL", () => {
     iceUrls: [],
     iceUsername: undefined,
     relayOnly: false,
+    apiKeyFile: undefined,
     logFormat: "text",
     help: false,
   });
@@ -242,6 +260,8 @@ Deno.test("parseClientFlags() reads every flag", () => {
       "--ice-username",
       "bob",
       "--relay-only",
+      "--api-key-file",
+      "key.txt",
       "--log-format",
       "json",
       "-h",
@@ -259,6 +279,7 @@ Deno.test("parseClientFlags() reads every flag", () => {
       iceUrls: ["turn:turn.example"],
       iceUsername: "bob",
       relayOnly: true,
+      apiKeyFile: "key.txt",
       logFormat: "json",
       help: true,
     },
@@ -301,5 +322,12 @@ Deno.test("parseServerFlags() refuses --turn-url together with --redis", () => {
         "/dev/null",
       ]),
     /--turn-url cannot be combined with --redis yet/,
+  );
+});
+
+Deno.test("parseServerFlags() refuses --api-keys together with --redis", () => {
+  assert.throws(
+    () => parseServerFlags(["--redis", "redis://127.0.0.1:6379", "--api-keys", "keys.json"]),
+    /--api-keys cannot be combined with --redis yet/,
   );
 });

@@ -107,9 +107,12 @@ export class TestClient implements AsyncDisposable {
   // Callers of next() still waiting, oldest first; one that times out leaves.
   #waiting: ((message: unknown) => void)[] = [];
 
-  /** @param url The server's WebSocket URL. */
-  constructor(url: string) {
-    this.socket = new WebSocket(url);
+  /**
+   * @param url The server's WebSocket URL.
+   * @param options Subprotocols, or headers (an `Authorization` for an API key).
+   */
+  constructor(url: string, options?: ConstructorParameters<typeof WebSocket>[1]) {
+    this.socket = new WebSocket(url, options);
     this.socket.binaryType = "arraybuffer";
     this.opened = new Promise((resolve, reject) => {
       this.socket.addEventListener("open", () => resolve(), { once: true });
@@ -130,8 +133,11 @@ export class TestClient implements AsyncDisposable {
   }
 
   /** Connects and returns the client with its first message (`your_id`) read. */
-  static async connect(url: string): Promise<{ client: TestClient; id: string }> {
-    const client = new TestClient(url);
+  static async connect(
+    url: string,
+    options?: ConstructorParameters<typeof WebSocket>[1],
+  ): Promise<{ client: TestClient; id: string }> {
+    const client = new TestClient(url, options);
     const first = await client.next() as { type: string; id: string };
     if (first.type !== "your_id") throw new Error(`first message was ${JSON.stringify(first)}`);
     return { client, id: first.id };

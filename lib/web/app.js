@@ -11,9 +11,16 @@
  * server is lost it reconnects with backoff, shows `reconnecting`, and
  * resumes its id and pairing if the server still holds them.
  *
- * For tests, `document.body.dataset.state` is one of `connecting`, `ready`,
- * `pairing`, `negotiating`, `open`, `relay`, `left`, `reconnecting`, `closed`; once open,
- * `document.body.dataset.path` is `direct` or `relay` (through TURN).
+ * When the server wants an API key (its `/config.json` says `auth: true`), the
+ * page asks for it once, keeps it in `sessionStorage` (this tab only), and
+ * offers it as the subprotocol `switchboard.key.<key>` next to `switchboard`:
+ * a browser cannot set headers on a WebSocket, and a key in the URL would
+ * land in access logs. A first connection refused before it opens asks again.
+ *
+ * For tests, `document.body.dataset.state` is one of `key`, `connecting`,
+ * `ready`, `pairing`, `negotiating`, `open`, `relay`, `left`, `reconnecting`,
+ * `closed`; once open, `document.body.dataset.path` is `direct` or `relay`
+ * (through TURN).
  */
 
 import { CloseCode, ErrorCode, MessageType, ResumeParam } from "./protocol.js";
@@ -42,7 +49,13 @@ function element(id) {
   return found;
 }
 
+/** Where the tab keeps its API key. */
+const KEY_STORAGE = "switchboard.apiKey";
+
 const ui = {
+  keySection: element("key-section"),
+  keyForm: /** @type {HTMLFormElement} */ (element("key-form")),
+  apiKey: /** @type {HTMLInputElement} */ (element("api-key")),
   status: element("status"),
   myId: element("my-id"),
   shareLink: /** @type {HTMLInputElement} */ (element("share-link")),
@@ -343,14 +356,36 @@ function receive(message) {
   }
 }
 
-function connect() {
+/**
+ * Shows the key form.
+ *
+ * @param {string} words Why it is shown.
+ */
+function askForKey(words) {
+  ui.keySection.hidden = false;
+  setState("key", words);
+  ui.apiKey.focus();
+}
+
+/** @param {boolean} auth Whether the server wants a key. */
+function connect(auth) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const url = new URL(`${scheme}://${location.host}/`);
+  const key = auth ? sessionStorage.getItem(KEY_STORAGE) : null;
+  if (auth && !key) {
+    askForKey("This server needs an API key");
+    return;
+  }
   session.resuming = session.token !== undefined;
   if (session.token === undefined) url.searchParams.set(ResumeParam.Resumable, "1");
   else url.searchParams.set(ResumeParam.Resume, session.token);
-  const socket = new WebSocket(url);
+  if (session.myId === "") setState("connecting", "Connecting…");
+  const socket = key
+    ? new WebSocket(url, ["switchboard", `switchboard.key.${key}`])
+    : new WebSocket(url);
   session.socket = socket;
+  let opened = false;
+  socket.addEventListener("open", () => opened = true);
   socket.addEventListener("message", (event) => {
     if (typeof event.data !== "string") return;
     let message;
@@ -362,6 +397,12 @@ function connect() {
     if (typeof message === "object" && message !== null) receive(message);
   });
   socket.addEventListener("close", (event) => {
+    if (auth && !opened && session.myId === "") {
+      // A browser is not told why a handshake failed; a refused key is the likely cause.
+      sessionStorage.removeItem(KEY_STORAGE);
+      askForKey("The server did not accept the connection: check the API key");
+      return;
+    }
     // Another connection resumed this session: two pages must not fight over it.
     if (event.code === CloseCode.Superseded || session.retries >= MAX_RETRIES) {
       endLink();
@@ -383,7 +424,7 @@ function connect() {
       "reconnecting",
       `Connection to the server lost; reconnecting in ${Math.ceil(delay / 1000)} s…`,
     );
-    setTimeout(connect, delay);
+    setTimeout(() => connect(auth), delay);
   });
 }
 
@@ -426,4 +467,27 @@ ui.leave.addEventListener("click", () => {
   addLine("system", "You left the conversation");
 });
 
-connect();
+ui.keyForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const key = ui.apiKey.value.trim();
+  if (!key) return;
+  sessionStorage.setItem(KEY_STORAGE, key);
+  ui.apiKey.value = "";
+  ui.keySection.hidden = true;
+  connect(true);
+});
+
+/** Asks the server whether it wants a key, then connects. */
+async function start() {
+  let auth = false;
+  try {
+    const response = await fetch("/config.json", { cache: "no-store" });
+    // A static copy of the page has no /config.json: its server is taken as open.
+    if (response.ok) auth = (await response.json()).auth === true;
+  } catch {
+    // Unreachable: the WebSocket will say so.
+  }
+  connect(auth);
+}
+
+start();

@@ -77,6 +77,8 @@ export const ErrorCode = /** @type {const} */ ({
   ResumeFailed: "resume_failed",
   /** That client lost its connection and may resume; it cannot pair meanwhile. */
   PeerUnavailable: "peer_unavailable",
+  /** The client's API key has as many clients as it may; the connection is closed next. */
+  KeyLimit: "key_limit",
 });
 
 /** WebSocket close codes the server uses (RFC 6455, section 7.4.1). */
@@ -85,11 +87,11 @@ export const CloseCode = /** @type {const} */ ({
   Normal: 1000,
   /** The server is shutting down, or the peer stopped answering pings. */
   GoingAway: 1001,
-  /** The client broke a policy: it sent messages faster than allowed. */
+  /** The client broke a policy: it sent messages faster than allowed, or its key was revoked. */
   PolicyViolation: 1008,
   /** The client sent a message larger than the server accepts. */
   MessageTooBig: 1009,
-  /** The server is full; try again later. */
+  /** The server, or the client's API key, is full; try again later. */
   TryAgainLater: 1013,
   /** Another connection resumed this client's session. */
   Superseded: 4000,

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { formatKeyFile, generateKey, hashKey } from "../lib/auth/key_file.ts";
+import { readTlsFiles } from "../lib/tls.ts";
+import { Child, TestClient } from "./helpers.ts";
+import { makeCertificate } from "./tls_cert.ts";
+
+Deno.test("readTlsFiles() reads both PEM files and refuses a file that holds none", async () => {
+  await using cert = await makeCertificate();
+  const files = await readTlsFiles(cert.certFile, cert.keyFile);
+  assert.equal(files.cert, cert.cert);
+  assert.equal(files.key, cert.key);
+  const empty = `${cert.dir}/empty.pem`;
+  await Deno.writeTextFile(empty, "not a certificate\n");
+  await assert.rejects(readTlsFiles(empty, cert.keyFile), /empty\.pem holds no PEM certificate/);
+  await assert.rejects(readTlsFiles(cert.certFile, `${cert.dir}/nothing.pem`), /cannot read/);
+});
+
+Deno.test("the server's TLS files need --allow-read for both, named in one line", async () => {
+  await using cert = await makeCertificate();
+  await using child = new Child([
+    "run",
+    "--allow-net",
+    `--allow-read=${cert.certFile}`,
+    "--no-prompt",
+    "server.ts",
+    "--port",
+    "0",
+    "--tls-cert",
+    cert.certFile,
+    "--tls-key",
+    cert.keyFile,
+  ]);
+  assert.equal((await child.exit()).code, 1);
+  assert.deepEqual(child.stderr.filter((l) => l.trim()).map((l) => l.replace(/^\S+ /, "")), [
+    `ERROR: Cannot start: reading --tls-cert and --tls-key needs --allow-read=${cert.certFile},${cert.keyFile}`,
+  ]);
+});
+
+Deno.test("over TLS: client.ts connects to wss:// with a key, trusting the certificate through --cert, and the page comes over https://", async () => {
+  await using cert = await makeCertificate();
+  const keysFile = `${cert.dir}/keys.json`;
+  const key = generateKey();
+  await Deno.writeTextFile(
+    keysFile,
+    formatKeyFile([{ label: "acme", sha256: hashKey(key), createdAt: new Date().toISOString() }]),
+  );
+  await using server = new Child([
+    "run",
+    "--allow-net",
+    `--allow-read=${cert.certFile},${cert.keyFile},${keysFile}`,
+    "--no-prompt",
+    "server.ts",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--api-keys",
+    keysFile,
+    "--tls-cert",
+    cert.certFile,
+    "--tls-key",
+    cert.keyFile,
+  ]);
+  const port = Number(
+    (await server.waitForLine(/Server listening on wss:\/\/127\.0\.0\.1:(\d+)/))[1],
+  );
+  const url = `wss://127.0.0.1:${port}`;
+
+  await using client = new Child(
+    [
+      "run",
+      "--cert",
+      cert.certFile,
+      "--allow-net",
+      "--allow-env=SWITCHBOARD_API_KEY",
+      "--no-prompt",
+      "client.ts",
+      "--url",
+      url,
+      "--once",
+    ],
+    undefined,
+    false,
+    undefined,
+    { SWITCHBOARD_API_KEY: key },
+  );
+  const status = await client.exit(20_000);
+  assert.equal(status.code, 0, client.stderr.join("\n"));
+  assert.match(client.stdout.join("\n"), /\*\*\* Your Client ID: [0-9a-f-]{36} \*\*\*/);
+  await server.waitForLine(/Client \S+ \(key "acme"\) connected from 127\.0\.0\.1:\d+/);
+
+  // Without --cert the client does not trust a certificate it has never seen.
+  await using untrusting = new Child(
+    [
+      "run",
+      "--allow-net",
+      "--allow-env=SWITCHBOARD_API_KEY",
+      "--no-prompt",
+      "client.ts",
+      "--url",
+      url,
+      "--once",
+    ],
+    undefined,
+    false,
+    undefined,
+    { SWITCHBOARD_API_KEY: key },
+  );
+  assert.equal((await untrusting.exit(20_000)).code, 1);
+  assert.match(
+    untrusting.stderr.join("\n"),
+    /Failed to connect to wss:.*(certificate|UnknownIssuer)/i,
+  );
+
+  const http = Deno.createHttpClient({ caCerts: [cert.cert] });
+  try {
+    const page = await fetch(`https://127.0.0.1:${port}/`, { client: http });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>Switchboard<\/title>/);
+    const config = await fetch(`https://127.0.0.1:${port}/config.json`, { client: http });
+    assert.deepEqual(await config.json(), { auth: true });
+  } finally {
+    http.close();
+  }
+  // Plain ws:// to the TLS port gets nowhere.
+  const plain = new TestClient(`ws://127.0.0.1:${port}`, {
+    headers: { authorization: `Bearer ${key}` },
+  });
+  await assert.rejects(plain.opened);
+  await plain.closed;
+  assert.equal(server.stderr.filter((l) => /without TLS/.test(l)).length, 0);
+  assert.ok(
+    ![...server.stdout, ...server.stderr, ...client.stdout, ...client.stderr].join("\n").includes(
+      key,
+    ),
+  );
+});
