@@ -136,8 +136,14 @@ export async function browserPairing(
     pages.push(a);
     a.setDefaultTimeout(timeouts.startMs);
     await a.goto(baseUrl, { timeout: timeouts.startMs });
+    // A function, not a string: the page's CSP forbids evaluating strings.
     await a.waitForFunction(
-      `/^[0-9a-f-]{8,}$/.test(document.getElementById("my-id")?.textContent ?? "")`,
+      () => {
+        const { document } = globalThis as unknown as {
+          document: { getElementById(id: string): { textContent: string | null } | null };
+        };
+        return /^[0-9a-f-]{8,}$/.test(document.getElementById("my-id")?.textContent ?? "");
+      },
       undefined,
       { timeout: timeouts.startMs },
     );

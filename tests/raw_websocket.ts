@@ -25,10 +25,18 @@ export class RawWebSocket {
     this.#read();
   }
 
-  /** Opens a WebSocket to `127.0.0.1:port` at `path` (with its query). */
-  static async connect(port: number, path = "/"): Promise<RawWebSocket> {
+  /**
+   * Opens a WebSocket to `127.0.0.1:port` at `path` (with its query), with
+   * `headers` added to the handshake's.
+   */
+  static async connect(
+    port: number,
+    path = "/",
+    headers: Record<string, string> = {},
+  ): Promise<RawWebSocket> {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    const lines = Object.entries(HANDSHAKE_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+    const lines = Object.entries({ ...HANDSHAKE_HEADERS, ...headers })
+      .map(([k, v]) => `${k}: ${v}\r\n`).join("");
     await conn.write(new TextEncoder().encode(`GET ${path} HTTP/1.1\r\n${lines}\r\n`));
     let received: Uint8Array<ArrayBuffer> = new Uint8Array(0);
     const chunk = new Uint8Array(4096);
