@@ -21,6 +21,8 @@ import {
 } from "./protocol.ts";
 import { errorText, printable, truncate } from "./text.ts";
 import { sendJson } from "./send_json.ts";
+import { FileTransfers } from "./files/transfers.ts";
+import type { ProgressDisplay } from "./files/progress.ts";
 import { P2pChat } from "./webrtc/p2p_chat.ts";
 import type { PeerConnectionFactory } from "./webrtc/werift_peer.ts";
 
@@ -137,6 +139,8 @@ export interface ClientIo {
   random?: () => number;
   /** In WebRTC mode: makes the peer connections chat runs over. */
   peerConnections?: PeerConnectionFactory;
+  /** In WebRTC mode: where file transfer progress goes. */
+  progress?: ProgressDisplay;
 }
 
 /** The flags `runClient` acts on. */
@@ -145,7 +149,7 @@ export type ClientOptions =
     ClientFlags,
     "url" | "once" | "reconnect" | "retryDelay" | "maxRetries" | "pair" | "accept"
   >
-  & Partial<Pick<ClientFlags, "p2pTimeout">>;
+  & Partial<Pick<ClientFlags, "p2pTimeout" | "acceptFiles" | "downloadDir" | "maxFileBytes">>;
 
 /**
  * Runs the client: connects, prints `*** Your Client ID: <id> ***` and every
@@ -157,7 +161,13 @@ export type ClientOptions =
 export async function runClient(options: ClientOptions, io: ClientIo): Promise<number> {
   const quit = new AbortController();
   const signal = AbortSignal.any([io.signal, quit.signal]);
-  const state = new ClientState(options, io.print, io.input !== undefined, io.peerConnections);
+  const state = new ClientState(
+    options,
+    io.print,
+    io.input !== undefined,
+    io.peerConnections,
+    io.progress,
+  );
   if (io.input) readCommands(io.input, state, quit, signal);
   // The retry under way, and the attempts to connect since the last id.
   let retry = 0;
@@ -238,19 +248,30 @@ class ClientState {
   #requests = new Set<string>();
   // Chat over a data channel, in WebRTC mode only.
   readonly #p2p: P2pChat | undefined;
+  // Files over their own data channels, in WebRTC mode only.
+  readonly #files: FileTransfers | undefined;
 
   constructor(
     readonly options: ClientOptions,
     readonly print: (line: string) => void,
     readonly interactive: boolean,
     peerConnections?: PeerConnectionFactory,
+    progress?: ProgressDisplay,
   ) {
     if (peerConnections) {
+      this.#files = new FileTransfers({
+        downloadDir: options.downloadDir ?? ".",
+        acceptFiles: options.acceptFiles ?? false,
+        maxFileBytes: options.maxFileBytes,
+        print,
+        ...(progress ? { progress } : {}),
+      });
       this.#p2p = new P2pChat({
         createPeerConnection: peerConnections,
         timeoutMs: (options.p2pTimeout ?? 15) * 1000,
         print,
         send: (message) => this.#send?.(message) ?? false,
+        channels: this.#files,
       });
     }
   }
@@ -393,6 +414,13 @@ class ClientState {
           this.send({ type: MessageType.Relay, data: command.text });
         }
         return;
+      case "sendfile":
+      case "accept-file":
+      case "reject-file":
+      case "cancel":
+      case "verify":
+        this.#fileCommand(command);
+        return;
       case "leave": {
         const partner = this.#partner;
         if (partner === undefined) {
@@ -406,6 +434,44 @@ class ClientState {
         }
         return;
       }
+    }
+  }
+
+  #fileCommand(
+    command: Extract<
+      Command,
+      { kind: "sendfile" | "accept-file" | "reject-file" | "cancel" | "verify" }
+    >,
+  ): void {
+    const files = this.#files;
+    if (files === undefined) {
+      this.print(
+        "*** Files go peer to peer: run the client with --webrtc (deno task peer-files) ***",
+      );
+      return;
+    }
+    const failed = (error: unknown): void => {
+      logger.error("File command {kind} failed: {error}", {
+        kind: command.kind,
+        error: describeError(error),
+      });
+    };
+    switch (command.kind) {
+      case "sendfile":
+        files.send(command.path).catch(failed);
+        return;
+      case "accept-file":
+        files.accept(command.file).catch(failed);
+        return;
+      case "reject-file":
+        files.reject(command.file);
+        return;
+      case "cancel":
+        files.cancel(command.file);
+        return;
+      case "verify":
+        files.verify();
+        return;
     }
   }
 

@@ -56,6 +56,7 @@ import { CHAT_CHANNEL, MessageType } from "./protocol.js";
  * @property {(description: { type: "offer" | "answer", sdp: string }) => Promise<unknown>} setRemoteDescription
  * @property {(candidate: CandidateInit) => Promise<unknown>} addIceCandidate
  * @property {SessionDescriptionLike | null | undefined} localDescription
+ * @property {SessionDescriptionLike | null | undefined} [remoteDescription]
  * @property {string} connectionState
  * @property {((event: { candidate?: Partial<CandidateInit> | null }) => void) | null | undefined} [onicecandidate]
  * @property {((event: { channel: DataChannelLike }) => void) | null | undefined} [ondatachannel]
@@ -89,6 +90,8 @@ import { CHAT_CHANNEL, MessageType } from "./protocol.js";
  * @property {number} timeoutMs How long the channel may take to open.
  * @property {(text: string) => void} [debug] Receives details worth a debug log line.
  * @property {() => number} [now] The clock in milliseconds; `performance.now` by default.
+ * @property {(channel: DataChannelLike) => void} [onChannel] Receives the
+ *   other channels the partner opens (files); without it they are closed.
  */
 
 /** @typedef {"new" | "negotiating" | "open" | "failed" | "closed"} LinkState */
@@ -168,6 +171,14 @@ export class PeerLink {
       this.#debug(`connection ${pc.connectionState}`);
       if (pc.connectionState === "failed") this.#fail("ICE failed");
     };
+    // Either side may open more channels once the chat channel is up.
+    pc.ondatachannel = (event) => {
+      const chat = event.channel.label === CHAT_CHANNEL;
+      if (chat && !options.initiator && this.#channel === undefined) this.#watch(event.channel);
+      else if (chat) event.channel.close();
+      else if (options.onChannel) options.onChannel(event.channel);
+      else event.channel.close();
+    };
     if (options.initiator) {
       this.#watch(pc.createDataChannel(CHAT_CHANNEL, { ordered: true }));
       this.#enqueue(async () => {
@@ -175,10 +186,6 @@ export class PeerLink {
         await pc.setLocalDescription(offer);
         this.#signal({ type: MessageType.Offer, sdp: pc.localDescription?.sdp ?? offer.sdp ?? "" });
       }, "make an offer");
-    } else {
-      pc.ondatachannel = (event) => {
-        if (event.channel.label === CHAT_CHANNEL) this.#watch(event.channel);
-      };
     }
   }
 
