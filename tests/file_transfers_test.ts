@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Child, testServer } from "./helpers.ts";
+import { Child, ROOT, testServer } from "./helpers.ts";
 
 const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
 
@@ -169,4 +169,166 @@ Deno.test("a 64 MiB file goes from one CLI peer to another, verified, and memory
       `${side} peak RSS: ${small[side] >> 20} MiB for 8 MiB, ${large[side] >> 20} MiB for 64 MiB`,
     );
   }
+});
+
+/** Whether a line about file 1's progress has come on stderr (plain lines, not a terminal). */
+const PROGRESS = /^random\.bin [↑↓] [\d.]+ [kM]?B \/ /;
+
+Deno.test("an offer over --max-file-bytes is declined with a reason the sender sees, and reject-file declines", async () => {
+  await using t = testServer();
+  await using pair = await pairedPeers(t.url, { receiverArgs: ["--max-file-bytes", "1000"] });
+  await Deno.writeFile(join(pair.from, "big.bin"), new Uint8Array(2000));
+  await Deno.writeTextFile(join(pair.from, "small.txt"), "hello");
+  await pair.sender.type("sendfile big.bin");
+  await pair.receiver.waitForLine(
+    /^\*\*\* \S+ offered big\.bin \(2\.0 kB\): declined, larger than --max-file-bytes 1\.0 kB \*\*\*$/,
+    "stdout",
+  );
+  await pair.sender.waitForLine(
+    /^\*\*\* \S+ declined big\.bin \(file 1\): larger than the receiver's limit of 1\.0 kB \*\*\*$/,
+    "stdout",
+  );
+  await pair.sender.type("sendfile small.txt");
+  await pair.receiver.waitForLine(/offers small\.txt \(5 B, file 2\)/, "stdout");
+  await pair.receiver.type("reject-file 2");
+  await pair.receiver.waitForLine(/^\*\*\* Declined small\.txt \(file 2\) \*\*\*$/, "stdout");
+  await pair.sender.waitForLine(
+    /^\*\*\* \S+ declined small\.txt \(file 2\): declined \*\*\*$/,
+    "stdout",
+  );
+  assert.deepEqual(await names(pair.to), []);
+});
+
+Deno.test("cancel from the receiver, then from the sender, stops a transfer mid-way and leaves nothing", async () => {
+  await using t = testServer();
+  await using pair = await pairedPeers(t.url, { receiverArgs: ["--accept-files"] });
+  await randomFile(join(pair.from, "random.bin"), 48 * 1024 * 1024);
+  for (
+    const [canceller, other, number] of [[pair.receiver, pair.sender, 1], [
+      pair.sender,
+      pair.receiver,
+      2,
+    ]] as const
+  ) {
+    const before = canceller.stderr.filter((line) => PROGRESS.test(line)).length;
+    await pair.sender.type("sendfile random.bin");
+    await canceller.waitForLine(PROGRESS, "stderr", 20_000, before + 1);
+    await canceller.type("cancel");
+    await canceller.waitForLine(
+      new RegExp(`^\\*\\*\\* Cancelled random\\.bin \\(file ${number}\\)`),
+      "stdout",
+    );
+    await other.waitForLine(
+      new RegExp(
+        `^\\*\\*\\* \\S+ cancelled random\\.bin \\(file ${number}\\): cancelled by the (sender|receiver)`,
+      ),
+      "stdout",
+    );
+    await pair.receiver.waitForLine(
+      new RegExp(`random\\.bin \\(file ${number}\\).*nothing was kept \\*\\*\\*$`),
+      "stdout",
+    );
+  }
+  assert.deepEqual(await names(pair.to), [], "no .part file is left");
+});
+
+Deno.test("when the sender is killed mid-way the receiver says so and keeps nothing", async () => {
+  await using t = testServer();
+  await using pair = await pairedPeers(t.url, { receiverArgs: ["--accept-files"] });
+  await randomFile(join(pair.from, "random.bin"), 48 * 1024 * 1024);
+  await pair.sender.type("sendfile random.bin");
+  await pair.receiver.waitForLine(PROGRESS, "stderr", 20_000);
+  pair.sender.process.kill("SIGKILL");
+  await pair.receiver.waitForLine(
+    /^\*\*\* random\.bin \(file 1\) failed: .*; nothing was kept \*\*\*$/,
+    "stdout",
+  );
+  assert.deepEqual(await names(pair.to), [], "no .part file is left");
+});
+
+Deno.test("hostile names are cleaned and an existing file is never overwritten", async () => {
+  await using t = testServer();
+  await using pair = await pairedPeers(t.url, { receiverArgs: ["--accept-files"] });
+  await Deno.writeTextFile(join(pair.to, "report.txt"), "mine");
+  // Names a command line can carry; the rest (path separators, "..", control
+  // characters) are in disk_test.ts, against the same code.
+  const offered = [".hidden", "CON.txt", "report.txt", `${"n".repeat(250)}.txt`];
+  for (const name of offered) await Deno.writeTextFile(join(pair.from, name), `content of ${name}`);
+  for (const name of offered) await pair.sender.type(`sendfile ${name}`);
+  await pair.receiver.waitForLine(/^\*\*\* Received .*saved as/, "stdout", 20_000, offered.length);
+  const saved = await names(pair.to);
+  assert.deepEqual(saved, [
+    "_CON.txt",
+    "hidden",
+    `${"n".repeat(196)}.txt`,
+    "report (1).txt",
+    "report.txt",
+  ]);
+  assert.equal(await Deno.readTextFile(join(pair.to, "report.txt")), "mine");
+  assert.equal(await Deno.readTextFile(join(pair.to, "report (1).txt")), "content of report.txt");
+});
+
+Deno.test("a receiver without write permission says which flags it needs and the sender hears why", async () => {
+  await using t = testServer();
+  await using pair = await pairedPeers(t.url, { receiverPermissions: [] });
+  await Deno.writeTextFile(join(pair.from, "note.txt"), "hello");
+  await pair.sender.type("sendfile note.txt");
+  await pair.receiver.waitForLine(/offers note\.txt \(5 B, file 1\)/, "stdout");
+  await pair.receiver.type("accept-file");
+  await pair.receiver.waitForLine(
+    /^\*\*\* Receiving files into \. needs --allow-read=\. --allow-write=\. \*\*\*$/,
+    "stdout",
+  );
+  await pair.sender.waitForLine(
+    /^\*\*\* \S+ declined note\.txt \(file 1\): the receiver cannot save files \*\*\*$/,
+    "stdout",
+  );
+  assert.deepEqual(await names(pair.to), []);
+});
+
+Deno.test("--accept-files without write permission exits 2 with one line naming the flags", async () => {
+  await using peer = spawnPeer(ROOT, [], "--accept-files", "--download-dir", "/tmp");
+  assert.equal((await peer.exit()).code, 2);
+  assert.deepEqual(peer.stderr, [
+    "Receiving files into /tmp needs --allow-read=/tmp --allow-write=/tmp (or run: deno task peer-files)",
+  ]);
+});
+
+Deno.test("sendfile without read permission for the file says which flag it needs", async () => {
+  await using t = testServer();
+  await using pair = await pairedPeers(t.url);
+  await pair.sender.type("sendfile /etc/hostname");
+  await pair.sender.waitForLine(
+    /^\*\*\* sendfile \/etc\/hostname needs --allow-read=\/etc\/hostname \*\*\*$/,
+    "stdout",
+  );
+});
+
+Deno.test("two files go at once while chat lines keep arriving in order", async () => {
+  await using t = testServer();
+  await using pair = await pairedPeers(t.url, { receiverArgs: ["--accept-files"] });
+  const hashA = await randomFile(join(pair.from, "a.bin"), 12 * 1024 * 1024);
+  const hashB = await randomFile(join(pair.from, "b.bin"), 12 * 1024 * 1024);
+  await pair.sender.type("sendfile a.bin");
+  await pair.sender.type("sendfile b.bin");
+  await pair.receiver.waitForLine(/^\*\*\* Receiving b\.bin \(file 2\)/, "stdout");
+  for (let i = 1; i <= 20; i++) await pair.sender.type(`send line ${i}`);
+  await pair.receiver.waitForLine(new RegExp(`^${pair.senderId}: line 20$`), "stdout");
+  const chat = pair.receiver.stdout.filter((line) => line.startsWith(`${pair.senderId}: `));
+  assert.deepEqual(chat, Array.from({ length: 20 }, (_, i) => `${pair.senderId}: line ${i + 1}`));
+  await pair.receiver.waitForLine(/^\*\*\* Received [ab]\.bin/, "stdout", 120_000, 2);
+  assert.equal(await sha256OfFile(join(pair.to, "a.bin")), hashA);
+  assert.equal(await sha256OfFile(join(pair.to, "b.bin")), hashB);
+  assert.deepEqual(await names(pair.to), ["a.bin", "b.bin"]);
+});
+
+Deno.test("verify prints the same code on both sides", async () => {
+  await using t = testServer();
+  await using pair = await pairedPeers(t.url);
+  await pair.sender.type("verify");
+  await pair.receiver.type("verify");
+  const code = /^\*\*\* Verification code with \S+: (\d{3} \d{3}) /;
+  const [, a] = await pair.sender.waitForLine(code, "stdout", 10_000, 2);
+  const [, b] = await pair.receiver.waitForLine(code, "stdout", 10_000, 2);
+  assert.equal(a, b);
 });

@@ -155,7 +155,11 @@ class Transfer {
    */
   abandon(reason) {
     this.end({ kind: "stopped", reason, by: "error" });
-    this.#close();
+    try {
+      this.channel.close();
+    } catch {
+      // Already closed.
+    }
   }
 
   /** The channel opened. */
@@ -185,16 +189,19 @@ class Transfer {
     for (const [type, listener] of Object.entries(this.#listeners)) {
       this.channel.removeEventListener(type, listener);
     }
-    this.released(event.kind === "done");
+    const released = this.released(event.kind === "done");
     this.wake();
     if (closeChannel) this.#close();
-    this.emit(event);
+    // The end is reported once nothing is left behind.
+    if (released) void released.then(() => this.emit(event));
+    else this.emit(event);
   }
 
   /**
    * Lets go of the source or sink.
    *
    * @param {boolean} _kept Whether the transfer succeeded.
+   * @returns {Promise<void> | void} Settles when it has let go.
    */
   released(_kept) {}
 
@@ -219,12 +226,29 @@ class Transfer {
     this.end({ kind: "stopped", reason: `protocol error: ${text}`, by: "error" }, true);
   }
 
+  /**
+   * Closes the channel once what is buffered on it has gone: werift reuses a
+   * closed channel's stream id for the next channel, and would send bytes
+   * still queued for the old one on the new one.
+   */
   #close() {
-    try {
-      this.channel.close();
-    } catch {
-      // Already closed.
+    const channel = this.channel;
+    const close = () => {
+      channel.removeEventListener("bufferedamountlow", close);
+      channel.removeEventListener("close", close);
+      try {
+        channel.close();
+      } catch {
+        // Already closed.
+      }
+    };
+    if (channel.readyState !== "open" || channel.bufferedAmount === 0) {
+      close();
+      return;
     }
+    channel.bufferedAmountLowThreshold = 0;
+    channel.addEventListener("bufferedamountlow", close);
+    channel.addEventListener("close", close);
   }
 
   /** @param {unknown} data */
@@ -544,7 +568,9 @@ export class FileReceiver extends Transfer {
    * @param {boolean} kept
    */
   released(kept) {
-    if (!kept) void this.#writing.catch(() => {}).then(() => this.#sink?.abort()).catch(() => {});
+    if (kept || this.#sink === undefined) return;
+    const sink = this.#sink;
+    return this.#writing.catch(() => {}).then(() => sink.abort()).catch(() => {});
   }
 
   /** @param {string} sha256 */
