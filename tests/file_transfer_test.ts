@@ -294,15 +294,18 @@ Deno.test("a cancel from the sender stops the receiver, which keeps nothing", as
   const data = randomBytes(30 * CHUNK_BYTES);
   const s = recorder();
   const r = recorder();
-  const sender: FileSender = new FileSender({
-    channel: a,
-    offer: { name: "x", size: data.length, mime: "a/b" },
-    source: source(data),
-    onEvent: (event) => {
-      s.onEvent(event);
-      if (event.kind === "progress" && event.bytes >= 3 * CHUNK_BYTES) sender.cancel("oops");
-    },
-  });
+  const senders: FileSender[] = [];
+  senders.push(
+    new FileSender({
+      channel: a,
+      offer: { name: "x", size: data.length, mime: "a/b" },
+      source: source(data),
+      onEvent: (event) => {
+        s.onEvent(event);
+        if (event.kind === "progress" && event.bytes >= 3 * CHUNK_BYTES) senders[0]?.cancel("oops");
+      },
+    }),
+  );
   const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
   await offered(r);
   const sink = memorySink();
