@@ -13,6 +13,7 @@
 
 import { MessageType } from "./protocol.js";
 import { PeerLink } from "./peer_link.js";
+import { FilesPanel } from "./files_ui.js";
 
 const params = new URLSearchParams(location.search);
 const relayOnly = params.get("relay") === "1";
@@ -43,6 +44,8 @@ const ui = {
   send: /** @type {HTMLButtonElement} */ (element("send")),
   leave: /** @type {HTMLButtonElement} */ (element("leave")),
 };
+
+const files = new FilesPanel();
 
 /** Everything the page knows about its session. */
 const session = {
@@ -170,6 +173,10 @@ function startLink(peer, initiator, iceServers) {
         iceTransportPolicy: relayOnly ? "relay" : "all",
       }),
     signal: (message) => send(message),
+    onChannel: (channel) => {
+      if (session.link === link) files.incoming(channel);
+      else channel.close();
+    },
     timeoutMs: P2P_TIMEOUT_MS,
     debug: (text) => console.debug(`Peer connection: ${text}`),
     onEvent: (event) => {
@@ -178,11 +185,13 @@ function startLink(peer, initiator, iceServers) {
         case "open":
           setState("open", `Peer-to-peer with ${short(peer)} (opened in ${event.ms} ms)`);
           addLine("system", `Data channel open with ${peer} (${event.ms} ms)`);
+          files.opened(link.connection);
           break;
         case "message":
           addLine("theirs", event.text, short(peer));
           break;
         case "failed":
+          files.closed(event.reason);
           setState("relay", `Via server: ${event.reason}`);
           addLine(
             "system",
@@ -198,6 +207,7 @@ function startLink(peer, initiator, iceServers) {
 }
 
 function endLink() {
+  if (session.link) files.closed("the pairing ended");
   session.link?.close();
   session.link = undefined;
   session.partner = undefined;
