@@ -21,6 +21,13 @@ import {
   targetLines,
   type WebrtcOptions,
 } from "./webrtc.ts";
+import {
+  FILE_KINDS,
+  type FileKind,
+  fileTargetLine,
+  renderFileTable,
+  runFileBench,
+} from "./files.ts";
 
 /** `bench/run.ts --help`. */
 export const BENCH_USAGE = `Usage: deno task bench [options]
@@ -38,6 +45,10 @@ export const BENCH_USAGE = `Usage: deno task bench [options]
   --pairings N          consecutive pairings per kind (default 20)
   --echoes N            data-channel round trips timed per pairing (default 5)
   --kinds LIST          comma-separated: cli,chromium (default both)
+  --files               send one file over a data channel instead: CLI → CLI,
+                        Chromium → CLI, Chromium → Chromium
+  --file-mib N          the file's size in MiB (default 32)
+  --file-kinds LIST     comma-separated: cli-cli,browser-cli,browser-browser (default all)
   -h, --help            show this help
 `;
 
@@ -48,7 +59,10 @@ export const BENCH_USAGE = `Usage: deno task bench [options]
  */
 export function parseBenchFlags(
   args: readonly string[],
-): BenchOptions & Omit<WebrtcOptions, "logDir"> & { webrtc: boolean; help: boolean } {
+):
+  & BenchOptions
+  & Omit<WebrtcOptions, "logDir">
+  & { webrtc: boolean; files: boolean; fileMib: number; fileKinds: FileKind[]; help: boolean } {
   const { values } = parseArgs({
     args: [...args],
     strict: true,
@@ -66,6 +80,9 @@ export function parseBenchFlags(
       pairings: { type: "string", default: "20" },
       echoes: { type: "string", default: "5" },
       kinds: { type: "string", default: PEER_KINDS.join(",") },
+      files: { type: "boolean", default: false },
+      "file-mib": { type: "string", default: "32" },
+      "file-kinds": { type: "string", default: FILE_KINDS.join(",") },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -77,7 +94,15 @@ export function parseBenchFlags(
   if (unknownKinds.length) {
     throw new TypeError(`--kinds: unknown kind(s) ${unknownKinds.join(", ")}`);
   }
+  const fileKinds = values["file-kinds"].split(",").map((k) => k.trim());
+  const unknownFileKinds = fileKinds.filter((k) => !FILE_KINDS.includes(k as FileKind));
+  if (unknownFileKinds.length) {
+    throw new TypeError(`--file-kinds: unknown kind(s) ${unknownFileKinds.join(", ")}`);
+  }
   return {
+    files: values.files,
+    fileMib: whole("--file-mib", values["file-mib"], 1),
+    fileKinds: fileKinds as FileKind[],
     modes: modes as Mode[],
     rounds: whole("--rounds", values.rounds, 1),
     warmup: whole("--warmup", values.warmup, 0),
@@ -116,6 +141,22 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   const started = performance.now();
+  if (options.files) {
+    const results = await runFileBench({
+      fileMib: options.fileMib,
+      kinds: options.fileKinds,
+      logDir: options.logDir,
+      progress: (line) => console.error(line),
+    });
+    console.log(renderFileTable(results));
+    console.log();
+    console.log(fileTargetLine(results));
+    console.log(
+      `${options.fileMib} MiB file, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, ` +
+        `no CPU pinning, ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
+    Deno.exit(0);
+  }
   if (options.webrtc) {
     const results = await runWebrtcBench({ ...options, progress: (line) => console.error(line) });
     console.log(renderWebrtcTable(results));

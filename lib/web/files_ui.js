@@ -27,6 +27,12 @@ function element(id) {
   return found;
 }
 
+/** How much of a file the page reads at once. */
+const READ_BYTES = 1024 * 1024;
+
+/** Progress bars are redrawn at most this often. */
+const REDRAW_MS = 100;
+
 /** The files section of the page, for one partner at a time. */
 export class FilesPanel {
   #section = element("files");
@@ -98,14 +104,23 @@ export class FilesPanel {
       connection.createDataChannel(`${FILE_CHANNEL_PREFIX}${newFileId()}`, { ordered: true })
     ));
     const row = makeRow(this.#list, "send", file.name, file.size);
+    // The file is read a megabyte at a time: each read of a Blob is a round
+    // trip to the browser's own process.
     let offset = 0;
+    let block = new Uint8Array(0);
+    let used = 0;
     const sender = new FileSender({
       channel,
       offer: { name: file.name, size: file.size, mime: file.type || "application/octet-stream" },
       source: {
         read: async (max) => {
-          const part = new Uint8Array(await file.slice(offset, offset + max).arrayBuffer());
-          offset += part.length;
+          if (used >= block.length) {
+            block = new Uint8Array(await file.slice(offset, offset + READ_BYTES).arrayBuffer());
+            offset += block.length;
+            used = 0;
+          }
+          const part = block.subarray(used, used + max);
+          used += part.length;
           return part;
         },
         close: () => {},
@@ -243,6 +258,7 @@ function makeRow(list, direction, name, size) {
   const saved = document.createElement("span");
   saved.className = "file-saved";
   item.append(title, bar, status, buttons, saved);
+  let drawn = -Infinity;
   list.append(item);
   return {
     /**
@@ -259,6 +275,9 @@ function makeRow(list, direction, name, size) {
      * @param {number} ms
      */
     progress(bytes, total, ms) {
+      const now = performance.now();
+      if (bytes < total && now - drawn < REDRAW_MS) return;
+      drawn = now;
       bar.value = bytes;
       status.textContent = `${formatBytes(bytes)} / ${formatBytes(total)}, ${rate(bytes, ms)}`;
     },
