@@ -15,6 +15,8 @@ import { CLIENT_USAGE, type ClientFlags, parseClientFlags, UsageError } from "./
 import { ICE_CREDENTIAL_ENV, iceServersFromUrls, needsCredential } from "./lib/ice_servers.ts";
 import { setupLogging } from "./lib/logging.ts";
 import { missingFlags, readSecretEnv, WEBRTC_PERMISSIONS } from "./lib/permissions.ts";
+import { ProgressDisplay } from "./lib/files/progress.ts";
+import { receivePermissions } from "./lib/files/transfers.ts";
 import { errorText } from "./lib/text.ts";
 import { type PeerConnectionFactory, weriftFactory } from "./lib/webrtc/werift_peer.ts";
 
@@ -42,10 +44,17 @@ export async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
   let peerConnections: PeerConnectionFactory | undefined;
+  let progress: ProgressDisplay | undefined;
   if (flags.webrtc) {
+    const receiving = await checkDownloadDir(flags);
+    if (receiving !== 0) return receiving;
     const prepared = await prepareWebrtc(flags);
     if (typeof prepared === "number") return prepared;
     peerConnections = prepared;
+    progress = new ProgressDisplay({
+      write: (text) => writeAll(Deno.stderr, new TextEncoder().encode(text)),
+      tty: Deno.stderr.isTerminal(),
+    });
   }
   let apiKey: string | undefined;
   try {
@@ -62,10 +71,15 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   try {
     return await runClient(apiKey === undefined ? flags : { ...flags, apiKey }, {
-      print: (line) => console.log(line),
+      print: (line) => {
+        // A progress line drawn in place on the terminal is cleared first.
+        progress?.clear();
+        console.log(line);
+      },
       signal: stop.signal,
       input: lines(Deno.stdin.readable),
       ...(peerConnections ? { peerConnections } : {}),
+      ...(progress ? { progress } : {}),
     });
   } finally {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -103,6 +117,36 @@ async function prepareWebrtc(flags: ClientFlags): Promise<PeerConnectionFactory 
   // A failure shows on the first pairing, whose link falls back to the server.
   ready.catch(() => {});
   return async (iceServers) => (await ready)(iceServers);
+}
+
+/**
+ * With `--accept-files` (or a `--download-dir`), checks up front that the
+ * folder can be written: one line naming the flags, never a prompt later.
+ *
+ * @returns 0, or the exit code after one line on stderr.
+ */
+async function checkDownloadDir(flags: ClientFlags): Promise<number> {
+  if (!flags.acceptFiles && flags.downloadDir === ".") return 0;
+  const missing = await missingFlags(receivePermissions(flags.downloadDir));
+  if (missing.length > 0) {
+    console.error(
+      `Receiving files into ${flags.downloadDir} needs ${
+        missing.join(" ")
+      } (or run: deno task peer-files)`,
+    );
+    return 2;
+  }
+  try {
+    if (!(await Deno.stat(flags.downloadDir)).isDirectory) throw new Error("not a folder");
+  } catch (error) {
+    console.error(`--download-dir ${flags.downloadDir}: ${errorText(error)}`);
+    return 2;
+  }
+  return 0;
+}
+
+function writeAll(file: { writeSync(bytes: Uint8Array): number }, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length;) done += file.writeSync(bytes.subarray(done));
 }
 
 /** Splits a byte stream into lines, without their line endings. */

@@ -23,6 +23,13 @@ import {
   targetLines,
   type WebrtcOptions,
 } from "./webrtc.ts";
+import {
+  FILE_KINDS,
+  type FileKind,
+  fileTargetLine,
+  renderFileTable,
+  runFileBench,
+} from "./files.ts";
 
 /** `bench/run.ts --help`. */
 export const BENCH_USAGE = `Usage: deno task bench [options]
@@ -45,6 +52,10 @@ export const BENCH_USAGE = `Usage: deno task bench [options]
                         instance, and across two instances sharing one Redis
   --pairs N             pairs exchanging messages at once (default 100)
   --relay-messages N    messages each client sends per round (default 200)
+  --files               send one file over a data channel instead: CLI → CLI,
+                        Chromium → CLI, Chromium → Chromium
+  --file-mib N          the file's size in MiB (default 32)
+  --file-kinds LIST     comma-separated: cli-cli,browser-cli,browser-browser (default all)
   -h, --help            show this help
 `;
 
@@ -55,13 +66,19 @@ export const BENCH_USAGE = `Usage: deno task bench [options]
  */
 export function parseBenchFlags(
   args: readonly string[],
-): BenchOptions & Omit<WebrtcOptions, "logDir"> & {
-  webrtc: boolean;
-  relay: boolean;
-  pairs: number;
-  relayMessages: number;
-  help: boolean;
-} {
+):
+  & BenchOptions
+  & Omit<WebrtcOptions, "logDir">
+  & {
+    webrtc: boolean;
+    relay: boolean;
+    pairs: number;
+    relayMessages: number;
+    files: boolean;
+    fileMib: number;
+    fileKinds: FileKind[];
+    help: boolean;
+  } {
   const { values } = parseArgs({
     args: [...args],
     strict: true,
@@ -83,6 +100,9 @@ export function parseBenchFlags(
       relay: { type: "boolean", default: false },
       pairs: { type: "string", default: "100" },
       "relay-messages": { type: "string", default: "200" },
+      files: { type: "boolean", default: false },
+      "file-mib": { type: "string", default: "32" },
+      "file-kinds": { type: "string", default: FILE_KINDS.join(",") },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -94,7 +114,15 @@ export function parseBenchFlags(
   if (unknownKinds.length) {
     throw new TypeError(`--kinds: unknown kind(s) ${unknownKinds.join(", ")}`);
   }
+  const fileKinds = values["file-kinds"].split(",").map((k) => k.trim());
+  const unknownFileKinds = fileKinds.filter((k) => !FILE_KINDS.includes(k as FileKind));
+  if (unknownFileKinds.length) {
+    throw new TypeError(`--file-kinds: unknown kind(s) ${unknownFileKinds.join(", ")}`);
+  }
   return {
+    files: values.files,
+    fileMib: whole("--file-mib", values["file-mib"], 1),
+    fileKinds: fileKinds as FileKind[],
     modes: modes as Mode[],
     rounds: whole("--rounds", values.rounds, 1),
     warmup: whole("--warmup", values.warmup, 0),
@@ -151,6 +179,22 @@ if (import.meta.main) {
     console.log(
       `Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, no CPU pinning, ` +
         `${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
+    Deno.exit(0);
+  }
+  if (options.files) {
+    const results = await runFileBench({
+      fileMib: options.fileMib,
+      kinds: options.fileKinds,
+      logDir: options.logDir,
+      progress: (line) => console.error(line),
+    });
+    console.log(renderFileTable(results));
+    console.log();
+    console.log(fileTargetLine(results));
+    console.log(
+      `${options.fileMib} MiB file, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, ` +
+        `no CPU pinning, ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );
     Deno.exit(0);
   }

@@ -67,6 +67,11 @@ export class LineProcess implements AsyncDisposable {
     });
   }
 
+  /** The child's process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
   /** Every line so far. */
   get lines(): readonly TimedLine[] {
     return this.#lines;

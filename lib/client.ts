@@ -24,6 +24,8 @@ import {
 import { resumeUrl } from "./resume_url.ts";
 import { errorText, printable, truncate } from "./text.ts";
 import { sendJson } from "./send_json.ts";
+import { FileTransfers } from "./files/transfers.ts";
+import type { ProgressDisplay } from "./files/progress.ts";
 import { P2pChat } from "./webrtc/p2p_chat.ts";
 import type { PeerConnectionFactory } from "./webrtc/werift_peer.ts";
 
@@ -147,6 +149,8 @@ export interface ClientIo {
   random?: () => number;
   /** In WebRTC mode: makes the peer connections chat runs over. */
   peerConnections?: PeerConnectionFactory;
+  /** In WebRTC mode: where file transfer progress goes. */
+  progress?: ProgressDisplay;
 }
 
 /** The flags `runClient` acts on. */
@@ -155,7 +159,9 @@ export type ClientOptions =
     ClientFlags,
     "url" | "once" | "reconnect" | "retryDelay" | "maxRetries" | "pair" | "accept"
   >
-  & Partial<Pick<ClientFlags, "p2pTimeout" | "relayOnly">>
+  & Partial<
+    Pick<ClientFlags, "p2pTimeout" | "relayOnly" | "acceptFiles" | "downloadDir" | "maxFileBytes">
+  >
   & {
     /** The API key to present; none by default. */
     apiKey?: string;
@@ -171,7 +177,13 @@ export type ClientOptions =
 export async function runClient(options: ClientOptions, io: ClientIo): Promise<number> {
   const quit = new AbortController();
   const signal = AbortSignal.any([io.signal, quit.signal]);
-  const state = new ClientState(options, io.print, io.input !== undefined, io.peerConnections);
+  const state = new ClientState(
+    options,
+    io.print,
+    io.input !== undefined,
+    io.peerConnections,
+    io.progress,
+  );
   if (io.input) readCommands(io.input, state, quit, signal);
   // The retry under way, and the attempts to connect since the last id.
   let retry = 0;
@@ -257,20 +269,31 @@ class ClientState {
   #token: string | undefined;
   // Whether this connection presented the token: its your_id says whether that worked.
   #resuming = false;
+  // Files over their own data channels, in WebRTC mode only.
+  readonly #files: FileTransfers | undefined;
 
   constructor(
     readonly options: ClientOptions,
     readonly print: (line: string) => void,
     readonly interactive: boolean,
     peerConnections?: PeerConnectionFactory,
+    progress?: ProgressDisplay,
   ) {
     if (peerConnections) {
+      this.#files = new FileTransfers({
+        downloadDir: options.downloadDir ?? ".",
+        acceptFiles: options.acceptFiles ?? false,
+        maxFileBytes: options.maxFileBytes,
+        print,
+        ...(progress ? { progress } : {}),
+      });
       this.#p2p = new P2pChat({
         createPeerConnection: peerConnections,
         timeoutMs: (options.p2pTimeout ?? 15) * 1000,
         relayOnly: options.relayOnly ?? false,
         print,
         send: (message) => this.#send?.(message) ?? false,
+        channels: this.#files,
       });
     }
   }
@@ -475,6 +498,13 @@ class ClientState {
           this.send({ type: MessageType.Relay, data: command.text });
         }
         return;
+      case "sendfile":
+      case "accept-file":
+      case "reject-file":
+      case "cancel":
+      case "verify":
+        this.#fileCommand(command);
+        return;
       case "leave": {
         const partner = this.#partner;
         if (partner === undefined) {
@@ -488,6 +518,44 @@ class ClientState {
         }
         return;
       }
+    }
+  }
+
+  #fileCommand(
+    command: Extract<
+      Command,
+      { kind: "sendfile" | "accept-file" | "reject-file" | "cancel" | "verify" }
+    >,
+  ): void {
+    const files = this.#files;
+    if (files === undefined) {
+      this.print(
+        "*** Files go peer to peer: run the client with --webrtc (deno task peer-files) ***",
+      );
+      return;
+    }
+    const failed = (error: unknown): void => {
+      logger.error("File command {kind} failed: {error}", {
+        kind: command.kind,
+        error: describeError(error),
+      });
+    };
+    switch (command.kind) {
+      case "sendfile":
+        files.send(command.path).catch(failed);
+        return;
+      case "accept-file":
+        files.accept(command.file).catch(failed);
+        return;
+      case "reject-file":
+        files.reject(command.file);
+        return;
+      case "cancel":
+        files.cancel(command.file);
+        return;
+      case "verify":
+        files.verify();
+        return;
     }
   }
 

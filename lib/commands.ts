@@ -12,6 +12,9 @@ export type Command =
   | { kind: "reject"; from: string | undefined }
   | { kind: "send"; text: string }
   | { kind: "leave" }
+  | { kind: "sendfile"; path: string }
+  | { kind: "accept-file" | "reject-file" | "cancel"; file: number | undefined }
+  | { kind: "verify" }
   | { kind: "quit" }
   | { kind: "help" }
   | { kind: "empty" }
@@ -19,13 +22,18 @@ export type Command =
 
 /** What `help` prints. */
 export const COMMANDS_HELP = `Commands:
-  pair <id>       ask a client to pair with you
-  accept [<id>]   accept a pair request (the latest one without an id)
-  reject [<id>]   reject a pair request (the latest one without an id)
-  send <text>     send a line to your partner
-  leave           end the pairing
-  quit            disconnect and exit
-  help            show this list`;
+  pair <id>           ask a client to pair with you
+  accept [<id>]       accept a pair request (the latest one without an id)
+  reject [<id>]       reject a pair request (the latest one without an id)
+  send <text>         send a line to your partner
+  leave               end the pairing
+  sendfile <path>     offer a file to your partner (WebRTC mode)
+  accept-file [<n>]   accept a file offer (the latest one without a number)
+  reject-file [<n>]   decline a file offer (the latest one without a number)
+  cancel [<n>]        stop a file transfer (the only one without a number)
+  verify              show the verification code of the data channel again
+  quit                disconnect and exit
+  help                show this list`;
 
 /**
  * Parses one line of input.
@@ -53,12 +61,24 @@ export function parseCommand(line: string): Command {
         : usage(`${word.toLowerCase()} [<id>]`);
     case "send":
       return argument ? { kind: "send", text: argument } : usage("send <text>");
+    case "sendfile":
+      return argument ? { kind: "sendfile", path: argument } : usage("sendfile <path>");
+    case "accept-file":
+    case "reject-file":
+    case "cancel": {
+      const kind = word.toLowerCase() as "accept-file" | "reject-file" | "cancel";
+      if (argument === "") return { kind, file: undefined };
+      return /^\d{1,9}$/.test(argument) ? { kind, file: Number(argument) } : usage(`${kind} [<n>]`);
+    }
+    case "verify":
     case "leave":
     case "quit":
     case "help":
-      return rest.length === 0 ? { kind: word.toLowerCase() as "leave" | "quit" | "help" } : usage(
-        word.toLowerCase(),
-      );
+      return rest.length === 0
+        ? { kind: word.toLowerCase() as "leave" | "quit" | "help" | "verify" }
+        : usage(
+          word.toLowerCase(),
+        );
     default:
       return { kind: "invalid", reason: `unknown command "${word}"; type help` };
   }

@@ -285,6 +285,12 @@ export interface ClientFlags {
   relayOnly: boolean;
   /** A file holding the API key; else it comes from the environment, if anywhere. */
   apiKeyFile: string | undefined;
+  /** Accept every file offer at once. */
+  acceptFiles: boolean;
+  /** Where received files go. */
+  downloadDir: string;
+  /** Refuse file offers larger than this many bytes. */
+  maxFileBytes: number | undefined;
   /** The log line format. */
   logFormat: LogFormat;
   /** Whether `--help` was given. */
@@ -315,6 +321,12 @@ WebRTC mode (deno task peer; needs --allow-net --allow-env --allow-sys=networkIn
   --ice-username NAME         username for turn: URLs; the password is read from
                               SWITCHBOARD_ICE_CREDENTIAL
   --relay-only                connect through TURN relays only (hides your address)
+
+Files in WebRTC mode (deno task peer-files; sendfile <path> needs --allow-read for the file,
+receiving needs --allow-read=DIR --allow-write=DIR for the download folder):
+  --accept-files              accept file offers automatically
+  --download-dir DIR          where received files go (default: the current folder)
+  --max-file-bytes N          decline offers larger than N bytes
   -h, --help                  show this help
 `;
 
@@ -347,11 +359,23 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     "ice-username": { type: "string" },
     "relay-only": { type: "boolean" },
     "api-key-file": { type: "string" },
+    "accept-files": { type: "boolean" },
+    "download-dir": { type: "string" },
+    "max-file-bytes": { type: "string" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   const webrtc = values.webrtc ?? false;
-  for (const flag of ["p2p-timeout", "ice-server", "ice-username", "relay-only"] as const) {
+  const webrtcOnly = [
+    "p2p-timeout",
+    "ice-server",
+    "ice-username",
+    "relay-only",
+    "accept-files",
+    "download-dir",
+    "max-file-bytes",
+  ] as const;
+  for (const flag of webrtcOnly) {
     if (!webrtc && values[flag] !== undefined) {
       throw new UsageError(`--${flag} works only with --webrtc`);
     }
@@ -370,6 +394,11 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     iceUsername: values["ice-username"],
     relayOnly: values["relay-only"] ?? false,
     apiKeyFile: values["api-key-file"],
+    acceptFiles: values["accept-files"] ?? false,
+    downloadDir: downloadDir(values["download-dir"]),
+    maxFileBytes: values["max-file-bytes"] === undefined
+      ? undefined
+      : integer("--max-file-bytes", values["max-file-bytes"], 0, 1),
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };
@@ -456,6 +485,14 @@ function serverUrl(raw: string): string {
   }
   if (url.hash !== "") {
     throw new UsageError(`--url cannot have a #fragment, got "${raw}"`);
+  }
+  return raw;
+}
+
+function downloadDir(raw: string | undefined): string {
+  if (raw === undefined) return ".";
+  if (raw.trim() === "" || raw.includes("\0")) {
+    throw new UsageError(`--download-dir takes a folder, got "${raw}"`);
   }
   return raw;
 }

@@ -27,6 +27,11 @@ Deno.test("every file the page loads is served as it is on disk, with its type",
     "/app.js": ["app.js", /^text\/javascript/],
     "/peer_link.js": ["peer_link.js", /^text\/javascript/],
     "/protocol.js": ["protocol.js", /^text\/javascript/],
+    "/file_protocol.js": ["file_protocol.js", /^text\/javascript/],
+    "/file_transfer.js": ["file_transfer.js", /^text\/javascript/],
+    "/files_ui.js": ["files_ui.js", /^text\/javascript/],
+    "/sha256.js": ["sha256.js", /^text\/javascript/],
+    "/verification.js": ["verification.js", /^text\/javascript/],
   };
   assert.deepEqual([...ASSETS.keys()].sort(), Object.keys(files).sort());
   for (const [path, [file, type]] of Object.entries(files)) {
@@ -38,7 +43,8 @@ Deno.test("every file the page loads is served as it is on disk, with its type",
 });
 
 Deno.test("the page loads nothing from elsewhere: no absolute URL and no inline script or style", async () => {
-  for (const file of ["index.html", "app.js", "style.css", "peer_link.js", "protocol.js"]) {
+  const files = [...ASSETS.keys()].map((path) => path === "/" ? "index.html" : path.slice(1));
+  for (const file of files) {
     const text = await Deno.readTextFile(new URL(file, WEB));
     assert.doesNotMatch(text, /(src|href)="(https?:)?\/\//, file);
     assert.doesNotMatch(text, /@import|url\(http/, file);

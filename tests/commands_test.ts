@@ -37,7 +37,21 @@ Deno.test("parseCommand() explains a wrong form or an unknown word", () => {
 });
 
 Deno.test("COMMANDS_HELP names every command", () => {
-  for (const word of ["pair", "accept", "reject", "send", "leave", "quit", "help"]) {
+  const words = ["pair", "accept", "reject", "send", "leave", "quit", "help"];
+  for (const word of [...words, "sendfile", "accept-file", "reject-file", "cancel", "verify"]) {
     assert.match(COMMANDS_HELP, new RegExp(`^  ${word}\\b`, "m"));
   }
+});
+
+Deno.test("parseCommand() reads the file commands, with or without a number", () => {
+  assert.deepEqual(parseCommand("sendfile my report.pdf"), {
+    kind: "sendfile",
+    path: "my report.pdf",
+  });
+  assert.deepEqual(parseCommand("sendfile"), { kind: "invalid", reason: "usage: sendfile <path>" });
+  assert.deepEqual(parseCommand("accept-file"), { kind: "accept-file", file: undefined });
+  assert.deepEqual(parseCommand("reject-file 3"), { kind: "reject-file", file: 3 });
+  assert.deepEqual(parseCommand("cancel 2"), { kind: "cancel", file: 2 });
+  assert.deepEqual(parseCommand("cancel two"), { kind: "invalid", reason: "usage: cancel [<n>]" });
+  assert.deepEqual(parseCommand("verify"), { kind: "verify" });
 });

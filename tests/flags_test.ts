@@ -232,6 +232,9 @@ Deno.test("parseClientFlags() defaults to the spec's SERVER_URL", () => {
     iceUsername: undefined,
     relayOnly: false,
     apiKeyFile: undefined,
+    acceptFiles: false,
+    downloadDir: ".",
+    maxFileBytes: undefined,
     logFormat: "text",
     help: false,
   });
@@ -262,6 +265,11 @@ Deno.test("parseClientFlags() reads every flag", () => {
       "--relay-only",
       "--api-key-file",
       "key.txt",
+      "--accept-files",
+      "--download-dir",
+      "inbox",
+      "--max-file-bytes",
+      "1000000",
       "--log-format",
       "json",
       "-h",
@@ -280,6 +288,9 @@ Deno.test("parseClientFlags() reads every flag", () => {
       iceUsername: "bob",
       relayOnly: true,
       apiKeyFile: "key.txt",
+      acceptFiles: true,
+      downloadDir: "inbox",
+      maxFileBytes: 1_000_000,
       logFormat: "json",
       help: true,
     },
@@ -293,11 +304,16 @@ Deno.test("parseClientFlags() takes WebRTC flags only with --webrtc", () => {
       ["--relay-only"],
       ["--p2p-timeout", "3"],
       ["--ice-server", "stun:stun.example"],
+      ["--accept-files"],
+      ["--download-dir", "x"],
+      ["--max-file-bytes", "10"],
     ]
   ) {
     assert.throws(() => parseClientFlags(args), /works only with --webrtc/, args.join(" "));
   }
   assert.throws(() => parseClientFlags(["--webrtc", "--p2p-timeout", "0"]), UsageError);
+  assert.throws(() => parseClientFlags(["--webrtc", "--max-file-bytes", "0"]), UsageError);
+  assert.throws(() => parseClientFlags(["--webrtc", "--download-dir", " "]), UsageError);
 });
 
 Deno.test("parseClientFlags() takes only a ws: or wss: URL without a fragment", () => {

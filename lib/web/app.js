@@ -25,6 +25,7 @@
 
 import { CloseCode, ErrorCode, MessageType, ResumeParam } from "./protocol.js";
 import { PeerLink } from "./peer_link.js";
+import { FilesPanel } from "./files_ui.js";
 
 /** How the page names the path the data takes, as the command-line peer does. */
 const PATH_WORDS = { direct: "direct", relay: "via TURN relay" };
@@ -70,6 +71,8 @@ const ui = {
   send: /** @type {HTMLButtonElement} */ (element("send")),
   leave: /** @type {HTMLButtonElement} */ (element("leave")),
 };
+
+const files = new FilesPanel();
 
 /** Everything the page knows about its session. */
 const session = {
@@ -207,6 +210,10 @@ function startLink(peer, initiator, iceServers) {
         iceTransportPolicy: relayOnly ? "relay" : "all",
       }),
     signal: (message) => send(message),
+    onChannel: (channel) => {
+      if (session.link === link) files.incoming(channel);
+      else channel.close();
+    },
     timeoutMs: P2P_TIMEOUT_MS,
     relayOnly,
     debug: (text) => console.debug(`Peer connection: ${text}`),
@@ -218,12 +225,14 @@ function startLink(peer, initiator, iceServers) {
           document.body.dataset.path = event.path ?? "";
           setState("open", `Peer-to-peer with ${short(peer)} (opened in ${event.ms} ms${path})`);
           addLine("system", `Data channel open with ${peer} (${event.ms} ms${path})`);
+          files.opened(link.connection);
           break;
         }
         case "message":
           addLine("theirs", event.text, short(peer));
           break;
         case "failed":
+          files.closed(event.reason);
           setState("relay", `Via server: ${event.reason}`);
           addLine(
             "system",
@@ -239,6 +248,7 @@ function startLink(peer, initiator, iceServers) {
 }
 
 function endLink() {
+  if (session.link) files.closed("the pairing ended");
   session.link?.close();
   session.link = undefined;
   session.partner = undefined;

@@ -10,6 +10,11 @@ import style from "./style.css" with { type: "text" };
 import app from "./app.js" with { type: "text" };
 import peerLink from "./peer_link.js" with { type: "text" };
 import protocol from "./protocol.js" with { type: "text" };
+import fileProtocol from "./file_protocol.js" with { type: "text" };
+import fileTransfer from "./file_transfer.js" with { type: "text" };
+import filesUi from "./files_ui.js" with { type: "text" };
+import sha256 from "./sha256.js" with { type: "text" };
+import verification from "./verification.js" with { type: "text" };
 
 /** One file of the page. */
 export interface Asset {
@@ -28,6 +33,11 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["/app.js", { body: app, contentType: JS }],
   ["/peer_link.js", { body: peerLink, contentType: JS }],
   ["/protocol.js", { body: protocol, contentType: JS }],
+  ["/file_protocol.js", { body: fileProtocol, contentType: JS }],
+  ["/file_transfer.js", { body: fileTransfer, contentType: JS }],
+  ["/files_ui.js", { body: filesUi, contentType: JS }],
+  ["/sha256.js", { body: sha256, contentType: JS }],
+  ["/verification.js", { body: verification, contentType: JS }],
 ]);
 
 /**

@@ -75,6 +75,7 @@ import { CHAT_CHANNEL, MessageType } from "./protocol.js";
  * @property {(description: { type: "offer" | "answer", sdp: string }) => Promise<unknown>} setRemoteDescription
  * @property {(candidate: CandidateInit) => Promise<unknown>} addIceCandidate
  * @property {SessionDescriptionLike | null | undefined} localDescription
+ * @property {SessionDescriptionLike | null | undefined} [remoteDescription]
  * @property {string} connectionState
  * @property {((event: { candidate?: Partial<CandidateInit> | null }) => void) | null | undefined} [onicecandidate]
  * @property {((event: { channel: DataChannelLike }) => void) | null | undefined} [ondatachannel]
@@ -123,6 +124,8 @@ const STATS_TIMEOUT_MS = 2000;
  *   only: then a refused TURN credential ends the attempt at once.
  * @property {(text: string) => void} [debug] Receives details worth a debug log line.
  * @property {() => number} [now] The clock in milliseconds; `performance.now` by default.
+ * @property {(channel: DataChannelLike) => void} [onChannel] Receives the
+ *   other channels the partner opens (files); without it they are closed.
  */
 
 /** @typedef {"new" | "negotiating" | "open" | "failed" | "closed"} LinkState */
@@ -214,15 +217,19 @@ export class PeerLink {
         }
       };
       pc.onicecandidateerror = (event) => this.#candidateError(event);
+      // Either side may open more channels once the chat channel is up.
+      pc.ondatachannel = (event) => {
+        const chat = event.channel.label === CHAT_CHANNEL;
+        if (chat && !options.initiator && this.#channel === undefined) this.#watch(event.channel);
+        else if (chat) event.channel.close();
+        else if (options.onChannel) options.onChannel(event.channel);
+        else event.channel.close();
+      };
       if (options.initiator) {
         this.#watch(pc.createDataChannel(CHAT_CHANNEL, { ordered: true }));
         const offer = await pc.createOffer();
         await pc.setLocalDescription(offer);
         this.#signal({ type: MessageType.Offer, sdp: pc.localDescription?.sdp ?? offer.sdp ?? "" });
-      } else {
-        pc.ondatachannel = (event) => {
-          if (event.channel.label === CHAT_CHANNEL) this.#watch(event.channel);
-        };
       }
     }, "create a peer connection");
   }

@@ -10,7 +10,12 @@
 import { getLogger } from "../deps.ts";
 import { type ClientMessage, MessageType, type ServerMessage } from "../protocol.ts";
 import { describeLinkEvent, describeRelayed } from "../events.ts";
-import { type LinkEvent, PeerLink } from "../web/peer_link.js";
+import {
+  type DataChannelLike,
+  type LinkEvent,
+  type PeerConnectionLike,
+  PeerLink,
+} from "../web/peer_link.js";
 import type { PeerConnectionFactory } from "./werift_peer.ts";
 
 const logger = getLogger(["switchboard", "webrtc"]);
@@ -27,6 +32,18 @@ export interface P2pChatOptions {
   print(line: string): void;
   /** Sends a message to the server; `false` when not connected. */
   send(message: ClientMessage): boolean;
+  /** What else rides on the connection (files); told when it opens and ends. */
+  channels?: ChannelHooks;
+}
+
+/** Hooks for what uses the peer connection besides chat. */
+export interface ChannelHooks {
+  /** The chat channel to `peer` opened on `connection`. */
+  opened(peer: string, connection: PeerConnectionLike | undefined): void;
+  /** The partner opened another channel. */
+  channel(peer: string, channel: DataChannelLike): void;
+  /** The connection is gone, or the pairing ended. */
+  closed(reason: string): void;
 }
 
 type Paired = Extract<ServerMessage, { type: typeof MessageType.Paired }>;
@@ -58,6 +75,13 @@ export class P2pChat {
       onEvent: (event: LinkEvent) => {
         if (this.#link !== link) return;
         this.#options.print(describeLinkEvent(peer, event));
+        if (event.kind === "open") this.#options.channels?.opened(peer, link.connection);
+        if (event.kind === "failed") this.#options.channels?.closed(event.reason);
+      },
+      onChannel: (channel) => {
+        if (this.#link !== link) channel.close();
+        else if (this.#options.channels) this.#options.channels.channel(peer, channel);
+        else channel.close();
       },
       timeoutMs: this.#options.timeoutMs,
       relayOnly: this.#options.relayOnly ?? false,
@@ -113,6 +137,7 @@ export class P2pChat {
 
   /** Closes the link: the partner left, we left, or the server went away. */
   ended(): void {
+    if (this.#link) this.#options.channels?.closed("the pairing ended");
     this.#link?.close();
     this.#link = undefined;
     this.#paired = undefined;

@@ -1,0 +1,264 @@
+// @ts-check
+/**
+ * The peer-to-peer file protocol, declared once as data: the page and the
+ * command-line peer both import this file. Each file travels on a data
+ * channel of its own, labelled `file:<id>`, which the sender opens once the
+ * chat channel is up; chat lines never wait behind a file.
+ *
+ * On that channel, text messages are JSON control messages and binary
+ * messages are the file's bytes, in order:
+ *
+ * 1. sender → `file_offer {name, size, mime}`; nothing more until the answer.
+ * 2. receiver → `file_accept`, or `file_reject {reason}` (which ends it).
+ * 3. sender → the bytes, in binary messages of at most `CHUNK_BYTES`.
+ *    Receiver → `file_ack {bytes}` as it stores them; the sender keeps at most
+ *    `WINDOW_BYTES` unacknowledged, and at most `HIGH_WATER_BYTES` in the
+ *    channel's buffer.
+ * 4. sender → `file_end {sha256}` after the last byte.
+ * 5. receiver → `file_done {sha256}` once the digest matched and the file is
+ *    saved, or `file_cancel {reason}`.
+ *
+ * Either side may send `file_cancel {reason}` at any time. The side that
+ * receives `file_reject`, `file_done` or `file_cancel` closes the channel;
+ * a channel that closes before `file_done` is a failed transfer.
+ *
+ * @module
+ */
+
+/** Every control message on a file channel. */
+export const FileMessageType = /** @type {const} */ ({
+  /** Sender → receiver `{name, size, mime}`: the first message. */
+  Offer: "file_offer",
+  /** Receiver → sender: send it. */
+  Accept: "file_accept",
+  /** Receiver → sender `{reason}`: no, thanks (ends the transfer). */
+  Reject: "file_reject",
+  /** Receiver → sender `{bytes}`: this many bytes are stored. */
+  Ack: "file_ack",
+  /** Sender → receiver `{sha256}`: every byte is sent; this is their digest. */
+  End: "file_end",
+  /** Receiver → sender `{sha256}`: the digest matched; the file is saved. */
+  Done: "file_done",
+  /** Either way `{reason}`: the transfer stops; nothing is kept. */
+  Cancel: "file_cancel",
+});
+
+/** The label prefix of a file's data channel; the id follows. */
+export const FILE_CHANNEL_PREFIX = "file:";
+
+/** The largest binary message: 64 KiB, the smallest `max-message-size` of the stacks in use. */
+export const CHUNK_BYTES = 64 * 1024;
+
+/** The sender waits while the channel's buffer holds more than this. */
+export const HIGH_WATER_BYTES = 1024 * 1024;
+
+/** ...until it has drained to this (`bufferedAmountLowThreshold`). */
+export const LOW_WATER_BYTES = 256 * 1024;
+
+/** The most the sender sends beyond what the receiver has acknowledged. */
+export const WINDOW_BYTES = 4 * 1024 * 1024;
+
+/** The receiver acknowledges after storing this much more. */
+export const ACK_EVERY_BYTES = 512 * 1024;
+
+/** The longest name in an offer, in characters. */
+export const MAX_OFFERED_NAME = 1024;
+
+/**
+ * @typedef {{ type: "file_offer", name: string, size: number, mime: string }
+ *   | { type: "file_accept" }
+ *   | { type: "file_reject", reason: string }
+ *   | { type: "file_ack", bytes: number }
+ *   | { type: "file_end", sha256: string }
+ *   | { type: "file_done", sha256: string }
+ *   | { type: "file_cancel", reason: string }} FileMessage
+ *   A control message on a file channel.
+ */
+
+/**
+ * A control message from the partner, checked, or `undefined` when it is not
+ * one: not JSON, an unknown type, or a field missing or of the wrong kind.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseFileMessage } from "./file_protocol.js";
+ * assert.deepEqual(parseFileMessage('{"type":"file_ack","bytes":65536}'), {
+ *   type: "file_ack",
+ *   bytes: 65536,
+ * });
+ * assert.equal(parseFileMessage('{"type":"file_ack","bytes":-1}'), undefined);
+ * assert.equal(parseFileMessage("hello"), undefined);
+ * ```
+ *
+ * @param {string} text
+ * @returns {FileMessage | undefined}
+ */
+export function parseFileMessage(text) {
+  /** @type {unknown} */
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const m = /** @type {Record<string, unknown>} */ (value);
+  const count = (/** @type {unknown} */ n) =>
+    typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+  const text200 = (/** @type {unknown} */ s) => typeof s === "string" ? s.slice(0, 200) : "";
+  const hex = (/** @type {unknown} */ s) => typeof s === "string" && /^[0-9a-f]{64}$/.test(s);
+  switch (m.type) {
+    case FileMessageType.Offer:
+      if (
+        typeof m.name !== "string" || m.name.length > MAX_OFFERED_NAME || !count(m.size)
+      ) return undefined;
+      return {
+        type: m.type,
+        name: m.name,
+        size: /** @type {number} */ (m.size),
+        mime: typeof m.mime === "string" && /^[\w.+-]{1,100}\/[\w.+-]{1,100}$/.test(m.mime)
+          ? m.mime.toLowerCase()
+          : "application/octet-stream",
+      };
+    case FileMessageType.Accept:
+      return { type: m.type };
+    case FileMessageType.Reject:
+    case FileMessageType.Cancel:
+      return { type: m.type, reason: text200(m.reason) || "no reason given" };
+    case FileMessageType.Ack:
+      return count(m.bytes) ? { type: m.type, bytes: /** @type {number} */ (m.bytes) } : undefined;
+    case FileMessageType.End:
+    case FileMessageType.Done:
+      return hex(m.sha256) ? { type: m.type, sha256: /** @type {string} */ (m.sha256) } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+// Names Windows keeps for devices, with or without an extension.
+const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\.|$)/i;
+
+/** The longest saved name in UTF-8 bytes: room for " (999)" and ".part" under 255. */
+export const MAX_NAME_BYTES = 200;
+
+/**
+ * The name a received file is saved under: the offered name's last path
+ * component, with control and formatting characters and those that file
+ * systems forbid replaced by `_`, no leading dots or spaces (no hidden
+ * files, no `..`), no trailing dots or spaces, a device name such as `CON`
+ * prefixed with `_`, and at most `MAX_NAME_BYTES` of UTF-8 with the extension
+ * kept. A name with nothing usable left becomes `file`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { safeFileName } from "./file_protocol.js";
+ * assert.equal(safeFileName("../x"), "x");
+ * assert.equal(safeFileName("/etc/passwd"), "passwd");
+ * assert.equal(safeFileName("a\nb.txt"), "a_b.txt");
+ * assert.equal(safeFileName(".bashrc"), "bashrc");
+ * assert.equal(safeFileName("CON.txt"), "_CON.txt");
+ * assert.equal(safeFileName(".."), "file");
+ * ```
+ *
+ * @param {string} offered
+ * @returns {string}
+ */
+export function safeFileName(offered) {
+  const last = offered.split(/[/\\]/).at(-1) ?? "";
+  let name = last.normalize("NFC")
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}<>:"|?*]/gu, "_")
+    .replace(/^[\s.]+/u, "")
+    .replace(/[\s.]+$/u, "");
+  if (RESERVED.test(name)) name = `_${name}`;
+  name = shorten(name, MAX_NAME_BYTES);
+  return name === "" ? "file" : name;
+}
+
+/**
+ * `name` with ` (n)` before its extension: the n-th alternative when `name`
+ * is taken.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { numberedName } from "./file_protocol.js";
+ * assert.equal(numberedName("report.pdf", 1), "report (1).pdf");
+ * assert.equal(numberedName("archive.tar.gz", 2), "archive.tar (2).gz");
+ * assert.equal(numberedName("README", 3), "README (3)");
+ * ```
+ *
+ * @param {string} name
+ * @param {number} n
+ * @returns {string}
+ */
+export function numberedName(name, n) {
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? `${name.slice(0, dot)} (${n})${name.slice(dot)}` : `${name} (${n})`;
+}
+
+/**
+ * `name` cut to `max` bytes of UTF-8, keeping a short extension and whole characters.
+ *
+ * @param {string} name
+ * @param {number} max
+ * @returns {string}
+ */
+function shorten(name, max) {
+  const encoder = new TextEncoder();
+  if (encoder.encode(name).length <= max) return name;
+  const dot = name.lastIndexOf(".");
+  const extension = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : "";
+  let stem = "";
+  const room = max - encoder.encode(extension).length;
+  let used = 0;
+  for (const character of name.slice(0, name.length - extension.length)) {
+    const size = encoder.encode(character).length;
+    if (used + size > room) break;
+    stem += character;
+    used += size;
+  }
+  return stem.replace(/[\s.]+$/u, "") + extension;
+}
+
+/**
+ * A byte count for people, in decimal units: `4.2 MB`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatBytes } from "./file_protocol.js";
+ * assert.equal(formatBytes(999), "999 B");
+ * assert.equal(formatBytes(4_200_000), "4.2 MB");
+ * assert.equal(formatBytes(67_108_864), "67.1 MB");
+ * ```
+ *
+ * @param {number} bytes
+ * @returns {string}
+ */
+export function formatBytes(bytes) {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = "B";
+  for (const next of units) {
+    if (value < 1000) break;
+    value /= 1000;
+    unit = next;
+  }
+  return `${value < 100 ? value.toFixed(1) : value.toFixed(0)} ${unit}`;
+}
+
+/**
+ * A fresh file id for a channel label: 8 hex digits.
+ *
+ * @returns {string}
+ */
+export function newFileId() {
+  return Array.from(
+    crypto.getRandomValues(new Uint8Array(4)),
+    (b) => b.toString(16).padStart(2, "0"),
+  )
+    .join("");
+}
