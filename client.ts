@@ -44,13 +44,15 @@ export async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
   let peerConnections: PeerConnectionFactory | undefined;
+  let peerReady: Promise<unknown> | undefined;
   let progress: ProgressDisplay | undefined;
   if (flags.webrtc) {
     const receiving = await checkDownloadDir(flags);
     if (receiving !== 0) return receiving;
     const prepared = await prepareWebrtc(flags);
     if (typeof prepared === "number") return prepared;
-    peerConnections = prepared;
+    peerConnections = prepared.factory;
+    peerReady = prepared.ready;
     progress = new ProgressDisplay({
       write: (text) => writeAll(Deno.stderr, new TextEncoder().encode(text)),
       tty: Deno.stderr.isTerminal(),
@@ -79,6 +81,7 @@ export async function main(args: readonly string[]): Promise<number> {
       signal: stop.signal,
       input: lines(Deno.stdin.readable),
       ...(peerConnections ? { peerConnections } : {}),
+      ...(peerReady ? { peerReady } : {}),
       ...(progress ? { progress } : {}),
     });
   } finally {
@@ -94,7 +97,9 @@ export async function main(args: readonly string[]): Promise<number> {
  *
  * @returns The connection factory, or an exit code after one line on stderr.
  */
-async function prepareWebrtc(flags: ClientFlags): Promise<PeerConnectionFactory | number> {
+async function prepareWebrtc(
+  flags: ClientFlags,
+): Promise<{ factory: PeerConnectionFactory; ready: Promise<unknown> } | number> {
   const missing = await missingFlags(WEBRTC_PERMISSIONS);
   if (missing.length > 0) {
     console.error(
@@ -116,7 +121,7 @@ async function prepareWebrtc(flags: ClientFlags): Promise<PeerConnectionFactory 
   });
   // A failure shows on the first pairing, whose link falls back to the server.
   ready.catch(() => {});
-  return async (iceServers) => (await ready)(iceServers);
+  return { factory: async (iceServers) => (await ready)(iceServers), ready };
 }
 
 /**

@@ -149,6 +149,11 @@ export interface ClientIo {
   random?: () => number;
   /** In WebRTC mode: makes the peer connections chat runs over. */
   peerConnections?: PeerConnectionFactory;
+  /**
+   * In WebRTC mode: settles once the WebRTC library is loaded and warm;
+   * `--pair` asks only then, so the partner never waits on this side's start.
+   */
+  peerReady?: Promise<unknown>;
   /** In WebRTC mode: where file transfer progress goes. */
   progress?: ProgressDisplay;
 }
@@ -183,6 +188,7 @@ export async function runClient(options: ClientOptions, io: ClientIo): Promise<n
     io.input !== undefined,
     io.peerConnections,
     io.progress,
+    io.peerReady,
   );
   if (io.input) readCommands(io.input, state, quit, signal);
   // The retry under way, and the attempts to connect since the last id.
@@ -271,6 +277,7 @@ class ClientState {
   #resuming = false;
   // Files over their own data channels, in WebRTC mode only.
   readonly #files: FileTransfers | undefined;
+  readonly #peerReady: Promise<unknown> | undefined;
 
   constructor(
     readonly options: ClientOptions,
@@ -278,7 +285,9 @@ class ClientState {
     readonly interactive: boolean,
     peerConnections?: PeerConnectionFactory,
     progress?: ProgressDisplay,
+    peerReady?: Promise<unknown>,
   ) {
+    this.#peerReady = peerReady;
     if (peerConnections) {
       this.#files = new FileTransfers({
         downloadDir: options.downloadDir ?? ".",
@@ -385,8 +394,13 @@ class ClientState {
       this.print("*** Type help for the commands ***");
     }
     this.#ready = true;
-    if (this.options.pair && this.#partner === undefined) {
-      this.#execute({ kind: "pair", target: this.options.pair });
+    const target = this.options.pair;
+    if (target !== undefined && this.#partner === undefined) {
+      const ask = (): void => {
+        if (this.#ready && this.#partner === undefined) this.#execute({ kind: "pair", target });
+      };
+      if (this.#peerReady) this.#peerReady.then(ask, ask);
+      else ask();
     }
     return this.#drain();
   }

@@ -45,10 +45,11 @@ export async function weriftFactory(
   reportTurnRefusals(werift);
   const keys = await createDtlsKeys(werift);
   // The first handshake of a process pays for a cold JIT: one throw-away
-  // connection, made while the peer waits for a partner anyway, takes it away.
-  warmUp(werift, keys).then((warm) => {
-    if (!warm) logger.debug("The WebRTC warm-up connection did not complete.");
-  });
+  // connection, made while the client connects and waits for a partner
+  // anyway, takes it away. Bounded, and never rejects.
+  if (!await warmUp(werift, keys)) {
+    logger.debug("The WebRTC warm-up connection did not complete.");
+  }
   return (serverIceServers) =>
     withTurnErrors(
       // werift's connection has the standard shape this needs, with its own types.
