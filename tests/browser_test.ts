@@ -7,7 +7,7 @@ import {
   waitForLine,
   waitForState,
 } from "./browser.ts";
-import { Child, testServer } from "./helpers.ts";
+import { spawnPeer, testServer } from "./helpers.ts";
 import type { Page } from "./browser_deps.ts";
 
 const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
@@ -18,23 +18,6 @@ const SCREENSHOT = Deno.env.get("SWITCHBOARD_SCREENSHOT");
 function browserTest(name: string, fn: () => Promise<void>): void {
   // Chromium and werift keep timers and sockets of their own past a test.
   Deno.test({ name, fn, ignore: SKIP_BROWSER_TESTS, sanitizeOps: false, sanitizeResources: false });
-}
-
-function spawnPeer(...args: string[]): Child {
-  return new Child(
-    [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=networkInterfaces",
-      "--no-prompt",
-      "client.ts",
-      "--webrtc",
-      ...args,
-    ],
-    undefined,
-    true,
-  );
 }
 
 async function idOf(page: Page): Promise<string> {

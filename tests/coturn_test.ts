@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { launchBrowser, say, SKIP_BROWSER_TESTS, waitForLine, waitForState } from "./browser.ts";
 import type { Page } from "./browser_deps.ts";
 import { Coturn, SKIP_COTURN_TESTS } from "./coturn.ts";
-import { Child, spawnServer } from "./helpers.ts";
+import { Child, spawnPeerWith, spawnServer } from "./helpers.ts";
 import { turnKey, turnPassword } from "../lib/turn.ts";
 import { TURN_SECRET_ENV } from "../lib/turn_secret.ts";
 
@@ -31,23 +31,7 @@ async function turnServer(coturn: Coturn, secret = coturn.secret, ttl = "600") {
 }
 
 function spawnPeer(env: Record<string, string>, ...args: string[]): Child {
-  return new Child(
-    [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=networkInterfaces",
-      "--no-prompt",
-      "client.ts",
-      "--webrtc",
-      "--relay-only",
-      ...args,
-    ],
-    undefined,
-    true,
-    Deno.execPath(),
-    env,
-  );
+  return spawnPeerWith({ env }, "--relay-only", ...args);
 }
 
 /** Two relay-only CLI peers: one accepts, the other asks it. */

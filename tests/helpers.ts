@@ -349,3 +349,42 @@ export async function spawnServer(
   const bound = Number(match[2]);
   return { child, port: bound, url: `ws://127.0.0.1:${bound}` };
 }
+
+/** Where a WebRTC peer runs and what it may do besides WebRTC itself. */
+export interface PeerOptions {
+  /** The working folder; the project root by default. */
+  cwd?: string;
+  /** Extra permission flags, e.g. `--allow-read=DIR` for files. */
+  permissions?: string[];
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Spawns `client.ts --webrtc` as `deno task peer` does, with exactly the
+ * permissions WebRTC needs (plus `options.permissions`), stdin piped.
+ */
+export function spawnPeerWith(options: PeerOptions, ...args: string[]): Child {
+  return new Child(
+    [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-sys=networkInterfaces",
+      ...(options.permissions ?? []),
+      "--no-prompt",
+      `${ROOT}client.ts`,
+      "--webrtc",
+      ...args,
+    ],
+    options.cwd ?? ROOT,
+    true,
+    Deno.execPath(),
+    options.env ?? {},
+  );
+}
+
+/** {@linkcode spawnPeerWith} with no extras: `deno task peer ...args`. */
+export function spawnPeer(...args: string[]): Child {
+  return spawnPeerWith({}, ...args);
+}

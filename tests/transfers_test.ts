@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Child, ROOT, testServer } from "./helpers.ts";
+import { Child, ROOT, spawnPeerWith, testServer } from "./helpers.ts";
 
 const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
 
@@ -12,21 +12,7 @@ const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
  * `extra` (file permissions).
  */
 function spawnPeer(cwd: string, permissions: string[], ...args: string[]): Child {
-  return new Child(
-    [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=networkInterfaces",
-      ...permissions,
-      "--no-prompt",
-      join(new URL("..", import.meta.url).pathname, "client.ts"),
-      "--webrtc",
-      ...args,
-    ],
-    cwd,
-    true,
-  );
+  return spawnPeerWith({ cwd, permissions }, ...args);
 }
 
 interface Pair extends AsyncDisposable {

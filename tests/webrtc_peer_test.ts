@@ -1,28 +1,10 @@
 import assert from "node:assert/strict";
-import { Child, testServer } from "./helpers.ts";
+import { Child, spawnPeer, testServer } from "./helpers.ts";
 
 const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
 
 // werift leaves timers and sockets behind in the peer processes, never here:
 // these tests only spawn processes and talk to them.
-
-/** `deno task peer`: WebRTC mode with exactly the permissions it needs. */
-function spawnPeer(...args: string[]): Child {
-  return new Child(
-    [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-sys=networkInterfaces",
-      "--no-prompt",
-      "client.ts",
-      "--webrtc",
-      ...args,
-    ],
-    undefined,
-    true,
-  );
-}
 
 /** Starts a peer that accepts requests, and one that asks it; returns both with their ids. */
 async function pairedPeers(url: string, ...extra: string[]) {
