@@ -297,7 +297,8 @@ Deno.test("two files go at once while chat lines keep arriving in order", async 
   const hashB = await randomFile(join(pair.from, "b.bin"), 12 * 1024 * 1024);
   await pair.sender.type("sendfile a.bin");
   await pair.sender.type("sendfile b.bin");
-  await pair.receiver.waitForLine(/^\*\*\* Receiving b\.bin \(file 2\)/, "stdout");
+  // Both under way; the receiver numbers them in the order their channels arrived.
+  await pair.receiver.waitForLine(/^\*\*\* Receiving [ab]\.bin \(file \d\)/, "stdout", 10_000, 2);
   for (let i = 1; i <= 20; i++) await pair.sender.type(`send line ${i}`);
   await pair.receiver.waitForLine(new RegExp(`^${pair.senderId}: line 20$`), "stdout");
   const chat = pair.receiver.stdout.filter((line) => line.startsWith(`${pair.senderId}: `));
