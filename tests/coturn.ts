@@ -9,7 +9,7 @@
  */
 
 import { Child } from "./helpers.ts";
-import { connect } from "./hostile.ts";
+import { freePort, stopDaemon, waitUntilListening } from "./daemons.ts";
 
 /** Where Debian's `coturn` package installs the server. */
 export const TURNSERVER = "/usr/bin/turnserver";
@@ -118,46 +118,17 @@ export class Coturn implements AsyncDisposable {
     return this.child.stdout;
   }
 
-  async #waitUntilListening(): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (true) {
-      const status = await Promise.race([
-        this.child.process.status,
-        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20)),
-      ]);
-      if (status) {
-        throw new Error(
-          `coturn exited with ${status.code}:\n${
-            [...this.child.stdout, ...this.child.stderr].join("\n")
-          }`,
-        );
-      }
-      try {
-        (await connect({ port: this.port })).destroy();
-        return;
-      } catch {
-        if (Date.now() > deadline) throw new Error("coturn did not start listening in 10 s");
-      }
-    }
+  #waitUntilListening(): Promise<void> {
+    return waitUntilListening(
+      this.child,
+      this.port,
+      "coturn",
+      () => Promise.resolve([...this.child.stdout, ...this.child.stderr].join("\n")),
+    );
   }
 
   /** Stops coturn by its process id and removes its folder. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    try {
-      this.child.process.kill("SIGTERM");
-    } catch {
-      // Already exited.
-    }
-    await this.child.process.status;
-    await this.child[Symbol.asyncDispose]();
-    await Deno.remove(this.dir, { recursive: true });
+  [Symbol.asyncDispose](): Promise<void> {
+    return stopDaemon(this.child, this.dir);
   }
-}
-
-/** A loopback port nobody listens on right now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }

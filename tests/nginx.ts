@@ -9,7 +9,7 @@
  */
 
 import { Child } from "./helpers.ts";
-import { connect } from "./hostile.ts";
+import { freePort, stopDaemon, waitUntilListening } from "./daemons.ts";
 
 /** Where Debian installs nginx. */
 export const NGINX = "/usr/sbin/nginx";
@@ -153,43 +153,19 @@ export class Nginx implements AsyncDisposable {
     return text.split("\n").filter((line) => line !== "");
   }
 
-  async #waitUntilListening(): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (true) {
-      const status = await Promise.race([
-        this.child.process.status,
-        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20)),
-      ]);
-      if (status) {
-        const log = await Deno.readTextFile(`${this.prefix}/error.log`).catch(() => "");
-        throw new Error(`nginx exited with ${status.code}:\n${log}${this.child.stderr.join("\n")}`);
-      }
-      try {
-        (await connect({ port: this.port })).destroy();
-        return;
-      } catch {
-        if (Date.now() > deadline) throw new Error("nginx did not start listening in 10 s");
-      }
-    }
+  #waitUntilListening(): Promise<void> {
+    return waitUntilListening(
+      this.child,
+      this.port,
+      "nginx",
+      async () =>
+        (await Deno.readTextFile(`${this.prefix}/error.log`).catch(() => "")) +
+        this.child.stderr.join("\n"),
+    );
   }
 
   /** Stops nginx (by its pid) and removes its folder. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    try {
-      this.child.process.kill("SIGTERM");
-    } catch {
-      // Already exited.
-    }
-    await this.child.process.status;
-    await this.child[Symbol.asyncDispose]();
-    await Deno.remove(this.prefix, { recursive: true });
+  [Symbol.asyncDispose](): Promise<void> {
+    return stopDaemon(this.child, this.prefix);
   }
-}
-
-/** A loopback port nobody listens on right now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }

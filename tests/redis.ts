@@ -5,7 +5,10 @@
  * @module
  */
 
+import { freePort } from "./daemons.ts";
 import { within } from "./helpers.ts";
+
+export { freePort };
 
 /** Debian's Redis server. */
 export const REDIS_SERVER = "/usr/bin/redis-server";
@@ -21,14 +24,6 @@ export function haveRedis(): boolean {
     }
     return false;
   }
-}
-
-/** A free TCP port on loopback. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }
 
 /** A running `redis-server`. */

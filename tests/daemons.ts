@@ -1,0 +1,57 @@
+/**
+ * What the tests' real servers from Debian (coturn, nginx, redis-server)
+ * share: a free loopback port, waiting until one listens, and stopping it by
+ * its process id.
+ *
+ * @module
+ */
+
+import type { Child } from "./helpers.ts";
+import { connect } from "./hostile.ts";
+
+/** A free TCP port on loopback right now. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+/**
+ * Waits until `child` accepts TCP on `port`, for at most 10 s; throws with
+ * `why()` (its log) when it exits first or never listens.
+ */
+export async function waitUntilListening(
+  child: Child,
+  port: number,
+  name: string,
+  why: () => Promise<string>,
+): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (true) {
+    // Listening is not an event a process announces: look again every 20 ms.
+    const status = await Promise.race([
+      child.process.status,
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20)),
+    ]);
+    if (status) throw new Error(`${name} exited with ${status.code}:\n${await why()}`);
+    try {
+      (await connect({ port })).destroy();
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${name} did not start listening in 10 s`);
+    }
+  }
+}
+
+/** Stops `child` by its process id (SIGTERM), reaps it and removes `dir`. */
+export async function stopDaemon(child: Child, dir: string): Promise<void> {
+  try {
+    child.process.kill("SIGTERM");
+  } catch {
+    // Already exited.
+  }
+  await child.process.status;
+  await child[Symbol.asyncDispose]();
+  await Deno.remove(dir, { recursive: true });
+}
