@@ -456,3 +456,24 @@ Deno.test("PeerLink: without relay-only a TURN refusal waits, and names the fail
   await t.eventCount(1);
   assert.deepEqual(t.events, [{ kind: "failed", reason: TURN_REFUSED }]);
 });
+
+Deno.test("PeerLink: candidates found while the offer is made go out after it", async () => {
+  const pc = new FakePeerConnection();
+  const setLocal = pc.setLocalDescription.bind(pc);
+  // werift finds its candidates while it sets the local description.
+  pc.setLocalDescription = (description) => {
+    pc.onicecandidate?.({ candidate: { candidate: HOST, sdpMid: "0", sdpMLineIndex: 0 } });
+    pc.onicecandidate?.({ candidate: null });
+    return setLocal(description);
+  };
+  const t = fakeLink(true, { createPeerConnection: () => pc });
+  t.link.start();
+  await t.settle();
+  assert.deepEqual(t.signals.map((m) => m.type), ["offer", "candidate", "candidate"]);
+  pc.onicecandidate?.({ candidate: { candidate: HOST, sdpMid: "0", sdpMLineIndex: 0 } });
+  assert.deepEqual(t.signals.at(-1), {
+    type: "candidate",
+    candidate: { candidate: HOST, sdpMid: "0", sdpMLineIndex: 0 },
+  });
+  t.link.close();
+});

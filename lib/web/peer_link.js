@@ -163,6 +163,16 @@ export class PeerLink {
   /** @type {DataChannelLike | undefined} */
   #channel;
   #remoteDescriptionSet = false;
+  /**
+   * Local candidates found before this side's offer or answer went out: sent
+   * right after it. The description is what the partner needs first, and a
+   * client socket that sends two small frames back to back may hold the
+   * second until the first is acknowledged (Nagle's algorithm; up to 40 ms on
+   * Linux): werift finds its candidates while it makes the description.
+   *
+   * @type {SignalOut[] | undefined}
+   */
+  #unsentCandidates = [];
   /** @type {CandidateInit[]} Candidates that came before the remote description. */
   #early = [];
   /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -230,6 +240,7 @@ export class PeerLink {
         const offer = await pc.createOffer();
         await pc.setLocalDescription(offer);
         this.#signal({ type: MessageType.Offer, sdp: pc.localDescription?.sdp ?? offer.sdp ?? "" });
+        this.#described();
       }
     }, "create a peer connection");
   }
@@ -309,6 +320,7 @@ export class PeerLink {
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
       this.#signal({ type: MessageType.Answer, sdp: pc.localDescription?.sdp ?? answer.sdp ?? "" });
+      this.#described();
     }
   }
 
@@ -329,9 +341,17 @@ export class PeerLink {
     }
   }
 
+  /** This side's description went out: the candidates found meanwhile follow it. */
+  #described() {
+    const unsent = this.#unsentCandidates ?? [];
+    this.#unsentCandidates = undefined;
+    for (const message of unsent) this.#signal(message);
+  }
+
   /** @param {Partial<CandidateInit> | null | undefined} candidate */
   #sendCandidate(candidate) {
-    this.#signal({
+    /** @type {SignalOut} */
+    const message = {
       type: MessageType.Candidate,
       candidate: candidate?.candidate
         ? {
@@ -340,7 +360,9 @@ export class PeerLink {
           sdpMLineIndex: candidate.sdpMLineIndex ?? null,
         }
         : { candidate: "", sdpMid: null, sdpMLineIndex: 0 },
-    });
+    };
+    if (this.#unsentCandidates) this.#unsentCandidates.push(message);
+    else this.#signal(message);
   }
 
   /** @param {DataChannelLike} channel */
