@@ -7,6 +7,7 @@
  * @module
  */
 
+import { markdownTable } from "./table.ts";
 import { join } from "node:path";
 import { chromium, type Page } from "../tests/browser_deps.ts";
 import { cpuSeconds } from "./proc.ts";
@@ -295,14 +296,7 @@ export function renderFileTable(results: Partial<Record<FileKind, FileResult>>):
     ["sender CPU (cores)", ...rows.map((r) => num(r.senderCpu, 2))],
     ["receiver CPU (cores)", ...rows.map((r) => num(r.receiverCpu, 2))],
   ];
-  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((line) => line[i]!.length)));
-  const format = (line: string[]): string =>
-    `| ${line.map((text, i) => text.padEnd(widths[i]!)).join(" | ")} |`;
-  return [
-    format(lines[0]!),
-    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
-    ...lines.slice(1).map(format),
-  ].join("\n");
+  return markdownTable(lines);
 }
 
 /**

@@ -44,8 +44,26 @@ export function renderTable(rows: readonly Row[]): string {
       cell(spread(ratios(row.ours, row.baseline)), 2),
     ]),
   ];
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...lines.map((line) => line[i]!.length)));
-  const format = (line: string[]): string =>
+  return markdownTable(lines);
+}
+
+/**
+ * Lays out rows of cells as a Markdown table with padded columns; the first
+ * row is the header.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { markdownTable } from "./table.ts";
+ * assert.equal(
+ *   markdownTable([["figure", "value"], ["x", "1"]]),
+ *   "| figure | value |\n|--------|-------|\n| x      | 1     |",
+ * );
+ * ```
+ */
+export function markdownTable(lines: readonly (readonly string[])[]): string {
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((line) => line[i]!.length)));
+  const format = (line: readonly string[]): string =>
     `| ${line.map((text, i) => text.padEnd(widths[i]!)).join(" | ")} |`;
   return [
     format(lines[0]!),

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { markdownTable } from "./table.ts";
 import { percentile } from "./stats.ts";
 import { startServer, SWITCHBOARD } from "./servers.ts";
 import {
@@ -180,14 +181,7 @@ export function renderWebrtcTable(results: WebrtcResults): string {
     ["round trip p50 (ms)", ...summaries.map((s) => ms(s.roundTripP50, 1))],
     ["round trip p90 (ms)", ...summaries.map((s) => ms(s.roundTripP90, 1))],
   ];
-  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((line) => line[i]!.length)));
-  const format = (line: string[]): string =>
-    `| ${line.map((text, i) => text.padEnd(widths[i]!)).join(" | ")} |`;
-  return [
-    format(lines[0]!),
-    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
-    ...lines.slice(1).map(format),
-  ].join("\n");
+  return markdownTable(lines);
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { keyLines, notes, rows, runBench } from "../bench/bench.ts";
-import { renderTable } from "../bench/table.ts";
+import { markdownTable, renderTable } from "../bench/table.ts";
 import { percentile, spread } from "../bench/stats.ts";
 
 Deno.test("percentile() picks a measured sample by nearest rank", () => {
@@ -65,4 +65,15 @@ Deno.test({
       await Deno.remove(logDir, { recursive: true });
     }
   },
+});
+
+Deno.test("markdownTable() pads every column to its widest cell, header first", () => {
+  assert.equal(
+    markdownTable([["figure", "a"], ["longer label", "1234"]]),
+    [
+      "| figure       | a    |",
+      "|--------------|------|",
+      "| longer label | 1234 |",
+    ].join("\n"),
+  );
 });
