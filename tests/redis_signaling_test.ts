@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Child, spawnServer, TestClient, within } from "./helpers.ts";
+import { eventually } from "./hostile.ts";
 import { freePort, haveRedis, RedisServer } from "./redis.ts";
 
 type Message = Record<string, unknown>;
@@ -73,15 +74,6 @@ async function pairAcross(urlA: string, urlB: string) {
 async function health(port: number): Promise<{ status: number; body: Message }> {
   const response = await fetch(`http://127.0.0.1:${port}/healthz`);
   return { status: response.status, body: await response.json() };
-}
-
-/** Polls `check` every 50 ms until it holds, for at most `ms`. */
-async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 Deno.test({
@@ -296,11 +288,8 @@ Deno.test({
     b.client.send({ type: "pair_request", target: a.id });
     assert.equal((await next(b.client)).code, "unknown_peer");
     const removed = /Instance \S+ stopped answering; removed its 2 clients\./;
-    await until(
-      "one instance to say it removed the dead one",
-      () =>
-        Promise.resolve([s2, s3].some((s) => s.child.stderr.some((line) => removed.test(line)))),
-    );
+    // One instance or the other says it removed the dead one.
+    await Promise.any([s2, s3].map((s) => s.child.waitForLine(removed, "stderr", 10_000)));
   },
 });
 
@@ -360,7 +349,7 @@ Deno.test({
         peer: across.a.id,
         reason: "disconnected",
       });
-      await until("s1 degraded", async () => (await health(s1.port)).status === 503);
+      await eventually(async () => (await health(s1.port)).status === 503, 10_000, "s1 degraded");
       assert.equal((await health(s1.port)).body.status, "degraded");
       const late = new TestClient(s1.url);
       const closed = await late.closed;
@@ -377,8 +366,8 @@ Deno.test({
       assert.equal((await next(across.a.client)).code, "not_paired");
 
       await redis.restart();
-      await until("s1 back", async () => (await health(s1.port)).status === 200, 15_000);
-      await until("s2 back", async () => (await health(s2.port)).status === 200, 15_000);
+      await eventually(async () => (await health(s1.port)).status === 200, 15_000, "s1 back");
+      await eventually(async () => (await health(s2.port)).status === 200, 15_000, "s2 back");
       await s1.child.waitForLine(/registered 3 clients again/);
       // Clients that stayed are registered again: one across instances can pair with them.
       across.b.client.send({ type: "pair_request", target: across.a.id });
