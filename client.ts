@@ -11,9 +11,15 @@
 
 import { readApiKey } from "./lib/auth/client_key.ts";
 import { runClient } from "./lib/client.ts";
-import { CLIENT_USAGE, type ClientFlags, parseClientFlags, UsageError } from "./lib/flags.ts";
+import {
+  CLIENT_USAGE,
+  type ClientFlags,
+  parseClientFlags,
+  UsageError,
+  usageError,
+} from "./lib/flags.ts";
 import { ICE_CREDENTIAL_ENV, iceServersFromUrls, needsCredential } from "./lib/ice_servers.ts";
-import { setupLogging } from "./lib/logging.ts";
+import { getWriterSink, jsonFormatter, setupLogging, textFormatter } from "./lib/logging.ts";
 import { missingFlags, readSecretEnv, WEBRTC_PERMISSIONS } from "./lib/permissions.ts";
 import { ProgressDisplay } from "./lib/files/progress.ts";
 import { receivePermissions } from "./lib/files/transfers.ts";
@@ -25,8 +31,9 @@ export { type ClientIo, runClient } from "./lib/client.ts";
 /**
  * Runs the client until the connection ends, the user types `quit`, or
  * presses Ctrl+C. Commands are read from stdin, a line each; those that come
- * before the id wait for it, and input that ends after at least one line
- * quits once they are sent.
+ * before the id wait for it, piped ones also wait for the answer to a `pair`
+ * or `accept` before them, and input that ends after at least one line quits
+ * once they have run.
  *
  * @returns The process exit code.
  */
@@ -36,7 +43,7 @@ export async function main(args: readonly string[]): Promise<number> {
     flags = parseClientFlags(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`${error.message}\n\n${CLIENT_USAGE}`);
+    console.error(usageError(CLIENT_USAGE, error.message));
     return 2;
   }
   if (flags.help) {
@@ -65,7 +72,12 @@ export async function main(args: readonly string[]): Promise<number> {
     console.error(`Cannot read the API key: ${errorText(error)}`);
     return 1;
   }
-  setupLogging({ format: flags.logFormat });
+  // Written at once, not batched: a log line ("Connected to server.") and the
+  // stdout lines printed with it must reach a terminal in the order they happened.
+  setupLogging({
+    format: flags.logFormat,
+    sink: getWriterSink(flags.logFormat === "json" ? jsonFormatter : textFormatter),
+  });
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -80,6 +92,7 @@ export async function main(args: readonly string[]): Promise<number> {
       },
       signal: stop.signal,
       input: lines(Deno.stdin.readable),
+      scripted: !Deno.stdin.isTerminal(),
       ...(peerConnections ? { peerConnections } : {}),
       ...(peerReady ? { peerReady } : {}),
       ...(progress ? { progress } : {}),
@@ -126,7 +139,8 @@ async function prepareWebrtc(
 
 /**
  * With `--accept-files` (or a `--download-dir`), checks up front that the
- * folder can be written: one line naming the flags, never a prompt later.
+ * folder can be written, and makes it if it is missing: one line naming the
+ * flags, never a prompt later.
  *
  * @returns 0, or the exit code after one line on stderr.
  */
@@ -144,9 +158,21 @@ async function checkDownloadDir(flags: ClientFlags): Promise<number> {
   try {
     if (!(await Deno.stat(flags.downloadDir)).isDirectory) throw new Error("not a folder");
   } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return await makeDownloadDir(flags.downloadDir);
     console.error(`--download-dir ${flags.downloadDir}: ${errorText(error)}`);
     return 2;
   }
+  return 0;
+}
+
+async function makeDownloadDir(dir: string): Promise<number> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (error) {
+    console.error(`--download-dir ${dir}: cannot make the folder: ${errorText(error)}`);
+    return 2;
+  }
+  console.error(`Made the download folder ${dir}`);
   return 0;
 }
 

@@ -13,14 +13,14 @@
 import type { KeyRecord } from "./lib/auth/key_file.ts";
 import { readKeyFile } from "./lib/auth/key_file_io.ts";
 import { runKeysCommand } from "./lib/auth/keys_command.ts";
-import { parseServerFlags, SERVER_USAGE, UsageError } from "./lib/flags.ts";
+import { parseServerFlags, SERVER_USAGE, UsageError, usageError } from "./lib/flags.ts";
 import { getLogger } from "./lib/deps.ts";
 import { setupLogging } from "./lib/logging.ts";
-import { errorText } from "./lib/text.ts";
+import { errorText, plural } from "./lib/text.ts";
 import { ICE_CREDENTIAL_ENV, iceServersFromUrls, needsCredential } from "./lib/ice_servers.ts";
 import type { TlsFiles } from "./lib/options.ts";
 import { readSecretEnv } from "./lib/permissions.ts";
-import { type RunningServer, startServer } from "./lib/server.ts";
+import { ListenError, type RunningServer, startServer } from "./lib/server.ts";
 import type { SignalingFactory } from "./lib/signaling.ts";
 import { parseRedisUrl, REDIS_PASSWORD_ENV } from "./lib/store/redis_url.ts";
 import { TurnCredentials } from "./lib/turn.ts";
@@ -34,7 +34,8 @@ export { type RunningServer, type ServerOptions, startServer } from "./lib/serve
 /**
  * Runs the server until SIGINT or SIGTERM, then shuts it down gracefully;
  * a second signal exits at once with 130. With `--api-keys`, SIGHUP reloads
- * the keys file. `server.ts keys ...` manages keys files instead.
+ * the keys file; without, it is logged and changes nothing. `server.ts keys
+ * ...` manages keys files instead.
  *
  * @returns The process exit code.
  */
@@ -50,7 +51,7 @@ export async function main(args: readonly string[]): Promise<number> {
     flags = parseServerFlags(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`${error.message}\n\n${SERVER_USAGE}`);
+    console.error(usageError(SERVER_USAGE, error.message));
     return 2;
   }
   if (flags.help) {
@@ -129,11 +130,14 @@ export async function main(args: readonly string[]): Promise<number> {
     server = startServer({ ...flags, iceServers, turn, apiKeys, tls }, shared);
   } catch (error) {
     await closeStore();
-    logger.error("Cannot listen on {host}:{port}: {error}", {
-      host: flags.host,
-      port: flags.port,
-      error: errorText(error),
-    });
+    if (error instanceof ListenError) {
+      logger.error("Cannot listen on {address}: {error}", {
+        address: error.address,
+        error: error.reason,
+      });
+    } else {
+      logger.error("Cannot start: {error}", { error: errorText(error) });
+    }
     return 1;
   }
   const stopper = new SignalStopper(() => server.shutdown(), (code) => Deno.exit(code));
@@ -142,16 +146,17 @@ export async function main(args: readonly string[]): Promise<number> {
     Deno.addSignalListener(signal, onSignal);
   }
   const keysFile = flags.apiKeysFile;
-  let onHangup: (() => void) | undefined;
-  if (keysFile !== undefined) {
-    const running = server;
-    // One reload at a time, in the order the signals came.
-    let reloading = Promise.resolve();
-    onHangup = () => reloading = reloading.then(() => reloadKeys(running, keysFile));
-    Deno.addSignalListener("SIGHUP", onHangup);
-  }
+  const running = server;
+  // One reload at a time, in the order the signals came.
+  let reloading = Promise.resolve();
+  // Operators send SIGHUP to reload out of habit; its default action would
+  // kill a server that has nothing to reload.
+  const onHangup = keysFile === undefined
+    ? () => logger.info("SIGHUP: nothing to reload (only --api-keys is reloaded)")
+    : () => reloading = reloading.then(() => reloadKeys(running, keysFile));
+  Deno.addSignalListener("SIGHUP", onHangup);
   await server.finished;
-  if (onHangup) Deno.removeSignalListener("SIGHUP", onHangup);
+  Deno.removeSignalListener("SIGHUP", onHangup);
   try {
     // "Server stopped." is logged once every disconnect has been.
     await stopper.stopped;
@@ -186,16 +191,16 @@ async function reloadKeys(server: RunningServer, file: string): Promise<void> {
   try {
     keys = await readKeyFile(file, "--api-keys");
   } catch (error) {
-    logger.error("Kept the old keys: cannot reload {file}: {error}", {
-      file,
-      error: errorText(error),
-    });
+    // The error names the file, and where in it, never what it holds.
+    logger.error("Kept the old keys: {error}", { file, error: errorText(error) });
     return;
   }
   const result = server.reloadKeys(keys);
-  logger.info("Reloaded {file}: {keys} keys; closed {revoked} clients of revoked keys", {
+  logger.info("Reloaded {file}: {keyCount}; closed {revokedCount} of revoked keys", {
     file,
     ...result,
+    keyCount: plural(result.keys, "key"),
+    revokedCount: plural(result.revoked, "client"),
   });
 }
 

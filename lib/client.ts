@@ -8,10 +8,11 @@
 
 import { unauthorizedReason } from "./auth/client_key.ts";
 import { backoffDelay } from "./backoff.ts";
+import { closeCode } from "./close_code.ts";
 import { type Command, COMMANDS_HELP, parseCommand } from "./commands.ts";
 import { getLogger } from "./deps.ts";
 import { describeEvent } from "./events.ts";
-import type { ClientFlags } from "./flags.ts";
+import { type ClientFlags, DEFAULT_ANSWER_TIMEOUT } from "./flags.ts";
 import {
   type ClientMessage,
   CloseCode,
@@ -34,11 +35,23 @@ const logger = getLogger(["switchboard", "client"]);
 /** How many unanswered pairing requests the client remembers. */
 export const MAX_REMEMBERED_REQUESTS = 100;
 
-/** How many commands typed before the id arrives wait to be run. */
+/**
+ * How many commands wait to run (typed before the id arrives, or piped
+ * behind one that waits for its answer); input is read no further meanwhile.
+ */
 export const MAX_QUEUED_COMMANDS = 100;
 
 /** The longest wait between reconnect attempts before jitter, in milliseconds. */
 export const MAX_RETRY_DELAY_MS = 30_000;
+
+/**
+ * How long `pair` keeps quiet before saying it asked: a refusal (no such
+ * client, busy) comes back well within it, and is then the only line.
+ */
+export const ASKED_LINE_DELAY_MS = 500;
+
+/** How long `quit` waits for the lines sent on the data channel to arrive. */
+export const CHAT_FINISH_MS = 2000;
 
 /** How one connection attempt ended. */
 export type SessionEnd =
@@ -131,7 +144,7 @@ export function runSession(
       } else if (event.code === CloseCode.Normal) {
         resolve({ kind: "closed", code: event.code, reason: event.reason });
       } else {
-        resolve({ kind: "dropped", code: event.code, reason: event.reason });
+        resolve({ kind: "dropped", code: closeCode(event), reason: event.reason });
       }
     };
   });
@@ -145,6 +158,11 @@ export interface ClientIo {
   signal: AbortSignal;
   /** Lines the user types; none when omitted. */
   input?: AsyncIterable<string>;
+  /**
+   * Whether the input is a script (piped, not typed at a terminal): then
+   * `pair` and `accept` wait for their answer before the next command runs.
+   */
+  scripted?: boolean;
   /** Where reconnect delays come from; `Math.random` by default. */
   random?: () => number;
   /** In WebRTC mode: makes the peer connections chat runs over. */
@@ -165,7 +183,16 @@ export type ClientOptions =
     "url" | "once" | "reconnect" | "retryDelay" | "maxRetries" | "pair" | "accept"
   >
   & Partial<
-    Pick<ClientFlags, "p2pTimeout" | "relayOnly" | "acceptFiles" | "downloadDir" | "maxFileBytes">
+    Pick<
+      ClientFlags,
+      | "p2pTimeout"
+      | "relayOnly"
+      | "acceptFiles"
+      | "downloadDir"
+      | "maxFileBytes"
+      | "transferIdle"
+      | "answerTimeout"
+    >
   >
   & {
     /** The API key to present; none by default. */
@@ -182,6 +209,15 @@ export type ClientOptions =
 export async function runClient(options: ClientOptions, io: ClientIo): Promise<number> {
   const quit = new AbortController();
   const signal = AbortSignal.any([io.signal, quit.signal]);
+  let quitting = false;
+  // A deliberate quit ends the transfers first, while their channels can still
+  // tell the partner why, then lets the lines sent on the data channel arrive
+  // before the connection closes and the server tells the partner we left.
+  const leave = (): void => {
+    if (quitting) return;
+    quitting = true;
+    state.stopFiles().catch(() => {}).then(() => state.finishChat()).finally(() => quit.abort());
+  };
   const state = new ClientState(
     options,
     io.print,
@@ -189,8 +225,10 @@ export async function runClient(options: ClientOptions, io: ClientIo): Promise<n
     io.peerConnections,
     io.progress,
     io.peerReady,
+    io.scripted ?? false,
+    leave,
   );
-  if (io.input) readCommands(io.input, state, quit, signal);
+  if (io.input) readCommands(io.input, state, leave, signal);
   // The retry under way, and the attempts to connect since the last id.
   let retry = 0;
   let attempts = 0;
@@ -253,10 +291,27 @@ export async function runClient(options: ClientOptions, io: ClientIo): Promise<n
   } finally {
     // Input is left unread from here: a read pending on stdin cannot be cancelled.
     quit.abort();
+    // The process exits next: no transfer may outlive it, nor leave a .part file.
+    await state.stopFiles();
     logger.info("Disconnecting...");
     logger.info("Client shut down.");
   }
 }
+
+/**
+ * A command whose answer is still to come. In a script the next command
+ * waits for it (bounded by `--answer-timeout`); typed commands never wait.
+ */
+type PendingAnswer =
+  /** `pair`: `paired`, `pair_rejected` or an error. */
+  | { kind: "pair"; peer: string }
+  /** `accept`: `paired` or an error. */
+  | { kind: "accept"; peer: string }
+  /**
+   * In WebRTC mode, once paired: the data channel opens or the link falls
+   * back to the server, within `--p2p-timeout`.
+   */
+  | { kind: "channel"; peer: string };
 
 /** What the client knows between messages: its connection, partner and requests. */
 class ClientState {
@@ -278,6 +333,17 @@ class ClientState {
   // Files over their own data channels, in WebRTC mode only.
   readonly #files: FileTransfers | undefined;
   readonly #peerReady: Promise<unknown> | undefined;
+  // Whether the WebRTC library is ready (always, in plain mode): pair asks only then.
+  #peerStarted: boolean;
+  // The answer the last pair or accept waits for, and how long a script waits for it.
+  #awaiting: PendingAnswer | undefined;
+  #answerTimer: ReturnType<typeof setTimeout> | undefined;
+  // Says "Asked … waiting" unless a quick answer made it moot.
+  #askedTimer: ReturnType<typeof setTimeout> | undefined;
+  // Wakes the input reader once the queue has room again.
+  #roomMade: (() => void) | undefined;
+  // Set once a queued quit ran: nothing after it runs while the client finishes.
+  #quitting = false;
 
   constructor(
     readonly options: ClientOptions,
@@ -286,13 +352,21 @@ class ClientState {
     peerConnections?: PeerConnectionFactory,
     progress?: ProgressDisplay,
     peerReady?: Promise<unknown>,
+    readonly scripted = false,
+    readonly quit: () => void = () => {},
   ) {
     this.#peerReady = peerReady;
+    this.#peerStarted = peerReady === undefined;
+    const started = (): void => {
+      this.#peerStarted = true;
+    };
+    peerReady?.then(started, started);
     if (peerConnections) {
       this.#files = new FileTransfers({
         downloadDir: options.downloadDir ?? ".",
         acceptFiles: options.acceptFiles ?? false,
         maxFileBytes: options.maxFileBytes,
+        ...(options.transferIdle === undefined ? {} : { idleMs: options.transferIdle * 1000 }),
         print,
         ...(progress ? { progress } : {}),
       });
@@ -303,6 +377,9 @@ class ClientState {
         print,
         send: (message) => this.#send?.(message) ?? false,
         channels: this.#files,
+        settled: () => {
+          if (this.#awaiting?.kind === "channel") this.#answered();
+        },
       });
     }
   }
@@ -321,9 +398,21 @@ class ClientState {
     this.#send = send;
   }
 
+  /** Closes the data channel once what was sent on it has arrived (bounded). */
+  finishChat(): Promise<void> {
+    return this.#p2p?.finish(CHAT_FINISH_MS) ?? Promise.resolve();
+  }
+
+  /** Stops every file transfer and waits until their partial files are gone. */
+  stopFiles(): Promise<void> {
+    return this.#files?.stop() ?? Promise.resolve();
+  }
+
   disconnected(): void {
     this.#send = undefined;
     this.#ready = false;
+    // An answer lost with the connection will not come; what is queued waits for the next id.
+    this.#stopWaiting();
     // A session that may be resumed keeps its partner, requests and data channel.
     if (this.options.reconnect && this.#token !== undefined) return;
     this.#partner = undefined;
@@ -342,9 +431,23 @@ class ClientState {
       logger.info("The server could not resume the previous session.");
       return false;
     }
+    if (
+      message.type === MessageType.Error && message.code === ErrorCode.NotPaired &&
+      this.#partner === undefined
+    ) {
+      // The client sends nothing that needs a partner without one, so this
+      // answers a message (a candidate, a line) that crossed the partner's
+      // departure on its way to the server: "Peer … left" said it already.
+      logger.debug("The server refused a message sent as the pairing ended: {text}", {
+        text: message.message,
+      });
+      return false;
+    }
     if (this.#p2p?.take(message)) return false;
     if (message.type === MessageType.YourId && this.#resuming) return this.#reconnected(message.id);
-    this.print(describeEvent(message));
+    this.print(
+      describeEvent(message, { webrtc: this.#p2p !== undefined, accepting: this.options.accept }),
+    );
     switch (message.type) {
       case MessageType.YourId:
         this.#id = message.id;
@@ -371,19 +474,71 @@ class ClientState {
         this.#requests.clear();
         this.#partner = message.peer;
         this.#p2p?.paired(message);
+        this.#pairedWith(message.peer);
+        break;
+      case MessageType.PairRejected:
+        if (this.#awaiting?.kind === "pair" && this.#awaiting.peer === message.peer) {
+          this.#answered();
+        }
         break;
       case MessageType.PeerLeft:
         this.#partner = undefined;
         this.#p2p?.ended();
+        if (this.#awaiting?.kind === "channel") this.#answered();
         break;
       case MessageType.Error:
-        logger.warn("Server error {errorCode}: {text}", {
-          errorCode: message.code,
-          text: message.message,
-        });
+        // Printed above, for the user: not logged again. It answers what was asked.
+        if (this.#awaiting !== undefined && this.#awaiting.kind !== "channel") this.#answered();
         break;
     }
     return false;
+  }
+
+  /**
+   * A pair or accept was answered with a pairing (or another request won,
+   * with `--accept`); in WebRTC mode a script waits on for the channel.
+   */
+  #pairedWith(peer: string): void {
+    if (this.#awaiting === undefined) return;
+    if (this.#p2p === undefined) {
+      this.#answered();
+      return;
+    }
+    // The link has its own deadline (--p2p-timeout) and always reports open or failed.
+    this.#stopWaiting();
+    this.#awaiting = { kind: "channel", peer };
+  }
+
+  /** Waits for the answer to what was just sent; a script waits with it, for a while. */
+  #await(awaited: PendingAnswer): void {
+    this.#stopWaiting();
+    this.#awaiting = awaited;
+    if (!this.scripted) return;
+    const seconds = this.options.answerTimeout ?? DEFAULT_ANSWER_TIMEOUT;
+    this.#answerTimer = setTimeout(() => {
+      this.#answerTimer = undefined;
+      this.print(printable(
+        `*** No answer from ${awaited.peer} within ${seconds} s; going on with the next command ***`,
+      ));
+      this.#answered();
+    }, seconds * 1000);
+  }
+
+  /** The awaited answer came, or will not: a script goes on. */
+  #answered(): void {
+    this.#stopWaiting();
+    this.#drain();
+  }
+
+  #stopWaiting(): void {
+    clearTimeout(this.#answerTimer);
+    clearTimeout(this.#askedTimer);
+    this.#answerTimer = this.#askedTimer = this.#awaiting = undefined;
+  }
+
+  /** Whether a script's next command must wait for an answer. */
+  #waiting(): boolean {
+    return this.scripted && this.#awaiting !== undefined;
   }
 
   /** The id is here: run what waited for it. */
@@ -395,14 +550,12 @@ class ClientState {
     }
     this.#ready = true;
     const target = this.options.pair;
+    // Asked before anything queued runs, which in a script waits for the answer.
     if (target !== undefined && this.#partner === undefined) {
-      const ask = (): void => {
-        if (this.#ready && this.#partner === undefined) this.#execute({ kind: "pair", target });
-      };
-      if (this.#peerReady) this.#peerReady.then(ask, ask);
-      else ask();
+      this.#execute({ kind: "pair", target });
     }
-    return this.#drain();
+    this.#drain();
+    return false;
   }
 
   /** The id after presenting a token: the same one (resumed), or a new session. */
@@ -435,8 +588,9 @@ class ClientState {
   }
 
   /**
-   * Runs one typed command, or queues it until the id has arrived (and behind
-   * anything queued before it); `true` means quit now.
+   * Runs one typed command, or queues it until the id has arrived (and, in a
+   * script, the answer the command before it waits for) behind anything
+   * queued before it; `true` means quit now.
    */
   run(command: Command): boolean {
     switch (command.kind) {
@@ -449,21 +603,35 @@ class ClientState {
         this.print(`*** ${command.reason} ***`);
         return false;
       case "quit":
-        if (this.#queue.length === 0) return true;
-        // Quit once what is queued has been sent; never dropped, however long the queue.
+        if (this.#queue.length === 0 && !this.#waiting()) return true;
+        // Quit once what is queued has run.
         this.#queue.push(command);
         return false;
     }
-    if (this.#ready && this.#queue.length === 0) {
+    if (this.#ready && this.#queue.length === 0 && !this.#waiting() && !this.#quitting) {
       this.#execute(command);
-    } else if (this.#queue.length < MAX_QUEUED_COMMANDS) {
-      this.#queue.push(command);
     } else {
-      this.print(
-        `*** Not connected yet and ${MAX_QUEUED_COMMANDS} commands are waiting: "${command.kind}" dropped ***`,
-      );
+      this.#queue.push(command);
     }
     return false;
+  }
+
+  /**
+   * Resolves once fewer than {@linkcode MAX_QUEUED_COMMANDS} commands wait,
+   * or `signal` aborts: input is read no further meanwhile, so a long script
+   * waits in its pipe, not in memory, and no command is dropped.
+   */
+  room(signal: AbortSignal): Promise<void> {
+    if (this.#queue.length < MAX_QUEUED_COMMANDS || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        signal.removeEventListener("abort", done);
+        this.#roomMade = undefined;
+        resolve();
+      };
+      this.#roomMade = done;
+      signal.addEventListener("abort", done, { once: true });
+    });
   }
 
   /** The input has ended; `true` means quit now, else once the queue is sent. */
@@ -471,21 +639,25 @@ class ClientState {
     return this.run({ kind: "quit" });
   }
 
-  /** Runs the queued commands now that the id is here; `true` when one was `quit`. */
-  #drain(): boolean {
-    for (let command; (command = this.#queue.shift()) !== undefined;) {
-      if (command.kind === "quit") return true;
+  /** Runs the queued commands while the id is here and no answer is awaited; a `quit` quits. */
+  #drain(): void {
+    while (this.#ready && !this.#waiting() && !this.#quitting) {
+      const command = this.#queue.shift();
+      if (command === undefined) return;
+      if (this.#queue.length < MAX_QUEUED_COMMANDS) this.#roomMade?.();
+      if (command.kind === "quit") {
+        this.#quitting = true;
+        this.quit();
+        return;
+      }
       this.#execute(command);
     }
-    return false;
   }
 
   #execute(command: Command): void {
     switch (command.kind) {
       case "pair":
-        if (this.send({ type: MessageType.PairRequest, target: command.target })) {
-          this.print(`*** Asked ${printable(command.target)} to pair; waiting for an answer ***`);
-        }
+        this.#pair(command.target);
         return;
       case "accept":
       case "reject": {
@@ -495,10 +667,13 @@ class ClientState {
           return;
         }
         this.#requests.delete(from);
-        this.send({
-          type: command.kind === "accept" ? MessageType.PairAccept : MessageType.PairReject,
-          from,
-        });
+        if (command.kind === "accept") {
+          if (this.send({ type: MessageType.PairAccept, from })) {
+            this.#await({ kind: "accept", peer: from });
+          }
+        } else if (this.send({ type: MessageType.PairReject, from })) {
+          this.print(`*** Rejected the pair request from ${printable(from)} ***`);
+        }
         return;
       }
       case "send":
@@ -525,14 +700,43 @@ class ClientState {
           this.print("*** No partner to leave ***");
           return;
         }
+        if (!this.send({ type: MessageType.Unpair })) return;
+        // Closed after the unpair went out, so the partner is likelier to hear
+        // peer_left before it sees the channel close.
         this.#p2p?.ended();
-        if (this.send({ type: MessageType.Unpair })) {
-          this.#partner = undefined;
-          this.print(`*** Left ${printable(partner)} ***`);
-        }
+        this.#partner = undefined;
+        this.print(`*** Left ${printable(partner)} ***`);
         return;
       }
     }
+  }
+
+  /**
+   * `pair <id>`: asks, in WebRTC mode once the library is ready (so the
+   * partner never waits on this side's start). Only the outcome is printed
+   * when it comes quickly; else a line says the request is out.
+   */
+  #pair(target: string): void {
+    if (target === this.#id) {
+      this.print("*** You cannot pair with yourself ***");
+      return;
+    }
+    const awaited: PendingAnswer = { kind: "pair", peer: target };
+    this.#await(awaited);
+    const ask = (): void => {
+      // Answered meanwhile (the connection dropped, another command took over).
+      if (this.#awaiting !== awaited) return;
+      if (!this.send({ type: MessageType.PairRequest, target })) {
+        this.#answered();
+        return;
+      }
+      this.#askedTimer = setTimeout(() => {
+        this.#askedTimer = undefined;
+        this.print(`*** Asked ${printable(target)} to pair; waiting for an answer ***`);
+      }, ASKED_LINE_DELAY_MS);
+    };
+    if (this.#peerStarted || this.#peerReady === undefined) ask();
+    else this.#peerReady.then(ask, ask);
   }
 
   #fileCommand(
@@ -584,16 +788,17 @@ class ClientState {
 async function readCommands(
   input: AsyncIterable<string>,
   state: ClientState,
-  quit: AbortController,
+  quit: () => void,
   signal: AbortSignal,
 ): Promise<void> {
   let lines = 0;
   try {
     for await (const line of input) {
+      await state.room(signal);
       if (signal.aborted) return;
       lines++;
       if (state.run(parseCommand(line))) {
-        quit.abort();
+        quit();
         return;
       }
     }
@@ -601,9 +806,9 @@ async function readCommands(
     logger.error("Cannot read input: {error}", { error: describeError(error) });
     return;
   }
-  // Input that ends after some lines is a script: quit once its commands are
-  // sent. Input that ends empty (stdin from /dev/null) leaves the client running.
-  if (lines > 0 && !signal.aborted && state.endOfInput()) quit.abort();
+  // Input that ends after some lines is a script: quit once its commands have
+  // run. Input that ends empty (stdin from /dev/null) leaves the client running.
+  if (lines > 0 && !signal.aborted && state.endOfInput()) quit();
 }
 
 /** Waits `ms`; resolves `false` early if `signal` aborts. */
@@ -629,10 +834,19 @@ function wait(ms: number, signal: AbortSignal): Promise<boolean> {
 async function diagnose(url: string, message: string, sentKey: boolean): Promise<string> {
   if (/dns error|lookup/i.test(message)) return "unknown host";
   if (/status code:? 401\b/i.test(message)) return unauthorizedReason(sentKey);
-  if (!/tcp connect error/i.test(message)) {
-    return message.replace(/^NetworkError: /, "") || "connection failed";
-  }
   const { hostname, port, protocol } = new URL(url);
+  // A TLS server answers a plain request with a TLS record, which does not parse as HTTP.
+  if (protocol === "ws:" && /invalid HTTP version/i.test(message)) {
+    return `the server speaks TLS (HTTP could not be parsed): try ${withScheme(url, "wss:")}`;
+  }
+  // A plain server answers a TLS hello with HTTP, which is not a TLS record.
+  if (protocol === "wss:" && /InvalidContentType|corrupt message/i.test(message)) {
+    return `the server does not speak TLS: try ${withScheme(url, "ws:")}`;
+  }
+  if (!/tcp connect error/i.test(message)) {
+    const reason = message.replace(/^NetworkError: (failed to connect to WebSocket: )?/, "");
+    return reason || "connection failed";
+  }
   try {
     const conn = await Deno.connect({
       hostname: hostname.replace(/^\[|\]$/g, ""),
@@ -641,9 +855,16 @@ async function diagnose(url: string, message: string, sentKey: boolean): Promise
     conn.close();
     return "the server accepted TCP but refused the WebSocket handshake";
   } catch (error) {
-    if (error instanceof Deno.errors.ConnectionRefused) return "connection refused";
+    if (error instanceof Deno.errors.ConnectionRefused) {
+      return "connection refused (is the server running? Start one with: deno task server)";
+    }
     return describeError(error);
   }
+}
+
+/** `url` with another scheme, for a hint to copy. */
+function withScheme(url: string, protocol: "ws:" | "wss:"): string {
+  return protocol + url.slice(url.indexOf(":") + 1);
 }
 
 function describeError(error: unknown): string {

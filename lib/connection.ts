@@ -6,6 +6,7 @@
  */
 
 import type { KeyRecord } from "./auth/key_file.ts";
+import { closeCode } from "./close_code.ts";
 import type { Keyring } from "./auth/keyring.ts";
 import type { Tenants } from "./auth/tenants.ts";
 import { getLogger } from "./deps.ts";
@@ -29,7 +30,7 @@ import { sendJson } from "./send_json.ts";
 import type { ServerOptions } from "./options.ts";
 import type { Peer, Refused, SignalingService } from "./signaling.ts";
 import type { SocketTracker } from "./sockets.ts";
-import { printable, truncate } from "./text.ts";
+import { plural, printable, truncate } from "./text.ts";
 import { protocolViolation } from "./violations.ts";
 
 const logger = getLogger(["switchboard", "server"]);
@@ -143,10 +144,11 @@ export class Connection implements Peer {
     }
     const token = this.#resume.token;
     // A session being resumed holds its id already, so a full server still takes it back.
-    const resumed = token === undefined ? undefined : this.#server.resumption.resume(token);
     // A session belongs to its API key: a token presented with another key
-    // fails like any unknown token (and is spent, so it cannot be tried again).
-    if (resumed?.ok && this.#server.tenants.tenantOf(resumed.id) === this.tenant) {
+    // fails like any unknown token, and leaves the session to its owner.
+    const owns = (id: string) => this.#server.tenants.tenantOf(id) === this.tenant;
+    const resumed = token === undefined ? undefined : this.#server.resumption.resume(token, owns);
+    if (resumed?.ok) {
       this.#resumed(resumed.id, resumed.session, resumed.queued, resumed.wasAway);
       return;
     }
@@ -156,11 +158,12 @@ export class Connection implements Peer {
       if (admission.log) {
         logger.warn(
           admission.skipped > 0
-            ? "Refused a client from {remoteAddr}: server full ({maxClients} clients; {skipped} more refused, not logged)"
-            : "Refused a client from {remoteAddr}: server full ({maxClients} clients)",
+            ? "Refused a client from {remoteAddr}: server full ({clients}; {skipped} more refused, not logged)"
+            : "Refused a client from {remoteAddr}: server full ({clients})",
           {
             remoteAddr: this.#remoteAddr,
             maxClients: config.maxClients,
+            clients: plural(config.maxClients, "client"),
             skipped: admission.skipped,
           },
         );
@@ -249,12 +252,13 @@ export class Connection implements Peer {
     logger.info(
       previous
         ? "Client {clientId} resumed from {remoteAddr}, replacing its connection from {previousAddr}."
-        : "Client {clientId} resumed from {remoteAddr} ({queued} messages waited).",
+        : "Client {clientId} resumed from {remoteAddr} ({waited} waited).",
       {
         clientId: id,
         remoteAddr: this.#remoteAddr,
         previousAddr: previous?.remoteAddr,
         queued: queued.length,
+        waited: plural(queued.length, "message"),
       },
     );
     this.send(yourId(id));
@@ -305,12 +309,13 @@ export class Connection implements Peer {
     if (admission.log) {
       logger.warn(
         admission.skipped > 0
-          ? 'Refused a client from {remoteAddr}: key "{keyLabel}" has {maxClients} clients, its limit ({skipped} more refused, not logged)'
-          : 'Refused a client from {remoteAddr}: key "{keyLabel}" has {maxClients} clients, its limit',
+          ? 'Refused a client from {remoteAddr}: key "{keyLabel}" has {clients}, its limit ({skipped} more refused, not logged)'
+          : 'Refused a client from {remoteAddr}: key "{keyLabel}" has {clients}, its limit',
         {
           remoteAddr: this.#remoteAddr,
           keyLabel: key.label,
           maxClients,
+          clients: plural(maxClients, "client"),
           skipped: admission.skipped,
         },
       );
@@ -319,7 +324,7 @@ export class Connection implements Peer {
       this.#socket,
       errorMessage(
         ErrorCode.KeyLimit,
-        `This API key has ${maxClients} clients connected, its limit; try again later.`,
+        `This API key has ${plural(maxClients, "client")} connected, its limit; try again later.`,
       ),
     );
     this.#closeFor(CloseCode.TryAgainLater, "key limit");
@@ -489,12 +494,12 @@ export class Connection implements Peer {
           violation,
         },
       );
-      this.#forget(event.code, "violation");
+      this.#forget(closeCode(event), "violation");
     } else if (this.#server.stopping && !this.#closing) {
       // The event carries the client's echo, often without a code; say what was sent.
       this.#forget(CloseCode.GoingAway, "shutdown");
     } else {
-      this.#forget(event.code, classify(event));
+      this.#forget(closeCode(event), classify(event));
     }
   }
 

@@ -9,6 +9,18 @@ import { ErrorCode, MessageType, type ServerMessage } from "./protocol.ts";
 import { printable } from "./text.ts";
 import type { LinkEvent } from "./web/peer_link.js";
 
+/** How {@linkcode describeEvent} words its lines. */
+export interface DescribeOptions {
+  /**
+   * Whether this is the WebRTC peer, for whom who makes the offer means
+   * something; the plain client chats through the server and hears no
+   * WebRTC words.
+   */
+  webrtc?: boolean;
+  /** Whether the client accepts every request by itself (`--accept`): nothing to answer. */
+  accepting?: boolean;
+}
+
 /**
  * The stdout line for a server message, with control characters escaped so a
  * peer can neither forge a line nor drive the terminal.
@@ -17,19 +29,20 @@ import type { LinkEvent } from "./web/peer_link.js";
  * ```ts
  * import assert from "node:assert/strict";
  * import { describeEvent } from "./events.ts";
+ * assert.equal(describeEvent({ type: "paired", peer: "b", initiator: true }), "*** Paired with b ***");
  * assert.equal(
- *   describeEvent({ type: "paired", peer: "b", initiator: true }),
+ *   describeEvent({ type: "paired", peer: "b", initiator: true }, { webrtc: true }),
  *   "*** Paired with b (you make the offer) ***",
  * );
  * assert.equal(describeEvent({ type: "relay", data: "hi\u001b[2J", from: "b" }), "b: hi\\u001b[2J");
  * ```
  */
-export function describeEvent(message: ServerMessage): string {
+export function describeEvent(message: ServerMessage, options: DescribeOptions = {}): string {
   // Every part but the fixed wording comes from the network.
-  return printable(describe(message));
+  return printable(describe(message, options));
 }
 
-function describe(message: ServerMessage): string {
+function describe(message: ServerMessage, { webrtc, accepting }: DescribeOptions): string {
   switch (message.type) {
     case MessageType.YourId:
       return `*** Your Client ID: ${message.id} ***`;
@@ -40,8 +53,11 @@ function describe(message: ServerMessage): string {
           : message.message
       } ***`;
     case MessageType.PairRequest:
-      return `*** Pair request from ${message.from} (accept or reject) ***`;
+      return accepting
+        ? `*** Pair request from ${message.from}; accepting it (--accept) ***`
+        : `*** Pair request from ${message.from} (accept or reject) ***`;
     case MessageType.Paired:
+      if (!webrtc) return `*** Paired with ${message.peer} ***`;
       return `*** Paired with ${message.peer} (${
         message.initiator ? "you make the offer" : "they make the offer"
       }) ***`;

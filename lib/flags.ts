@@ -7,10 +7,11 @@
 
 import { parseArgs } from "node:util";
 import { LOG_FORMATS, type LogFormat } from "./logging.ts";
-import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
+import { DEFAULT_SERVER_OPTIONS, type ListenAddress, type ServerOptions } from "./options.ts";
 import { parseCidr } from "./proxy.ts";
 import { parseRedisUrl } from "./store/redis_url.ts";
 import { DEFAULT_TURN_TTL } from "./turn.ts";
+import { TRANSFER_IDLE_MS } from "./web/file_protocol.js";
 import { errorText } from "./text.ts";
 
 /** A bad command line; the message says what to fix. */
@@ -20,6 +21,21 @@ export class UsageError extends Error {
     super(message);
     this.name = "UsageError";
   }
+}
+
+/**
+ * What a program prints for a bad command line: the usage, then what is
+ * wrong as the last line, where the eye lands (just above the prompt).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { usageError } from "./flags.ts";
+ * assert.equal(usageError("Usage: x [options]\n", "Unknown option '--y'"), "Usage: x [options]\n\nUnknown option '--y'");
+ * ```
+ */
+export function usageError(usage: string, message: string): string {
+  return `${usage.trimEnd()}\n\n${message}`;
 }
 
 /** Everything `server.ts` takes from its command line. */
@@ -52,7 +68,8 @@ export interface ServerFlags
 /** `server.ts --help`. */
 export const SERVER_USAGE = `Usage: deno run --allow-net server.ts [options]
 
-  --host HOST                 interface to listen on (default localhost)
+  --host HOST                 interface to listen on; localhost is 127.0.0.1 and ::1
+                              (default localhost)
   --port PORT                 TCP port, 0 for any free one (default 8765)
   --idle-timeout SECONDS      drop a client that stops answering pings (default 30)
   --max-message-bytes BYTES   close with 1009 above this size (default 65536)
@@ -87,9 +104,11 @@ export const SERVER_USAGE = `Usage: deno run --allow-net server.ts [options]
                               may come from SWITCHBOARD_REDIS_PASSWORD instead
                               (needs --allow-env=SWITCHBOARD_REDIS_PASSWORD)
   --api-keys FILE             accept only clients with a key from FILE (needs
-                              --allow-read=FILE); SIGHUP reloads it
+                              --allow-read=FILE, or deno task server:keys); SIGHUP reloads it
   --tls-cert FILE             serve wss:// and https:// with this PEM certificate
   --tls-key FILE              and this PEM private key (needs --allow-read=CERT,KEY)
+  --metrics-listen HOST:PORT  serve /metrics (and /healthz) there, in plain HTTP, and not on
+                              the main port; without it /metrics answers loopback clients only
   --log-format text|json      log line format (default text)
   -h, --help                  show this help
 
@@ -137,6 +156,7 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     "api-keys": { type: "string" },
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
+    "metrics-listen": { type: "string" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -208,6 +228,7 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     apiKeysFile: values["api-keys"],
     tlsCert: values["tls-cert"],
     tlsKey: values["tls-key"],
+    metricsListen: listenAddress("--metrics-listen", values["metrics-listen"]),
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };
@@ -247,6 +268,19 @@ function trustProxy(ranges: readonly string[]): readonly string[] {
   return ranges;
 }
 
+/** `HOST:PORT`, with an IPv6 address in brackets (`[::1]:9100`). */
+function listenAddress(flag: string, raw: string | undefined): ListenAddress | undefined {
+  if (raw === undefined) return undefined;
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(raw);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) {
+    throw new UsageError(
+      `${flag} takes HOST:PORT, such as 127.0.0.1:9100 or [::1]:9100, got "${raw}"`,
+    );
+  }
+  return { host: match[1]!, port };
+}
+
 function redisUrl(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   try {
@@ -273,6 +307,8 @@ export interface ClientFlags {
   pair: string | undefined;
   /** Accept every pairing request at once. */
   accept: boolean;
+  /** In piped input, how long `pair` and `accept` wait for their answer, in seconds. */
+  answerTimeout: number;
   /** Open a WebRTC data channel to the partner and chat over it. */
   webrtc: boolean;
   /** Seconds to wait for the data channel before falling back to the server relay. */
@@ -291,11 +327,20 @@ export interface ClientFlags {
   downloadDir: string;
   /** Refuse file offers larger than this many bytes. */
   maxFileBytes: number | undefined;
+  /** End a file transfer that makes no progress for this many seconds. */
+  transferIdle: number;
   /** The log line format. */
   logFormat: LogFormat;
   /** Whether `--help` was given. */
   help: boolean;
 }
+
+/**
+ * How long a piped `pair` or `accept` waits for its answer by default, in
+ * seconds: longer than the server's default pair timeout (30 s), which
+ * answers first.
+ */
+export const DEFAULT_ANSWER_TIMEOUT = 60;
 
 /** The spec's `SERVER_URL`. */
 export const DEFAULT_SERVER_URL = "ws://localhost:8765";
@@ -310,6 +355,8 @@ export const CLIENT_USAGE = `Usage: deno run --allow-net client.ts [options]
   --max-retries N             retries in a row before giving up (default 10)
   --pair ID                   ask this client to pair as soon as connected
   --accept                    accept pairing requests automatically
+  --answer-timeout SECONDS    in piped commands, how long pair and accept wait for
+                              their answer before the next command runs (default ${DEFAULT_ANSWER_TIMEOUT})
   --api-key-file FILE         send the API key in FILE (needs --allow-read=FILE); else
                               SWITCHBOARD_API_KEY, with --allow-env=SWITCHBOARD_API_KEY
   --log-format text|json      log line format (default text)
@@ -325,8 +372,12 @@ WebRTC mode (deno task peer; needs --allow-net --allow-env --allow-sys=networkIn
 Files in WebRTC mode (deno task peer-files; sendfile <path> needs --allow-read for the file,
 receiving needs --allow-read=DIR --allow-write=DIR for the download folder):
   --accept-files              accept file offers automatically
-  --download-dir DIR          where received files go (default: the current folder)
+  --download-dir DIR          where received files go, made if missing (default: the
+                              folder the command was started in)
   --max-file-bytes N          decline offers larger than N bytes
+  --transfer-idle SECONDS     end a transfer that makes no progress this long (default ${
+  TRANSFER_IDLE_MS / 1000
+})
   -h, --help                  show this help
 `;
 
@@ -353,6 +404,7 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     "max-retries": { type: "string" },
     pair: { type: "string" },
     accept: { type: "boolean" },
+    "answer-timeout": { type: "string" },
     webrtc: { type: "boolean" },
     "p2p-timeout": { type: "string" },
     "ice-server": { type: "string", multiple: true },
@@ -362,6 +414,7 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     "accept-files": { type: "boolean" },
     "download-dir": { type: "string" },
     "max-file-bytes": { type: "string" },
+    "transfer-idle": { type: "string" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
@@ -374,6 +427,7 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     "accept-files",
     "download-dir",
     "max-file-bytes",
+    "transfer-idle",
   ] as const;
   for (const flag of webrtcOnly) {
     if (!webrtc && values[flag] !== undefined) {
@@ -388,6 +442,12 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     maxRetries: integer("--max-retries", values["max-retries"], 10, 1),
     pair: values.pair,
     accept: values.accept ?? false,
+    answerTimeout: number(
+      "--answer-timeout",
+      values["answer-timeout"],
+      DEFAULT_ANSWER_TIMEOUT,
+      DAY,
+    ),
     webrtc,
     p2pTimeout: number("--p2p-timeout", values["p2p-timeout"], 15, DAY),
     iceUrls: iceServerUrls(values["ice-server"], values["ice-username"]),
@@ -399,6 +459,7 @@ export function parseClientFlags(args: readonly string[]): ClientFlags {
     maxFileBytes: values["max-file-bytes"] === undefined
       ? undefined
       : integer("--max-file-bytes", values["max-file-bytes"], 0, 1),
+    transferIdle: number("--transfer-idle", values["transfer-idle"], TRANSFER_IDLE_MS / 1000, DAY),
     logFormat: logFormat(values["log-format"]),
     help: values.help ?? false,
   };

@@ -86,6 +86,28 @@ export function checkUpgrade(
   return undefined;
 }
 
+/**
+ * The subprotocols a handshake offers, in order. RFC 6455 (after RFC 9110's
+ * list syntax) allows any optional whitespace around the commas, so `a,b`
+ * and `a , b` offer the same two as `a, b`; `Deno.upgradeWebSocket`'s own
+ * `protocol` option splits on `", "` exactly and refuses the others, so
+ * the server answers with this list instead.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { offeredSubprotocols } from "./handshake.ts";
+ * const request = new Request("http://h/", {
+ *   headers: { "sec-websocket-protocol": "switchboard,switchboard.key.k \t, x" },
+ * });
+ * assert.deepEqual(offeredSubprotocols(request), ["switchboard", "switchboard.key.k", "x"]);
+ * ```
+ */
+export function offeredSubprotocols(request: Request): string[] {
+  const offered = request.headers.get("sec-websocket-protocol") ?? "";
+  return offered.split(",").map((p) => p.trim()).filter((p) => p !== "");
+}
+
 /** A header value as it may appear in a log line and a response body. */
 function shown(value: string): string {
   return JSON.stringify(truncate(printable(value), 60));

@@ -62,9 +62,12 @@ export const jsonFormatter: TextFormatter = (record) =>
   }).replace(UNESCAPED_BY_JSON, escapeUnicode) + "\n";
 
 // JSON.stringify escapes C0 controls but writes DEL, the C1 controls (one of
-// which, U+009B, starts a terminal escape sequence) and U+2028/U+2029 as they
-// are. Outside strings JSON has no such characters, so escaping them is safe.
-const UNESCAPED_BY_JSON = /[\u007f-\u009f\u2028\u2029]/g;
+// which, U+009B, starts a terminal escape sequence), U+2028/U+2029 and the
+// characters that reorder text (U+061C, U+200E/F, U+202A-E, U+2066-F, which
+// make a log line read differently in a terminal) as they are. Outside
+// strings JSON has no such characters, so escaping them is safe.
+const UNESCAPED_BY_JSON =
+  /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u206f]/g;
 
 function escapeUnicode(c: string): string {
   return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;

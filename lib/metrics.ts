@@ -25,7 +25,15 @@ export const DISCONNECT_REASONS: readonly DisconnectReason[] = [
 ];
 
 /** How a resume attempt or a grace window ended; the `outcome` label of resumes. */
-export type ResumeOutcome = "resumed" | "failed" | "timeout" | "overflow";
+export type ResumeOutcome = "resumed" | "failed" | "timeout" | "overflow" | "revoked";
+
+const RESUME_OUTCOMES: readonly ResumeOutcome[] = [
+  "resumed",
+  "failed",
+  "timeout",
+  "overflow",
+  "revoked",
+];
 
 /**
  * The server's counters. Plain numbers and maps, so bumping one on the hot
@@ -67,7 +75,7 @@ export class Metrics {
 
   /** Resume attempts and grace windows, by how they ended. */
   readonly resumes: Map<ResumeOutcome, number> = new Map(
-    (["resumed", "failed", "timeout", "overflow"] as const).map((outcome) => [outcome, 0]),
+    RESUME_OUTCOMES.map((outcome) => [outcome, 0]),
   );
 
   /** Counts one resume attempt or ended window. */
@@ -212,7 +220,7 @@ export class Metrics {
     family(
       "switchboard_resumes_total",
       "counter",
-      "Resumable sessions: resumes (resumed, failed) and grace windows that ended without one (timeout, overflow).",
+      "Resumable sessions: resumes (resumed, failed) and grace windows that ended without one (timeout, overflow, revoked).",
       [...this.resumes].map(([outcome, n]) => [label("outcome", outcome), n]),
     );
     if (this.extra) {

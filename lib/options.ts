@@ -69,6 +69,20 @@ export interface ServerOptions {
   apiKeys: readonly KeyRecord[] | undefined;
   /** The certificate and key to serve TLS with; plain TCP when `undefined`. */
   tls: TlsFiles | undefined;
+  /**
+   * Where to serve `/metrics` (and `/healthz`) on a listener of their own,
+   * in plain HTTP; the main port then has no `/metrics`. When `undefined`,
+   * `/metrics` is on the main port for loopback clients only.
+   */
+  metricsListen: ListenAddress | undefined;
+}
+
+/** A host (name or address) and a port to listen on. */
+export interface ListenAddress {
+  /** The host; `localhost` means both `127.0.0.1` and `::1`. */
+  host: string;
+  /** The TCP port; 0 picks a free one. */
+  port: number;
 }
 
 /** The defaults: the spec's `localhost:8765`, and limits no real client hits. */
@@ -94,4 +108,5 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = {
   resumeQueue: 64,
   apiKeys: undefined,
   tls: undefined,
+  metricsListen: undefined,
 };

@@ -40,9 +40,27 @@ export async function missingFlags(needed: readonly Needed[]): Promise<string[]>
   const missing: string[] = [];
   for (const { descriptor, flag } of needed) {
     const status = await Deno.permissions.query(descriptor);
-    if (status.state !== "granted") missing.push(flag);
+    if (status.state !== "granted") missing.push(shellWord(flag));
   }
   return missing;
+}
+
+/**
+ * `word` as one shell word, so a flag naming a path with a space can be
+ * pasted as it is shown: quoted only when it has to be.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shellWord } from "./permissions.ts";
+ * assert.equal(shellWord("--allow-read=/srv/files"), "--allow-read=/srv/files");
+ * assert.equal(shellWord("--allow-read=/home/me/My Files"), "'--allow-read=/home/me/My Files'");
+ * assert.equal(shellWord("--allow-read=it's"), "'--allow-read=it'\\''s'");
+ * ```
+ */
+export function shellWord(word: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 /** A permission the process lacks; the message names the flag. */

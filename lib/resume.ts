@@ -17,7 +17,7 @@ const logger = getLogger(["switchboard", "server"]);
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Why a grace window ended without a resume. */
-export type WindowEnd = "timeout" | "overflow";
+export type WindowEnd = "timeout" | "overflow" | "revoked";
 
 /** Options for {@linkcode Resumption}. */
 export interface ResumptionOptions {
@@ -68,12 +68,20 @@ export class Resumption {
     return sessionMessage(this.#table.open(id), this.#options.graceS);
   }
 
-  /** Resumes the session of `token`: its id and held messages, and the `session` message to send. */
+  /**
+   * Resumes the session of `token`: its id and held messages, and the
+   * `session` message to send.
+   *
+   * @param owns Whether the client presenting the token may have the session
+   *   of that id (same API key); when not, it fails like an unknown token and
+   *   the session is left to its owner and its window.
+   */
   resume(
     token: string,
+    owns: (id: string) => boolean,
     now: number = performance.now(),
   ): ResumeResult<ServerMessage> & { session?: ServerMessage } {
-    const result = this.#table?.resume(token, now) ?? { ok: false };
+    const result = this.#table?.resume(token, now, owns) ?? { ok: false };
     if (!result.ok) {
       this.#options.metrics.resumed("failed");
       return result;
@@ -97,6 +105,26 @@ export class Resumption {
   /** `id` left for good (a clean close, a broken limit): its session ends at once. */
   ended(id: string): void {
     if (this.#table?.end(id)) this.#schedule();
+  }
+
+  /**
+   * Ends at once the windows of away clients whose key was revoked: such a
+   * client can never come back, so its partner must not wait out the window
+   * nor its key go on counting it.
+   *
+   * @param revoked Whether `id`'s key is revoked.
+   * @returns How many sessions ended.
+   */
+  revoke(revoked: (id: string) => boolean): number {
+    const ended = this.#table?.endAway(revoked) ?? [];
+    if (ended.length === 0) return 0;
+    this.#schedule();
+    for (const id of ended) {
+      logger.info("Session of client {clientId} ended: its key was revoked.", { clientId: id });
+      this.#options.metrics.resumed("revoked");
+      this.#options.onEnded(id, "revoked");
+    }
+    return ended.length;
   }
 
   /** Whether `id` is away within its window. */

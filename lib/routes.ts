@@ -73,7 +73,7 @@ export function meantUpgrade(request: Request): boolean {
 export function upgradeRequired(): Response {
   return text(
     426,
-    "Upgrade Required: this is a WebSocket endpoint (try /healthz or /metrics)",
+    "Upgrade Required: this is a WebSocket endpoint (try /healthz)",
     { upgrade: "websocket", connection: "Upgrade" },
   );
 }

@@ -11,9 +11,11 @@ import { Keyring } from "./auth/keyring.ts";
 import { Tenants } from "./auth/tenants.ts";
 import { Connection, type ServerState } from "./connection.ts";
 import { getLogger } from "./deps.ts";
-import { checkUpgrade, type Refusal, wantsUpgrade } from "./handshake.ts";
+import { checkUpgrade, offeredSubprotocols, type Refusal, wantsUpgrade } from "./handshake.ts";
 import { LogLimit } from "./log_limit.ts";
+import { ListenError, Listeners } from "./listeners.ts";
 import { Metrics } from "./metrics.ts";
+import { metricsReadable } from "./metrics_access.ts";
 import { RefusalLog } from "./refusal_log.ts";
 import { Registry } from "./registry.ts";
 import { Resumption } from "./resume.ts";
@@ -23,10 +25,11 @@ import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
 import { Signaling, type SignalingFactory, type SignalingService } from "./signaling.ts";
 import { type Cidr, clientAddress, parseCidr } from "./proxy.ts";
 import { SocketTracker, type StuckSocket } from "./sockets.ts";
-import { errorText, printable, truncate } from "./text.ts";
+import { errorText, plural, printable, truncate } from "./text.ts";
 import { assetResponse, ASSETS } from "./web/assets.ts";
 
 export { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./options.ts";
+export { ListenError } from "./listeners.ts";
 
 const logger = getLogger(["switchboard", "server"]);
 
@@ -34,8 +37,12 @@ const logger = getLogger(["switchboard", "server"]);
 export interface RunningServer {
   /** The bound address (the real port when `port` was 0). */
   readonly addr: Deno.NetAddr;
-  /** `ws://host:port`, for clients. */
+  /** `ws://host:port`, for clients: the first address listened on. */
   readonly url: string;
+  /** Every address listened on: `localhost` is both `127.0.0.1` and `::1`. */
+  readonly addrs: readonly Deno.NetAddr[];
+  /** Where `/metrics` is served with `metricsListen`; else on the main port. */
+  readonly metricsAddr: Deno.NetAddr | undefined;
   /** The connected clients. */
   readonly registry: Registry<Connection>;
   /** The server's counters. */
@@ -49,9 +56,11 @@ export interface RunningServer {
   /**
    * Replaces the accepted API keys (the keys file was reloaded): new keys
    * work at once, and clients of keys no longer there are closed with 1008
-   * `key revoked`. Only for a server started with `apiKeys`.
+   * `key revoked`, and those away in a resume window have it ended at once.
+   * Only for a server started with `apiKeys`.
    *
-   * @returns How many keys there are now, and how many clients were closed.
+   * @returns How many keys there are now, and how many clients were closed
+   *   or, away, had their session ended.
    * @throws {TypeError} On a server started without API keys.
    */
   reloadKeys(keys: readonly KeyRecord[]): { keys: number; revoked: number };
@@ -139,7 +148,7 @@ export function startServer(
 
   logger.info("Server starting...");
   const handler = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response => {
-    if (!wantsUpgrade(request)) return serveHttp(request);
+    if (!wantsUpgrade(request)) return serveHttp(request, info.remoteAddr.hostname);
     const client = clientAddress(info.remoteAddr, request.headers, trusted);
     const remoteAddr = client.address;
     const refusal = checkUpgrade(request, config.allowedOrigins);
@@ -162,61 +171,52 @@ export function startServer(
     }
     let upgrade;
     try {
-      upgrade = Deno.upgradeWebSocket(request, {
-        idleTimeout: config.idleTimeout,
-        // Browsers fail a handshake whose answer names none of the subprotocols they offered.
-        ...(offersSubprotocol(request) ? { protocol: SUBPROTOCOL } : {}),
-      });
+      upgrade = Deno.upgradeWebSocket(request, { idleTimeout: config.idleTimeout });
     } catch (error) {
       return refuse({ status: 400, reason: truncate(printable(errorText(error))) }, remoteAddr);
+    }
+    // Browsers fail a handshake whose answer names none of the subprotocols
+    // they offered. Set here, not with the runtime's `protocol` option, which
+    // refuses a list written without spaces (`switchboard,switchboard.key.K`).
+    if (offeredSubprotocols(request).includes(SUBPROTOCOL)) {
+      upgrade.response.headers.set("sec-websocket-protocol", SUBPROTOCOL);
     }
     metrics.connections++;
     sockets.track(upgrade.socket, client.key, remoteAddr);
     new Connection(state, upgrade.socket, remoteAddr, resumeRequest(request.url), key);
     return upgrade.response;
   };
-  const listen = (port: number): Deno.HttpServer<Deno.NetAddr> =>
-    Deno.serve({
-      hostname: config.host,
-      port,
-      ...(config.tls ?? {}),
-      onListen: (addr) => {
-        logger.info("Server listening on {url}", { url: `${scheme}://${formatAddr(addr)}` });
-      },
-    }, handler);
-  let httpServer = listen(config.port);
-
-  const addr = httpServer.addr;
+  const listeners = Listeners.open({
+    host: config.host,
+    port: config.port,
+    tls: config.tls,
+    handler,
+    onRelisten: (addr) => {
+      logger.info("Server listening on {url}", { url: `${scheme}://${formatAddr(addr)}` });
+    },
+  });
+  const addr = listeners.addrs[0]!;
   const url = `${scheme}://${formatAddr(addr)}`;
+  // A separate listener for Prometheus, in plain HTTP: it is for an internal address.
+  let metricsListeners: Listeners | undefined;
+  try {
+    metricsListeners = config.metricsListen && Listeners.open({
+      ...config.metricsListen,
+      handler: (request) => routeHttp(request, metricsRoutes),
+    });
+  } catch (error) {
+    // Not awaited: the caller gets the error, and no server to wait on.
+    listeners.shutdown();
+    if (!(error instanceof ListenError)) throw error;
+    throw new ListenError(`${error.address} (--metrics-listen)`, error.reason);
+  }
+  logListening(config, listeners.addrs, metricsListeners?.addrs);
   logAccess(config);
 
-  // When the process runs out of file descriptors the runtime stops accepting
-  // for good, though open connections carry on: listen again once some close.
   let stoppedListening: () => void = () => {};
-  const listening = (async () => {
-    while (true) {
-      try {
-        await httpServer.finished;
-        return;
-      } catch (error) {
-        if (state.stopping) return;
-        logger.error("Stopped accepting connections: {error}. Listening again in {seconds} s.", {
-          error: errorText(error),
-          seconds: RELISTEN_DELAY_MS / 1000,
-        });
-        await new Promise((resolve) => setTimeout(resolve, RELISTEN_DELAY_MS));
-        if (state.stopping) return;
-        try {
-          httpServer = listen(addr.port);
-        } catch (error) {
-          logger.error("Cannot listen again: {error}", { error: errorText(error) });
-        }
-      }
-    }
-  })();
   // A shutdown that gave up on connections the runtime holds has still finished.
   const finished = Promise.race([
-    listening,
+    listeners.finished,
     new Promise<void>((resolve) => stoppedListening = resolve),
   ]);
 
@@ -238,13 +238,15 @@ export function startServer(
         }, { status: status === "ok" ? 200 : 503 });
       },
     },
-    "/metrics": {
-      GET: () =>
-        new Response(metrics.render(registry.size, keyClients()), {
-          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-        }),
-    },
   };
+  const metricsRoute: Routes[string] = {
+    GET: () =>
+      new Response(metrics.render(registry.size, keyClients()), {
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+      }),
+  };
+  const metricsRoutes: Routes = { "/metrics": metricsRoute, "/healthz": routes["/healthz"]! };
+  if (config.metricsListen === undefined) routes["/metrics"] = metricsRoute;
 
   if (config.web) {
     // The page asks for a key only when the server wants one: a browser
@@ -270,7 +272,11 @@ export function startServer(
       throw new TypeError("This server was started without API keys");
     }
     const keyring = state.keyring = new Keyring(keys);
-    let revoked = 0;
+    // Away sessions first, so a connected partner hears `peer_left` before its own 1008.
+    let revoked = resumption.revoke((id) => {
+      const tenant = tenants.tenantOf(id);
+      return typeof tenant === "string" && keyring.byHash(tenant) === undefined;
+    });
     for (const { socket: connection } of [...registry]) {
       if (connection.tenant !== undefined && keyring.byHash(connection.tenant) === undefined) {
         connection.revoke();
@@ -280,7 +286,16 @@ export function startServer(
     return { keys: keyring.size, revoked };
   }
 
-  function serveHttp(request: Request): Response {
+  function serveHttp(request: Request, peer: string): Response {
+    if (
+      config.metricsListen === undefined && new URL(request.url).pathname === "/metrics" &&
+      !metricsReadable(peer, request.headers, trusted)
+    ) {
+      return new Response(
+        "Forbidden: /metrics answers clients on this machine only (see --metrics-listen)\n",
+        { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } },
+      );
+    }
     return routeHttp(request, routes);
   }
 
@@ -336,16 +351,21 @@ export function startServer(
       // they are gone, so health checks see 503 "stopping" meanwhile.
       for (const { socket: connection } of registry) connection.goAway();
       const drained = await deadline.race(drain(deadline));
+      // The metrics listener too, so scrapes see the drain to its end.
       const closed = drained && await deadline.race(
-        httpServer.shutdown().catch(() => {
-          // A listener that already failed has nothing left to shut down.
-        }),
+        Promise.all([listeners.shutdown(), metricsListeners?.shutdown()]),
       );
       deadline.clear();
       if (!closed) {
         logger.warn(
-          "Shutdown timed out after {seconds} s: dropping {clients} clients and {sockets} connections",
-          { seconds: config.shutdownTimeout, clients: registry.size, sockets: sockets.size },
+          "Shutdown timed out after {seconds} s: dropping {clientCount} and {socketCount}",
+          {
+            seconds: config.shutdownTimeout,
+            clients: registry.size,
+            sockets: sockets.size,
+            clientCount: plural(registry.size, "client"),
+            socketCount: plural(sockets.size, "connection"),
+          },
         );
       }
       await signaling.close();
@@ -360,6 +380,8 @@ export function startServer(
   return {
     addr,
     url,
+    addrs: listeners.addrs,
+    metricsAddr: metricsListeners?.addrs[0],
     registry,
     metrics,
     signaling,
@@ -371,9 +393,33 @@ export function startServer(
   };
 }
 
-function offersSubprotocol(request: Request): boolean {
-  const offered = request.headers.get("sec-websocket-protocol");
-  return offered !== null && offered.split(",").some((p) => p.trim() === SUBPROTOCOL);
+/**
+ * The start line: every address listened on, where a browser finds the page
+ * (`localhost` for a wildcard host, which a browser cannot open), and where
+ * Prometheus finds `/metrics` when it has a listener of its own.
+ */
+function logListening(
+  config: ServerOptions,
+  addrs: readonly Deno.NetAddr[],
+  metricsAddrs: readonly Deno.NetAddr[] | undefined,
+): void {
+  const secure = config.tls === undefined ? "" : "s";
+  const urls = addrs.map((addr) => `ws${secure}://${formatAddr(addr)}`).join(" and ");
+  const port = addrs[0]!.port;
+  const host = /^(0\.0\.0\.0|\[?::\]?)$/.test(config.host)
+    ? "localhost"
+    : config.host.includes(":") && !config.host.startsWith("[")
+    ? `[${config.host}]`
+    : config.host;
+  const page = `http${secure}://${host}:${port}/`;
+  const metrics = metricsAddrs?.map((addr) => `http://${formatAddr(addr)}/metrics`).join(" and ");
+  const template = "Server listening on {url}" + (config.web ? "; the page is at {page}" : "") +
+    (metrics === undefined ? "" : "; /metrics is at {metrics}");
+  logger.info(template, {
+    url: urls,
+    ...(config.web ? { page } : {}),
+    ...(metrics ? { metrics } : {}),
+  });
 }
 
 /**
@@ -446,9 +492,6 @@ class Deadline {
 
 /** How often a shutdown looks whether every client is gone. */
 const DRAIN_POLL_MS = 20;
-
-/** How long to wait before listening again after the listener failed. */
-const RELISTEN_DELAY_MS = 1000;
 
 /** Formats an address as `ip:port`, bracketing IPv6. */
 export function formatAddr(addr: Deno.Addr): string {

@@ -174,12 +174,31 @@ export class SessionTable<M> {
   /**
    * Resumes the session `token` belongs to, if it is live: its window has not
    * ended, or it is not away at all (the old connection still looks open and
-   * is to be superseded). The token is spent either way it is found, and a
-   * new one issued.
+   * is to be superseded). On success the token is spent and a new one issued.
+   *
+   * @param owns Whether the one presenting the token may have the session
+   *   with that id (its API key's tenant); when not, the token fails exactly
+   *   like an unknown one and the session is left as it was: still waiting for
+   *   its owner, its window running, its token still good. Anyone by default.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SessionTable } from "./sessions.ts";
+   * const table = new SessionTable<string>({ graceMs: 1_000, maxQueued: 8, maxQueuedBytes: 1024 });
+   * const token = table.open("alice");
+   * table.suspend("alice", 0);
+   * assert.deepEqual(table.resume(token, 100, () => false), { ok: false });
+   * assert.ok(table.isAway("alice"), "still waiting for its owner");
+   * assert.equal(table.resume(token, 200).ok, true);
+   * ```
    */
-  resume(token: string, now: number): ResumeResult<M> {
+  resume(token: string, now: number, owns: (id: string) => boolean = () => true): ResumeResult<M> {
     const session = this.#byToken.get(token);
     if (session === undefined || session.deadline <= now) return { ok: false };
+    // Checked before anything changes: a refusal must not spend the token,
+    // take the session out of its window or drop what waits for it.
+    if (!owns(session.id)) return { ok: false };
     const wasAway = this.#away.delete(session);
     const queued = session.queue;
     session.queue = [];
@@ -235,6 +254,33 @@ export class SessionTable<M> {
       expired.push(session.id);
     }
     return expired;
+  }
+
+  /**
+   * Ends the away sessions whose id `matches`, whatever is left of their
+   * windows, and returns their ids, oldest window first. Sessions whose
+   * client is connected are left alone: the caller closes those.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { SessionTable } from "./sessions.ts";
+   * const table = new SessionTable<string>({ graceMs: 1_000, maxQueued: 8, maxQueuedBytes: 1024 });
+   * for (const id of ["a1", "a2", "b1"]) table.open(id);
+   * table.suspend("a1", 0);
+   * table.suspend("b1", 0);
+   * assert.deepEqual(table.endAway((id) => id.startsWith("a")), ["a1"]);
+   * assert.ok(table.has("a2") && table.isAway("b1"));
+   * ```
+   */
+  endAway(matches: (id: string) => boolean): string[] {
+    const ended: string[] = [];
+    for (const session of this.#away) {
+      if (!matches(session.id)) continue;
+      this.end(session.id);
+      ended.push(session.id);
+    }
+    return ended;
   }
 
   /** When the oldest window ends, for the caller's one timer; `undefined` when none. */

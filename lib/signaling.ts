@@ -314,8 +314,9 @@ export class Signaling implements SignalingService {
   }
 
   #accept(me: string, from: string, now: number): Refused | undefined {
-    // Its request stays pending, with its own timeout, until it is back.
-    if (this.#absentees?.isAway(from)) return unavailable(from);
+    // Its request stays pending, with its own timeout, until it is back. Only
+    // its own tenant may learn it is away: to others it is any unknown id.
+    if (this.#absentees?.isAway(from) && this.#canReach(me, from)) return unavailable(from);
     // A dropped requester asked either `from` or me; note which before they go.
     const askedRequester = new Set(this.#pairing.pendingFrom(from));
     const result = this.#pairing.accept(me, from, now);

@@ -1,32 +1,25 @@
 /**
- * Text from the network made safe to show: short, and with no control
- * characters, so a client can neither flood a log line nor forge one (a
- * newline) nor drive the operator's terminal (an escape sequence).
+ * Text from the network made safe to show: short, and with no control or
+ * text-reordering characters, so a client can neither flood a log line nor
+ * forge one (a newline) nor drive the operator's terminal (an escape
+ * sequence) nor make a name read backwards (a right-to-left override).
  *
  * @module
  */
 
-// C0 and C1 controls, DEL, and the two JavaScript line separators.
-// deno-lint-ignore no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-const NAMED: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
-
 /**
- * Escapes control characters as `\n`, `\r`, `\t` or `\u00XX`.
+ * Escapes control and text-reordering characters as `\n`, `\r`, `\t` or
+ * `\uXXXX`. The page runs the same function: it lives in `web/printable.js`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { printable } from "./text.ts";
  * assert.equal(printable("a\nb\u001b[2J\u009b"), "a\\nb\\u001b[2J\\u009b");
+ * assert.equal(printable("\u202Egnp.exe"), "\\u202egnp.exe");
  * ```
  */
-export function printable(text: string): string {
-  return text.replace(
-    CONTROL,
-    (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
+export { printable } from "./web/printable.js";
 
 /**
  * Shortens text for a log line or an error message, so a large or hostile
@@ -57,4 +50,22 @@ export function truncate(text: string, max = 80): string {
  */
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A count and its noun, singular for exactly one: "1 message", "2 messages".
+ *
+ * @param many The plural when it is not `noun` + "s".
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { plural } from "./text.ts";
+ * assert.equal(plural(1, "message"), "1 message");
+ * assert.equal(plural(0, "client"), "0 clients");
+ * assert.equal(plural(3, "entry", "entries"), "3 entries");
+ * ```
+ */
+export function plural(count: number, noun: string, many = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : many}`;
 }

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { MissingPermission } from "./permissions.ts";
+import { MissingPermission, shellWord } from "./permissions.ts";
 
 /** The environment variable that holds the TURN secret when no file is named. */
 export const TURN_SECRET_ENV = "SWITCHBOARD_TURN_SECRET";
@@ -51,7 +51,9 @@ export async function readTurnSecret(file: string | undefined): Promise<string> 
 async function fromFile(file: string): Promise<string> {
   const status = await Deno.permissions.query({ name: "read", path: file });
   if (status.state !== "granted") {
-    throw new MissingPermission(`--turn-secret-file ${file} needs --allow-read=${file}`);
+    throw new MissingPermission(
+      `--turn-secret-file ${file} needs ${shellWord(`--allow-read=${file}`)}`,
+    );
   }
   let text: string;
   try {

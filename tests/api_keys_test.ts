@@ -43,7 +43,7 @@ Deno.test("a server with keys refuses a handshake without a key, or with a wrong
   );
   // The runtime's client says so too.
   const client = new TestClient(t.url);
-  await assert.rejects(client.opened);
+  await assert.rejects(client.openedWithin(5000, "the runtime's client to be refused"));
   // The body is one line.
   const response = await fetch(`http://127.0.0.1:${t.port}/`, { headers: HANDSHAKE_HEADERS });
   assert.equal(response.status, 401);
@@ -158,7 +158,7 @@ Deno.test("a key's client limit refuses one more with key_limit and 1013, and sp
     code: "key_limit",
     message: "This API key has 2 clients connected, its limit; try again later.",
   });
-  const closed = await third.closed;
+  const closed = await third.closedWithin(5000, "the client past the key's limit to be closed");
   assert.equal(closed.code, 1013);
   assert.equal(closed.reason, "key limit");
   await t.logs.waitFor(
@@ -169,7 +169,7 @@ Deno.test("a key's client limit refuses one more with key_limit and 1013, and sp
   await using _4 = elsewhere.client;
   // A place freed is a place taken.
   first.client.socket.close(1000);
-  await first.client.closed;
+  await first.client.closedWithin();
   await t.logs.waitFor(new RegExp(`Client ${first.id} disconnected`));
   const again = await TestClient.connect(t.url, bearer(small.key));
   await using _5 = again.client;
@@ -212,7 +212,10 @@ Deno.test("a key's rate limit applies to its clients on top of the server's", as
   f.client.send({ type: "unpair" });
   assert.equal((await f.client.next() as { code: string }).code, "not_paired");
   s.client.send({ type: "unpair" });
-  const closed = await s.client.closed;
+  const closed = await s.client.closedWithin(
+    5000,
+    "the slow key's client to be closed for its rate",
+  );
   assert.equal(closed.code, 1008);
   assert.equal(closed.reason, "rate limit exceeded");
 });
@@ -243,7 +246,11 @@ Deno.test("reloadKeys() takes new keys at once and closes a revoked key's client
   );
 
   assert.deepEqual(t.server.reloadKeys([globex.record, initech.record]), { keys: 2, revoked: 2 });
-  const [c1, c2] = await Promise.all([a1.client.closed, a2.client.closed]);
+  const [c1, c2] = await within(
+    Promise.all([a1.client.closed, a2.client.closed]),
+    5000,
+    "both clients of the revoked key to be closed",
+  );
   for (const closed of [c1, c2]) {
     assert.equal(closed.code, 1008);
     assert.equal(closed.reason, "key revoked");

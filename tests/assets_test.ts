@@ -32,6 +32,7 @@ Deno.test("every file the page loads is served as it is on disk, with its type",
     "/files_ui.js": ["files_ui.js", /^text\/javascript/],
     "/sha256.js": ["sha256.js", /^text\/javascript/],
     "/verification.js": ["verification.js", /^text\/javascript/],
+    "/printable.js": ["printable.js", /^text\/javascript/],
   };
   assert.deepEqual([...ASSETS.keys()].sort(), Object.keys(files).sort());
   for (const [path, [file, type]] of Object.entries(files)) {

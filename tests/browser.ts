@@ -36,6 +36,7 @@ interface PageGlobals {
   document: {
     body: { dataset: Record<string, string | undefined> };
     getElementById(id: string): { textContent: string | null } | null;
+    querySelector(selector: string): { textContent: string | null } | null;
     querySelectorAll(selector: string): Iterable<{ textContent: string | null }>;
   };
 }
@@ -135,4 +136,60 @@ export async function waitForLine(page: Page, kind: string, text: string): Promi
     [kind, text],
     { timeout: 10_000 },
   );
+}
+
+/**
+ * Waits until the text of the first element matching `selector` matches
+ * `pattern`, and returns it; fails naming both, and the text it saw.
+ */
+export async function waitForText(
+  page: Page,
+  selector: string,
+  pattern: RegExp,
+  ms = 10_000,
+): Promise<string> {
+  // A function, not a string: the page's Content-Security-Policy forbids eval.
+  const read = (s: string) =>
+    (globalThis as unknown as PageGlobals).document.querySelector(s)?.textContent ?? "";
+  try {
+    await page.waitForFunction(
+      ([s, source, flags]) =>
+        new RegExp(source!, flags).test(
+          (globalThis as unknown as PageGlobals).document.querySelector(s!)?.textContent ?? "",
+        ),
+      [selector, pattern.source, pattern.flags],
+      // Polled on a timer: a page in a background tab gets no animation frames.
+      { timeout: ms, polling: 100 },
+    );
+  } catch (error) {
+    const seen = await page.evaluate(read, selector).catch(() => "(the page is gone)");
+    throw new Error(
+      `${selector} did not match ${pattern} (it reads ${JSON.stringify(seen)}): ${error}`,
+    );
+  }
+  return await page.evaluate(read, selector);
+}
+
+/**
+ * Keeps every `RTCPeerConnection` the browser's pages make from now on, so a
+ * test can close them as a failing network would ({@linkcode closePeerConnections}).
+ */
+export async function keepPeerConnections(browser: TestBrowser): Promise<void> {
+  await browser.context.addInitScript({
+    content: `{
+      const Original = globalThis.RTCPeerConnection;
+      globalThis.peerConnections = [];
+      globalThis.RTCPeerConnection = class extends Original {
+        constructor(...args) {
+          super(...args);
+          globalThis.peerConnections.push(this);
+        }
+      };
+    }`,
+  });
+}
+
+/** Closes every peer connection `page` made: its partner sees the channel close. */
+export async function closePeerConnections(page: Page): Promise<void> {
+  await page.evaluate("globalThis.peerConnections.forEach((pc) => pc.close())");
 }

@@ -73,33 +73,65 @@ browserTest(
   },
 );
 
-browserTest("a page whose key is refused asks again, and connects with the right one", async () => {
-  const key = generateKey();
-  const wrong = generateKey();
-  await using t = testServer({
-    apiKeys: [{ label: "acme", sha256: hashKey(key), createdAt: new Date().toISOString() }],
-  });
-  await using browser = await launchBrowser();
-  const page = await browser.open(`http://127.0.0.1:${t.port}/`);
-  await enterKey(page, wrong);
-  await waitForState(page, "key");
-  assert.match((await page.textContent("#status")) ?? "", /check the API key/);
-  assert.equal(await page.evaluate(() => sessionStorage.getItem("switchboard.apiKey")), null);
-  await enterKey(page, key);
-  await waitForState(page, "ready");
-  await t.logs.waitFor(/Refused a handshake from 127\.0\.0\.1:\d+: 401 API key not valid/);
-  // The browser logs the failed handshake itself, without the key.
-  assert.equal(browser.errors.length, 1, browser.errors.join("\n"));
-  assert.match(browser.errors[0]!, /HTTP Authentication failed/);
-  const everything = [...browser.errors, ...t.logs.lines].join("\n");
-  assert.ok(!everything.includes(wrong) && !everything.includes(key));
-});
+browserTest(
+  "a page whose key is refused or revoked asks again, and connects with the right one",
+  async () => {
+    const key = generateKey();
+    const wrong = generateKey();
+    const next = generateKey();
+    const AT = new Date().toISOString();
+    await using t = testServer({
+      apiKeys: [{ label: "acme", sha256: hashKey(key), createdAt: AT }],
+    });
+    await using browser = await launchBrowser();
+    const page = await browser.open(`http://127.0.0.1:${t.port}/`);
+    await enterKey(page, wrong);
+    await waitForState(page, "key");
+    assert.match((await page.textContent("#status")) ?? "", /check the API key/);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("switchboard.apiKey")), null);
+    await enterKey(page, key);
+    await waitForState(page, "ready");
+    await t.logs.waitFor(/Refused a handshake from 127\.0\.0\.1:\d+: 401 API key not valid/);
+    // The browser logs the failed handshake itself, without the key.
+    assert.equal(browser.errors.length, 1, browser.errors.join("\n"));
+    assert.match(browser.errors[0]!, /HTTP Authentication failed/);
 
-browserTest("on an open server the page never asks for a key", async () => {
-  await using t = testServer();
-  await using browser = await launchBrowser();
-  const page = await browser.open(`http://127.0.0.1:${t.port}/`);
-  await waitForState(page, "ready");
-  assert.equal(await page.isVisible("#key-section"), false);
-  assert.deepEqual(browser.errors, []);
-});
+    // Revoked while connected: the page says so and asks, rather than retrying a dead key.
+    t.server.reloadKeys([{ label: "acme-2", sha256: hashKey(next), createdAt: AT }]);
+    await waitForState(page, "key");
+    assert.match((await page.textContent("#status")) ?? "", /revoked this API key/);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("switchboard.apiKey")), null);
+    assert.equal(await page.isDisabled("#send"), true);
+    assert.equal(await page.isDisabled("#ask-to-pair"), true);
+    await enterKey(page, next);
+    await waitForState(page, "ready");
+
+    const everything = [...browser.errors, ...t.logs.lines].join("\n");
+    assert.ok(![wrong, key, next].some((k) => everything.includes(k)), "no key in logs or console");
+  },
+);
+
+browserTest(
+  "on an open server the page never asks for a key, until the server comes back wanting one",
+  async () => {
+    await using t = testServer();
+    await using browser = await launchBrowser();
+    const page = await browser.open(`http://127.0.0.1:${t.port}/`);
+    await waitForState(page, "ready");
+    assert.equal(await page.isVisible("#key-section"), false);
+    assert.deepEqual(browser.errors, []);
+
+    // The same address, now with keys: the tab from before ends at the key form.
+    await t.server.shutdown();
+    const key = generateKey();
+    await using keyed = testServer({
+      port: t.port,
+      apiKeys: [{ label: "acme", sha256: hashKey(key), createdAt: new Date().toISOString() }],
+    });
+    await waitForState(page, "key");
+    assert.match((await page.textContent("#status")) ?? "", /now needs an API key/);
+    await enterKey(page, key);
+    await waitForState(page, "ready");
+    await keyed.logs.waitFor(/Client \S+ \(key "acme"\) connected/);
+  },
+);

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import {
   chatLines,
+  closePeerConnections,
+  keepPeerConnections,
   launchBrowser,
   say,
   SKIP_BROWSER_TESTS,
   waitForLine,
   waitForState,
+  waitForText,
 } from "./browser.ts";
 import { spawnPeer, testServer } from "./helpers.ts";
 import type { Page } from "./browser_deps.ts";
@@ -29,11 +32,17 @@ function relayedChat(metrics: string): number {
   return Number(metrics.match(/relayed_messages_total\{type="relay"\} (\d+)/)?.[1]);
 }
 
+/** The chat lines that say messages go through the server. */
+async function claimsServerPath(page: Page): Promise<string[]> {
+  return (await chatLines(page, "system")).filter((line) => line.includes("via the server"));
+}
+
 browserTest(
   "two browser pages pair by link, open a data channel and chat peer to peer",
   async () => {
     await using t = testServer();
     await using browser = await launchBrowser();
+    await keepPeerConnections(browser);
     const alice = await browser.open(`http://127.0.0.1:${t.port}/`);
     const aliceId = await idOf(alice);
     assert.match(aliceId, /^[0-9a-f-]{36}$/);
@@ -42,11 +51,29 @@ browserTest(
 
     const bob = await browser.open(link);
     await waitForState(bob, "pairing");
+    // A ?peer= is used once: it leaves the address bar, so nothing asks again.
+    assert.equal(bob.url(), `http://127.0.0.1:${t.port}/`);
     await waitForState(alice, "pairing");
+    assert.equal(await alice.isDisabled("#send"), true, "no partner to send to yet");
     await alice.click("#requests button:text('Accept')");
     await waitForState(alice, "open");
     await waitForState(bob, "open");
     assert.match((await alice.textContent("#status")) ?? "", /opened in \d+ ms/);
+    assert.equal(await alice.isDisabled("#ask-to-pair"), true, "a paired page cannot ask again");
+    assert.equal(await alice.isDisabled("#send"), false);
+
+    // The code is labelled, and covers the connection: the same on both pages.
+    const code = await waitForText(alice, "#verify-code", /^\d{3} \d{3}$/);
+    assert.equal(await waitForText(bob, "#verify-code", /^\d{3} \d{3}$/), code);
+    assert.match(
+      (await alice.textContent("#verification")) ?? "",
+      /Verification code\s+\d{3} \d{3}: the same code on your partner's\s+screen/,
+    );
+
+    // "Copied" (or, without a clipboard, "Selected") says what happened, then reverts.
+    await alice.click("#copy-link");
+    await waitForText(alice, "#copy-link", /^(Copied|Selected: press Ctrl\+C)$/);
+    await waitForText(alice, "#copy-link", /^Copy link$/, 5000);
 
     await say(bob, "Hello from the second tab");
     await waitForLine(alice, "theirs", "Hello from the second tab");
@@ -62,8 +89,18 @@ browserTest(
       await alice.screenshot({ path: SCREENSHOT });
     }
 
+    // The channel closes before the server's word comes (as when the partners are nearer
+    // each other than the server): the page waits for that word, which says bob left.
+    await closePeerConnections(bob);
+    await alice.waitForSelector("#verification", { state: "hidden" });
     await bob.click("#leave");
     await waitForState(alice, "left");
+    // The partner left: no path is claimed, and only asking someone new works.
+    assert.deepEqual(await claimsServerPath(alice), []);
+    assert.equal(await alice.textContent("#path"), "");
+    assert.equal(await alice.isDisabled("#send"), true);
+    assert.equal(await alice.isDisabled("#ask-to-pair"), false);
+    assert.equal(await alice.isVisible("#verification"), false);
     assert.deepEqual(browser.errors, []);
   },
 );
@@ -146,17 +183,43 @@ browserTest("when ICE cannot succeed, two pages fall back to the server and say 
   assert.deepEqual(browser.errors, []);
 });
 
-browserTest("the page escapes what peers send: markup arrives as text", async () => {
-  await using t = testServer();
-  await using browser = await launchBrowser();
-  const alice = await browser.open(`http://127.0.0.1:${t.port}/`);
-  const aliceId = await idOf(alice);
-  const bob = await browser.open(`http://127.0.0.1:${t.port}/?peer=${aliceId}`);
-  await waitForState(alice, "pairing");
-  await alice.click("#requests button:text('Accept')");
-  await waitForState(bob, "open");
-  await say(bob, "<img src=x onerror=alert(1)><b>bold</b>");
-  await waitForLine(alice, "theirs", "<b>bold</b>");
-  assert.equal(await alice.$$eval("#messages img, #messages b", (found) => found.length), 0);
-  assert.deepEqual(browser.errors, []);
-});
+browserTest(
+  "the page escapes what peers send: markup arrives as text, and text-reordering characters as escapes",
+  async () => {
+    await using t = testServer();
+    await using browser = await launchBrowser();
+    await keepPeerConnections(browser);
+    const alice = await browser.open(`http://127.0.0.1:${t.port}/`);
+    const aliceId = await idOf(alice);
+    const bob = await browser.open(`http://127.0.0.1:${t.port}/?peer=${aliceId}`);
+    await waitForState(alice, "pairing");
+    await alice.click("#requests button:text('Accept')");
+    await waitForState(bob, "open");
+    await say(bob, "<img src=x onerror=alert(1)><b>bold</b>");
+    await waitForLine(alice, "theirs", "<b>bold</b>");
+    assert.equal(await alice.$$eval("#messages img, #messages b", (found) => found.length), 0);
+
+    // A right-to-left override would show "\u202Egnp.exe" as "exe.png".
+    await say(bob, "open \u202Egnp.exe and \u2067isolated\u2069 \u200F");
+    await waitForLine(alice, "theirs", "open \\u202egnp.exe and \\u2067isolated\\u2069 \\u200f");
+    const text = await alice.evaluate("document.body.innerText") as string;
+    assert.doesNotMatch(text, /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u);
+
+    // The channel fails and bob stays: after a moment the server carries the chat.
+    await closePeerConnections(bob);
+    await waitForState(alice, "relay");
+    assert.deepEqual(await claimsServerPath(alice), [
+      "No peer-to-peer channel (the data channel closed); messages go via the server",
+    ]);
+    assert.equal(await alice.textContent("#path"), "via server");
+    await say(alice, "through the server now");
+    await waitForLine(bob, "theirs", "through the server now");
+
+    // Bob closes his tab: he left, and no path to him is claimed.
+    await bob.close();
+    await waitForState(alice, "left");
+    assert.equal(await alice.textContent("#path"), "");
+    assert.equal(await alice.isDisabled("#send"), true);
+    assert.deepEqual(browser.errors, []);
+  },
+);

@@ -7,6 +7,7 @@ import {
 } from "../lib/client.ts";
 import { setupLogging } from "../lib/logging.ts";
 import { Child, LogCapture, spawnServer, TestClient, testServer, within } from "./helpers.ts";
+import { makeCertificate } from "./tls_cert.ts";
 
 const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
 
@@ -51,15 +52,50 @@ Deno.test("client stays connected until Ctrl+C, then closes with 1000 and exits 
   assert.match(client.stderr.join("\n"), /Disconnecting\.\.\.\n.*Client shut down\.$/);
 });
 
-Deno.test("client exits 1 with one clear line when the connection is refused", async () => {
+Deno.test("client exits 1 with one clear line when the connection is refused, asking whether the server runs", async () => {
   const url = `ws://127.0.0.1:${closedPort()}`;
   await using client = spawnClient("--url", url);
   assert.equal((await client.exit()).code, 1);
   const log = client.stderr.join("\n");
-  assert.match(log, new RegExp(`ERROR: Failed to connect to ${url}: connection refused$`, "m"));
+  assert.match(
+    log,
+    new RegExp(
+      `ERROR: Failed to connect to ${url}: connection refused \\(is the server running\\? Start one with: deno task server\\)$`,
+      "m",
+    ),
+  );
   assert.match(log, /Disconnecting\.\.\.\n.*Client shut down\.$/);
   assert.doesNotMatch(log, /^\s+at /m, "no stack trace");
   assert.deepEqual(client.stdout, []);
+});
+
+Deno.test("client pointed with ws:// at a TLS server says to try wss://", async () => {
+  await using cert = await makeCertificate();
+  await using t = testServer({ tls: { cert: cert.cert, key: cert.key } });
+  const url = `ws://127.0.0.1:${t.port}`;
+  await using client = spawnClient("--url", url);
+  assert.equal((await client.exit()).code, 1);
+  assert.match(
+    client.stderr.join("\n"),
+    new RegExp(
+      `ERROR: Failed to connect to ${url}: the server speaks TLS \\(HTTP could not be parsed\\): try wss://127\\.0\\.0\\.1:${t.port}$`,
+      "m",
+    ),
+  );
+});
+
+Deno.test("client pointed with wss:// at a plain server says to try ws://", async () => {
+  await using t = testServer();
+  const url = `wss://127.0.0.1:${t.port}/`;
+  await using client = spawnClient("--url", url);
+  assert.equal((await client.exit()).code, 1);
+  assert.match(
+    client.stderr.join("\n"),
+    new RegExp(
+      `ERROR: Failed to connect to ${url}: the server does not speak TLS: try ws://127\\.0\\.0\\.1:${t.port}/$`,
+      "m",
+    ),
+  );
 });
 
 Deno.test("client exits 1 with 'unknown host' for a name that does not resolve", async () => {
@@ -68,7 +104,7 @@ Deno.test("client exits 1 with 'unknown host' for a name that does not resolve",
   assert.match(client.stderr.join("\n"), /Failed to connect to .*: unknown host$/m);
 });
 
-Deno.test("client exits 1 with the unexpected-close line when the server goes away", async () => {
+Deno.test("client exits 1 with the unexpected-close line, code 1006, when the server process dies", async () => {
   const server = await spawnServer();
   await using _ = server.child;
   await using client = spawnClient("--url", server.url);
@@ -76,11 +112,12 @@ Deno.test("client exits 1 with the unexpected-close line when the server goes aw
   server.child.process.kill("SIGKILL");
   assert.equal((await client.exit()).code, 1);
   const log = client.stderr.join("\n");
-  assert.match(log, /ERROR: Connection closed unexpectedly: code \d+ reason/);
+  // Deno reports 0 for a connection that ended without a close frame; RFC 6455 calls it 1006.
+  assert.match(log, /ERROR: Connection closed unexpectedly: code 1006 reason \(none\)$/m);
   assert.doesNotMatch(log, /^\s+at /m, "no stack trace");
 });
 
-Deno.test("client logs unhandled types and invalid JSON, and keeps going", async () => {
+Deno.test("client logs unhandled types and invalid JSON, keeps going, and shows a server error once, on stdout", async () => {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
     const { socket, response } = Deno.upgradeWebSocket(req);
     socket.onopen = () => {
@@ -101,10 +138,19 @@ Deno.test("client logs unhandled types and invalid JSON, and keeps going", async
     const log = client.stderr.join("\n");
     assert.match(log, /WARNING: Unhandled message type: mystery$/m);
     assert.match(log, /ERROR: Invalid message from server \(not valid JSON\): not json$/m);
-    assert.match(log, /WARNING: Server error x: boom$/m);
+    assert.doesNotMatch(log, /boom/, "an error shown to the user is not logged again");
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("the server logs a client process that died as code 1006, abrupt, as the client would", async () => {
+  await using t = testServer();
+  await using client = spawnClient("--url", t.url);
+  const [, id] = await client.waitForLine(ID_LINE, "stdout");
+  client.process.kill("SIGKILL");
+  await client.exit();
+  await t.logs.waitFor(new RegExp(`Client ${id} disconnected \\(code 1006, abrupt\\)\\.`));
 });
 
 Deno.test("client --reconnect reconnects to a restarted server and prints a new id", async () => {
@@ -256,20 +302,17 @@ Deno.test("client runs commands piped before the id once it arrives, then quits 
   // Written and closed at once: the client reads these before its connection opens.
   await client.type(`pair ${target.id}`);
   await client.process.stdin.close();
+  const request = await target.client.next() as { type: string; from: string };
+  assert.equal(request.type, "pair_request");
+  // The script waits for the answer before it ends.
+  target.client.send({ type: "pair_reject", from: request.from });
   assert.equal((await client.exit()).code, 0, client.stderr.join("\n"));
   const id = client.stdout[0]?.match(ID_LINE)?.[1];
-  assert.ok(id, client.stdout.join("\n"));
-  assert.deepEqual(client.stdout.slice(1), [
+  assert.equal(id, request.from, client.stdout.join("\n"));
+  assert.deepEqual(client.stdout.slice(1).filter((line) => !/ Asked /.test(line)), [
     "*** Type help for the commands ***",
-    `*** Asked ${target.id} to pair; waiting for an answer ***`,
+    `*** Pair request to ${target.id} ended (rejected) ***`,
   ]);
-  assert.deepEqual(await target.client.next(), { type: "pair_request", from: id });
-  // Quitting withdrew the request.
-  assert.deepEqual(await target.client.next(), {
-    type: "pair_cancelled",
-    from: id,
-    reason: "peer_left",
-  });
   await t.logs.waitFor(new RegExp(`Client ${id} disconnected \\(code 1000, clean\\)`));
 });
 
@@ -283,13 +326,15 @@ Deno.test("client runs a piped quit only after the commands queued before it", a
     true,
   );
   await client.type(`pair ${target.id}\nquit`);
-  // Input stays open: it is the quit that ends the client.
+  // Input stays open: it is the quit that ends the client, once the pair is answered.
+  const request = await target.client.next() as { type: string; from: string };
+  assert.equal(request.type, "pair_request");
+  target.client.send({ type: "pair_reject", from: request.from });
   assert.equal((await client.exit()).code, 0, client.stderr.join("\n"));
-  assert.equal((await target.client.next() as { type: string }).type, "pair_request");
   assert.doesNotMatch(client.stdout.join("\n"), /Not connected/);
 });
 
-Deno.test("runClient() queues at most MAX_QUEUED_COMMANDS commands before the id and says which it dropped", async () => {
+Deno.test("runClient() reads no further input while MAX_QUEUED_COMMANDS commands wait, and drops none", async () => {
   const logs = new LogCapture();
   setupLogging({ sink: logs.sink });
   let release = (): void => {};
@@ -300,9 +345,15 @@ Deno.test("runClient() queues at most MAX_QUEUED_COMMANDS commands before the id
   });
   try {
     const out = printer();
+    let readOnBeforeTheId = false;
     const input = async function* () {
-      for (let i = 0; i < MAX_QUEUED_COMMANDS + 2; i++) yield `pair t${i}`;
+      for (let i = 0; i < MAX_QUEUED_COMMANDS; i++) yield `pair t${i}`;
+      // The queue is full once this line is taken: the id may come now.
       release();
+      yield `pair t${MAX_QUEUED_COMMANDS}`;
+      // Asked for more only once the id emptied the queue.
+      readOnBeforeTheId = !out.printed.some((line) => ID_LINE.test(line));
+      yield `pair t${MAX_QUEUED_COMMANDS + 1}`;
     };
     const code = await within(
       runClient(clientOptions(script.url), {
@@ -314,14 +365,12 @@ Deno.test("runClient() queues at most MAX_QUEUED_COMMANDS commands before the id
       "runClient to quit at the end of input",
     );
     assert.equal(code, 0);
-    assert.deepEqual(out.printed.filter((line) => /dropped/.test(line)), [
-      `*** Not connected yet and ${MAX_QUEUED_COMMANDS} commands are waiting: "pair" dropped ***`,
-      `*** Not connected yet and ${MAX_QUEUED_COMMANDS} commands are waiting: "pair" dropped ***`,
-    ]);
+    assert.equal(readOnBeforeTheId, false, "input was read on while the queue was full");
+    assert.deepEqual(out.printed.filter((line) => /dropped/.test(line)), []);
     await within(script.closed, 5000, "the client to close");
     assert.deepEqual(
       script.received.map((m) => m.target),
-      Array.from({ length: MAX_QUEUED_COMMANDS }, (_, i) => `t${i}`),
+      Array.from({ length: MAX_QUEUED_COMMANDS + 2 }, (_, i) => `t${i}`),
     );
   } finally {
     await script.server.shutdown();

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Child } from "./helpers.ts";
+import { type Child, within } from "./helpers.ts";
 import { connect } from "./hostile.ts";
 
 /** A free TCP port on loopback right now. */
@@ -44,14 +44,24 @@ export async function waitUntilListening(
   }
 }
 
-/** Stops `child` by its process id (SIGTERM), reaps it and removes `dir`. */
+/**
+ * Stops `child` by its process id (SIGTERM), reaps it and removes `dir`. A
+ * daemon still running 10 s after SIGTERM fails the test (and is killed).
+ */
 export async function stopDaemon(child: Child, dir: string): Promise<void> {
   try {
     child.process.kill("SIGTERM");
   } catch {
     // Already exited.
   }
-  await child.process.status;
-  await child[Symbol.asyncDispose]();
-  await Deno.remove(dir, { recursive: true });
+  try {
+    await within(
+      child.process.status,
+      10_000,
+      `the daemon (pid ${child.process.pid}) to exit after SIGTERM`,
+    );
+  } finally {
+    await child[Symbol.asyncDispose]();
+    await Deno.remove(dir, { recursive: true });
+  }
 }

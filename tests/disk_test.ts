@@ -37,6 +37,13 @@ Deno.test("PartFile saves hostile names inside the folder, cleaned", async () =>
   assert.equal(await Deno.readTextFile(join(dir.path, "x")), "../x");
 });
 
+Deno.test("PartFile never saves under a device name, even one that shortening makes", async () => {
+  await using dir = await tempDir();
+  await receive(dir.path, "nul" + " ".repeat(250) + "x.txt", "1");
+  await receive(dir.path, "CON .log", "2");
+  assert.deepEqual(await names(dir.path), ["_CON .log", "_nul.txt"]);
+});
+
 Deno.test("PartFile never overwrites: a taken name gets a number before its extension", async () => {
   await using dir = await tempDir();
   await Deno.writeTextFile(join(dir.path, "report.pdf"), "mine");

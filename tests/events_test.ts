@@ -11,11 +11,11 @@ Deno.test("describeEvent() prints pairing events on one line each", () => {
     "*** Pair request from a (accept or reject) ***",
   );
   assert.equal(
-    describeEvent({ type: "paired", peer: "b", initiator: true }),
+    describeEvent({ type: "paired", peer: "b", initiator: true }, { webrtc: true }),
     "*** Paired with b (you make the offer) ***",
   );
   assert.equal(
-    describeEvent({ type: "paired", peer: "a", initiator: false }),
+    describeEvent({ type: "paired", peer: "a", initiator: false }, { webrtc: true }),
     "*** Paired with a (they make the offer) ***",
   );
   assert.equal(
@@ -29,6 +29,22 @@ Deno.test("describeEvent() prints pairing events on one line each", () => {
   assert.equal(
     describeEvent({ type: "peer_left", peer: "b", reason: "disconnected" }),
     "*** Peer b left (disconnected) ***",
+  );
+});
+
+Deno.test("describeEvent() says nothing of offers to the plain client, which has no WebRTC", () => {
+  for (const initiator of [true, false]) {
+    assert.equal(
+      describeEvent({ type: "paired", peer: "b", initiator }),
+      "*** Paired with b ***",
+    );
+  }
+});
+
+Deno.test("describeEvent() with --accept says the request is being accepted, not asks for an answer", () => {
+  assert.equal(
+    describeEvent({ type: "pair_request", from: "a" }, { accepting: true }),
+    "*** Pair request from a; accepting it (--accept) ***",
   );
 });
 

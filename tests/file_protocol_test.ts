@@ -84,6 +84,20 @@ Deno.test("safeFileName() never leaves a separator, a leading dot, a control cha
   assert.equal(safeFileName("report.pdf"), "report.pdf");
 });
 
+Deno.test("safeFileName() applies the device-name rule to the name as saved, after shortening", () => {
+  // Shortening drops the spaces before the extension: "nul" + ".txt".
+  assert.equal(safeFileName("nul" + " ".repeat(250) + "x.txt"), "_nul.txt");
+  assert.equal(safeFileName("COM1" + " ".repeat(300) + "y.log"), "_COM1.log");
+  // Windows ignores spaces before the extension, so these are devices too.
+  assert.equal(safeFileName("nul .txt"), "_nul .txt");
+  assert.equal(safeFileName("aux  "), "_aux");
+  for (const offered of ["nul" + " ".repeat(250) + "x.txt", "con" + ".".repeat(300) + "é.md"]) {
+    const name = safeFileName(offered);
+    assert.doesNotMatch(name, /^(con|prn|aux|nul|com\d|lpt\d)\s*(\.|$)/i, offered);
+    assert.ok(new TextEncoder().encode(name).length <= MAX_NAME_BYTES, offered);
+  }
+});
+
 Deno.test("numberedName(), formatBytes() and newFileId() say what they should", () => {
   assert.equal(numberedName(".x", 1), ".x (1)");
   assert.equal(formatBytes(0), "0 B");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  FileInbox,
   FileReceiver,
   FileSender,
   type FileSink,
@@ -33,6 +34,11 @@ class MemoryChannel extends EventTarget {
     this.bufferedAmount += size;
     this.peakBuffered = Math.max(this.peakBuffered, this.bufferedAmount);
     setTimeout(() => {
+      // Delivered first, as a real channel's bytes are ahead of a close
+      // that follows its buffer draining.
+      if (this.peer?.readyState === "open") {
+        this.peer.dispatchEvent(Object.assign(new Event("message"), { data: copy }));
+      }
       const before = this.bufferedAmount;
       this.bufferedAmount -= size;
       if (
@@ -41,8 +47,6 @@ class MemoryChannel extends EventTarget {
       ) {
         this.dispatchEvent(new Event("bufferedamountlow"));
       }
-      if (this.peer?.readyState !== "open") return;
-      this.peer.dispatchEvent(Object.assign(new Event("message"), { data: copy }));
     }, 0);
   }
 
@@ -127,6 +131,17 @@ function randomBytes(size: number): Uint8Array {
   const data = new Uint8Array(size);
   for (let i = 0; i < size; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
   return data;
+}
+
+/** Waits until `probe` holds, checking on every turn of the event loop. */
+function until(probe: () => boolean, what: string, ms = 2000): Promise<void> {
+  return within(
+    (async () => {
+      while (!probe()) await new Promise((r) => setTimeout(r, 0));
+    })(),
+    ms,
+    what,
+  );
 }
 
 async function offered(receiverEvents: ReturnType<typeof recorder>): Promise<void> {
@@ -407,4 +422,140 @@ Deno.test("a channel that closes mid-way fails the transfer, and abandon() ends 
     reason: "the channel closed",
     by: "error",
   });
+});
+
+Deno.test("a receiver turns away channels past its inbox's limit, unseen, with a reason the sender sees", async () => {
+  const inbox = new FileInbox(2);
+  const open = () => {
+    const [a, b] = channelPair();
+    const s = recorder();
+    const r = recorder();
+    new FileSender({
+      channel: a,
+      offer: { name: "x", size: 1 << 30, mime: "a/b" },
+      source: source(new Uint8Array(0)),
+      onEvent: s.onEvent,
+    });
+    const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent, inbox });
+    return { b, s, r, receiver };
+  };
+  const first = open();
+  const second = open();
+  const third = open();
+  await offered(first.r);
+  await offered(second.r);
+  const refusal = "too many files at once (the receiver takes 2 at a time)";
+  assert.deepEqual(await within(third.s.final, 5000, "the refusal"), {
+    kind: "rejected",
+    reason: refusal,
+  });
+  assert.deepEqual(third.r.events, [{ kind: "rejected", reason: refusal }], "no offer is shown");
+  await until(() => third.b.readyState === "closed", "the sender to close the refused channel");
+  // A sender that keeps a refused channel open has it closed for it after idleMs.
+  const [hostile, refused] = channelPair();
+  const ignored = recorder();
+  new FileReceiver({ channel: refused, onEvent: ignored.onEvent, inbox, idleMs: 100 });
+  hostile.send(JSON.stringify({ type: "file_offer", name: "y", size: 1, mime: "a/b" }));
+  assert.equal((await ignored.final).kind, "rejected");
+  await until(() => refused.readyState === "closed", "the receiver to close a refused channel");
+  assert.equal(inbox.size, 2);
+  // Once one ends, the next is taken.
+  first.receiver.reject("declined");
+  await first.r.final;
+  const fourth = open();
+  await offered(fourth.r);
+  assert.equal(inbox.size, 2);
+  second.receiver.reject("declined");
+  fourth.receiver.reject("declined");
+  await Promise.all([second.s.final, fourth.s.final]);
+  assert.equal(inbox.size, 0);
+});
+
+Deno.test("a file whose bytes stop coming is cancelled after idleMs on both sides, and nothing is kept", async () => {
+  const [a, b] = channelPair();
+  const s = recorder();
+  const r = recorder();
+  let reads = 0;
+  new FileSender({
+    channel: a,
+    offer: { name: "x", size: 10 * CHUNK_BYTES, mime: "a/b" },
+    // Two chunks, then a read that never returns: a sender that stalls.
+    source: {
+      read: (max) => ++reads <= 2 ? Promise.resolve(new Uint8Array(max)) : new Promise(() => {}),
+      close() {},
+    },
+    onEvent: s.onEvent,
+  });
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent, idleMs: 200 });
+  await offered(r);
+  const sink = memorySink();
+  receiver.accept(sink);
+  const started = performance.now();
+  const reason = "no progress for 0.2 s";
+  assert.deepEqual(await within(r.final, 5000, "the receiver to give up"), {
+    kind: "stopped",
+    reason,
+    by: "error",
+  });
+  assert.ok(performance.now() - started >= 190, "not before idleMs");
+  assert.ok(sink.aborted && !sink.committed, "the sink was aborted before the end was reported");
+  assert.deepEqual(await within(s.final, 5000, "the sender to hear it"), {
+    kind: "stopped",
+    reason,
+    by: "peer",
+  });
+  await until(() => b.readyState === "closed", "the receiver to close the channel");
+});
+
+Deno.test("a sender whose receiver stops acknowledging gives up after idleMs and tells it", async () => {
+  const [a, b] = channelPair();
+  const s = recorder();
+  const data = randomBytes(WINDOW_BYTES + 4 * CHUNK_BYTES);
+  const sender = new FileSender({
+    channel: a,
+    offer: { name: "x", size: data.length, mime: "a/b" },
+    source: source(data),
+    onEvent: s.onEvent,
+    idleMs: 200,
+  });
+  // A hostile receiver: accepts, then never acknowledges a byte.
+  const heard: string[] = [];
+  b.addEventListener("message", (event) => {
+    const data = (event as MessageEvent).data;
+    if (typeof data !== "string") return;
+    heard.push(data);
+    if (JSON.parse(data).type === "file_offer") b.send(JSON.stringify({ type: "file_accept" }));
+  });
+  const final = await within(s.final, 5000, "the sender to give up");
+  assert.deepEqual(final, { kind: "stopped", reason: "no progress for 0.2 s", by: "error" });
+  assert.equal(sender.bytes, WINDOW_BYTES, "it sent the window, then waited");
+  await until(() => heard.some((m) => m.includes("file_cancel")), "the cancel to reach it");
+  assert.deepEqual(JSON.parse(heard.at(-1) ?? ""), {
+    type: "file_cancel",
+    reason: "no progress for 0.2 s",
+  });
+});
+
+Deno.test("a channel that never sends its offer is closed after idleMs; an offer waiting for the user is not timed", async () => {
+  const [, silent] = channelPair();
+  const quiet = recorder();
+  new FileReceiver({ channel: silent, onEvent: quiet.onEvent, idleMs: 100 });
+  assert.deepEqual(await within(quiet.final, 5000, "the silent channel to end"), {
+    kind: "stopped",
+    reason: "no progress for 0.1 s",
+    by: "error",
+  });
+  await until(() => silent.readyState === "closed", "the silent channel to be closed");
+
+  const [a, b] = channelPair();
+  const r = recorder();
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent, idleMs: 100 });
+  a.send(JSON.stringify({ type: "file_offer", name: "x", size: 3, mime: "a/b" }));
+  await offered(r);
+  // Three idle periods pass while the user thinks; the offer stands.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(receiver.state, "offered");
+  assert.deepEqual(r.kinds(), ["offer"]);
+  receiver.reject("declined");
+  assert.equal((await r.final).kind, "rejected");
 });

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
-import { launchBrowser, SKIP_BROWSER_TESTS, waitForState } from "./browser.ts";
+import { launchBrowser, SKIP_BROWSER_TESTS, waitForState, waitForText } from "./browser.ts";
 import { Child, testServer } from "./helpers.ts";
 import { sha256Hex } from "../lib/web/sha256.js";
+import { describeKind } from "../lib/web/files_ui.js";
 
 const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
 const CODE_LINE = /^\*\*\* Verification code with \S+: (\d{3} \d{3}) /;
@@ -44,6 +45,16 @@ async function spawnPeer(
   };
 }
 
+Deno.test("describeKind() names a file by the extension it is saved under, else by its media type", () => {
+  assert.equal(describeKind("report.pdf", "application/pdf"), "PDF document");
+  assert.equal(describeKind("IMG_1.JPG", "application/octet-stream"), "JPEG image");
+  // The sender's claim is not what the saved file opens as: its name is.
+  assert.equal(describeKind("\u202Egnp.exe", "image/png"), "Windows program");
+  assert.equal(describeKind("holiday", "video/mp4"), "video");
+  assert.equal(describeKind("dump.xyz", "application/octet-stream"), "XYZ file");
+  assert.equal(describeKind("..", "application/octet-stream"), "file of unknown type");
+});
+
 function randomBytes(size: number): Uint8Array {
   const data = new Uint8Array(size);
   for (let i = 0; i < size; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
@@ -65,6 +76,7 @@ browserTest(
       `/^\\d{3} \\d{3}$/.test(document.getElementById("verify-code")?.textContent ?? "")`,
     );
     assert.equal(await page.textContent("#verify-code"), cliCode);
+    assert.equal(await page.isVisible("#verification"), true, "the code is labelled");
 
     // Browser → CLI: the page offers, the peer accepts by itself.
     const upload = randomBytes(3 * 1024 * 1024 + 17);
@@ -108,7 +120,7 @@ browserTest(
 );
 
 browserTest(
-  "a page rejects a CLI peer's offer, and cancels one mid-way; the peer hears both",
+  "a page announces a CLI peer's offer, shows names escaped both ways, rejects one and cancels one mid-way",
   async () => {
     await using t = testServer();
     await using p = await spawnPeer("--url", t.url, "--accept");
@@ -120,16 +132,55 @@ browserTest(
     await peer.waitForLine(CODE_LINE, "stdout", 20_000);
     await Deno.writeFile(join(dir, "big.bin"), randomBytes(48 * 1024 * 1024));
 
-    await peer.type(`sendfile ${join(dir, "big.bin")}`);
-    await page.click(`#transfers li[data-state="offered"] button:text('Reject')`);
-    await peer.waitForLine(/^\*\*\* \S+ declined big\.bin \(file 1\): declined \*\*\*$/, "stdout");
+    // A right-to-left override shows "\u202Egnp.exe" as "exe.png" unless escaped.
+    const hostile = "\u202Egnp.exe";
+    await Deno.writeTextFile(join(dir, hostile), "hello");
+    await peer.type(`sendfile ${join(dir, hostile)}`);
+    // Announced where the user looks, with size and kind, and the choice right there.
+    const status = await waitForText(page, "#status", /offers a file/);
+    assert.equal(
+      status,
+      `${peerId.slice(0, 8)}… offers a file: \\u202egnp.exe (5 B, Windows program)`,
+    );
+    const announced = "#messages li.offer";
+    assert.match(
+      (await page.textContent(announced)) ?? "",
+      /offers \\u202egnp\.exe \(5 B, Windows program\)AcceptReject$/,
+    );
+    assert.equal(await page.getAttribute(`${announced} button:text('Accept')`, "class"), null);
+    assert.equal(
+      await page.getAttribute(`${announced} button:text('Reject')`, "class"),
+      "secondary",
+    );
+    assert.equal(
+      await page.textContent('#transfers li[data-state="offered"] .file-name'),
+      "↓ \\u202egnp.exe (5 B)",
+    );
+    assert.doesNotMatch(await page.evaluate("document.body.innerText") as string, /\u202e/);
+    await page.click(`${announced} button:text('Reject')`);
+    await peer.waitForLine(/^\*\*\* \S+ declined \\u202egnp\.exe \(file 1\) \*\*\*$/, "stdout");
+    await waitForText(page, announced, /declined$/);
+    await waitForText(page, "#status", /^Peer-to-peer with /);
+
+    // The other way: the terminal's consent prompt shows the name escaped too.
+    await page.setInputFiles("#file-input", {
+      name: hostile,
+      mimeType: "image/png",
+      buffer: Buffer.from("hello"),
+    });
+    await peer.waitForLine(
+      /^\*\*\* \S+ offers \\u202egnp\.exe \(5 B, file \d+\): accept-file \/ reject-file \*\*\*$/,
+      "stdout",
+    );
+    await peer.type("reject-file");
+    await page.waitForSelector('#transfers li[data-direction="send"][data-state="rejected"]');
 
     await peer.type(`sendfile ${join(dir, "big.bin")}`);
     await page.click(`#transfers li[data-state="offered"] button:text('Accept')`);
     await peer.waitForLine(/^big\.bin ↑ /, "stderr", 20_000);
     await page.click(`#transfers li[data-state="receiving"] button:text('Cancel')`);
     await peer.waitForLine(
-      /^\*\*\* \S+ cancelled big\.bin \(file 2\): cancelled by the receiver \*\*\*$/,
+      /^\*\*\* \S+ cancelled big\.bin \(file \d+\): cancelled by the receiver \*\*\*$/,
       "stdout",
     );
     await page.waitForSelector('#transfers li[data-state="stopped"]');

@@ -81,6 +81,8 @@ Deno.test("parseServerFlags() reads every flag", () => {
     "cert.pem",
     "--tls-key",
     "key.pem",
+    "--metrics-listen",
+    "[::1]:9100",
     "--log-format",
     "json",
   ]);
@@ -112,9 +114,33 @@ Deno.test("parseServerFlags() reads every flag", () => {
     apiKeysFile: "/etc/switchboard/keys.json",
     tlsCert: "cert.pem",
     tlsKey: "key.pem",
+    metricsListen: { host: "[::1]", port: 9100 },
     logFormat: "json",
     help: false,
   });
+});
+
+Deno.test("parseServerFlags() takes --metrics-listen as HOST:PORT, IPv6 in brackets", () => {
+  for (
+    const [raw, host, port] of [
+      ["127.0.0.1:9100", "127.0.0.1", 9100],
+      ["localhost:0", "localhost", 0],
+      ["[fd00::2]:9100", "[fd00::2]", 9100],
+      ["metrics.internal:65535", "metrics.internal", 65535],
+    ] as const
+  ) {
+    assert.deepEqual(parseServerFlags(["--metrics-listen", raw]).metricsListen, { host, port });
+  }
+  for (const raw of ["9100", ":9100", "::1:9100", "127.0.0.1", "127.0.0.1:65536", "a b:1", ""]) {
+    assert.throws(
+      () => parseServerFlags(["--metrics-listen", raw]),
+      (error: unknown) =>
+        error instanceof UsageError &&
+        error.message ===
+          `--metrics-listen takes HOST:PORT, such as 127.0.0.1:9100 or [::1]:9100, got "${raw}"`,
+      raw,
+    );
+  }
 });
 
 Deno.test("parseServerFlags() takes --resume-grace 0 as resume off, and defaults to 15 s and 64 messages", () => {
@@ -226,6 +252,7 @@ Deno.test("parseClientFlags() defaults to the spec's SERVER_URL", () => {
     maxRetries: 10,
     pair: undefined,
     accept: false,
+    answerTimeout: 60,
     webrtc: false,
     p2pTimeout: 15,
     iceUrls: [],
@@ -235,6 +262,7 @@ Deno.test("parseClientFlags() defaults to the spec's SERVER_URL", () => {
     acceptFiles: false,
     downloadDir: ".",
     maxFileBytes: undefined,
+    transferIdle: 30,
     logFormat: "text",
     help: false,
   });
@@ -255,6 +283,8 @@ Deno.test("parseClientFlags() reads every flag", () => {
       "--pair",
       "abc",
       "--accept",
+      "--answer-timeout",
+      "2",
       "--webrtc",
       "--p2p-timeout",
       "2.5",
@@ -270,6 +300,8 @@ Deno.test("parseClientFlags() reads every flag", () => {
       "inbox",
       "--max-file-bytes",
       "1000000",
+      "--transfer-idle",
+      "5",
       "--log-format",
       "json",
       "-h",
@@ -282,6 +314,7 @@ Deno.test("parseClientFlags() reads every flag", () => {
       maxRetries: 3,
       pair: "abc",
       accept: true,
+      answerTimeout: 2,
       webrtc: true,
       p2pTimeout: 2.5,
       iceUrls: ["turn:turn.example"],
@@ -291,11 +324,13 @@ Deno.test("parseClientFlags() reads every flag", () => {
       acceptFiles: true,
       downloadDir: "inbox",
       maxFileBytes: 1_000_000,
+      transferIdle: 5,
       logFormat: "json",
       help: true,
     },
   );
   assert.throws(() => parseClientFlags(["--max-retries", "0"]), UsageError);
+  assert.throws(() => parseClientFlags(["--answer-timeout", "0"]), UsageError);
 });
 
 Deno.test("parseClientFlags() takes WebRTC flags only with --webrtc", () => {
@@ -307,6 +342,7 @@ Deno.test("parseClientFlags() takes WebRTC flags only with --webrtc", () => {
       ["--accept-files"],
       ["--download-dir", "x"],
       ["--max-file-bytes", "10"],
+      ["--transfer-idle", "10"],
     ]
   ) {
     assert.throws(() => parseClientFlags(args), /works only with --webrtc/, args.join(" "));
@@ -314,6 +350,7 @@ Deno.test("parseClientFlags() takes WebRTC flags only with --webrtc", () => {
   assert.throws(() => parseClientFlags(["--webrtc", "--p2p-timeout", "0"]), UsageError);
   assert.throws(() => parseClientFlags(["--webrtc", "--max-file-bytes", "0"]), UsageError);
   assert.throws(() => parseClientFlags(["--webrtc", "--download-dir", " "]), UsageError);
+  assert.throws(() => parseClientFlags(["--webrtc", "--transfer-idle", "0"]), UsageError);
 });
 
 Deno.test("parseClientFlags() takes only a ws: or wss: URL without a fragment", () => {

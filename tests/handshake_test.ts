@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { checkUpgrade, wantsUpgrade } from "../lib/handshake.ts";
-import { HANDSHAKE_HEADERS } from "./helpers.ts";
+import { generateKey, hashKey } from "../lib/auth/key_file.ts";
+import { checkUpgrade, offeredSubprotocols, wantsUpgrade } from "../lib/handshake.ts";
+import { HANDSHAKE_HEADERS, rawRequest, testServer } from "./helpers.ts";
+import { RawWebSocket } from "./raw_websocket.ts";
 
 function request(headers: Record<string, string | undefined>, method = "GET"): Request {
   const merged: Record<string, string> = {};
@@ -60,4 +62,52 @@ Deno.test("checkUpgrade() quotes, escapes and shortens header values in its reas
   assert.ok(reason.length < 100, reason);
   assert.ok(!reason.includes("\t"));
   assert.match(reason, /^origin "https:\/\/evil\.example\/\\\\txx+…" not allowed$/);
+});
+
+Deno.test("offeredSubprotocols() reads the list whatever the whitespace around its commas", () => {
+  for (const offered of ["a,b", "a ,b", "a,\tb", " a , b ", "a,,b", "a, b"]) {
+    assert.deepEqual(offeredSubprotocols(request({ "sec-websocket-protocol": offered })), [
+      "a",
+      "b",
+    ]);
+  }
+  assert.deepEqual(offeredSubprotocols(request({})), []);
+});
+
+Deno.test("a subprotocol list without spaces (switchboard,switchboard.key.K) upgrades, answers switchboard, and the connection works", async () => {
+  const key = generateKey();
+  await using t = testServer({
+    apiKeys: [{ label: "acme", sha256: hashKey(key), createdAt: "2026-01-01T00:00:00.000Z" }],
+  });
+  for (
+    const offered of [`switchboard,switchboard.key.${key}`, `switchboard.key.${key} ,\tswitchboard`]
+  ) {
+    const raw = await rawRequest(t.port, {
+      ...HANDSHAKE_HEADERS,
+      "sec-websocket-protocol": offered,
+    });
+    raw.conn.close();
+    assert.equal(raw.status, 101, raw.head);
+    assert.match(raw.head, /\r\nsec-websocket-protocol: switchboard\r\n/i);
+    assert.ok(!raw.head.includes(key));
+  }
+  // Two such clients pair and relay: the upgraded connection is a working one.
+  const header = { "sec-websocket-protocol": `switchboard,switchboard.key.${key}` };
+  const a = await RawWebSocket.connect(t.port, "/", header);
+  const b = await RawWebSocket.connect(t.port, "/", header);
+  try {
+    const aId = (await a.next() as { id: string }).id;
+    const bId = (await b.next() as { id: string }).id;
+    await a.send({ type: "pair_request", target: bId });
+    assert.deepEqual(await b.next(), { type: "pair_request", from: aId });
+    await b.send({ type: "pair_accept", from: aId });
+    assert.equal((await a.next() as { type: string }).type, "paired");
+    assert.equal((await b.next() as { type: string }).type, "paired");
+    await a.send({ type: "relay", data: "no spaces" });
+    assert.deepEqual(await b.next(), { type: "relay", data: "no spaces", from: aId });
+  } finally {
+    a.drop();
+    b.drop();
+  }
+  assert.equal(t.logs.matching(/Refused a handshake/).length, 0, t.logs.lines.join("\n"));
 });

@@ -21,6 +21,32 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Runs a command to its end and returns its output, within `ms`: a command
+ * still running by then is killed and the wait fails, naming `what` and
+ * showing what it wrote to stderr.
+ */
+export async function outputWithin(
+  command: string | URL,
+  options: Omit<Deno.CommandOptions, "signal">,
+  ms: number,
+  what: string,
+): Promise<Deno.CommandOutput> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), ms);
+  try {
+    const output = await new Deno.Command(command, { ...options, signal: timeout.signal })
+      .output();
+    if (timeout.signal.aborted) {
+      const stderr = new TextDecoder().decode(output.stderr);
+      throw new Error(`Timed out after ${ms} ms: ${what}; stderr:\n${stderr}`);
+    }
+    return output;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Captures log lines in memory and lets a test wait for one. */
 export class LogCapture {
   /** Every rendered message, in order, as `LEVEL: message`. */
@@ -159,6 +185,29 @@ export class TestClient implements AsyncDisposable {
     });
   }
 
+  /**
+   * The close event, within `ms`: a connection still open by then fails the
+   * wait, naming `what` (by default the socket's address).
+   */
+  closedWithin(ms = 5000, what?: string): Promise<CloseEvent> {
+    return within(this.closed, ms, what ?? `the WebSocket to ${this.#where()} to close`);
+  }
+
+  /**
+   * Resolves once open and rejects when the connection fails first, as
+   * {@linkcode TestClient.opened} does; neither within `ms` fails the wait,
+   * naming `what`.
+   */
+  openedWithin(ms = 5000, what?: string): Promise<void> {
+    return within(this.opened, ms, what ?? `the WebSocket to ${this.#where()} to open or fail`);
+  }
+
+  // The address without its query, which may carry a resume token.
+  #where(): string {
+    const url = new URL(this.socket.url);
+    return `${url.origin}${url.pathname}`;
+  }
+
   /** Sends `message` as JSON, or a string or bytes as they are. */
   send(message: unknown): void {
     this.socket.send(
@@ -237,7 +286,10 @@ export class Child implements AsyncDisposable {
       stdin: stdin ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1", ...env },
+      // As from a shell started in `cwd`: `deno task` keeps an INIT_CWD it
+      // inherits (this test run's own, under `deno task test`) and would
+      // otherwise take the checkout for the folder the user started in.
+      env: { NO_COLOR: "1", INIT_CWD: cwd, ...env },
     }).spawn();
     this.#drained = Promise.all([
       this.#collect(this.process.stdout, this.stdout),
@@ -300,7 +352,7 @@ export class Child implements AsyncDisposable {
   /** Waits for the process to exit and its output to be read. */
   async exit(ms = 10_000): Promise<Deno.CommandStatus> {
     const status = await within(this.process.status, ms, "the process to exit");
-    await this.#drained;
+    await within(this.#drained, ms, "the output to close after the process ended");
     return status;
   }
 
@@ -313,7 +365,9 @@ export class Child implements AsyncDisposable {
       // Already exited.
     }
     await this.process.status;
-    await this.#drained;
+    // A process it started (as `deno task` starts `deno run`) may outlive it
+    // and keep its output open: fail saying so rather than hang the run.
+    await within(this.#drained, 5_000, "the output to close after the process ended");
   }
 }
 

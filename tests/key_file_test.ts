@@ -52,14 +52,16 @@ Deno.test("parseKeyFile() names what is wrong and where", () => {
   const good = { label: "acme", sha256: "a".repeat(64), createdAt: AT };
   const file = (...keys: unknown[]) => JSON.stringify({ version: 1, keys });
   const cases: [string, RegExp][] = [
-    ["{", /not JSON/],
+    ["{", /^not JSON at line 1, column 2: the text ends; expected a property name/],
+    ['{"version": 1,\n "keys": [}', /^not JSON at line 2, column 11: expected a value/],
     ["[]", /not a JSON object/],
     [JSON.stringify({ version: 2, keys: [] }), /"version" must be 1, got 2/],
+    [JSON.stringify({ version: "1.0.0-secret", keys: [] }), /"version" must be 1, got a string$/],
     [JSON.stringify({ version: 1 }), /"keys" must be an array/],
     [file(good, 5), /keys\[1\] is not an object/],
     [file({ ...good, label: "no spaces" }), /keys\[0\]\.label/],
     [file({ ...good, label: "" }), /keys\[0\]\.label/],
-    [file(good, { ...good, sha256: "b".repeat(64) }), /keys\[1\]\.label "acme" appears twice/],
+    [file(good, { ...good, sha256: "b".repeat(64) }), /keys\[1\]\.label repeats keys\[0\]\.label$/],
     [file({ ...good, sha256: "A".repeat(64) }), /keys\[0\]\.sha256 must be 64/],
     [file(good, { ...good, label: "other" }), /keys\[1\]\.sha256 appears twice/],
     [file({ ...good, createdAt: "yesterday" }), /createdAt/],
@@ -71,6 +73,25 @@ Deno.test("parseKeyFile() names what is wrong and where", () => {
     assert.throws(() => parseKeyFile(text), (error: unknown) => {
       assert.ok(error instanceof KeyFileError, text);
       assert.match(error.message, message, text);
+      return true;
+    });
+  }
+});
+
+Deno.test("parseKeyFile() never quotes the file: a key, a system file or another JSON file gets only a position", () => {
+  const key = generateKey();
+  const cases: [text: string, secret: string, message: RegExp][] = [
+    [`${key}\n`, key.slice(0, 10), /^not JSON at line 1, column 1: expected a value/],
+    ["root:x:0:0:root:/root:/bin/bash\n", "root", /^not JSON at line 1, column 1:/],
+    ['{"name": "app", "token": "s3cr3t-t0ken", x}', "s3cr3t", /^not JSON at line 1, column 42:/],
+    ['{"version": "s3cr3t-version"}', "s3cr3t", /"version" must be 1, got a string$/],
+    ['"s3cr3t-string\n', "s3cr3t", /^not JSON at line 1, column 15: a control character/],
+  ];
+  for (const [text, secret, message] of cases) {
+    assert.throws(() => parseKeyFile(text), (error: unknown) => {
+      assert.ok(error instanceof KeyFileError, text);
+      assert.match(error.message, message, text);
+      assert.ok(!error.message.includes(secret), `the message quotes the file: ${error.message}`);
       return true;
     });
   }

@@ -27,3 +27,47 @@ Deno.test("Keyring.byHash() finds a key by the hash a connection keeps", () => {
   assert.equal(keyring.byHash(hashKey(generateKey())), undefined);
   assert.equal(new Keyring([]).find(key), undefined);
 });
+
+/** `sha256` (hex) with the byte at `index` changed in the bits of `mask` (the lowest by default). */
+function withByteChanged(sha256: string, index: number, mask = 0x01): string {
+  const byte = parseInt(sha256.slice(2 * index, 2 * index + 2), 16) ^ mask;
+  return sha256.slice(0, 2 * index) + byte.toString(16).padStart(2, "0") +
+    sha256.slice(2 * index + 2);
+}
+
+Deno.test("Keyring.find() refuses a key whose stored hash differs from its own only in the last byte", () => {
+  const key = generateKey();
+  const stored = withByteChanged(hashKey(key), 31);
+  assert.notEqual(stored, hashKey(key));
+  assert.equal(stored.slice(0, 62), hashKey(key).slice(0, 62));
+  const keyring = new Keyring([{ label: "near", sha256: stored, createdAt: AT }]);
+  assert.equal(keyring.find(key), undefined);
+});
+
+Deno.test("Keyring.find() refuses a key whose stored hash differs from its own only in a middle byte", () => {
+  const key = generateKey();
+  const stored = withByteChanged(hashKey(key), 16);
+  assert.equal(
+    stored.slice(0, 32) + stored.slice(34),
+    hashKey(key).slice(0, 32) + hashKey(key).slice(34),
+  );
+  const keyring = new Keyring([{ label: "near", sha256: stored, createdAt: AT }]);
+  assert.equal(keyring.find(key), undefined);
+});
+
+Deno.test("Keyring.find() compares every byte and every bit: a stored hash one bit off anywhere is refused, among other keys too", () => {
+  const key = generateKey();
+  const others = Array.from({ length: 3 }, generateKey);
+  for (let index = 0; index < 32; index++) {
+    // Each bit position in turn, four times over the 32 bytes.
+    const near: KeyRecord = {
+      label: "near",
+      sha256: withByteChanged(hashKey(key), index, 1 << (index % 8)),
+      createdAt: AT,
+    };
+    const keyring = new Keyring([...others.map((other, i) => record(`k${i}`, other)), near]);
+    assert.equal(keyring.find(key), undefined, `a difference in byte ${index} was not noticed`);
+    // The real keys beside it still match.
+    assert.equal(keyring.find(others[1]!)?.label, "k1");
+  }
+});

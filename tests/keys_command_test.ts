@@ -1,15 +1,20 @@
 import assert from "node:assert/strict";
 import { hashKey, KEY_PATTERN, parseKeyFile } from "../lib/auth/key_file.ts";
 import { listLines, runKeysCommand } from "../lib/auth/keys_command.ts";
-import { ROOT } from "./helpers.ts";
+import { outputWithin, ROOT } from "./helpers.ts";
 
 /** Runs `server.ts keys ...` in `dir` with exactly the permissions given. */
 async function keys(dir: string, permissions: string[], ...args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...permissions, `${ROOT}server.ts`, "keys", ...args],
-    cwd: dir,
-    env: { NO_COLOR: "1" },
-  }).output();
+  const { code, stdout, stderr } = await outputWithin(
+    Deno.execPath(),
+    {
+      args: ["run", "--no-prompt", ...permissions, `${ROOT}server.ts`, "keys", ...args],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+    },
+    30_000,
+    `server.ts keys ${args.join(" ")} to exit`,
+  );
   const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code, stdout: text(stdout), stderr: text(stderr) };
 }
@@ -21,7 +26,9 @@ const TASK_PERMISSIONS = [
 
 Deno.test("the deno.json keys task grants exactly the default file and its temporary file", async () => {
   const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
-  assert.equal(config.tasks.keys, `deno run ${TASK_PERMISSIONS.join(" ")} server.ts keys`);
+  const task: string = config.tasks.keys;
+  assert.deepEqual(task.match(/--allow-\S+/g), TASK_PERMISSIONS, task);
+  assert.match(task, /server\.ts"? keys$/);
 });
 
 Deno.test("keys new prints the key once, alone on stdout, and the file keeps only its hash", async () => {
@@ -98,6 +105,61 @@ Deno.test("keys works on a file in another folder, and without permission names 
       parseKeyFile(await Deno.readTextFile(file))[0]?.sha256,
       hashKey(made.stdout.trim()),
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("keys new into a redirected stdout says where the key went, not that it is shown below", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchboard-keys-" });
+  try {
+    // stdout is a pipe here, as with `deno task keys new --label acme > acme.key`.
+    const made = await keys(dir, TASK_PERMISSIONS, "new", "--label", "acme");
+    assert.equal(made.code, 0, made.stderr);
+    assert.doesNotMatch(made.stderr, /shown once|below/);
+    assert.match(
+      made.stderr,
+      /It went to stdout, its only copy; the keys file keeps its hash alone\./,
+    );
+    const err: string[] = [];
+    const io = { stdout: () => {}, stderr: (l: string) => err.push(l), stdoutIsTerminal: true };
+    assert.equal(
+      await runKeysCommand(["--keys-file", `${dir}/t.json`, "new", "--label", "t"], io),
+      0,
+    );
+    assert.match(err.join("\n"), /It is shown once, below; store it now\./);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("keys without permission for a path with a space quotes each flag so it pastes as one word", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchboard keys " });
+  try {
+    const file = `${dir}/keys.json`;
+    const denied = await keys(dir, [], "--keys-file", file, "new", "--label", "acme");
+    assert.equal(denied.code, 1);
+    const read = `'--allow-read=${file},${file}.tmp'`;
+    const write = `'--allow-write=${file},${file}.tmp'`;
+    assert.equal(
+      denied.stderr.trim(),
+      `Cannot change the keys: writing ${file} needs ${read} ${write}`,
+    );
+    // Pasted into a shell as shown, the flags work.
+    const shell = await outputWithin(
+      "/bin/sh",
+      {
+        args: [
+          "-c",
+          `"${Deno.execPath()}" run --no-prompt ${read} ${write} "${ROOT}server.ts" keys --keys-file "${file}" new --label acme`,
+        ],
+        env: { NO_COLOR: "1" },
+      },
+      30_000,
+      "the pasted command to exit",
+    );
+    assert.equal(shell.code, 0, new TextDecoder().decode(shell.stderr));
+    assert.match(new TextDecoder().decode(shell.stdout), /^sbk_/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -92,3 +92,17 @@ Deno.test("jsonFormatter escapes DEL, C1 controls and line separators in fields"
   assert.match(line, /"reason":"a\\u009b2Jb\\u0085c\\u007fd\\u2028e"/);
   assert.equal(JSON.parse(line).reason, reason);
 });
+
+Deno.test("jsonFormatter escapes the characters that reorder text, so a line reads as written", () => {
+  const name = "\u202egnp.exe \u2066x\u2069 \u200f\u061c";
+  const hostile: LogRecord = {
+    ...record,
+    message: ["Offer of ", name, ""],
+    rawMessage: "Offer of {name}",
+    properties: { name },
+  };
+  const line = jsonFormatter(hostile);
+  assert.doesNotMatch(line, /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u206f]/);
+  assert.match(line, /"name":"\\u202egnp\.exe \\u2066x\\u2069 \\u200f\\u061c"/);
+  assert.equal(JSON.parse(line).name, name);
+});

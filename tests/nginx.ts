@@ -49,14 +49,15 @@ export interface NginxTimeouts {
 }
 
 /**
- * The configuration for `nginx -p prefix`: listening on `port`, proxying to
- * the server on `upstream`.
+ * The configuration for `nginx -p prefix`: listening on `host:port`,
+ * proxying to the server on `upstream`.
  */
 export function nginxConfig(
   prefix: string,
   port: number,
   upstream: number,
   t: NginxTimeouts,
+  host = "127.0.0.1",
 ): string {
   return `daemon off;
 worker_processes 1;
@@ -85,7 +86,7 @@ http {
   limit_conn per_ip 100;
 
   server {
-    listen 127.0.0.1:${port};
+    listen ${host}:${port};
     location / {
       proxy_pass http://127.0.0.1:${upstream};
       proxy_http_version 1.1;
@@ -109,8 +110,16 @@ export class Nginx implements AsyncDisposable {
     readonly port: number,
   ) {}
 
-  /** Starts nginx in front of the server on `upstream` and waits until it accepts connections. */
-  static async start(upstream: number, timeouts: Partial<NginxTimeouts> = {}): Promise<Nginx> {
+  /**
+   * Starts nginx in front of the server on `upstream` and waits until it
+   * accepts connections: on 127.0.0.1, or on every address with `host`
+   * `0.0.0.0`, so a client can come from an address that is not loopback.
+   */
+  static async start(
+    upstream: number,
+    timeouts: Partial<NginxTimeouts> = {},
+    host = "127.0.0.1",
+  ): Promise<Nginx> {
     const prefix = await Deno.makeTempDir({ prefix: "switchboard-nginx-" });
     // Workers may run as another user; they need to reach the prefix.
     await Deno.chmod(prefix, 0o755);
@@ -124,7 +133,7 @@ export class Nginx implements AsyncDisposable {
         keepalive: 1,
         proxy: 60,
         ...timeouts,
-      }),
+      }, host),
     );
     const child = new Child(
       ["-p", prefix, "-c", config, "-e", `${prefix}/error.log`],

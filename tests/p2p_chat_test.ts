@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { ClientMessage } from "../lib/protocol.ts";
 import { P2pChat } from "../lib/webrtc/p2p_chat.ts";
 import type { PeerConnectionLike } from "../lib/web/peer_link.js";
+import { eventually } from "./hostile.ts";
 
 /** A chat whose connections never open, with what it printed and sent. */
 function chat() {
@@ -88,4 +89,79 @@ Deno.test("P2pChat.renegotiate() does nothing without a pairing", async () => {
   t.p2p.ended();
   t.p2p.renegotiate();
   assert.equal(t.closed.length, 1);
+});
+
+/** A chat whose connection opens when the test says, with what it printed. */
+function openingChat() {
+  const printed: string[] = [];
+  let settled = 0;
+  const channels: { readyState: string; onopen?: () => void; onclose?: () => void }[] = [];
+  const p2p = new P2pChat({
+    createPeerConnection: () => {
+      const pc = {
+        localDescription: { type: "offer", sdp: "v=0" },
+        createDataChannel: () => {
+          const channel = { label: "chat", readyState: "connecting", send() {}, close() {} };
+          channels.push(channel);
+          return channel;
+        },
+        createOffer: () => Promise.resolve({ type: "offer", sdp: "v=0" }),
+        setLocalDescription: () => Promise.resolve(),
+        close() {},
+      };
+      return pc as unknown as PeerConnectionLike;
+    },
+    timeoutMs: 60_000,
+    leftGraceMs: 50,
+    print: (line) => printed.push(line),
+    send: () => true,
+    settled: () => settled++,
+  });
+  return {
+    p2p,
+    printed,
+    settled: () => settled,
+    async open() {
+      p2p.paired({ type: "paired", peer: "b", initiator: true });
+      while (channels.length === 0) await tick();
+      const channel = channels[0]!;
+      channel.readyState = "open";
+      channel.onopen?.();
+      return channel;
+    },
+  };
+}
+
+const FELL_BACK =
+  "*** No peer-to-peer channel with b (the data channel closed); messages go via the server ***";
+
+/** Waits until `chat` has printed the fall-back line. */
+function fellBack(chat: ReturnType<typeof openingChat>): Promise<void> {
+  return eventually(() => chat.printed.includes(FELL_BACK), 2000, "the fall-back line");
+}
+
+Deno.test("P2pChat says nothing of a channel that closed after it was open when the pairing ends within the grace", async () => {
+  const t = openingChat();
+  const channel = await t.open();
+  assert.match(t.printed.join("\n"), /^\*\*\* Data channel open with b \(\d+ ms\) \*\*\*$/);
+  assert.equal(t.settled(), 1, "opening settles the negotiation");
+  // A second chat whose pairing goes on marks when the grace is over.
+  const witness = openingChat();
+  const witnessChannel = await witness.open();
+  channel.onclose?.();
+  witnessChannel.onclose?.();
+  // peer_left, as the partner's leaving brings it.
+  t.p2p.ended();
+  await fellBack(witness);
+  assert.equal(t.printed.length, 1, t.printed.join("\n"));
+  witness.p2p.ended();
+});
+
+Deno.test("P2pChat says chat goes via the server when a channel that was open closes and the pairing goes on", async () => {
+  const t = openingChat();
+  const channel = await t.open();
+  channel.onclose?.();
+  assert.equal(t.printed.includes(FELL_BACK), false, "not at once");
+  await fellBack(t);
+  t.p2p.ended();
 });

@@ -11,10 +11,12 @@ import {
   TURN_REFUSED,
 } from "../lib/web/peer_link.js";
 import { within } from "./helpers.ts";
+import { eventually } from "./hostile.ts";
 
 /** A data channel whose state a test drives. */
 class FakeChannel implements DataChannelLike {
   readyState = "connecting";
+  bufferedAmount = 0;
   sent: string[] = [];
   closed = false;
   onopen: ((event: unknown) => void) | null | undefined;
@@ -221,6 +223,59 @@ Deno.test("PeerLink: the open channel carries lines both ways", async () => {
   channel.onmessage?.({ data: new Uint8Array([1]) });
   assert.deepEqual(t.events.slice(1), [{ kind: "message", text: "hi back" }]);
   t.link.close();
+});
+
+/** An initiator's link whose chat channel is open, and that channel. */
+async function openLink() {
+  const t = fakeLink(true);
+  t.link.start();
+  await t.settle();
+  const channel = t.pc.channels[0]!;
+  channel.open();
+  await t.eventCount(1);
+  return { ...t, channel };
+}
+
+Deno.test("PeerLink: finish() closes the chat channel only once its lines have left, then waits for the partner", async () => {
+  const t = await openLink();
+  // The channel confirms its close when the test says, as the partner's stack does.
+  const close = t.channel.close.bind(t.channel);
+  t.channel.close = () => {
+    t.channel.closed = true;
+  };
+  assert.equal(t.link.send("last words"), true);
+  t.channel.bufferedAmount = 10;
+  let finished = false;
+  const finishing = t.link.finish(5000).then(() => finished = true);
+  await eventually(() => t.link.state === "closed", 1000, "the link to stop reporting");
+  assert.equal(t.channel.closed, false, "not closed while its lines wait to leave");
+  t.channel.bufferedAmount = 0;
+  await eventually(() => t.channel.closed, 1000, "the channel to be closed");
+  assert.equal(finished, false, "not finished before the partner confirms");
+  assert.equal(t.pc.closed, false);
+  close();
+  t.channel.onclose?.({});
+  await within(finishing, 1000, "finish() after the confirmed close");
+  assert.equal(t.pc.closed, true);
+  assert.deepEqual(t.events.slice(1), [], "nothing reported");
+  assert.equal(t.link.send("more"), false);
+});
+
+Deno.test("PeerLink: finish() gives up waiting at its deadline and closes the connection", async () => {
+  const t = await openLink();
+  t.channel.bufferedAmount = 10;
+  await within(t.link.finish(50), 1000, "finish() within its deadline");
+  assert.equal(t.pc.closed, true);
+  assert.deepEqual(t.events.slice(1), []);
+});
+
+Deno.test("PeerLink: finish() on a link that is not open closes it at once", async () => {
+  const t = fakeLink(true);
+  t.link.start();
+  await t.settle();
+  await within(t.link.finish(5000), 1000, "finish() at once");
+  assert.equal(t.link.state, "closed");
+  assert.equal(t.pc.closed, true);
 });
 
 Deno.test("PeerLink: no channel within the timeout fails once and closes the connection", async () => {

@@ -304,7 +304,7 @@ Deno.test({
     await using _a = a.client;
     await using _b = b.client;
     s1.child.process.kill("SIGTERM");
-    assert.equal((await a.client.closed).code, 1001);
+    assert.equal((await a.client.closedWithin(10_000, "s1 to close its client")).code, 1001);
     assert.deepEqual(await next(b.client, 1000), {
       type: "peer_left",
       peer: a.id,
@@ -352,7 +352,7 @@ Deno.test({
       await eventually(async () => (await health(s1.port)).status === 503, 10_000, "s1 degraded");
       assert.equal((await health(s1.port)).body.status, "degraded");
       const late = new TestClient(s1.url);
-      const closed = await late.closed;
+      const closed = await late.closedWithin(5000, "the degraded s1 to refuse a new client");
       assert.equal(closed.code, 1013);
       assert.equal(closed.reason, "try again later");
       // The pair within s1 still relays, in order.

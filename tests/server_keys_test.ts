@@ -80,7 +80,7 @@ Deno.test("SIGHUP reloads the keys: new ones work at once, revoked ones are clos
     assert.equal(closed.code, 1008);
     assert.equal(closed.reason, "key revoked");
     await server.child.waitForLine(
-      /Reloaded .*keys\.json: 2 keys; closed 1 clients of revoked keys/,
+      /Reloaded .*keys\.json: 2 keys; closed 1 client of revoked keys/,
     );
     assert.match(
       server.child.stderr.join("\n"),
@@ -88,7 +88,9 @@ Deno.test("SIGHUP reloads the keys: new ones work at once, revoked ones are clos
     );
     const i = await TestClient.connect(server.url, bearer(initech.key));
     await using _i = i.client;
-    await assert.rejects(new TestClient(server.url, bearer(acme.key)).opened);
+    await assert.rejects(
+      new TestClient(server.url, bearer(acme.key)).openedWithin(5000, "the revoked key's refusal"),
+    );
     g1.client.send({ type: "relay", data: "after the reload" });
     assert.deepEqual(await g2.client.next(), {
       type: "relay",
@@ -99,11 +101,16 @@ Deno.test("SIGHUP reloads the keys: new ones work at once, revoked ones are clos
     // A file that does not parse keeps the keys the server has.
     await Deno.writeTextFile(file, `{"version": 1, "keys": [${JSON.stringify(later.record)}`);
     server.child.process.kill("SIGHUP");
-    const error = await server.child.waitForLine(/ERROR: Kept the old keys: cannot reload/);
-    assert.match(error.input ?? "", /keys\.json: not JSON/);
+    const error = await server.child.waitForLine(/ERROR: Kept the old keys: /);
+    assert.match(
+      error.input ?? "",
+      /Kept the old keys: \S+keys\.json: not JSON at line 1, column \d+/,
+    );
     const g3 = await TestClient.connect(server.url, bearer(globex.key));
     await using _g3 = g3.client;
-    await assert.rejects(new TestClient(server.url, bearer(later.key)).opened);
+    await assert.rejects(
+      new TestClient(server.url, bearer(later.key)).openedWithin(5000, "the unknown key's refusal"),
+    );
     g2.client.send({ type: "relay", data: "still paired" });
     assert.deepEqual(await g1.client.next(), { type: "relay", data: "still paired", from: g2.id });
     assert.equal(server.child.stderr.filter((l) => /ERROR/.test(l)).length, 1);
@@ -149,6 +156,61 @@ Deno.test("a keys file that cannot be read or parsed stops the server at start w
       assert.equal(child.stderr.filter((l) => l.trim()).length, 1, child.stderr.join("\n"));
       assert.match(child.stderr[0]!, message);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--api-keys naming the wrong file logs its line and column, never its bytes, at start and on SIGHUP", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchboard-keys-" });
+  try {
+    // The key itself where the keys file should be, and a symlink to a system file.
+    const { key, record } = makeKey("acme");
+    const keyText = `${dir}/acme.key`;
+    await Deno.writeTextFile(keyText, `${key}\n`);
+    const system = `${dir}/passwd`;
+    await Deno.writeTextFile(system, "root:x:0:0:root:/root:/bin/bash\n");
+    const link = `${dir}/keys.json`;
+    await Deno.symlink(system, link);
+    for (const file of [keyText, link]) {
+      await using child = new Child([
+        "run",
+        "--allow-net",
+        `--allow-read=${dir}`,
+        "--no-prompt",
+        "server.ts",
+        "--port",
+        "0",
+        "--api-keys",
+        file,
+      ]);
+      assert.equal((await child.exit()).code, 1);
+      const lines = child.stderr.filter((l) => l.trim());
+      assert.equal(lines.length, 1, lines.join("\n"));
+      assert.match(
+        lines[0]!,
+        new RegExp(`ERROR: Cannot start: ${file}: not JSON at line 1, column 1: expected a value`),
+      );
+      assert.doesNotMatch(lines[0]!, /sbk_|root|bash/);
+    }
+
+    // On SIGHUP, the old keys stay and the line quotes nothing either.
+    await Deno.remove(link);
+    await Deno.writeTextFile(link, formatKeyFile([record]));
+    const server = await spawnKeyedServer(link);
+    await using _server = server.child;
+    await Deno.remove(link);
+    await Deno.copyFile(keyText, link);
+    server.child.process.kill("SIGHUP");
+    const line = (await server.child.waitForLine(/ERROR: Kept the old keys.*/))[0];
+    assert.match(
+      line,
+      /Kept the old keys: \S+keys\.json: not JSON at line 1, column 1: expected a value/,
+    );
+    assert.doesNotMatch(line, /sbk_/);
+    const { client } = await TestClient.connect(server.url, bearer(key));
+    await using _client = client;
+    assertNoKeys([...server.child.stdout, ...server.child.stderr], [key]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -35,7 +35,7 @@ Deno.test("the server logs starting and the real listening address", async () =>
   await using t = testServer();
   assert.deepEqual(t.logs.lines.slice(0, 2), [
     "INFO: Server starting...",
-    `INFO: Server listening on ws://127.0.0.1:${t.port}`,
+    `INFO: Server listening on ws://127.0.0.1:${t.port}; the page is at http://127.0.0.1:${t.port}/`,
   ]);
   assert.notEqual(t.port, 0);
 });
@@ -592,6 +592,49 @@ Deno.test("protocol violations are logged and counted as such, not as network dr
     t.server.metrics.render(0),
     new RegExp(`^switchboard_disconnections_total\\{reason="violation"\\} ${cases.length}$`, "m"),
   );
+});
+
+Deno.test("--host localhost serves 127.0.0.1 and ::1 on one port, and the start line names both and the page's URL", async () => {
+  let ipv6 = true;
+  try {
+    Deno.listen({ hostname: "::1", port: 0 }).close();
+  } catch {
+    // A host without IPv6: the server leaves ::1 out with a warning.
+    if (Deno.env.get("CI") === "true") throw new Error("CI=true but ::1 cannot be listened on");
+    ipv6 = false;
+  }
+  await using child = new Child(
+    ["run", "--allow-net", "--no-prompt", "server.ts", "--host", "localhost", "--port", "0"],
+  );
+  const [line, port] = await child.waitForLine(/Server listening on ws:\/\/127\.0\.0\.1:(\d+).*/);
+  if (!ipv6) {
+    assert.match(child.stderr.join("\n"), /WARNING: Not listening on \[::1\]:\d+/);
+    return;
+  }
+  assert.equal(
+    line,
+    `Server listening on ws://127.0.0.1:${port} and ws://[::1]:${port}; the page is at http://localhost:${port}/`,
+  );
+  // `curl -6 http://localhost:PORT/`, and a WebSocket over IPv6.
+  const page = await fetch(`http://[::1]:${port}/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<title>Switchboard<\/title>/);
+  await using client = new TestClient(`ws://[::1]:${port}`);
+  assert.equal((await client.next() as { type: string }).type, "your_id");
+  await child.waitForLine(/Client \S+ connected from \[::1\]:\d+/);
+  assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+});
+
+Deno.test("the start line points a browser at localhost for a wildcard host, and leaves the page out with --no-web", async () => {
+  {
+    await using t = testServer({ host: "0.0.0.0" });
+    assert.equal(
+      t.logs.lines[1],
+      `INFO: Server listening on ws://0.0.0.0:${t.port}; the page is at http://localhost:${t.port}/`,
+    );
+  }
+  await using t = testServer({ web: false });
+  assert.equal(t.logs.lines[1], `INFO: Server listening on ws://127.0.0.1:${t.port}`);
 });
 
 Deno.test("formatAddr() brackets IPv6 addresses", () => {

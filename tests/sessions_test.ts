@@ -61,6 +61,40 @@ Deno.test("resume() of an unknown token changes nothing", () => {
   assert.equal(sessions.resume("t1", 1).ok, true);
 });
 
+Deno.test("resume() refused by owns() changes nothing, like an unknown token: the window, the queue and the token stay", () => {
+  const sessions = table();
+  sessions.open("a");
+  sessions.open("b");
+  sessions.suspend("a", 0);
+  assert.equal(sessions.hold("a", "waiting", 7), "held");
+  const asked: string[] = [];
+  const stranger = (id: string) => (asked.push(id), false);
+  for (let i = 0; i < 5; i++) {
+    assert.deepEqual(sessions.resume("t1", 10 + i, stranger), { ok: false });
+  }
+  // Not away, but connected: a stranger cannot supersede it either.
+  assert.deepEqual(sessions.resume("t2", 20, stranger), { ok: false });
+  assert.deepEqual(asked, ["a", "a", "a", "a", "a", "b"]);
+  assert.equal(sessions.isAway("a"), true);
+  assert.equal(sessions.awayCount, 1);
+  assert.equal(sessions.nextDeadline, 1000, "the window still ends when it would have");
+  // Its owner still gets it back, with what waited.
+  assert.deepEqual(sessions.resume("t1", 30, (id) => id === "a"), {
+    ok: true,
+    id: "a",
+    token: "t3",
+    queued: ["waiting"],
+    wasAway: true,
+  });
+  // And unresumed, it would have ended on time.
+  const other = table();
+  other.open("a");
+  other.suspend("a", 0);
+  other.resume("t1", 10, () => false);
+  assert.deepEqual(other.expire(1000), ["a"]);
+  assert.equal(other.has("a"), false);
+});
+
 Deno.test("resume() fails once the window has ended, even before expire() sweeps it", () => {
   const sessions = table();
   sessions.open("a");
@@ -151,6 +185,26 @@ Deno.test("expire() ends windows in order, up to now, and leaves the rest", () =
   assert.deepEqual(sessions.expire(1100), ["a", "b"]);
   assert.equal(sessions.nextDeadline, 1200);
   assert.equal(sessions.isAway("c"), true);
+});
+
+Deno.test("endAway() ends the matching away sessions before their window ends, and nothing else", () => {
+  const sessions = table();
+  for (const id of ["a1", "a2", "a3", "b1"]) sessions.open(id);
+  sessions.suspend("a1", 0);
+  sessions.suspend("b1", 100);
+  sessions.suspend("a3", 200);
+  sessions.hold("a1", "x", 1);
+  assert.deepEqual(sessions.endAway((id) => id.startsWith("a")), ["a1", "a3"]);
+  // Tokens t1 and t3 are spent; a2 is connected and keeps its session (t2).
+  assert.deepEqual(sessions.resume("t1", 10), { ok: false });
+  assert.deepEqual(sessions.resume("t3", 10), { ok: false });
+  assert.equal(sessions.has("a2"), true);
+  assert.equal(sessions.isAway("b1"), true);
+  assert.equal(sessions.awayCount, 1);
+  assert.equal(sessions.nextDeadline, 1100, "the timer now waits for b1 alone");
+  assert.deepEqual(sessions.endAway(() => true), ["b1"]);
+  assert.deepEqual(sessions.endAway(() => true), []);
+  assert.equal(sessions.size, 1);
 });
 
 Deno.test("a poor token source never gives two sessions one token", () => {

@@ -24,7 +24,7 @@ Deno.test("while shutting down, /healthz answers 503 stopping and new upgrades g
   const log = child.stderr.join("\n");
   assert.match(
     log,
-    /WARNING: Shutdown timed out after 1 s: dropping 1 clients and 1 connections/,
+    /WARNING: Shutdown timed out after 1 s: dropping 1 client and 1 connection/,
   );
   assert.match(child.stderr.at(-1) ?? "", STOPPED);
 });
@@ -69,10 +69,30 @@ Deno.test("a shutdown whose clients all answer does not wait for the timeout", a
   const { client } = await TestClient.connect(url);
   await using _client = client;
   child.process.kill("SIGTERM");
-  assert.equal((await client.closed).code, 1001);
+  assert.equal((await client.closedWithin(10_000, "the server to close its client")).code, 1001);
   // Bounded well below the 60 s timeout by exit()'s own 10 s limit.
   const status = await child.exit();
   assert.equal(status.code, 0);
   assert.doesNotMatch(child.stderr.join("\n"), /timed out/);
+  assert.match(child.stderr.at(-1) ?? "", STOPPED);
+});
+
+Deno.test("SIGHUP to a server without --api-keys logs nothing to reload, and it keeps serving", async () => {
+  const { child, port, url } = await spawnServer();
+  await using _ = child;
+  const { client } = await TestClient.connect(url);
+  await using _client = client;
+  child.process.kill("SIGHUP");
+  await child.waitForLine(/INFO: SIGHUP: nothing to reload \(only --api-keys is reloaded\)$/);
+  child.process.kill("SIGHUP");
+  await child.waitForLine(/SIGHUP: nothing to reload/, "stderr", 10_000, 2);
+  // The client connected before is still served, and a new one is accepted.
+  client.send("{");
+  assert.equal((await client.next() as { code: string }).code, "invalid_json");
+  const late = await TestClient.connect(url);
+  await using _late = late.client;
+  assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+  child.process.kill("SIGTERM");
+  assert.equal((await child.exit()).code, 0, child.stderr.join("\n"));
   assert.match(child.stderr.at(-1) ?? "", STOPPED);
 });

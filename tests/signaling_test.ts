@@ -325,7 +325,11 @@ Deno.test("500 pairs relay 20 messages each: every one reaches its partner, in o
       a.client.socket.close(1000);
       b.client.socket.close(1000);
     }
-    await Promise.all(pairs.flatMap(({ a, b }) => [a.client.closed, b.client.closed]));
+    await within(
+      Promise.all(pairs.flatMap(({ a, b }) => [a.client.closed, b.client.closed])),
+      10_000,
+      `the ${PAIRS * 2} clients to close`,
+    );
   }
 });
 
@@ -352,8 +356,8 @@ Deno.test("two interactive clients pair and exchange a line through stdin", asyn
   );
   await bob.waitForLine(new RegExp(`^\\*\\*\\* Pair request from ${aliceId} `), "stdout");
   await bob.type("accept");
-  await alice.waitForLine(new RegExp(`^\\*\\*\\* Paired with ${bobId} \\(you make`), "stdout");
-  await bob.waitForLine(new RegExp(`^\\*\\*\\* Paired with ${aliceId} `), "stdout");
+  await alice.waitForLine(new RegExp(`^\\*\\*\\* Paired with ${bobId} \\*\\*\\*$`), "stdout");
+  await bob.waitForLine(new RegExp(`^\\*\\*\\* Paired with ${aliceId} \\*\\*\\*$`), "stdout");
   await alice.type("send hello, bob");
   await bob.waitForLine(new RegExp(`^${aliceId}: hello, bob$`), "stdout");
   await bob.type("leave");
@@ -403,6 +407,32 @@ Deno.test("Signaling: a requester dropped while told 'paired' leaves the respond
     ]);
     assert.equal(signaling.partnerOf(b), undefined);
     assert.equal(signaling.pairCount, 0);
+  } finally {
+    signaling.close();
+  }
+});
+
+Deno.test("Signaling: pair_accept of an away client answers peer_unavailable only to its own tenant, and as for a random id to others", () => {
+  const registry = new Registry<FakePeer>();
+  const tenantOf = new Map([["away", "acme"], ["friend", "acme"], ["stranger", "globex"]]);
+  const held: string[] = [];
+  const signaling = new Signaling(registry, {
+    pairTimeoutMs: 30_000,
+    absentees: { isAway: (id) => id === "away", hold: (id) => held.push(id) },
+    canReach: (from, to) => tenantOf.has(from) && tenantOf.get(from) === tenantOf.get(to),
+  });
+  try {
+    const random = crypto.randomUUID();
+    const answer = (me: string, from: string) =>
+      JSON.stringify(signaling.handle(me, { type: "pair_accept", from }, 0)).replaceAll(from, "X");
+    assert.equal(
+      JSON.parse(answer("friend", "away")).code,
+      "peer_unavailable",
+      "its own tenant may know",
+    );
+    assert.equal(answer("stranger", "away"), answer("stranger", random));
+    assert.equal(JSON.parse(answer("stranger", "away")).code, "no_pending_request");
+    assert.deepEqual(held, [], "nothing reached the away client");
   } finally {
     signaling.close();
   }

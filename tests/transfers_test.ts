@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { MAX_INCOMING_FILES } from "../lib/web/file_protocol.js";
 import { Child, ROOT, spawnPeerWith, testServer } from "./helpers.ts";
+import { eventually } from "./hostile.ts";
+import { hostilePeer } from "./hostile_peer.ts";
 
 const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
 
@@ -161,29 +164,48 @@ Deno.test("a 64 MiB file goes from one CLI peer to another, verified, and memory
 /** Whether a line about file 1's progress has come on stderr (plain lines, not a terminal). */
 const PROGRESS = /^random\.bin [↑↓] [\d.]+ [kM]?B \/ /;
 
-Deno.test("an offer over --max-file-bytes is declined with a reason the sender sees, and reject-file declines", async () => {
+Deno.test("--max-file-bytes N takes an offer of exactly N bytes and declines N + 1 with a reason the sender sees, and reject-file declines", async () => {
   await using t = testServer();
   await using pair = await pairedPeers(t.url, { receiverArgs: ["--max-file-bytes", "1000"] });
+  await Deno.writeFile(join(pair.from, "exact.bin"), new Uint8Array(1000));
+  await Deno.writeFile(join(pair.from, "over.bin"), new Uint8Array(1001));
   await Deno.writeFile(join(pair.from, "big.bin"), new Uint8Array(2000));
   await Deno.writeTextFile(join(pair.from, "small.txt"), "hello");
+  await pair.sender.type("sendfile exact.bin");
+  await pair.receiver.waitForLine(
+    /^\*\*\* \S+ offers exact\.bin \(1\.0 kB, file 1\): accept-file \/ reject-file \*\*\*$/,
+    "stdout",
+  );
+  await pair.receiver.type("accept-file");
+  await pair.receiver.waitForLine(/^\*\*\* Received exact\.bin \(file 1\): /, "stdout");
+  // One byte over: rounded, both would read "1.0 kB", so the lines give bytes.
+  await pair.sender.type("sendfile over.bin");
+  await pair.receiver.waitForLine(
+    /^\*\*\* \S+ offered over\.bin \(1001 B\): declined, larger than --max-file-bytes 1000 B \*\*\*$/,
+    "stdout",
+  );
+  await pair.sender.waitForLine(
+    /^\*\*\* \S+ declined over\.bin \(file 2\): larger than the receiver's limit of 1000 B \*\*\*$/,
+    "stdout",
+  );
   await pair.sender.type("sendfile big.bin");
   await pair.receiver.waitForLine(
     /^\*\*\* \S+ offered big\.bin \(2\.0 kB\): declined, larger than --max-file-bytes 1\.0 kB \*\*\*$/,
     "stdout",
   );
   await pair.sender.waitForLine(
-    /^\*\*\* \S+ declined big\.bin \(file 1\): larger than the receiver's limit of 1\.0 kB \*\*\*$/,
+    /^\*\*\* \S+ declined big\.bin \(file 3\): larger than the receiver's limit of 1\.0 kB \*\*\*$/,
     "stdout",
   );
   await pair.sender.type("sendfile small.txt");
-  await pair.receiver.waitForLine(/offers small\.txt \(5 B, file 2\)/, "stdout");
-  await pair.receiver.type("reject-file 2");
-  await pair.receiver.waitForLine(/^\*\*\* Declined small\.txt \(file 2\) \*\*\*$/, "stdout");
+  await pair.receiver.waitForLine(/offers small\.txt \(5 B, file 4\)/, "stdout");
+  await pair.receiver.type("reject-file 4");
+  await pair.receiver.waitForLine(/^\*\*\* Declined small\.txt \(file 4\) \*\*\*$/, "stdout");
   await pair.sender.waitForLine(
-    /^\*\*\* \S+ declined small\.txt \(file 2\): declined \*\*\*$/,
+    /^\*\*\* \S+ declined small\.txt \(file 4\) \*\*\*$/,
     "stdout",
   );
-  assert.deepEqual(await names(pair.to), []);
+  assert.deepEqual(await names(pair.to), ["exact.bin"]);
 });
 
 Deno.test("cancel from the receiver, then from the sender, stops a transfer mid-way and leaves nothing", async () => {
@@ -319,4 +341,178 @@ Deno.test("verify prints the same code on both sides", async () => {
   const [, a] = await pair.sender.waitForLine(code, "stdout", 10_000, 2);
   const [, b] = await pair.receiver.waitForLine(code, "stdout", 10_000, 2);
   assert.equal(a, b);
+});
+
+for (
+  const [how, stop] of [
+    ["quit", (peer: Child) => peer.type("quit")],
+    ["SIGINT", (peer: Child) => peer.process.kill("SIGINT")],
+    ["SIGTERM", (peer: Child) => peer.process.kill("SIGTERM")],
+  ] as const
+) {
+  Deno.test(`with --reconnect, ${how} mid-transfer cancels it and removes the .part file before exiting`, async () => {
+    await using t = testServer();
+    await using pair = await pairedPeers(t.url, {
+      receiverArgs: ["--accept-files", "--reconnect"],
+    });
+    await randomFile(join(pair.from, "random.bin"), 48 * 1024 * 1024);
+    await pair.sender.type("sendfile random.bin");
+    await pair.receiver.waitForLine(PROGRESS, "stderr", 20_000);
+    // Frozen mid-way, so the file cannot finish before the receiver goes.
+    pair.sender.process.kill("SIGSTOP");
+    try {
+      assert.deepEqual(await names(pair.to), ["random.bin.part"], "mid-transfer");
+      await stop(pair.receiver);
+      assert.equal((await pair.receiver.exit()).code, 0);
+      assert.deepEqual(await names(pair.to), [], "no .part file is left");
+      // Cancelled by this side, before the link closes: it says so.
+      assert.ok(
+        pair.receiver.stdout.some((line) =>
+          /^\*\*\* Cancelled random\.bin \(file 1\).*; nothing was kept \*\*\*$/.test(line)
+        ),
+        pair.receiver.stdout.join("\n"),
+      );
+    } finally {
+      pair.sender.process.kill("SIGCONT");
+    }
+  });
+}
+
+Deno.test({
+  name:
+    "a partner opening many file channels gets MAX_INCOMING_FILES at a time, the rest declined with a reason it sees, and stalled ones end after --transfer-idle",
+  // The hostile peer runs werift in this process; it leaves timers and sockets behind.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using t = testServer();
+    const to = await Deno.makeTempDir({ prefix: "switchboard-receive-" });
+    await using receiver = spawnPeer(
+      to,
+      [`--allow-read=${to}`, `--allow-write=${to}`],
+      "--url",
+      t.url,
+      "--accept",
+      "--accept-files",
+      "--transfer-idle",
+      "2",
+    );
+    const [, receiverId = ""] = await receiver.waitForLine(ID_LINE, "stdout");
+    await using hostile = await hostilePeer(t.url, receiverId);
+    const extra = 24;
+    const channels = Array.from(
+      { length: MAX_INCOMING_FILES + extra },
+      (_, i) => hostile.offer({ name: `flood${i}.bin`, size: 2 ** 30 }),
+    );
+    const answers = await Promise.all(
+      channels.map((channel) => channel.next(["file_accept", "file_reject"], 20_000)),
+    );
+    const accepted = channels.filter((_, i) => answers[i]?.type === "file_accept");
+    assert.equal(accepted.length, MAX_INCOMING_FILES);
+    assert.deepEqual(
+      answers.filter((answer) => answer.type === "file_reject"),
+      Array.from({ length: extra }, () => ({
+        type: "file_reject",
+        reason: `too many files at once (the receiver takes ${MAX_INCOMING_FILES} at a time)`,
+      })),
+    );
+    // One line for the flood, one per file taken; a .part file only for those.
+    const offers = receiver.stdout.filter((line) => / offers flood\d+\.bin /.test(line));
+    assert.equal(offers.length, MAX_INCOMING_FILES);
+    const notices = receiver.stdout.filter((line) => /is sending more than/.test(line));
+    assert.deepEqual(notices, [
+      `*** ${hostile.id} is sending more than ${MAX_INCOMING_FILES} files at once: declining the rest until these are done ***`,
+    ]);
+    await eventually(
+      async () => (await names(to)).length === MAX_INCOMING_FILES,
+      5000,
+      `${MAX_INCOMING_FILES} .part files`,
+    );
+    // One sends a little, then stalls; the rest never send a byte.
+    accepted[0]?.send(new Uint8Array(64 * 1024));
+    const started = Date.now();
+    const cancels = await Promise.all(accepted.map((channel) => channel.next(["file_cancel"])));
+    assert.ok(Date.now() - started >= 1500, "not long before --transfer-idle");
+    assert.deepEqual(
+      cancels,
+      accepted.map(() => ({ type: "file_cancel", reason: "no progress for 2 s" })),
+    );
+    await receiver.waitForLine(
+      /^\*\*\* flood\d+\.bin \(file \d+\) failed: no progress for 2 s; nothing was kept \*\*\*$/,
+      "stdout",
+      10_000,
+      MAX_INCOMING_FILES,
+    );
+    assert.deepEqual(await names(to), [], "no .part file is left");
+    // The refused channels this peer kept open are closed for it, after the same idle time.
+    await eventually(
+      () => channels.every((channel) => channel.closed),
+      10_000,
+      "every channel closed",
+    );
+    // The places are free again.
+    const late = hostile.offer({ name: "late.bin", size: 10 });
+    assert.equal((await late.next(["file_accept", "file_reject"])).type, "file_accept");
+    await Deno.remove(to, { recursive: true });
+  },
+});
+
+Deno.test("deno task peer-files receives into the folder it was started in, makes a missing --download-dir, and reads nothing outside it", async () => {
+  await using t = testServer();
+  const start = await Deno.makeTempDir({ prefix: "switchboard-start-" });
+  const from = await Deno.makeTempDir({ prefix: "switchboard-send-" });
+  try {
+    // As a user would, from a folder of their own: the task's config is found by path.
+    await using receiver = new Child(
+      [
+        "task",
+        "--config",
+        `${ROOT}deno.json`,
+        "peer-files",
+        "--url",
+        t.url,
+        "--accept",
+        "--accept-files",
+        "--download-dir",
+        "inbox",
+      ],
+      start,
+      true,
+    );
+    const [, receiverId = ""] = await receiver.waitForLine(ID_LINE, "stdout", 30_000);
+    assert.ok(
+      receiver.stderr.includes("Made the download folder inbox"),
+      receiver.stderr.join("\n"),
+    );
+    await using sender = spawnPeer(
+      from,
+      [`--allow-read=${from}`],
+      "--url",
+      t.url,
+      "--pair",
+      receiverId,
+    );
+    await Deno.writeTextFile(join(from, "note.txt"), "hello");
+    await sender.waitForLine(/^\*\*\* Data channel open with /, "stdout", 20_000);
+    await sender.type("sendfile note.txt");
+    await receiver.waitForLine(
+      /^\*\*\* Received note\.txt \(file 1\): .*saved as inbox\/note\.txt \*\*\*$/,
+      "stdout",
+    );
+    assert.equal(await Deno.readTextFile(join(start, "inbox", "note.txt")), "hello");
+    // Its permissions are the start folder's: the checkout it runs from is out of reach.
+    await receiver.type(`sendfile ${ROOT}deno.json`);
+    await receiver.waitForLine(
+      new RegExp(
+        `^\\*\\*\\* sendfile ${ROOT}deno\\.json needs --allow-read=${ROOT}deno\\.json \\*\\*\\*$`,
+      ),
+      "stdout",
+    );
+    await receiver.type("quit");
+    assert.equal((await receiver.exit()).code, 0);
+    await assert.rejects(Deno.lstat(join(ROOT, "inbox")), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(start, { recursive: true });
+    await Deno.remove(from, { recursive: true });
+  }
 });

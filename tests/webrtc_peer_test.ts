@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { Child, spawnPeer, testServer } from "./helpers.ts";
+import { Child, spawnPeer, TestClient, testServer } from "./helpers.ts";
+import { eventually } from "./hostile.ts";
+import { HeldRelay } from "./held_relay.ts";
 
 const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
 
@@ -73,6 +75,69 @@ Deno.test("after leave the same two CLI peers pair again and open a new channel"
   assert.equal((await asker.exit()).code, 0);
 });
 
+Deno.test("after leave the partner hears that the peer left, not that chat fell back to the server", async () => {
+  await using t = testServer();
+  const { accepter, accepterId, asker, askerId } = await pairedPeers(t.url);
+  await using _a = accepter;
+  await using _b = asker;
+  await asker.waitForLine(channelOpen(accepterId), "stdout", 20_000);
+  await accepter.waitForLine(channelOpen(askerId), "stdout", 20_000);
+  await asker.type("leave");
+  await asker.waitForLine(new RegExp(`^\\*\\*\\* Left ${accepterId} \\*\\*\\*$`), "stdout");
+  await accepter.waitForLine(new RegExp(`Peer ${askerId} left \\(unpaired\\)`), "stdout");
+  // Its link ended with the pairing: nothing about it can be printed later.
+  assert.doesNotMatch(accepter.stdout.join("\n"), /No peer-to-peer channel|via the server/);
+  assert.doesNotMatch(asker.stdout.join("\n"), /No peer-to-peer channel|via the server/);
+});
+
+Deno.test("a WebRTC peer prints no error for signaling that crossed its partner's departure", async () => {
+  await using t = testServer();
+  await using relay = new HeldRelay(t.port);
+  const partner = await TestClient.connect(t.url);
+  await using _ = partner.client;
+  await using peer = spawnPeer("--url", relay.url, "--pair", partner.id);
+  const request = await partner.client.next(20_000) as { type: string; from: string };
+  assert.equal(request.type, "pair_request");
+  // What the peer sends from now on reaches the server only on release.
+  relay.hold();
+  partner.client.send({ type: "pair_accept", from: request.from });
+  await peer.waitForLine(new RegExp(`^\\*\\*\\* Paired with ${partner.id} `), "stdout");
+  // Its offer (and candidates) are out, while the pairing still stands for it.
+  await eventually(() => relay.heldBytes > 0, 10_000, "the peer to send its offer");
+  partner.client.send({ type: "unpair" });
+  await peer.waitForLine(new RegExp(`Peer ${partner.id} left \\(unpaired\\)`), "stdout");
+  // Now the server gets them: each is refused with not_paired.
+  await relay.release();
+  // Typed after them, so answered after them: once this is shown, so are they.
+  await peer.type("pair nonsense");
+  await peer.waitForLine(/^\*\*\* Error \(unknown_peer\)/, "stdout");
+  const refused = t.server.metrics.render(0).match(
+    /refused_requests_total\{code="not_paired"\} (\d+)/,
+  );
+  assert.ok(Number(refused?.[1]) >= 1, "the server refused what crossed the departure");
+  assert.doesNotMatch(peer.stdout.join("\n"), /not_paired|no partner/);
+  assert.doesNotMatch(peer.stderr.join("\n"), /not_paired|WARN/);
+});
+
+Deno.test("a piped 'pair B, send hello' waits for the data channel, and B gets hello over it", async () => {
+  await using t = testServer();
+  await using b = spawnPeer("--url", t.url, "--accept");
+  const [, bId] = await b.waitForLine(ID_LINE, "stdout");
+  await using a = spawnPeer("--url", t.url);
+  const writer = a.process.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(`pair ${bId}\nsend hello\n`));
+  await writer.close();
+  assert.equal((await a.exit(30_000)).code, 0, a.stderr.join("\n"));
+  const aId = a.stdout[0]?.match(ID_LINE)?.[1];
+  assert.ok(aId, a.stdout.join("\n"));
+  await b.waitForLine(new RegExp(`^${aId}: hello$`), "stdout");
+  assert.equal(relayed(t.server.metrics.render(0), "relay"), 0, "hello went peer to peer");
+  assert.ok(a.stdout.some((line) => channelOpen(bId ?? "").test(line)), a.stdout.join("\n"));
+  // B hears the peer leave from the server, and nothing about its channel.
+  await b.waitForLine(new RegExp(`Peer ${aId} left \\(disconnected\\)`), "stdout");
+  assert.doesNotMatch(b.stdout.join("\n"), /No peer-to-peer channel|via server/);
+});
+
 Deno.test("when ICE cannot succeed, CLI peers fall back to the server relay within the timeout", async () => {
   await using t = testServer();
   // Relay-only with no TURN server: no candidate can ever pair.
@@ -120,5 +185,5 @@ Deno.test("WebRTC mode without its permissions exits 2 with one line naming the 
 Deno.test("WebRTC flags without --webrtc are a usage error", async () => {
   await using peer = new Child(["run", "--allow-net", "--no-prompt", "client.ts", "--relay-only"]);
   assert.equal((await peer.exit()).code, 2);
-  assert.match(peer.stderr[0] ?? "", /^--relay-only works only with --webrtc$/);
+  assert.match(peer.stderr.at(-1) ?? "", /^--relay-only works only with --webrtc$/);
 });

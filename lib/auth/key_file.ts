@@ -22,6 +22,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { JsonSyntaxError, parseJson } from "../json_syntax.ts";
 
 /** Every key starts with this, so a leaked one is easy to recognise and to scan for. */
 export const KEY_PREFIX = "sbk_";
@@ -104,7 +105,9 @@ export function hashKey(key: string): string {
  *
  * @throws {KeyFileError} When it is not JSON, not version 1, or an entry is
  *   wrong (a bad or repeated label, a hash that is not 64 hex digits, a
- *   repeated hash, a limit that is not a positive number).
+ *   repeated hash, a limit that is not a positive number). The message
+ *   names the line and column, or the entry and field, and never quotes
+ *   the file: a server pointed at the wrong file must not log its bytes.
  *
  * @example
  * ```ts
@@ -121,18 +124,18 @@ export function hashKey(key: string): string {
 export function parseKeyFile(text: string): KeyRecord[] {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseJson(text);
   } catch (error) {
-    throw new KeyFileError(`not JSON (${error instanceof Error ? error.message : error})`);
+    // Where, never what: the runtime's message would quote the file.
+    if (error instanceof JsonSyntaxError) throw new KeyFileError(`not JSON at ${error.message}`);
+    throw error;
   }
   if (!isObject(data)) throw new KeyFileError("not a JSON object");
   if (data.version !== KEY_FILE_VERSION) {
-    throw new KeyFileError(
-      `"version" must be ${KEY_FILE_VERSION}, got ${JSON.stringify(data.version) ?? "nothing"}`,
-    );
+    throw new KeyFileError(`"version" must be ${KEY_FILE_VERSION}, got ${kindOf(data.version)}`);
   }
   if (!Array.isArray(data.keys)) throw new KeyFileError('"keys" must be an array');
-  const labels = new Set<string>();
+  const labels = new Map<string, number>();
   const hashes = new Set<string>();
   return data.keys.map((entry: unknown, i: number): KeyRecord => {
     const where = `keys[${i}]`;
@@ -141,8 +144,9 @@ export function parseKeyFile(text: string): KeyRecord[] {
     if (typeof label !== "string" || !LABEL_PATTERN.test(label)) {
       throw new KeyFileError(`${where}.label must match ${LABEL_PATTERN.source}`);
     }
-    if (labels.has(label)) throw new KeyFileError(`${where}.label "${label}" appears twice`);
-    labels.add(label);
+    const first = labels.get(label);
+    if (first !== undefined) throw new KeyFileError(`${where}.label repeats keys[${first}].label`);
+    labels.set(label, i);
     if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256)) {
       throw new KeyFileError(`${where}.sha256 must be 64 lower-case hex digits`);
     }
@@ -205,6 +209,14 @@ function limit(
     );
   }
   return { [name]: value };
+}
+
+/** A value from the file as an error may show it: a number, else only its kind. */
+function kindOf(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (typeof value === "number") return String(value);
+  if (value === null) return "null";
+  return Array.isArray(value) ? "an array" : `a ${typeof value}`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

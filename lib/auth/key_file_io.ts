@@ -6,7 +6,7 @@
  * @module
  */
 
-import { MissingPermission } from "../permissions.ts";
+import { MissingPermission, shellWord } from "../permissions.ts";
 import { errorText } from "../text.ts";
 import { formatKeyFile, KeyFileError, type KeyRecord, parseKeyFile } from "./key_file.ts";
 
@@ -33,7 +33,7 @@ export async function requirePaths(
     for (const path of paths) {
       const status = await Deno.permissions.query({ name, path });
       if (status.state !== "granted") {
-        missing.push(`--allow-${name}=${paths.join(",")}`);
+        missing.push(shellWord(`--allow-${name}=${paths.join(",")}`));
         break;
       }
     }

@@ -7,6 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { usageError } from "../flags.ts";
 import { MissingPermission } from "../permissions.ts";
 import { errorText } from "../text.ts";
 import { generateKey, hashKey, KeyFileError, type KeyRecord, LABEL_PATTERN } from "./key_file.ts";
@@ -42,6 +43,12 @@ export interface KeysIo {
   stderr(line: string): void;
   /** The clock, for `createdAt`; now by default. */
   now?: () => Date;
+  /**
+   * Whether stdout is a terminal, where the user reads the key; when it is
+   * redirected, the key goes to the file or pipe unseen. Asks the process by
+   * default.
+   */
+  stdoutIsTerminal?: boolean;
 }
 
 /**
@@ -105,9 +112,13 @@ export async function runKeysCommand(args: readonly string[], io: KeysIo): Promi
           createdAt: (io.now?.() ?? new Date()).toISOString(),
         };
         await writeKeyFile(path, [...records, record]);
+        const shown = io.stdoutIsTerminal ?? Deno.stdout.isTerminal();
         io.stderr(
-          `Added key "${label}" to ${path}. It is shown once, below; store it now. ` +
-            "A running server takes it on SIGHUP.",
+          `Added key "${label}" to ${path}. ${
+            shown
+              ? "It is shown once, below; store it now."
+              : "It went to stdout, its only copy; the keys file keeps its hash alone."
+          } A running server takes it on SIGHUP.`,
         );
         io.stdout(key);
         return 0;
@@ -201,6 +212,6 @@ function positive(
 }
 
 function usage(io: KeysIo, message: string): number {
-  io.stderr(`${message}\n\n${KEYS_USAGE.trimEnd()}`);
+  io.stderr(usageError(KEYS_USAGE, message));
   return 2;
 }

@@ -12,6 +12,7 @@ import { printable } from "../text.ts";
 import { FILE_CHANNEL_PREFIX, formatBytes, newFileId } from "../web/file_protocol.js";
 import {
   type FileChannelLike,
+  FileInbox,
   FileReceiver,
   FileSender,
   type TransferEvent,
@@ -21,6 +22,9 @@ import { verificationCode } from "../web/verification.js";
 import { openSource, PartFile } from "./disk.ts";
 import { type Direction, ProgressDisplay, progressLine, sizeTimeRate } from "./progress.ts";
 
+/** How long quitting waits for partial files to be removed: a disk that hangs must not hang the exit. */
+export const STOP_TIMEOUT_MS = 5000;
+
 /** How file transfers behave. */
 export interface FileTransfersOptions {
   /** Where received files go. */
@@ -29,6 +33,8 @@ export interface FileTransfersOptions {
   acceptFiles: boolean;
   /** Refuse offers larger than this many bytes. */
   maxFileBytes: number | undefined;
+  /** End a transfer that makes no progress for this long, in milliseconds (30 s by default). */
+  idleMs?: number;
   /** Prints one line on stdout. */
   print(line: string): void;
   /** Where progress goes; none when omitted. */
@@ -77,6 +83,12 @@ export class FileTransfers {
   readonly #entries = new Map<number, Entry>();
   // Offers waiting for an answer, oldest first; a bare accept-file takes the newest.
   readonly #pending: number[] = [];
+  // One partner at a time, so one inbox: it caps what the partner may send at once.
+  readonly #inbox = new FileInbox();
+  // Whether the partner has been told about files turned away since the last one taken.
+  #refusing = false;
+  // accept-file between its answer and the sink: stop() waits for these too.
+  readonly #accepting = new Set<Promise<void>>();
 
   /** @param options Where files go and how to report. */
   constructor(options: FileTransfersOptions) {
@@ -105,7 +117,8 @@ export class FileTransfers {
     const receiver = new FileReceiver({
       channel: channel as unknown as FileChannelLike,
       onEvent: (event) => this.#received(number, event),
-      ...(this.#options.now ? { now: this.#options.now } : {}),
+      inbox: this.#inbox,
+      ...this.#timing(),
     });
     this.#entries.set(number, { number, direction: "receive", transfer: receiver, name: "" });
   }
@@ -115,6 +128,36 @@ export class FileTransfers {
     this.#connection = undefined;
     this.#code = undefined;
     for (const entry of [...this.#entries.values()]) entry.transfer.abandon(reason);
+  }
+
+  /**
+   * Stops every transfer because this side is going (`quit`, Ctrl+C): tells
+   * the partner, and settles once every partial file is removed, or after
+   * `STOP_TIMEOUT_MS` if the disk does not answer.
+   */
+  async stop(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => timer = setTimeout(resolve, STOP_TIMEOUT_MS));
+    try {
+      await Promise.race([this.#stopAll(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #stopAll(): Promise<void> {
+    await Promise.all(this.#accepting);
+    const ending = [...this.#entries.values()].map((entry) => {
+      const { transfer } = entry;
+      const reason = `the ${entry.direction === "send" ? "sender" : "receiver"} quit`;
+      if (transfer instanceof FileReceiver && transfer.state === "offered") {
+        transfer.reject(reason);
+      } else {
+        transfer.cancel(reason);
+      }
+      return transfer.settled;
+    });
+    await Promise.all(ending);
   }
 
   /** `verify`: prints the verification code again. */
@@ -170,7 +213,7 @@ export class FileTransfers {
       offer: opened.offer,
       source: opened.source,
       onEvent: (event) => this.#sent(number, event),
-      ...(this.#options.now ? { now: this.#options.now } : {}),
+      ...this.#timing(),
     });
     this.#print(
       `*** Offered ${entry.name} (${
@@ -183,6 +226,16 @@ export class FileTransfers {
   async accept(number: number | undefined): Promise<void> {
     const entry = this.#offer(number);
     if (entry === undefined) return;
+    const accepting = this.#take(entry);
+    this.#accepting.add(accepting);
+    try {
+      await accepting;
+    } finally {
+      this.#accepting.delete(accepting);
+    }
+  }
+
+  async #take(entry: Entry): Promise<void> {
     const receiver = entry.transfer as FileReceiver;
     const dir = this.#options.downloadDir;
     const missing = await missingFlags(receivePermissions(dir));
@@ -263,16 +316,16 @@ export class FileTransfers {
     const label = () => `${entry.name} (file ${number})`;
     switch (event.kind) {
       case "offer": {
+        this.#refusing = false;
         entry.name = printable(event.offer.name);
         const size = formatBytes(event.offer.size);
         const max = this.#options.maxFileBytes;
         if (max !== undefined && event.offer.size > max) {
+          const [over, limit] = compared(event.offer.size, max);
           this.#print(
-            `*** ${this.#peer} offered ${entry.name} (${size}): declined, larger than --max-file-bytes ${
-              formatBytes(max)
-            } ***`,
+            `*** ${this.#peer} offered ${entry.name} (${over}): declined, larger than --max-file-bytes ${limit} ***`,
           );
-          receiver.reject(`larger than the receiver's limit of ${formatBytes(max)}`);
+          receiver.reject(`larger than the receiver's limit of ${limit}`);
           return;
         }
         this.#print(
@@ -300,6 +353,15 @@ export class FileTransfers {
         return;
       case "rejected":
         this.#forget(number);
+        if (entry.name === "") {
+          // Turned away by the inbox before its offer was read: one line per flood, not per file.
+          if (this.#refusing) return;
+          this.#refusing = true;
+          this.#print(
+            `*** ${this.#peer} is sending more than ${this.#inbox.max} files at once: declining the rest until these are done ***`,
+          );
+          return;
+        }
         this.#print(`*** Declined ${label()} ***`);
         return;
       case "stopped":
@@ -332,7 +394,12 @@ export class FileTransfers {
         return;
       case "rejected":
         this.#forget(number);
-        this.#print(printable(`*** ${this.#peer} declined ${label}: ${event.reason} ***`));
+        // A plain "declined" says nothing the line does not say already.
+        this.#print(printable(
+          `*** ${this.#peer} declined ${label}${
+            event.reason === "declined" ? "" : `: ${event.reason}`
+          } ***`,
+        ));
         return;
       case "stopped":
         this.#forget(number);
@@ -351,6 +418,11 @@ export class FileTransfers {
       case "error":
         return `*** ${label} failed: ${reason}`;
     }
+  }
+
+  #timing(): { now?: () => number; idleMs?: number } {
+    const { now, idleMs } = this.#options;
+    return { ...(now ? { now } : {}), ...(idleMs === undefined ? {} : { idleMs }) };
   }
 
   #progress(entry: Entry, bytes: number, size: number): void {
@@ -374,4 +446,13 @@ export class FileTransfers {
     this.#options.progress?.clear();
     this.#options.print(line);
   }
+}
+
+/**
+ * Two sizes for people, in bytes where rounding would make them look the
+ * same (1001 B is over a limit of 1000 B; "1.0 kB" over "1.0 kB" is not).
+ */
+function compared(size: number, limit: number): [string, string] {
+  const [a, b] = [formatBytes(size), formatBytes(limit)];
+  return a === b ? [`${size} B`, `${limit} B`] : [a, b];
 }

@@ -22,7 +22,7 @@ import {
 } from "../protocol.ts";
 import type { Registry } from "../registry.ts";
 import type { Peer, Refused, SignalingOptions, SignalingService } from "../signaling.ts";
-import { errorText, truncate } from "../text.ts";
+import { errorText, plural, truncate } from "../text.ts";
 import type { RedisLink } from "./redis_link.ts";
 import { parseEvent, type ScriptName, type StoreEvent, toldEvents } from "./redis_scripts.ts";
 
@@ -480,9 +480,11 @@ export class RedisSignaling implements SignalingService {
     }
     for (let i = 1; i + 1 < reply.length; i += 2) {
       this.#link.metrics.instancesRemoved++;
-      logger.warn("Instance {instance} stopped answering; removed its {clients} clients.", {
+      const clients = Number(reply[i + 1]);
+      logger.warn("Instance {instance} stopped answering; removed its {removed}.", {
         instance: String(reply[i]),
-        clients: Number(reply[i + 1]),
+        clients,
+        removed: plural(clients, "client"),
       });
     }
   }
@@ -507,8 +509,9 @@ export class RedisSignaling implements SignalingService {
       }
       this.#available = true;
       this.#link.markUp();
-      logger.info("The shared registry is back; registered {clients} clients again.", {
+      logger.info("The shared registry is back; registered {registered} again.", {
         clients: ids.length,
+        registered: plural(ids.length, "client"),
       });
     } catch (error) {
       logger.debug("Redis is not back yet: {error}", { error: errorText(error) });

@@ -4,8 +4,9 @@
  * command-line peer) and chats over it, or through the server when
  * peer-to-peer is not possible.
  *
- * Query parameters: `peer=<id>` asks that client to pair at once;
- * `relay=1` uses TURN relays only; `p2p_timeout=<seconds>` (default 15).
+ * Query parameters: `peer=<id>` asks that client to pair at once, once (it
+ * is taken out of the address bar); `relay=1` uses TURN relays only;
+ * `p2p_timeout=<seconds>` (default 15).
  *
  * The page always asks for a resumable session: when its connection to the
  * server is lost it reconnects with backoff, shows `reconnecting`, and
@@ -15,7 +16,13 @@
  * page asks for it once, keeps it in `sessionStorage` (this tab only), and
  * offers it as the subprotocol `switchboard.key.<key>` next to `switchboard`:
  * a browser cannot set headers on a WebSocket, and a key in the URL would
- * land in access logs. A first connection refused before it opens asks again.
+ * land in access logs. A connection refused before it opens by a server that
+ * is up and wants a key asks for one (again); so does a close with 1008
+ * `key revoked`. A tab opened before the server wanted keys asks too.
+ *
+ * Everything a peer or the server chose (ids, names, chat, reasons) is shown
+ * through `printable()`: no control or text-reordering character reaches the
+ * page as it is.
  *
  * For tests, `document.body.dataset.state` is one of `key`, `connecting`,
  * `ready`, `pairing`, `negotiating`, `open`, `relay`, `left`, `reconnecting`,
@@ -26,6 +33,8 @@
 import { CloseCode, ErrorCode, MessageType, ResumeParam } from "./protocol.js";
 import { PeerLink } from "./peer_link.js";
 import { FilesPanel } from "./files_ui.js";
+import { printable } from "./printable.js";
+import { verificationCode } from "./verification.js";
 
 /** How the page names the path the data takes, as the command-line peer does. */
 const PATH_WORDS = { direct: "direct", relay: "via TURN relay" };
@@ -42,6 +51,32 @@ const MAX_RETRIES = 10;
 /** The first wait before reconnecting; it doubles each attempt, up to the cap. */
 const RETRY_BASE_MS = 500;
 const RETRY_CAP_MS = 30_000;
+
+/** The reason of the 1008 close the server sends the clients of a revoked key. */
+const KEY_REVOKED = "key revoked";
+
+/** How long the copy button says what it did before it reads "Copy link" again. */
+const COPIED_MS = 2000;
+
+/**
+ * A channel that closes after it was open most often means the partner left,
+ * and the server says so (`peer_left`, `peer_reconnecting`) within this long:
+ * only then does the page say that messages go via the server.
+ */
+const LEFT_GRACE_MS = 2000;
+
+/**
+ * `?peer=` asks once: it is taken out of the address bar, so neither a new
+ * session after a server restart nor a reload asks again.
+ *
+ * @type {string | undefined}
+ */
+let peerToAsk = params.get("peer") ?? undefined;
+if (peerToAsk !== undefined) {
+  const address = new URL(location.href);
+  address.searchParams.delete("peer");
+  history.replaceState(history.state, "", address);
+}
 
 /** @param {string} id */
 function element(id) {
@@ -63,6 +98,9 @@ const ui = {
   copyLink: /** @type {HTMLButtonElement} */ (element("copy-link")),
   pairForm: /** @type {HTMLFormElement} */ (element("pair-form")),
   peerId: /** @type {HTMLInputElement} */ (element("peer-id")),
+  askToPair: /** @type {HTMLButtonElement} */ (element("ask-to-pair")),
+  verification: element("verification"),
+  verifyCode: element("verify-code"),
   requests: element("requests"),
   path: element("path"),
   messages: element("messages"),
@@ -72,7 +110,7 @@ const ui = {
   leave: /** @type {HTMLButtonElement} */ (element("leave")),
 };
 
-const files = new FilesPanel();
+const files = new FilesPanel({ onOffer: announceOffer });
 
 /** Everything the page knows about its session. */
 const session = {
@@ -91,6 +129,10 @@ const session = {
   resuming: false,
   /** Reconnect attempts since the last id. */
   retries: 0,
+  /** Whether the server has given this connection its id: messages to it can go. */
+  connected: false,
+  /** What the status says about the state, under any passing notice. */
+  words: "",
 };
 
 /**
@@ -101,13 +143,26 @@ const session = {
  */
 function setState(state, words) {
   document.body.dataset.state = state;
-  ui.status.textContent = words;
+  session.words = words;
+  ui.status.textContent = printable(words);
+  updateControls();
+}
+
+/**
+ * Enables only what can work now, and names the path messages take only
+ * when there is one: the data channel, or the server while it is connected.
+ */
+function updateControls() {
+  const state = document.body.dataset.state;
   const paired = session.partner !== undefined;
-  ui.message.disabled = ui.send.disabled = ui.leave.disabled = !paired;
-  const p2p = state === "open" || (state === "reconnecting" && session.link?.state === "open");
+  const p2p = session.link?.state === "open";
+  const online = session.connected;
+  ui.message.disabled = ui.send.disabled = !(paired && (p2p || online));
+  ui.leave.disabled = !(paired && online);
+  ui.peerId.disabled = ui.askToPair.disabled = !online || paired;
   ui.path.textContent = p2p
     ? document.body.dataset.path === "relay" ? "peer-to-peer via TURN relay" : "peer-to-peer"
-    : state === "relay" || (paired && state === "negotiating")
+    : online && paired && (state === "relay" || state === "negotiating")
     ? "via server"
     : "";
 }
@@ -119,6 +174,7 @@ function setState(state, words) {
  * @param {string} text
  * @param {string} [who]
  * @param {boolean} [viaServer] Whether the server carried it.
+ * @returns {HTMLLIElement}
  */
 function addLine(kind, text, who, viaServer = false) {
   const item = document.createElement("li");
@@ -127,10 +183,10 @@ function addLine(kind, text, who, viaServer = false) {
   if (who) {
     const name = document.createElement("span");
     name.className = "who";
-    name.textContent = who;
+    name.textContent = printable(who);
     item.append(name);
   }
-  item.append(document.createTextNode(text));
+  item.append(document.createTextNode(printable(text)));
   if (viaServer) {
     const via = document.createElement("span");
     via.className = "via";
@@ -139,6 +195,49 @@ function addLine(kind, text, who, viaServer = false) {
   }
   ui.messages.append(item);
   item.scrollIntoView({ block: "nearest" });
+  return item;
+}
+
+/**
+ * Announces a file the partner offers where the user looks: in the status
+ * and in the chat, with the choice right there (the Files card has it too).
+ *
+ * @param {import("./files_ui.js").OfferNotice} offer
+ * @returns {import("./files_ui.js").OfferAnnouncement}
+ */
+function announceOffer(offer) {
+  const from = session.partner === undefined ? "Your partner" : short(session.partner);
+  const notice = printable(`${from} offers a file: ${offer.description}`);
+  ui.status.textContent = notice;
+  const item = addLine("system", `${from} offers ${offer.description}`);
+  item.classList.add("offer");
+  const choice = document.createElement("span");
+  choice.className = "choice";
+  choice.append(
+    button("Accept", offer.accept),
+    button("Reject", offer.reject, "secondary"),
+  );
+  item.append(choice);
+  return {
+    settle(outcome) {
+      choice.replaceChildren(printable(outcome));
+      if (ui.status.textContent === notice) ui.status.textContent = printable(session.words);
+    },
+  };
+}
+
+/**
+ * @param {string} label
+ * @param {() => void} onClick
+ * @param {string} [className] `secondary` for the choice that is not the main one.
+ */
+function button(label, onClick, className) {
+  const control = document.createElement("button");
+  control.type = "button";
+  control.textContent = label;
+  if (className) control.className = className;
+  control.addEventListener("click", onClick);
+  return control;
 }
 
 /** @param {string} id */
@@ -159,6 +258,8 @@ function askToPair(target) {
   if (!id) return;
   if (send({ type: MessageType.PairRequest, target: id })) {
     setState("pairing", `Request sent to ${short(id)}; waiting for an answer`);
+  } else {
+    addLine("system", "Not connected to the server: the request was not sent");
   }
 }
 
@@ -170,25 +271,34 @@ function showRequest(from) {
   const item = document.createElement("li");
   item.dataset.from = from;
   const id = document.createElement("code");
-  id.textContent = from;
-  const accept = document.createElement("button");
-  accept.type = "button";
-  accept.textContent = "Accept";
-  accept.addEventListener("click", () => {
-    item.remove();
-    send({ type: MessageType.PairAccept, from });
+  id.textContent = printable(from);
+  const accept = button("Accept", () => {
+    if (send({ type: MessageType.PairAccept, from })) item.remove();
   });
-  const reject = document.createElement("button");
-  reject.type = "button";
-  reject.textContent = "Reject";
-  reject.addEventListener("click", () => {
-    item.remove();
-    send({ type: MessageType.PairReject, from });
-  });
+  const reject = button("Reject", () => {
+    if (send({ type: MessageType.PairReject, from })) item.remove();
+  }, "secondary");
   item.append(id, accept, reject);
   ui.requests.append(item);
   if (session.partner === undefined) setState("pairing", `Pair request from ${short(from)}`);
   accept.focus();
+}
+
+/**
+ * A request ended before this page answered it: its buttons go.
+ *
+ * @param {string} from
+ * @param {string} reason
+ */
+function withdrawRequest(from, reason) {
+  const item = [...ui.requests.children].find((li) =>
+    /** @type {HTMLElement} */ (li).dataset.from === from
+  );
+  if (item === undefined) return;
+  item.remove();
+  if (session.partner === undefined && document.body.dataset.state === "pairing") {
+    setState("ready", `The pair request from ${short(from)} ended (${reason})`);
+  }
 }
 
 /**
@@ -202,6 +312,7 @@ function startLink(peer, initiator, iceServers) {
   session.pairing = { initiator, iceServers };
   ui.requests.replaceChildren();
   setState("negotiating", `Negotiating a peer-to-peer connection with ${short(peer)}…`);
+  let opened = false;
   const link = new PeerLink({
     initiator,
     createPeerConnection: () =>
@@ -223,8 +334,10 @@ function startLink(peer, initiator, iceServers) {
         case "open": {
           const path = event.path ? `, ${PATH_WORDS[event.path]}` : "";
           document.body.dataset.path = event.path ?? "";
+          opened = true;
           setState("open", `Peer-to-peer with ${short(peer)} (opened in ${event.ms} ms${path})`);
           addLine("system", `Data channel open with ${peer} (${event.ms} ms${path})`);
+          showVerification(link.connection);
           files.opened(link.connection);
           break;
         }
@@ -233,11 +346,17 @@ function startLink(peer, initiator, iceServers) {
           break;
         case "failed":
           files.closed(event.reason);
-          setState("relay", `Via server: ${event.reason}`);
-          addLine(
-            "system",
-            `No peer-to-peer channel (${event.reason}); messages go via the server`,
-          );
+          showVerification(undefined);
+          if (!opened) {
+            fallBack(link, event.reason);
+            break;
+          }
+          if (document.body.dataset.state === "open") {
+            setState("open", `The peer-to-peer channel with ${short(peer)} closed`);
+          } else {
+            updateControls();
+          }
+          setTimeout(() => fallBack(link, event.reason), LEFT_GRACE_MS);
           break;
       }
     },
@@ -247,8 +366,44 @@ function startLink(peer, initiator, iceServers) {
   ui.message.focus();
 }
 
+/**
+ * The data channel failed and the pairing goes on: messages go via the
+ * server, if it is there. Nothing is said when the pairing ended meanwhile.
+ *
+ * @param {PeerLink} link
+ * @param {string} reason
+ */
+function fallBack(link, reason) {
+  if (session.link !== link) return;
+  if (!session.connected) {
+    addLine(
+      "system",
+      `No peer-to-peer channel (${reason}); it is negotiated again once the server is back`,
+    );
+    updateControls();
+    return;
+  }
+  setState("relay", `Via server: ${reason}`);
+  addLine("system", `No peer-to-peer channel (${reason}); messages go via the server`);
+}
+
+/**
+ * Shows the verification code of an open connection, or hides it.
+ *
+ * @param {import("./peer_link.js").PeerConnectionLike | undefined} connection
+ */
+function showVerification(connection) {
+  const code = connection === undefined ? undefined : verificationCode(
+    connection.localDescription?.sdp ?? "",
+    connection.remoteDescription?.sdp ?? "",
+  );
+  ui.verifyCode.textContent = code ?? "";
+  ui.verification.hidden = !code;
+}
+
 function endLink() {
   if (session.link) files.closed("the pairing ended");
+  showVerification(undefined);
   session.link?.close();
   session.link = undefined;
   session.partner = undefined;
@@ -279,6 +434,7 @@ function receive(message) {
       const resuming = session.resuming;
       session.resuming = false;
       session.retries = 0;
+      session.connected = true;
       if (resuming && id === session.myId) {
         addLine(
           "system",
@@ -307,7 +463,8 @@ function receive(message) {
       ui.shareLink.value = link.href;
       ui.copyLink.disabled = false;
       setState("ready", "Waiting: share your link, or enter a partner's id");
-      const wanted = params.get("peer");
+      const wanted = peerToAsk;
+      peerToAsk = undefined;
       if (wanted && wanted !== session.myId) askToPair(wanted);
       break;
     }
@@ -317,7 +474,7 @@ function receive(message) {
     case MessageType.PeerReconnecting:
       if (text("peer") !== session.partner) break;
       addLine("system", `${text("peer")} lost its connection; waiting for it to come back`);
-      ui.status.textContent = `${short(text("peer"))} is reconnecting…`;
+      ui.status.textContent = printable(`${short(text("peer"))} is reconnecting…`);
       break;
     case MessageType.PeerBack:
       if (text("peer") !== session.partner) break;
@@ -326,6 +483,9 @@ function receive(message) {
       break;
     case MessageType.PairRequest:
       showRequest(text("from"));
+      break;
+    case MessageType.PairCancelled:
+      withdrawRequest(text("from"), text("reason"));
       break;
     case MessageType.Paired:
       startLink(text("peer"), message.initiator === true, message.iceServers);
@@ -407,36 +567,118 @@ function connect(auth) {
     if (typeof message === "object" && message !== null) receive(message);
   });
   socket.addEventListener("close", (event) => {
-    if (auth && !opened && session.myId === "") {
-      // A browser is not told why a handshake failed; a refused key is the likely cause.
+    session.connected = false;
+    if (event.code === CloseCode.PolicyViolation && event.reason === KEY_REVOKED) {
+      // The server ended the session with the key: nothing is left to resume.
       sessionStorage.removeItem(KEY_STORAGE);
-      askForKey("The server did not accept the connection: check the API key");
-      return;
-    }
-    // Another connection resumed this session: two pages must not fight over it.
-    if (event.code === CloseCode.Superseded || session.retries >= MAX_RETRIES) {
       endLink();
-      setState(
-        "closed",
-        `Disconnected from the server${
-          event.reason ? `: ${event.reason}` : ""
-        }; reload to reconnect`,
-      );
+      session.token = undefined;
+      ui.requests.replaceChildren();
       ui.copyLink.disabled = true;
+      askForKey("The server revoked this API key: enter another one to reconnect");
       return;
     }
-    // Without a token nothing can be resumed: the pairing is over.
-    if (session.token === undefined) endLink();
-    session.retries++;
-    const delay = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (session.retries - 1)) *
-      (1 + Math.random() / 2);
-    setState(
-      "reconnecting",
-      `Connection to the server lost; reconnecting in ${Math.ceil(delay / 1000)} s…`,
-    );
-    setTimeout(() => connect(auth), delay);
+    if (opened) reconnectLater(auth, event);
+    else void refused(auth, event, key !== null);
   });
 }
+
+/**
+ * A connection closed before it opened. A browser is not told why, so the
+ * server is asked: one that is up and wants a key refused this tab's key, or
+ * wants one this tab never had (it was opened before the server wanted
+ * keys). Anything else is the network or a server on its way down or up:
+ * try again.
+ *
+ * @param {boolean} auth Whether this connection was made with a key in mind.
+ * @param {CloseEvent} event
+ * @param {boolean} sentKey Whether it offered one.
+ */
+async function refused(auth, event, sentKey) {
+  const [wants, ready] = await Promise.all([wantsKey(), serverReady()]);
+  if (wants === true && ready) {
+    sessionStorage.removeItem(KEY_STORAGE);
+    askForKey(
+      sentKey
+        ? "The server did not accept the connection: check the API key"
+        : session.myId === ""
+        ? "This server needs an API key"
+        : "The server now needs an API key: enter one to reconnect",
+    );
+    return;
+  }
+  reconnectLater(wants ?? auth, event);
+}
+
+/**
+ * Tries again after a backoff, counting the seconds down, or gives up.
+ *
+ * @param {boolean} auth
+ * @param {CloseEvent} event
+ */
+function reconnectLater(auth, event) {
+  // Another connection resumed this session: two pages must not fight over it.
+  if (event.code === CloseCode.Superseded || session.retries >= MAX_RETRIES) {
+    endLink();
+    setState(
+      "closed",
+      `Disconnected from the server${event.reason ? `: ${event.reason}` : ""}; reload to reconnect`,
+    );
+    ui.copyLink.disabled = true;
+    return;
+  }
+  // Without a token nothing can be resumed: the pairing is over.
+  if (session.token === undefined) endLink();
+  session.retries++;
+  const delay = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** (session.retries - 1)) *
+    (1 + Math.random() / 2);
+  const at = performance.now() + delay;
+  const tick = () => {
+    const left = at - performance.now();
+    if (left <= 0) {
+      setState("reconnecting", "Connection to the server lost; reconnecting…");
+      connect(auth);
+      return;
+    }
+    setState(
+      "reconnecting",
+      `Connection to the server lost; reconnecting in ${Math.ceil(left / 1000)} s…`,
+    );
+    // The next whole second.
+    setTimeout(tick, left % 1000 || 1000);
+  };
+  tick();
+}
+
+/**
+ * Whether the server wants an API key, from its `/config.json`; `undefined`
+ * when it cannot be reached. A static copy of the page has no `/config.json`:
+ * its server is taken as open.
+ *
+ * @returns {Promise<boolean | undefined>}
+ */
+async function wantsKey() {
+  try {
+    const response = await fetch("/config.json", { cache: "no-store" });
+    return response.ok ? (await response.json()).auth === true : false;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the server is up and not stopping (a stopping server refuses handshakes too). */
+async function serverReady() {
+  try {
+    const response = await fetch("/healthz", { cache: "no-store" });
+    await response.body?.cancel();
+    return response.status !== 503;
+  } catch {
+    return false;
+  }
+}
+
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let copiedTimer;
 
 ui.copyLink.addEventListener("click", async () => {
   ui.shareLink.select();
@@ -447,6 +689,8 @@ ui.copyLink.addEventListener("click", async () => {
     // No clipboard on a plain-http LAN address: the link is selected to copy by hand.
     ui.copyLink.textContent = "Selected: press Ctrl+C";
   }
+  clearTimeout(copiedTimer);
+  copiedTimer = setTimeout(() => ui.copyLink.textContent = "Copy link", COPIED_MS);
 });
 
 ui.pairForm.addEventListener("submit", (event) => {
@@ -471,8 +715,9 @@ ui.chatForm.addEventListener("submit", (event) => {
 });
 
 ui.leave.addEventListener("click", () => {
-  endLink();
+  // The server's word goes first: the partner hears "left" rather than a closed channel.
   send({ type: MessageType.Unpair });
+  endLink();
   setState("ready", "You left; waiting for a new partner");
   addLine("system", "You left the conversation");
 });
@@ -489,15 +734,8 @@ ui.keyForm.addEventListener("submit", (event) => {
 
 /** Asks the server whether it wants a key, then connects. */
 async function start() {
-  let auth = false;
-  try {
-    const response = await fetch("/config.json", { cache: "no-store" });
-    // A static copy of the page has no /config.json: its server is taken as open.
-    if (response.ok) auth = (await response.json()).auth === true;
-  } catch {
-    // Unreachable: the WebSocket will say so.
-  }
-  connect(auth);
+  // Unreachable: the WebSocket will say so.
+  connect(await wantsKey() === true);
 }
 
 start();

@@ -15,6 +15,7 @@ import fileTransfer from "./file_transfer.js" with { type: "text" };
 import filesUi from "./files_ui.js" with { type: "text" };
 import sha256 from "./sha256.js" with { type: "text" };
 import verification from "./verification.js" with { type: "text" };
+import printable from "./printable.js" with { type: "text" };
 
 /** One file of the page. */
 export interface Asset {
@@ -38,6 +39,7 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["/files_ui.js", { body: filesUi, contentType: JS }],
   ["/sha256.js", { body: sha256, contentType: JS }],
   ["/verification.js", { body: verification, contentType: JS }],
+  ["/printable.js", { body: printable, contentType: JS }],
 ]);
 
 /**

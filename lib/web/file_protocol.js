@@ -20,7 +20,10 @@
  *
  * Either side may send `file_cancel {reason}` at any time. The side that
  * receives `file_reject`, `file_done` or `file_cancel` closes the channel;
- * a channel that closes before `file_done` is a failed transfer.
+ * a channel that closes before `file_done` is a failed transfer. A receiver
+ * holding `MAX_INCOMING_FILES` already answers a new channel with
+ * `file_reject` at once; either side cancels (and closes the channel) when
+ * the other makes it wait `TRANSFER_IDLE_MS` without progress.
  *
  * @module
  */
@@ -63,6 +66,23 @@ export const ACK_EVERY_BYTES = 512 * 1024;
 
 /** The longest name in an offer, in characters. */
 export const MAX_OFFERED_NAME = 1024;
+
+/**
+ * The most files a receiver takes from its partner at once: channels waiting
+ * for their offer, offers waiting for an answer, and files arriving. Past
+ * it, a new channel is answered with `file_reject` at once and never shown,
+ * so a partner opening hundreds cannot fill the screen, the disk or the
+ * descriptor table.
+ */
+export const MAX_INCOMING_FILES = 16;
+
+/**
+ * A transfer that makes no progress for this long is cancelled: a channel
+ * with no offer, a file whose bytes stop coming, a receiver that stops
+ * acknowledging or confirming. An offer waiting for the user's answer is not
+ * timed.
+ */
+export const TRANSFER_IDLE_MS = 30_000;
 
 /**
  * @typedef {{ type: "file_offer", name: string, size: number, mime: string }
@@ -136,8 +156,9 @@ export function parseFileMessage(text) {
   }
 }
 
-// Names Windows keeps for devices, with or without an extension.
-const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)(\.|$)/i;
+// Names Windows keeps for devices, with or without an extension; Windows
+// also ignores spaces before the extension ("nul .txt" is NUL).
+const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)\s*(\.|$)/i;
 
 /** The longest saved name in UTF-8 bytes: room for " (999)" and ".part" under 255. */
 export const MAX_NAME_BYTES = 200;
@@ -146,9 +167,9 @@ export const MAX_NAME_BYTES = 200;
  * The name a received file is saved under: the offered name's last path
  * component, with control and formatting characters and those that file
  * systems forbid replaced by `_`, no leading dots or spaces (no hidden
- * files, no `..`), no trailing dots or spaces, a device name such as `CON`
- * prefixed with `_`, and at most `MAX_NAME_BYTES` of UTF-8 with the extension
- * kept. A name with nothing usable left becomes `file`.
+ * files, no `..`), no trailing dots or spaces, at most `MAX_NAME_BYTES` of
+ * UTF-8 with the extension kept, and then a device name such as `CON`
+ * prefixed with `_`. A name with nothing usable left becomes `file`.
  *
  * @example
  * ```ts
@@ -159,6 +180,7 @@ export const MAX_NAME_BYTES = 200;
  * assert.equal(safeFileName("a\nb.txt"), "a_b.txt");
  * assert.equal(safeFileName(".bashrc"), "bashrc");
  * assert.equal(safeFileName("CON.txt"), "_CON.txt");
+ * assert.equal(safeFileName("nul" + " ".repeat(250) + "x.txt"), "_nul.txt");
  * assert.equal(safeFileName(".."), "file");
  * ```
  *
@@ -171,8 +193,10 @@ export function safeFileName(offered) {
     .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}<>:"|?*]/gu, "_")
     .replace(/^[\s.]+/u, "")
     .replace(/[\s.]+$/u, "");
-  if (RESERVED.test(name)) name = `_${name}`;
   name = shorten(name, MAX_NAME_BYTES);
+  // Last, on the name as it will be saved: shortening can make one
+  // ("nul" + 250 spaces + "x.txt" is cut to "nul.txt").
+  if (RESERVED.test(name)) name = shorten(`_${name}`, MAX_NAME_BYTES);
   return name === "" ? "file" : name;
 }
 

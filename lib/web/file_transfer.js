@@ -15,7 +15,9 @@ import {
   FileMessageType,
   HIGH_WATER_BYTES,
   LOW_WATER_BYTES,
+  MAX_INCOMING_FILES,
   parseFileMessage,
+  TRANSFER_IDLE_MS,
   WINDOW_BYTES,
 } from "./file_protocol.js";
 import { Sha256 } from "./sha256.js";
@@ -48,7 +50,8 @@ import { Sha256 } from "./sha256.js";
  *   | { kind: "done", size: number, ms: number, sha256: string }
  *   | { kind: "rejected", reason: string }
  *   | { kind: "stopped", reason: string, by: "you" | "peer" | "error" }} TransferEvent
- *   What a transfer reports. `offer` comes first on the receiving side only;
+ *   What a transfer reports. `offer` comes first on the receiving side only
+ *   (a receiver turned away by a full inbox reports only `rejected`);
  *   `done`, `rejected` and `stopped` are final and come once.
  */
 
@@ -94,7 +97,75 @@ function errorText(error) {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** What both sides share: the channel, its listeners, the end. */
+/**
+ * `ms` as a reason says it: `30 s`, `0.5 s`.
+ *
+ * @param {number} ms
+ * @returns {string}
+ */
+function secondsText(ms) {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+/**
+ * The files one partner is sending at once, up to a limit: a receiver takes
+ * a place when its channel arrives and gives it back when it ends. Give
+ * every receiver from one partner the same inbox.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FileInbox } from "./file_transfer.js";
+ * const inbox = new FileInbox(1);
+ * const a = {}, b = {};
+ * assert.equal(inbox.admit(a), true);
+ * assert.equal(inbox.admit(b), false);
+ * inbox.release(a);
+ * assert.equal(inbox.admit(b), true);
+ * ```
+ */
+export class FileInbox {
+  /** @type {Set<object>} */
+  #active = new Set();
+
+  /** @param {number} [max] How many at once; `MAX_INCOMING_FILES` by default. */
+  constructor(max = MAX_INCOMING_FILES) {
+    /** How many files it takes at once. */
+    this.max = max;
+  }
+
+  /** How many places are taken. */
+  get size() {
+    return this.#active.size;
+  }
+
+  /**
+   * Takes a place for `transfer`.
+   *
+   * @param {object} transfer
+   * @returns {boolean} `false` when every place is taken.
+   */
+  admit(transfer) {
+    if (this.#active.size >= this.max) return false;
+    this.#active.add(transfer);
+    return true;
+  }
+
+  /**
+   * Gives the place of `transfer` back; nothing if it had none.
+   *
+   * @param {object} transfer
+   */
+  release(transfer) {
+    this.#active.delete(transfer);
+  }
+}
+
+// Receivers given no inbox share this one: the page, like the terminal,
+// talks to one partner at a time.
+const sharedInbox = new FileInbox();
+
+/** What both sides share: the channel, its listeners, the idle watch, the end. */
 class Transfer {
   /** @type {FileChannelLike} */
   channel;
@@ -107,18 +178,36 @@ class Transfer {
   /** @type {Record<string, (event: any) => void>} */
   #listeners;
   startedAt = 0;
+  /** @type {number} */
+  #idleMs;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #idleTimer;
+  #watching = false;
+  #lastProgress = 0;
+  /** @type {() => void} */
+  #settle = () => {};
+  /**
+   * Settles once the transfer has ended and its final event is out: the
+   * source is closed, or the sink committed or aborted (nothing left behind).
+   *
+   * @type {Promise<void>}
+   */
+  settled;
 
   /**
    * @param {FileChannelLike} channel
    * @param {TransferState} state
    * @param {(event: TransferEvent) => void} onEvent
    * @param {(() => number) | undefined} now
+   * @param {number | undefined} idleMs
    */
-  constructor(channel, state, onEvent, now) {
+  constructor(channel, state, onEvent, now, idleMs) {
     this.channel = channel;
     this.state = state;
     this.#onEvent = onEvent;
     this.now = now ?? (() => performance.now());
+    this.#idleMs = idleMs ?? TRANSFER_IDLE_MS;
+    this.settled = new Promise((resolve) => this.#settle = () => resolve(undefined));
     channel.binaryType = "arraybuffer";
     this.#listeners = {
       open: () => this.opened(),
@@ -165,6 +254,46 @@ class Transfer {
   /** The channel opened. */
   opened() {}
 
+  /**
+   * From now on, waiting on the partner: no progress for `idleMs` cancels
+   * the transfer on both sides.
+   */
+  watch() {
+    this.#watching = true;
+    this.progressed();
+    if (this.#idleTimer === undefined) this.#checkIdleIn(this.#idleMs);
+  }
+
+  /** No longer waiting on the partner (the user, or this side's own disk, is next). */
+  unwatch() {
+    this.#watching = false;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  /** Something moved: bytes, an acknowledgement, a message. */
+  progressed() {
+    this.#lastProgress = performance.now();
+  }
+
+  /** @param {number} ms */
+  #checkIdleIn(ms) {
+    // One timer per transfer, moved on lazily: not one per chunk.
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (!this.#watching || this.finished) return;
+      const quiet = performance.now() - this.#lastProgress;
+      if (quiet < this.#idleMs) {
+        this.#checkIdleIn(this.#idleMs - quiet);
+        return;
+      }
+      const reason = `no progress for ${secondsText(this.#idleMs)}`;
+      this.tell({ type: FileMessageType.Cancel, reason });
+      // The partner may be the one that stalled: the channel is closed from here.
+      this.end({ kind: "stopped", reason, by: "error" }, true);
+    }, ms);
+  }
+
   /** A reason to look at the flow again: the buffer drained, an ack came, or the end. */
   wake() {}
 
@@ -186,15 +315,23 @@ class Transfer {
   end(event, closeChannel = false) {
     if (this.finished) return;
     this.state = event.kind === "done" ? "done" : "stopped";
+    this.unwatch();
     for (const [type, listener] of Object.entries(this.#listeners)) {
       this.channel.removeEventListener(type, listener);
     }
     const released = this.released(event.kind === "done");
     this.wake();
     if (closeChannel) this.#close();
+    else this.#closeIfKept();
     // The end is reported once nothing is left behind.
-    if (released) void released.then(() => this.emit(event));
-    else this.emit(event);
+    if (released) void released.then(() => this.emit(event)).finally(this.#settle);
+    else {
+      try {
+        this.emit(event);
+      } finally {
+        this.#settle();
+      }
+    }
   }
 
   /**
@@ -251,6 +388,27 @@ class Transfer {
     channel.addEventListener("close", close);
   }
 
+  /**
+   * Leaves closing the channel to the partner, as the protocol has it (the
+   * side that hears the end closes), but closes it after `idleMs` if the
+   * partner keeps it open. Closing at once instead could reset the stream
+   * before werift has delivered its own open acknowledgement on it, which
+   * werift on the other side throws on.
+   */
+  #closeIfKept() {
+    const channel = this.channel;
+    if (channel.readyState === "closed") return;
+    const closed = () => {
+      clearTimeout(timer);
+      channel.removeEventListener("close", closed);
+    };
+    const timer = setTimeout(() => {
+      closed();
+      this.#close();
+    }, this.#idleMs);
+    channel.addEventListener("close", closed);
+  }
+
   /** @param {unknown} data */
   #message(data) {
     if (this.finished) return;
@@ -279,13 +437,16 @@ class Transfer {
  * @property {FileSource} source Its bytes.
  * @property {(event: TransferEvent) => void} onEvent
  * @property {() => number} [now] The clock in milliseconds.
+ * @property {number} [idleMs] Once accepted, cancel when the receiver
+ *   acknowledges nothing for this long (`TRANSFER_IDLE_MS` by default).
  */
 
 /**
  * Offers a file on its channel and, once accepted, sends it with flow
  * control (never more than `HIGH_WATER_BYTES` in the channel's buffer, nor
  * more than `WINDOW_BYTES` beyond what the receiver has stored), then its
- * SHA-256; it is done when the receiver confirms the digest.
+ * SHA-256; it is done when the receiver confirms the digest. Once accepted,
+ * a receiver that lets `idleMs` pass without taking anything ends it.
  *
  * @example
  * ```ts
@@ -319,7 +480,7 @@ export class FileSender extends Transfer {
 
   /** @param {FileSenderOptions} options */
   constructor(options) {
-    super(options.channel, "offered", options.onEvent, options.now);
+    super(options.channel, "offered", options.onEvent, options.now, options.idleMs);
     this.#options = options;
     options.channel.bufferedAmountLowThreshold = LOW_WATER_BYTES;
     if (options.channel.readyState === "open") this.opened();
@@ -359,6 +520,7 @@ export class FileSender extends Transfer {
         if (this.state !== "offered") return this.protocolError("a second accept");
         this.state = "sending";
         this.startedAt = this.now();
+        this.watch();
         this.emit({ kind: "accepted" });
         this.#pump().catch((error) => {
           const reason = `cannot send the file: ${errorText(error)}`;
@@ -372,6 +534,7 @@ export class FileSender extends Transfer {
         return;
       case FileMessageType.Ack:
         if (message.bytes > this.#sent) return this.protocolError("an ack for bytes not sent");
+        if (message.bytes > this.#acked) this.progressed();
         this.#acked = Math.max(this.#acked, message.bytes);
         this.wake();
         return;
@@ -422,6 +585,7 @@ export class FileSender extends Transfer {
       this.#hash.update(chunk);
       channel.send(chunk);
       this.#sent += chunk.length;
+      this.progressed();
       this.emit({ kind: "progress", bytes: this.#sent, size });
     }
     this.#digest = this.#hash.hex();
@@ -433,15 +597,22 @@ export class FileSender extends Transfer {
 /**
  * @typedef {object} FileReceiverOptions
  * @property {FileChannelLike} channel A channel the partner opened, labelled `file:<id>`.
- * @property {(event: TransferEvent) => void} onEvent Hears `offer` first.
+ * @property {(event: TransferEvent) => void} onEvent Hears `offer` first;
+ *   or only `rejected`, when the inbox is full.
  * @property {() => number} [now] The clock in milliseconds.
+ * @property {FileInbox} [inbox] The places for this partner's files; one
+ *   shared by every receiver given none.
+ * @property {number} [idleMs] Cancel when the offer, or once accepted the
+ *   next bytes, take longer than this (`TRANSFER_IDLE_MS` by default).
  */
 
 /**
  * Waits for the offer on a channel the partner opened, then takes the file
  * into a sink once accepted: hashes the bytes as they come, acknowledges
  * them as they are stored, and commits the sink only when every byte is
- * there and the digest matches the sender's.
+ * there and the digest matches the sender's. A channel that finds its inbox
+ * full is answered with `file_reject` at once, its offer never shown; one
+ * whose offer or bytes stop coming for `idleMs` is cancelled.
  *
  * @example
  * ```ts
@@ -471,10 +642,33 @@ export class FileReceiver extends Transfer {
   #hash = new Sha256();
   /** @type {Promise<void>} */
   #writing = Promise.resolve();
+  /** @type {FileInbox} */
+  #inbox;
+  /** @type {string | undefined} */
+  #refusal;
 
   /** @param {FileReceiverOptions} options */
   constructor(options) {
-    super(options.channel, "offered", options.onEvent, options.now);
+    super(options.channel, "offered", options.onEvent, options.now, options.idleMs);
+    this.#inbox = options.inbox ?? sharedInbox;
+    // Until the offer comes (or the refusal goes), the partner is keeping us waiting.
+    this.watch();
+    if (this.#inbox.admit(this)) return;
+    this.#refusal = `too many files at once (the receiver takes ${this.#inbox.max} at a time)`;
+    // Not from inside the constructor: the caller does not hold its receiver yet.
+    if (options.channel.readyState === "open") queueMicrotask(() => this.opened());
+  }
+
+  /**
+   * Turns the channel away once it is open, when the inbox was full.
+   *
+   * @override
+   */
+  opened() {
+    const reason = this.#refusal;
+    if (reason === undefined || this.finished) return;
+    this.tell({ type: FileMessageType.Reject, reason });
+    this.end({ kind: "rejected", reason });
   }
 
   /** Bytes received so far. */
@@ -495,6 +689,7 @@ export class FileReceiver extends Transfer {
     this.#sink = sink;
     this.state = "receiving";
     this.startedAt = this.now();
+    this.watch();
     this.tell({ type: FileMessageType.Accept });
     this.emit({ kind: "accepted" });
   }
@@ -515,14 +710,19 @@ export class FileReceiver extends Transfer {
    * @param {import("./file_protocol.js").FileMessage} message
    */
   control(message) {
+    if (this.#refusal !== undefined) return this.opened();
     switch (message.type) {
       case FileMessageType.Offer:
         if (this.offer !== undefined) return this.protocolError("a second offer");
         this.offer = { name: message.name, size: message.size, mime: message.mime };
+        // The user's turn: an offer may wait for an answer as long as it takes.
+        this.unwatch();
         this.emit({ kind: "offer", offer: this.offer });
         return;
       case FileMessageType.End:
         if (this.state !== "receiving") return this.protocolError("an end before an accept");
+        // What is left (the last writes, the digest, the commit) is this side's own.
+        this.unwatch();
         this.state = "verifying";
         this.#finish(message.sha256).catch((error) =>
           this.#fail(`cannot save the file: ${errorText(error)}`)
@@ -538,6 +738,7 @@ export class FileReceiver extends Transfer {
    * @param {Uint8Array} bytes
    */
   data(bytes) {
+    if (this.#refusal !== undefined) return this.opened();
     const sink = this.#sink;
     const size = this.offer?.size ?? 0;
     if (this.state !== "receiving" || sink === undefined) {
@@ -547,6 +748,7 @@ export class FileReceiver extends Transfer {
       return this.protocolError("more bytes than offered");
     }
     this.#received += bytes.length;
+    this.progressed();
     this.#hash.update(bytes);
     // Both stacks hand each message over in a buffer of its own: no copy needed.
     const copy = bytes;
@@ -554,6 +756,7 @@ export class FileReceiver extends Transfer {
       if (this.finished) return;
       await sink.write(copy);
       this.#stored += copy.length;
+      this.progressed();
       if (this.#stored - this.#acked >= ACK_EVERY_BYTES || this.#stored === size) {
         this.#acked = this.#stored;
         this.tell({ type: FileMessageType.Ack, bytes: this.#stored });
@@ -568,6 +771,7 @@ export class FileReceiver extends Transfer {
    * @param {boolean} kept
    */
   released(kept) {
+    this.#inbox.release(this);
     if (kept || this.#sink === undefined) return;
     const sink = this.#sink;
     return this.#writing.catch(() => {}).then(() => sink.abort()).catch(() => {});

@@ -1,24 +1,142 @@
 /**
  * The page's file transfers: choose or drop a file to send, Accept or
- * Reject what the partner offers, a progress bar for each, a download link
- * once the SHA-256 matched, and the verification code of the channel.
+ * Reject what the partner offers (with its size and what kind of file it
+ * is), a progress bar for each, and a download link once the SHA-256
+ * matched. An offer is also handed to the page, to announce where the user
+ * looks. Names and reasons from the partner are shown through `printable()`.
  *
  * For tests: `#transfers li` has `data-direction` (`send`, `receive`),
  * `data-state` (`offered`, `sending`, `receiving`, `done`, `rejected`,
- * `stopped`) and `data-name`; `#verify-code` holds the code.
+ * `stopped`) and `data-name` (the name as offered).
  *
  * @module
  */
 
-import { FILE_CHANNEL_PREFIX, formatBytes, newFileId, safeFileName } from "./file_protocol.js";
+import {
+  FILE_CHANNEL_PREFIX,
+  formatBytes,
+  MAX_INCOMING_FILES,
+  newFileId,
+  safeFileName,
+} from "./file_protocol.js";
 import { FileReceiver, FileSender } from "./file_transfer.js";
-import { verificationCode } from "./verification.js";
+import { printable } from "./printable.js";
 
 /**
  * @typedef {import("./file_transfer.js").FileChannelLike} FileChannelLike
  * @typedef {import("./file_transfer.js").TransferEvent} TransferEvent
  * @typedef {import("./peer_link.js").PeerConnectionLike} PeerConnectionLike
  */
+
+/**
+ * @typedef {object} OfferNotice A file the partner offers, for the page to announce.
+ * @property {string} description Its name, size and kind: `report.pdf (2.1 MB, PDF document)`.
+ * @property {() => void} accept Accepts it, as the Accept button does.
+ * @property {() => void} reject Declines it, as the Reject button does.
+ */
+
+/**
+ * @typedef {object} OfferAnnouncement What the page made of a notice.
+ * @property {(outcome: string) => void} settle The offer is answered or gone:
+ *   the choice gives way to `outcome`.
+ */
+
+/**
+ * What kind of file a name is, by its extension: what the user's system will
+ * take it for once saved, whatever type the sender claimed.
+ */
+const KINDS = /** @type {Readonly<Record<string, string>>} */ ({
+  pdf: "PDF document",
+  txt: "text file",
+  md: "Markdown text",
+  csv: "CSV table",
+  json: "JSON data",
+  html: "web page",
+  htm: "web page",
+  doc: "Word document",
+  docx: "Word document",
+  xls: "Excel spreadsheet",
+  xlsx: "Excel spreadsheet",
+  ppt: "PowerPoint presentation",
+  pptx: "PowerPoint presentation",
+  odt: "OpenDocument text",
+  ods: "OpenDocument spreadsheet",
+  zip: "ZIP archive",
+  gz: "gzip archive",
+  tgz: "gzip archive",
+  tar: "tar archive",
+  "7z": "7-Zip archive",
+  rar: "RAR archive",
+  png: "PNG image",
+  jpg: "JPEG image",
+  jpeg: "JPEG image",
+  gif: "GIF image",
+  webp: "WebP image",
+  svg: "SVG image",
+  heic: "HEIC image",
+  mp3: "MP3 audio",
+  wav: "WAV audio",
+  ogg: "Ogg audio",
+  flac: "FLAC audio",
+  m4a: "M4A audio",
+  mp4: "MP4 video",
+  webm: "WebM video",
+  mov: "QuickTime video",
+  mkv: "Matroska video",
+  exe: "Windows program",
+  msi: "Windows installer",
+  bat: "Windows script",
+  cmd: "Windows script",
+  ps1: "PowerShell script",
+  vbs: "Windows script",
+  scr: "Windows program",
+  lnk: "Windows shortcut",
+  jar: "Java program",
+  apk: "Android app",
+  dmg: "macOS disk image",
+  pkg: "macOS installer",
+  sh: "shell script",
+  deb: "Debian package",
+  rpm: "RPM package",
+});
+
+/** Words for the major part of a media type, when the name says nothing. */
+const MEDIA_KINDS = /** @type {Readonly<Record<string, string>>} */ ({
+  image: "image",
+  audio: "audio",
+  video: "video",
+  text: "text file",
+});
+
+/**
+ * What kind of file an offer is, in words: by the extension of the name it
+ * will be saved under, else by its media type.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeKind } from "./files_ui.js";
+ * assert.equal(describeKind("report.PDF", "application/octet-stream"), "PDF document");
+ * assert.equal(describeKind("\u202Egnp.exe", "image/png"), "Windows program");
+ * assert.equal(describeKind("notes", "text/plain"), "text file");
+ * assert.equal(describeKind("data.bin", "application/octet-stream"), "BIN file");
+ * assert.equal(describeKind("data", "application/octet-stream"), "file of unknown type");
+ * ```
+ *
+ * @param {string} name The name as offered.
+ * @param {string} mime The media type the sender gave.
+ * @returns {string}
+ */
+export function describeKind(name, mime) {
+  const saved = safeFileName(name);
+  const dot = saved.lastIndexOf(".");
+  const extension = dot > 0 ? saved.slice(dot + 1).toLowerCase() : "";
+  if (Object.hasOwn(KINDS, extension)) return /** @type {string} */ (KINDS[extension]);
+  const major = mime.split("/")[0] ?? "";
+  if (Object.hasOwn(MEDIA_KINDS, major)) return /** @type {string} */ (MEDIA_KINDS[major]);
+  if (/^[a-z0-9]{1,8}$/.test(extension)) return `${extension.toUpperCase()} file`;
+  return "file of unknown type";
+}
 
 /** @param {string} id */
 function element(id) {
@@ -38,13 +156,23 @@ export class FilesPanel {
   #section = element("files");
   #input = /** @type {HTMLInputElement} */ (element("file-input"));
   #list = element("transfers");
-  #code = element("verify-code");
   /** @type {PeerConnectionLike | undefined} */
   #connection;
   /** @type {Set<FileSender | FileReceiver>} */
   #transfers = new Set();
+  /** @type {((notice: OfferNotice) => OfferAnnouncement) | undefined} */
+  #onOffer;
+  /** Offers announced and not yet answered. @type {Map<FileReceiver, OfferAnnouncement>} */
+  #announced = new Map();
+  /** The line that says offers are being turned away, shown once per flood. @type {HTMLElement | undefined} */
+  #refusing;
 
-  constructor() {
+  /**
+   * @param {{ onOffer?: (notice: OfferNotice) => OfferAnnouncement }} [options]
+   *   `onOffer` announces an incoming offer outside the Files card.
+   */
+  constructor(options = {}) {
+    this.#onOffer = options.onOffer;
     this.#input.addEventListener("change", () => {
       for (const file of this.#input.files ?? []) this.send(file);
       this.#input.value = "";
@@ -63,21 +191,13 @@ export class FilesPanel {
   }
 
   /**
-   * The channel is open: files may go, and the code is shown.
+   * The channel is open: files may go.
    *
    * @param {PeerConnectionLike | undefined} connection
    */
   opened(connection) {
     this.#connection = connection;
     this.#input.disabled = connection === undefined;
-    const code = verificationCode(
-      connection?.localDescription?.sdp ?? "",
-      connection?.remoteDescription?.sdp ?? "",
-    );
-    this.#code.textContent = code ?? "";
-    this.#code.title = code
-      ? "Verification code: the same on both screens means no one is in between"
-      : "";
   }
 
   /**
@@ -88,7 +208,6 @@ export class FilesPanel {
   closed(reason) {
     this.#connection = undefined;
     this.#input.disabled = true;
-    this.#code.textContent = "";
     for (const transfer of [...this.#transfers]) transfer.abandon(reason);
   }
 
@@ -129,7 +248,7 @@ export class FilesPanel {
     });
     this.#transfers.add(sender);
     row.setState("offered", `Offered to your partner; waiting for an answer`);
-    row.addButton("Cancel", () => sender.cancel("cancelled by the sender"));
+    row.addButton("Cancel", () => sender.cancel("cancelled by the sender"), "secondary");
   }
 
   /**
@@ -150,9 +269,12 @@ export class FilesPanel {
       channel,
       onEvent: (event) => {
         if (event.kind === "offer") {
-          row = makeRow(this.#list, "receive", event.offer.name, event.offer.size);
-          row.setState("offered", `${event.offer.mime}: accept it?`);
-          row.addButton("Accept", () =>
+          this.#refusing = undefined;
+          const { name, size, mime } = event.offer;
+          const kind = describeKind(name, mime);
+          row = makeRow(this.#list, "receive", name, size);
+          row.setState("offered", `${kind}: accept it?`);
+          const accept = () =>
             receiver.accept({
               write: (bytes) => {
                 chunks.push(bytes);
@@ -170,15 +292,57 @@ export class FilesPanel {
                 chunks = [];
                 return Promise.resolve();
               },
-            }));
-          row.addButton("Reject", () => receiver.reject("declined"));
+            });
+          const reject = () => receiver.reject("declined");
+          row.addButton("Accept", accept);
+          row.addButton("Reject", reject, "secondary");
+          const announced = this.#onOffer?.({
+            description: `${name} (${formatBytes(size)}, ${kind})`,
+            accept,
+            reject,
+          });
+          if (announced) this.#announced.set(receiver, announced);
           return;
         }
+        if (event.kind !== "progress") this.#settle(receiver, event);
         if (row) this.#update(receiver, row, event);
-        else if (event.kind !== "progress") this.#transfers.delete(receiver);
+        else if (event.kind !== "progress") {
+          this.#transfers.delete(receiver);
+          // Turned away by the inbox before its offer was read: one line per
+          // flood, not one per file, and nothing to answer.
+          if (event.kind === "rejected" && this.#refusing === undefined) {
+            this.#refusing = document.createElement("li");
+            this.#refusing.className = "notice";
+            this.#refusing.textContent =
+              `Your partner is sending more than ${MAX_INCOMING_FILES} ` +
+              "files at once; the rest are declined until these are done.";
+            this.#list.append(this.#refusing);
+          }
+        }
       },
     });
     this.#transfers.add(receiver);
+  }
+
+  /**
+   * An announced offer is answered or gone: the announcement says how.
+   *
+   * @param {FileReceiver} receiver
+   * @param {TransferEvent} event
+   */
+  #settle(receiver, event) {
+    const announced = this.#announced.get(receiver);
+    if (announced === undefined) return;
+    this.#announced.delete(receiver);
+    announced.settle(
+      event.kind === "accepted"
+        ? "accepted: see Files"
+        : event.kind === "rejected"
+        ? "declined"
+        : event.kind === "stopped"
+        ? event.by === "peer" ? `withdrawn: ${event.reason}` : `ended: ${event.reason}`
+        : "",
+    );
   }
 
   /**
@@ -195,6 +359,7 @@ export class FilesPanel {
         row.addButton(
           "Cancel",
           () => transfer.cancel(`cancelled by the ${sending ? "sender" : "receiver"}`),
+          "secondary",
         );
         return;
       case "progress":
@@ -246,7 +411,9 @@ function makeRow(list, direction, name, size) {
   item.dataset.name = name;
   const title = document.createElement("span");
   title.className = "file-name";
-  title.textContent = `${direction === "send" ? "↑" : "↓"} ${name} (${formatBytes(size)})`;
+  title.textContent = `${direction === "send" ? "↑" : "↓"} ${printable(name)} (${
+    formatBytes(size)
+  })`;
   const bar = document.createElement("progress");
   bar.max = Math.max(size, 1);
   bar.value = 0;
@@ -267,7 +434,7 @@ function makeRow(list, direction, name, size) {
      */
     setState(state, text) {
       item.dataset.state = state;
-      status.textContent = text;
+      status.textContent = printable(text);
     },
     /**
      * @param {number} bytes
@@ -284,11 +451,13 @@ function makeRow(list, direction, name, size) {
     /**
      * @param {string} label
      * @param {() => void} onClick
+     * @param {string} [className] `secondary` for the choice that is not the main one.
      */
-    addButton(label, onClick) {
+    addButton(label, onClick, className) {
       const button = document.createElement("button");
       button.type = "button";
       button.textContent = label;
+      if (className) button.className = className;
       button.addEventListener("click", onClick);
       buttons.append(button);
     },
@@ -303,7 +472,7 @@ function makeRow(list, direction, name, size) {
       const link = document.createElement("a");
       link.href = URL.createObjectURL(blob);
       link.download = fileName;
-      link.textContent = `Save ${fileName}`;
+      link.textContent = `Save ${printable(fileName)}`;
       saved.replaceChildren(link);
     },
   };

@@ -38,6 +38,7 @@ import { CHAT_CHANNEL, MessageType } from "./protocol.js";
  * @typedef {object} DataChannelLike The part of `RTCDataChannel` used here.
  * @property {string} label
  * @property {string} readyState
+ * @property {number} [bufferedAmount] Bytes sent but not yet handed to the network.
  * @property {(data: string) => void} send
  * @property {() => void} close
  * @property {((event: unknown) => void) | null | undefined} [onopen]
@@ -294,6 +295,42 @@ export class PeerLink {
   close() {
     if (this.#state === "closed") return;
     this.#state = "closed";
+    this.#release();
+  }
+
+  /**
+   * Closes the link for good, as {@linkcode PeerLink.close} does, but lets
+   * the lines already sent arrive first: once they have left this side, the
+   * chat channel closes, and the partner's stack confirms that close only
+   * after it has what was sent before it. Resolves within `ms` either way.
+   *
+   * @param {number} ms
+   * @returns {Promise<void>}
+   */
+  async finish(ms) {
+    const channel = this.#channel;
+    if (this.#state !== "open" || channel?.readyState !== "open") {
+      this.close();
+      return;
+    }
+    this.#state = "closed";
+    clearTimeout(this.#timer);
+    const deadline = performance.now() + ms;
+    /** @type {Promise<unknown>} */
+    const closed = new Promise((resolve) => {
+      channel.onmessage = null;
+      channel.onclose = resolve;
+    });
+    // A close sent before the lines would overtake them.
+    while ((channel.bufferedAmount ?? 0) > 0 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    try {
+      channel.close();
+      await withTimeout(closed, Math.max(0, deadline - performance.now()));
+    } catch (error) {
+      this.#debug(`the chat channel did not close in time: ${errorText(error)}`);
+    }
     this.#release();
   }
 

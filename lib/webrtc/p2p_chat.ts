@@ -20,6 +20,13 @@ import type { PeerConnectionFactory } from "./werift_peer.ts";
 
 const logger = getLogger(["switchboard", "webrtc"]);
 
+/**
+ * A channel that closes after it was open most often means the partner is
+ * leaving, and the server says so (`peer_left`) within this long: only then
+ * is the fall-back to the server announced. The page waits as long.
+ */
+export const LEFT_GRACE_MS = 2000;
+
 /** What {@linkcode P2pChat} needs from the client around it. */
 export interface P2pChatOptions {
   /** Makes a peer connection with the server's ICE servers. */
@@ -34,6 +41,13 @@ export interface P2pChatOptions {
   send(message: ClientMessage): boolean;
   /** What else rides on the connection (files); told when it opens and ends. */
   channels?: ChannelHooks;
+  /**
+   * Called when the negotiation ends: the channel opened, or chat fell back
+   * to the server (again if an open channel fails later).
+   */
+  settled?(): void;
+  /** How long a channel that closed after it was open waits for `peer_left`; {@linkcode LEFT_GRACE_MS} by default. */
+  leftGraceMs?: number;
 }
 
 /** Hooks for what uses the peer connection besides chat. */
@@ -55,6 +69,8 @@ export class P2pChat {
   #peer = "";
   // The pairing the link serves, to negotiate again after a resume.
   #paired: Paired | undefined;
+  // Holds back the fall-back line of a channel that closed after it was open.
+  #grace: ReturnType<typeof setTimeout> | undefined;
 
   /** @param options How to make connections, print and reach the server. */
   constructor(options: P2pChatOptions) {
@@ -66,6 +82,7 @@ export class P2pChat {
     this.ended();
     this.#paired = message;
     const peer = this.#peer = message.peer;
+    let opened = false;
     const link = this.#link = new PeerLink({
       initiator: message.initiator,
       createPeerConnection: () => this.#options.createPeerConnection(message.iceServers ?? []),
@@ -74,9 +91,21 @@ export class P2pChat {
       },
       onEvent: (event: LinkEvent) => {
         if (this.#link !== link) return;
+        if (event.kind === "failed" && opened) {
+          this.#options.channels?.closed(event.reason);
+          this.#grace = setTimeout(() => {
+            this.#grace = undefined;
+            if (this.#link === link) this.#options.print(describeLinkEvent(peer, event));
+          }, this.#options.leftGraceMs ?? LEFT_GRACE_MS);
+          return;
+        }
         this.#options.print(describeLinkEvent(peer, event));
-        if (event.kind === "open") this.#options.channels?.opened(peer, link.connection);
+        if (event.kind === "open") {
+          opened = true;
+          this.#options.channels?.opened(peer, link.connection);
+        }
         if (event.kind === "failed") this.#options.channels?.closed(event.reason);
+        if (event.kind !== "message") this.#options.settled?.();
       },
       onChannel: (channel) => {
         if (this.#link !== link) channel.close();
@@ -139,6 +168,25 @@ export class P2pChat {
   ended(): void {
     if (this.#link) this.#options.channels?.closed("the pairing ended");
     this.#link?.close();
+    this.#forget();
+  }
+
+  /**
+   * Closes the link as {@linkcode P2pChat.ended} does, once the lines sent
+   * on its channel have arrived (for `quit`, before the server hears of it
+   * and tells the partner), within `ms`.
+   */
+  async finish(ms: number): Promise<void> {
+    const link = this.#link;
+    if (link === undefined) return;
+    this.#forget();
+    await link.finish(ms);
+    this.#options.channels?.closed("the pairing ended");
+  }
+
+  #forget(): void {
+    clearTimeout(this.#grace);
+    this.#grace = undefined;
     this.#link = undefined;
     this.#paired = undefined;
   }
