@@ -9,24 +9,33 @@
  * @module
  */
 
-import { readApiKey } from "./lib/auth/client_key.ts";
-import { runClient } from "./lib/client.ts";
+import { readApiKey } from "./lib/cli/api_key.ts";
+import { runClient } from "./lib/cli/run.ts";
 import {
   CLIENT_USAGE,
   type ClientFlags,
   parseClientFlags,
   UsageError,
   usageError,
-} from "./lib/flags.ts";
-import { ICE_CREDENTIAL_ENV, iceServersFromUrls, needsCredential } from "./lib/ice_servers.ts";
-import { getWriterSink, jsonFormatter, setupLogging, textFormatter } from "./lib/logging.ts";
-import { missingFlags, readSecretEnv, WEBRTC_PERMISSIONS } from "./lib/permissions.ts";
-import { ProgressDisplay } from "./lib/files/progress.ts";
-import { receivePermissions } from "./lib/files/transfers.ts";
-import { errorText } from "./lib/text.ts";
-import { type PeerConnectionFactory, weriftFactory } from "./lib/webrtc/werift_peer.ts";
+} from "./lib/server/flags.ts";
+import {
+  ICE_CREDENTIAL_ENV,
+  iceServersFromUrls,
+  needsCredential,
+} from "./lib/protocol/ice_servers.ts";
+import {
+  getWriterSink,
+  jsonFormatter,
+  setupLogging,
+  textFormatter,
+} from "./lib/runtime/logging.ts";
+import { missingFlags, readSecretEnv, WEBRTC_PERMISSIONS } from "./lib/runtime/permissions.ts";
+import { ProgressDisplay } from "./lib/cli/files/progress.ts";
+import { receivePermissions } from "./lib/cli/files/transfers.ts";
+import { errorText } from "./lib/runtime/safe_text.ts";
+import { type PeerConnectionFactory, weriftFactory } from "./lib/cli/werift/peer.ts";
 
-export { type ClientIo, runClient } from "./lib/client.ts";
+export { type ClientIo, runClient } from "./lib/cli/run.ts";
 
 /**
  * Runs the client until the connection ends, the user types `quit`, or

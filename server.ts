@@ -13,23 +13,27 @@
 import type { KeyRecord } from "./lib/auth/key_file.ts";
 import { readKeyFile } from "./lib/auth/key_file_io.ts";
 import { runKeysCommand } from "./lib/auth/keys_command.ts";
-import { parseServerFlags, SERVER_USAGE, UsageError, usageError } from "./lib/flags.ts";
-import { getLogger } from "./lib/deps.ts";
-import { setupLogging } from "./lib/logging.ts";
-import { errorText, plural } from "./lib/text.ts";
-import { ICE_CREDENTIAL_ENV, iceServersFromUrls, needsCredential } from "./lib/ice_servers.ts";
-import type { TlsFiles } from "./lib/options.ts";
-import { readSecretEnv } from "./lib/permissions.ts";
-import { ListenError, type RunningServer, startServer } from "./lib/server.ts";
-import type { SignalingFactory } from "./lib/signaling.ts";
-import { parseRedisUrl, REDIS_PASSWORD_ENV } from "./lib/store/redis_url.ts";
-import { TurnCredentials } from "./lib/turn.ts";
-import { readTurnSecret } from "./lib/turn_secret.ts";
-import { readTlsFiles } from "./lib/tls.ts";
+import { parseServerFlags, SERVER_USAGE, UsageError, usageError } from "./lib/server/flags.ts";
+import { getLogger } from "./lib/runtime/deps.ts";
+import { setupLogging } from "./lib/runtime/logging.ts";
+import { errorText, plural } from "./lib/runtime/safe_text.ts";
+import {
+  ICE_CREDENTIAL_ENV,
+  iceServersFromUrls,
+  needsCredential,
+} from "./lib/protocol/ice_servers.ts";
+import type { TlsFiles } from "./lib/server/config.ts";
+import { readSecretEnv } from "./lib/runtime/permissions.ts";
+import { ListenError, type RunningServer, startServer } from "./lib/server/start.ts";
+import type { SignalingFactory } from "./lib/signaling/memory.ts";
+import { parseRedisUrl, REDIS_PASSWORD_ENV } from "./lib/signaling/redis/url.ts";
+import { TurnCredentials } from "./lib/server/turn/credentials.ts";
+import { readTurnSecret } from "./lib/server/turn/secret.ts";
+import { readTlsFiles } from "./lib/server/tls.ts";
 
 const logger = getLogger(["switchboard", "server"]);
 
-export { type RunningServer, type ServerOptions, startServer } from "./lib/server.ts";
+export { type RunningServer, type ServerOptions, startServer } from "./lib/server/start.ts";
 
 /**
  * Runs the server until SIGINT or SIGTERM, then shuts it down gracefully;
@@ -92,7 +96,7 @@ export async function main(args: readonly string[]): Promise<number> {
     const target = parseRedisUrl(flags.redis);
     try {
       // The store module and the Redis client load only here.
-      const { connectRedisStore } = await import("./lib/store/redis_store.ts");
+      const { connectRedisStore } = await import("./lib/signaling/redis/store.ts");
       const password = target.password ?? await optionalEnv(REDIS_PASSWORD_ENV);
       const store = await connectRedisStore({ target, password });
       shared = { signaling: store.signaling };

@@ -9,7 +9,7 @@
 
 import { markdownTable } from "./table.ts";
 import { join } from "node:path";
-import { chromium, type Page } from "../tests/browser_deps.ts";
+import { chromium, type Page } from "../tests/support/browser_deps.ts";
 import { cpuSeconds } from "./proc.ts";
 import { startServer, SWITCHBOARD } from "./servers.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from "./webrtc_browser.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type BrowserContext, chromium, type Page } from "../tests/browser_deps.ts";
+import { type BrowserContext, chromium, type Page } from "../tests/support/browser_deps.ts";
 import { DEFAULT_TIMEOUTS, type PairingResult, type PairingTimeouts } from "./webrtc_cli.ts";
 
 /** Debian's Chromium binary (not the `/usr/bin/chromium` shell wrapper). */

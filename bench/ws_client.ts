@@ -7,8 +7,8 @@
  * @module
  */
 
-import { uuidVersion, validateUuid } from "../lib/deps.ts";
-import { yourId } from "../lib/protocol.ts";
+import { uuidVersion, validateUuid } from "../lib/runtime/deps.ts";
+import { yourId } from "../lib/protocol/messages.ts";
 
 /** Why a connection failed, for the error counts. */
 export type FailureKind =

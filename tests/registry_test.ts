@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { uuidVersion, validateUuid } from "../lib/deps.ts";
+import { uuidVersion, validateUuid } from "../lib/runtime/deps.ts";
 import { Registry } from "../lib/registry.ts";
 
 Deno.test("register() returns a v4 UUID and stores the entry", () => {

@@ -22,7 +22,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { JsonSyntaxError, parseJson } from "../json_syntax.ts";
+import { JsonSyntaxError, parseJson } from "../runtime/json_syntax.ts";
 
 /** Every key starts with this, so a leaked one is easy to recognise and to scan for. */
 export const KEY_PREFIX = "sbk_";

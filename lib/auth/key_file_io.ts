@@ -6,8 +6,8 @@
  * @module
  */
 
-import { MissingPermission, shellWord } from "../permissions.ts";
-import { errorText } from "../text.ts";
+import { MissingPermission, shellWord } from "../runtime/permissions.ts";
+import { errorText } from "../runtime/safe_text.ts";
 import { formatKeyFile, KeyFileError, type KeyRecord, parseKeyFile } from "./key_file.ts";
 
 /**

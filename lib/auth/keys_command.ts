@@ -7,9 +7,9 @@
  */
 
 import { parseArgs } from "node:util";
-import { usageError } from "../flags.ts";
-import { MissingPermission } from "../permissions.ts";
-import { errorText } from "../text.ts";
+import { usageError } from "../server/flags.ts";
+import { MissingPermission } from "../runtime/permissions.ts";
+import { errorText } from "../runtime/safe_text.ts";
 import { generateKey, hashKey, KeyFileError, type KeyRecord, LABEL_PATTERN } from "./key_file.ts";
 import { readKeyFileOrNone, requirePaths, tempPath, writeKeyFile } from "./key_file_io.ts";
 

@@ -1,0 +1,66 @@
+/**
+ * Where the command-line client gets its API key: a file named by
+ * `--api-key-file`, or the `SWITCHBOARD_API_KEY` environment variable;
+ * never a flag's value, which any user of the machine can read in the
+ * process list.
+ *
+ * @module
+ */
+
+import { errorText } from "../runtime/safe_text.ts";
+import { KEY_PATTERN } from "../auth/key_file.ts";
+import { requirePaths } from "../auth/key_file_io.ts";
+
+/** The environment variable the client reads its key from. */
+export const API_KEY_ENV = "SWITCHBOARD_API_KEY";
+
+/**
+ * The client's API key, if it has one: from `file` when given (an error if
+ * it cannot be read), else from `SWITCHBOARD_API_KEY` when this process may
+ * read that variable and it is set.
+ *
+ * @throws {MissingPermission} When `file` is given without `--allow-read`.
+ * @throws {Error} When the file cannot be read, or what it or the variable
+ *   holds is not a key; the message never quotes it.
+ */
+export async function readApiKey(file: string | undefined): Promise<string | undefined> {
+  if (file !== undefined) {
+    await requirePaths([file], ["read"], `--api-key-file ${file}`);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (error) {
+      throw new Error(`cannot read ${file}: ${errorText(error)}`);
+    }
+    return checked(text.trim(), file);
+  }
+  const status = await Deno.permissions.query({ name: "env", variable: API_KEY_ENV });
+  if (status.state !== "granted") return undefined;
+  const value = Deno.env.get(API_KEY_ENV)?.trim();
+  return value ? checked(value, API_KEY_ENV) : undefined;
+}
+
+/**
+ * What a client says after the server refused its handshake with 401.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { unauthorizedReason } from "./api_key.ts";
+ * assert.match(unauthorizedReason(false), /SWITCHBOARD_API_KEY/);
+ * assert.match(unauthorizedReason(true), /refused the API key/);
+ * ```
+ */
+export function unauthorizedReason(sentKey: boolean): string {
+  return sentKey
+    ? "the server refused the API key (401: not valid, or revoked)"
+    : `the server wants an API key (401): set ${API_KEY_ENV} and allow it with ` +
+      `--allow-env=${API_KEY_ENV}, or use --api-key-file FILE with --allow-read=FILE`;
+}
+
+function checked(key: string, source: string): string {
+  if (!KEY_PATTERN.test(key)) {
+    throw new Error(`${source} does not hold a Switchboard API key (sbk_ and 43 characters)`);
+  }
+  return key;
+}

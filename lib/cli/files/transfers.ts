@@ -1,0 +1,458 @@
+/**
+ * The command-line peer's file transfers: `sendfile`, offers and their
+ * answers, `cancel`, `verify`, each file on a data channel of its own next
+ * to the chat channel, streamed from and to disk, with progress on stderr
+ * and one line on stdout for each thing that happens.
+ *
+ * @module
+ */
+
+import { missingFlags, type Needed } from "../../runtime/permissions.ts";
+import { printable } from "../../runtime/safe_text.ts";
+import { FILE_CHANNEL_PREFIX, formatBytes, newFileId } from "../../shared/file_protocol.js";
+import {
+  type FileChannelLike,
+  FileInbox,
+  FileReceiver,
+  FileSender,
+  type TransferEvent,
+} from "../../shared/file_transfer.js";
+import type { DataChannelLike, PeerConnectionLike } from "../../shared/peer_link.js";
+import { verificationCode } from "../../shared/verification.js";
+import { openSource, PartFile } from "./disk.ts";
+import { type Direction, ProgressDisplay, progressLine, sizeTimeRate } from "./progress.ts";
+
+/** How long quitting waits for partial files to be removed: a disk that hangs must not hang the exit. */
+export const STOP_TIMEOUT_MS = 5000;
+
+/** How file transfers behave. */
+export interface FileTransfersOptions {
+  /** Where received files go. */
+  downloadDir: string;
+  /** Accept every offer at once (for scripts). */
+  acceptFiles: boolean;
+  /** Refuse offers larger than this many bytes. */
+  maxFileBytes: number | undefined;
+  /** End a transfer that makes no progress for this long, in milliseconds (30 s by default). */
+  idleMs?: number;
+  /** Prints one line on stdout. */
+  print(line: string): void;
+  /** Where progress goes; none when omitted. */
+  progress?: ProgressDisplay;
+  /** The clock in milliseconds. */
+  now?: () => number;
+}
+
+/**
+ * The permissions receiving into `dir` needs: write for the `.part` file and
+ * the rename, read to see which names are taken.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { receivePermissions } from "./transfers.ts";
+ * assert.deepEqual(receivePermissions("dl").map((p) => p.flag), [
+ *   "--allow-read=dl",
+ *   "--allow-write=dl",
+ * ]);
+ * ```
+ */
+export function receivePermissions(dir: string): Needed[] {
+  return [
+    { descriptor: { name: "read", path: dir }, flag: `--allow-read=${dir}` },
+    { descriptor: { name: "write", path: dir }, flag: `--allow-write=${dir}` },
+  ];
+}
+
+interface Entry {
+  number: number;
+  direction: Direction;
+  transfer: FileSender | FileReceiver;
+  /** The name as shown: escaped for the terminal. */
+  name: string;
+  sink?: PartFile;
+}
+
+/** Every transfer with the current partner, and the verification code. */
+export class FileTransfers {
+  readonly #options: FileTransfersOptions;
+  #peer = "";
+  #connection: PeerConnectionLike | undefined;
+  #code: string | undefined;
+  #next = 1;
+  readonly #entries = new Map<number, Entry>();
+  // Offers waiting for an answer, oldest first; a bare accept-file takes the newest.
+  readonly #pending: number[] = [];
+  // One partner at a time, so one inbox: it caps what the partner may send at once.
+  readonly #inbox = new FileInbox();
+  // Whether the partner has been told about files turned away since the last one taken.
+  #refusing = false;
+  // accept-file between its answer and the sink: stop() waits for these too.
+  readonly #accepting = new Set<Promise<void>>();
+
+  /** @param options Where files go and how to report. */
+  constructor(options: FileTransfersOptions) {
+    this.#options = options;
+  }
+
+  /** The channel to `peer` is open: files may go; prints the verification code. */
+  opened(peer: string, connection: PeerConnectionLike | undefined): void {
+    this.#peer = peer;
+    this.#connection = connection;
+    this.#code = verificationCode(
+      connection?.localDescription?.sdp ?? "",
+      connection?.remoteDescription?.sdp ?? "",
+    );
+    this.verify();
+  }
+
+  /** A channel the partner opened: a file offer, if it is labelled as one. */
+  channel(peer: string, channel: DataChannelLike): void {
+    if (!channel.label.startsWith(FILE_CHANNEL_PREFIX)) {
+      channel.close();
+      return;
+    }
+    this.#peer = peer;
+    const number = this.#next++;
+    const receiver = new FileReceiver({
+      channel: channel as unknown as FileChannelLike,
+      onEvent: (event) => this.#received(number, event),
+      inbox: this.#inbox,
+      ...this.#timing(),
+    });
+    this.#entries.set(number, { number, direction: "receive", transfer: receiver, name: "" });
+  }
+
+  /** The channel is gone (the pairing ended or peer-to-peer failed): every transfer stops. */
+  closed(reason: string): void {
+    this.#connection = undefined;
+    this.#code = undefined;
+    for (const entry of [...this.#entries.values()]) entry.transfer.abandon(reason);
+  }
+
+  /**
+   * Stops every transfer because this side is going (`quit`, Ctrl+C): tells
+   * the partner, and settles once every partial file is removed, or after
+   * `STOP_TIMEOUT_MS` if the disk does not answer.
+   */
+  async stop(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => timer = setTimeout(resolve, STOP_TIMEOUT_MS));
+    try {
+      await Promise.race([this.#stopAll(), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #stopAll(): Promise<void> {
+    await Promise.all(this.#accepting);
+    const ending = [...this.#entries.values()].map((entry) => {
+      const { transfer } = entry;
+      const reason = `the ${entry.direction === "send" ? "sender" : "receiver"} quit`;
+      if (transfer instanceof FileReceiver && transfer.state === "offered") {
+        transfer.reject(reason);
+      } else {
+        transfer.cancel(reason);
+      }
+      return transfer.settled;
+    });
+    await Promise.all(ending);
+  }
+
+  /** `verify`: prints the verification code again. */
+  verify(): void {
+    if (this.#code === undefined) {
+      this.#print("*** No verification code: there is no open data channel ***");
+      return;
+    }
+    this.#print(
+      `*** Verification code with ${this.#peer}: ${this.#code} (the same on both screens means no one is in between) ***`,
+    );
+  }
+
+  /** `sendfile <path>`: offers a file to the partner. */
+  async send(path: string): Promise<void> {
+    const connection = this.#connection;
+    if (connection === undefined) {
+      this.#print("*** Files go over the data channel, and none is open ***");
+      return;
+    }
+    const missing = await missingFlags([
+      { descriptor: { name: "read", path }, flag: `--allow-read=${path}` },
+    ]);
+    if (missing.length > 0) {
+      this.#print(`*** sendfile ${path} needs ${missing.join(" ")} ***`);
+      return;
+    }
+    let opened;
+    try {
+      opened = await openSource(path);
+    } catch (error) {
+      this.#print(`*** Cannot send ${path}: ${error instanceof Error ? error.message : error} ***`);
+      return;
+    }
+    if (this.#connection !== connection) {
+      opened.source.close();
+      this.#print("*** The data channel closed; nothing was offered ***");
+      return;
+    }
+    const number = this.#next++;
+    const channel = connection.createDataChannel(`${FILE_CHANNEL_PREFIX}${newFileId()}`, {
+      ordered: true,
+    }) as unknown as FileChannelLike;
+    const entry: Entry = {
+      number,
+      direction: "send",
+      name: printable(opened.offer.name),
+      transfer: undefined!,
+    };
+    this.#entries.set(number, entry);
+    entry.transfer = new FileSender({
+      channel,
+      offer: opened.offer,
+      source: opened.source,
+      onEvent: (event) => this.#sent(number, event),
+      ...this.#timing(),
+    });
+    this.#print(
+      `*** Offered ${entry.name} (${
+        formatBytes(opened.offer.size)
+      }, file ${number}) to ${this.#peer}; waiting for an answer ***`,
+    );
+  }
+
+  /** `accept-file [n]`: takes an offered file, the newest without a number. */
+  async accept(number: number | undefined): Promise<void> {
+    const entry = this.#offer(number);
+    if (entry === undefined) return;
+    const accepting = this.#take(entry);
+    this.#accepting.add(accepting);
+    try {
+      await accepting;
+    } finally {
+      this.#accepting.delete(accepting);
+    }
+  }
+
+  async #take(entry: Entry): Promise<void> {
+    const receiver = entry.transfer as FileReceiver;
+    const dir = this.#options.downloadDir;
+    const missing = await missingFlags(receivePermissions(dir));
+    if (missing.length > 0) {
+      this.#print(`*** Receiving files into ${dir} needs ${missing.join(" ")} ***`);
+      receiver.reject("the receiver cannot save files");
+      return;
+    }
+    try {
+      entry.sink = await PartFile.create(dir, receiver.offer?.name ?? "");
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#print(`*** Cannot receive ${entry.name}: ${reason} ***`);
+      receiver.reject("the receiver cannot save the file");
+      return;
+    }
+    if (receiver.state !== "offered") {
+      await entry.sink.abort();
+      return;
+    }
+    receiver.accept(entry.sink);
+  }
+
+  /** `reject-file [n]`: declines an offered file, the newest without a number. */
+  reject(number: number | undefined): void {
+    const entry = this.#offer(number);
+    if (entry === undefined) return;
+    (entry.transfer as FileReceiver).reject("declined");
+  }
+
+  /** `cancel [n]`: stops a transfer; the only one without a number. */
+  cancel(number: number | undefined): void {
+    if (number === undefined && this.#entries.size > 1) {
+      this.#print(
+        `*** Several transfers: cancel ${[...this.#entries.keys()].join(" | ")} ***`,
+      );
+      return;
+    }
+    const entry = number === undefined
+      ? this.#entries.values().next().value
+      : this.#entries.get(number);
+    if (entry === undefined) {
+      this.#print(
+        number === undefined ? "*** No transfer to cancel ***" : `*** No file ${number} ***`,
+      );
+      return;
+    }
+    if (entry.transfer.state === "offered" && entry.transfer instanceof FileReceiver) {
+      entry.transfer.reject("declined");
+    } else {
+      entry.transfer.cancel(
+        `cancelled by the ${entry.direction === "send" ? "sender" : "receiver"}`,
+      );
+    }
+  }
+
+  #offer(number: number | undefined): Entry | undefined {
+    const chosen = number ?? this.#pending.at(-1);
+    const entry = chosen === undefined ? undefined : this.#entries.get(chosen);
+    if (
+      entry === undefined || entry.direction !== "receive" || entry.transfer.state !== "offered"
+    ) {
+      this.#print(
+        number === undefined
+          ? "*** No file offer to answer ***"
+          : `*** No offer of file ${number} ***`,
+      );
+      return undefined;
+    }
+    this.#pending.splice(this.#pending.indexOf(entry.number), 1);
+    return entry;
+  }
+
+  #received(number: number, event: TransferEvent): void {
+    const entry = this.#entries.get(number);
+    if (entry === undefined) return;
+    const receiver = entry.transfer as FileReceiver;
+    const label = () => `${entry.name} (file ${number})`;
+    switch (event.kind) {
+      case "offer": {
+        this.#refusing = false;
+        entry.name = printable(event.offer.name);
+        const size = formatBytes(event.offer.size);
+        const max = this.#options.maxFileBytes;
+        if (max !== undefined && event.offer.size > max) {
+          const [over, limit] = compared(event.offer.size, max);
+          this.#print(
+            `*** ${this.#peer} offered ${entry.name} (${over}): declined, larger than --max-file-bytes ${limit} ***`,
+          );
+          receiver.reject(`larger than the receiver's limit of ${limit}`);
+          return;
+        }
+        this.#print(
+          `*** ${this.#peer} offers ${entry.name} (${size}, file ${number}): ${
+            this.#options.acceptFiles ? "accepting (--accept-files)" : "accept-file / reject-file"
+          } ***`,
+        );
+        this.#pending.push(number);
+        if (this.#options.acceptFiles) void this.accept(number);
+        return;
+      }
+      case "accepted":
+        this.#print(`*** Receiving ${label()} into ${this.#options.downloadDir} ***`);
+        return;
+      case "progress":
+        this.#progress(entry, event.bytes, event.size);
+        return;
+      case "done":
+        this.#forget(number);
+        this.#print(
+          `*** Received ${label()}: ${
+            sizeTimeRate(event.size, event.ms)
+          }, SHA-256 verified; saved as ${printable(entry.sink?.savedAs ?? "?")} ***`,
+        );
+        return;
+      case "rejected":
+        this.#forget(number);
+        if (entry.name === "") {
+          // Turned away by the inbox before its offer was read: one line per flood, not per file.
+          if (this.#refusing) return;
+          this.#refusing = true;
+          this.#print(
+            `*** ${this.#peer} is sending more than ${this.#inbox.max} files at once: declining the rest until these are done ***`,
+          );
+          return;
+        }
+        this.#print(`*** Declined ${label()} ***`);
+        return;
+      case "stopped":
+        this.#forget(number);
+        // A channel that closed before its offer came was never shown.
+        if (entry.name === "") return;
+        this.#print(this.#stoppedLine(label(), event) + "; nothing was kept ***");
+        return;
+    }
+  }
+
+  #sent(number: number, event: TransferEvent): void {
+    const entry = this.#entries.get(number);
+    if (entry === undefined) return;
+    const label = `${entry.name} (file ${number})`;
+    switch (event.kind) {
+      case "accepted":
+        this.#print(`*** ${this.#peer} accepted ${label}; sending ***`);
+        return;
+      case "progress":
+        this.#progress(entry, event.bytes, event.size);
+        return;
+      case "done":
+        this.#forget(number);
+        this.#print(
+          `*** Sent ${label}: ${
+            sizeTimeRate(event.size, event.ms)
+          }, SHA-256 verified by ${this.#peer} ***`,
+        );
+        return;
+      case "rejected":
+        this.#forget(number);
+        // A plain "declined" says nothing the line does not say already.
+        this.#print(printable(
+          `*** ${this.#peer} declined ${label}${
+            event.reason === "declined" ? "" : `: ${event.reason}`
+          } ***`,
+        ));
+        return;
+      case "stopped":
+        this.#forget(number);
+        this.#print(this.#stoppedLine(label, event) + " ***");
+        return;
+    }
+  }
+
+  #stoppedLine(label: string, event: TransferEvent & { kind: "stopped" }): string {
+    const reason = printable(event.reason);
+    switch (event.by) {
+      case "you":
+        return `*** Cancelled ${label}`;
+      case "peer":
+        return `*** ${this.#peer} cancelled ${label}: ${reason}`;
+      case "error":
+        return `*** ${label} failed: ${reason}`;
+    }
+  }
+
+  #timing(): { now?: () => number; idleMs?: number } {
+    const { now, idleMs } = this.#options;
+    return { ...(now ? { now } : {}), ...(idleMs === undefined ? {} : { idleMs }) };
+  }
+
+  #progress(entry: Entry, bytes: number, size: number): void {
+    const progress = this.#options.progress;
+    if (progress === undefined) return;
+    const now = (this.#options.now ?? (() => performance.now()))();
+    progress.update(
+      String(entry.number),
+      progressLine(entry.name, entry.direction, bytes, size, now - entry.transfer.startedAt),
+    );
+  }
+
+  #forget(number: number): void {
+    this.#entries.delete(number);
+    const index = this.#pending.indexOf(number);
+    if (index >= 0) this.#pending.splice(index, 1);
+    this.#options.progress?.remove(String(number));
+  }
+
+  #print(line: string): void {
+    this.#options.progress?.clear();
+    this.#options.print(line);
+  }
+}
+
+/**
+ * Two sizes for people, in bytes where rounding would make them look the
+ * same (1001 B is over a limit of 1000 B; "1.0 kB" over "1.0 kB" is not).
+ */
+function compared(size: number, limit: number): [string, string] {
+  const [a, b] = [formatBytes(size), formatBytes(limit)];
+  return a === b ? [`${size} B`, `${limit} B`] : [a, b];
+}

@@ -1,0 +1,587 @@
+/**
+ * The life of one client connection: open, register, send the id, receive
+ * within the limits, close, unregister.
+ *
+ * @module
+ */
+
+import type { KeyRecord } from "../auth/key_file.ts";
+import { closeCode } from "../protocol/close_code.ts";
+import type { Keyring } from "../auth/keyring.ts";
+import type { Tenants } from "../auth/tenants.ts";
+import { getLogger } from "../runtime/deps.ts";
+import type { RefusalLog } from "./refusal_log.ts";
+import type { DisconnectReason, Metrics } from "../metrics.ts";
+import {
+  CloseCode,
+  ErrorCode,
+  errorMessage,
+  MessageType,
+  parseEnvelope,
+  type ServerMessage,
+  toClientMessage,
+  yourId,
+} from "../protocol/messages.ts";
+import { TokenBucket } from "./rate_limit.ts";
+import type { Registry } from "../registry.ts";
+import type { Resumption } from "./resume/resumption.ts";
+import { NOT_RESUMABLE, type ResumeRequest } from "../protocol/resume_params.ts";
+import { sendJson } from "../runtime/json_socket.ts";
+import type { ServerOptions } from "./config.ts";
+import type { Peer, Refused, SignalingService } from "../signaling/memory.ts";
+import type { SocketTracker } from "./socket_tracker.ts";
+import { plural, printable, truncate } from "../runtime/safe_text.ts";
+import { protocolViolation } from "./ws_violations.ts";
+
+const logger = getLogger(["switchboard", "server"]);
+
+/** How many bad messages of one connection are logged one by one. */
+export const LOGGED_BAD_MESSAGES = 5;
+
+/** What every connection of one server shares. */
+export interface ServerState {
+  /** The server's settings. */
+  readonly config: Readonly<ServerOptions>;
+  /** The connected clients. */
+  readonly registry: Registry<Connection>;
+  /** The server's counters. */
+  readonly metrics: Metrics;
+  /** Pairing and relay: in memory, or shared with other instances. */
+  readonly signaling: SignalingService;
+  /** Every WebSocket still held, per client address. */
+  readonly sockets: SocketTracker;
+  /** Whether the server is shutting down. */
+  stopping: boolean;
+  /** Caps the lines for refusals, which strangers can cause at will. */
+  readonly refusalLog: RefusalLog;
+  /** Sessions that outlive a lost connection for a grace window. */
+  readonly resumption: Resumption;
+  /** The accepted API keys; `undefined` on an open server. Replaced on reload. */
+  keyring: Keyring | undefined;
+  /** Which client came with which key. */
+  readonly tenants: Tenants;
+}
+
+/**
+ * One client connection. It listens to its own socket as one event-listener
+ * object, so an idle client costs this object and no closures. The registry
+ * holds these, and everything sent to a client goes through
+ * {@linkcode Connection.send}.
+ */
+export class Connection implements Peer {
+  /** The client's id once registered. */
+  clientId: string | undefined;
+  readonly #server: ServerState;
+  readonly #socket: WebSocket;
+  readonly #remoteAddr: string;
+  readonly #bucket: TokenBucket;
+  // Set when the server closes the connection itself.
+  #closing = false;
+  #badMessages = 0;
+  // The runtime's reason when it drops the connection, from the error event.
+  #error: string | undefined;
+  readonly #resume: ResumeRequest;
+  // Set when a resumed connection took this one's place: its close ends nothing.
+  #superseded = false;
+  /** The SHA-256 of the client's API key: its tenant. `undefined` on an open server. */
+  readonly tenant: string | undefined;
+  /** The API key's label, for logs; never the key. */
+  readonly keyLabel: string | undefined;
+
+  /**
+   * Starts serving `socket`; the server keeps no other reference to it until
+   * it opens and registers.
+   *
+   * @param resume What the client asked for on its URL: a resumable session, a resume.
+   * @param key The entry of the API key the handshake presented, if any.
+   */
+  constructor(
+    server: ServerState,
+    socket: WebSocket,
+    remoteAddr: string,
+    resume: ResumeRequest = NOT_RESUMABLE,
+    key?: KeyRecord,
+  ) {
+    this.#server = server;
+    this.#socket = socket;
+    this.#remoteAddr = remoteAddr;
+    this.#resume = resume;
+    this.tenant = key?.sha256;
+    this.keyLabel = key?.label;
+    this.#bucket = new TokenBucket(
+      // A key's own rate limit applies on top of the server's.
+      Math.min(server.config.rateLimit, key?.rateLimit ?? Infinity),
+      server.config.rateBurst,
+      performance.now(),
+    );
+    socket.binaryType = "arraybuffer";
+    for (const type of ["open", "message", "close", "error"]) {
+      socket.addEventListener(type, this);
+    }
+  }
+
+  /** The socket's events, dispatched. */
+  handleEvent(event: Event): void {
+    // A close event always follows "error", which says why, if anything.
+    switch (event.type) {
+      case "error":
+        this.#error = (event as ErrorEvent).message;
+        return;
+      case "open":
+        return this.#open();
+      case "message":
+        return this.#receive((event as MessageEvent).data);
+      case "close":
+        return this.#close(event as CloseEvent);
+    }
+  }
+
+  #open(): void {
+    const { config, registry } = this.#server;
+    if (this.#server.stopping) {
+      this.goAway();
+      return;
+    }
+    const token = this.#resume.token;
+    // A session being resumed holds its id already, so a full server still takes it back.
+    // A session belongs to its API key: a token presented with another key
+    // fails like any unknown token, and leaves the session to its owner.
+    const owns = (id: string) => this.#server.tenants.tenantOf(id) === this.tenant;
+    const resumed = token === undefined ? undefined : this.#server.resumption.resume(token, owns);
+    if (resumed?.ok) {
+      this.#resumed(resumed.id, resumed.session, resumed.queued, resumed.wasAway);
+      return;
+    }
+    if (registry.size >= config.maxClients) {
+      this.#server.metrics.serverFull++;
+      const admission = this.#server.refusalLog.admit(performance.now());
+      if (admission.log) {
+        logger.warn(
+          admission.skipped > 0
+            ? "Refused a client from {remoteAddr}: server full ({clients}; {skipped} more refused, not logged)"
+            : "Refused a client from {remoteAddr}: server full ({clients})",
+          {
+            remoteAddr: this.#remoteAddr,
+            maxClients: config.maxClients,
+            clients: plural(config.maxClients, "client"),
+            skipped: admission.skipped,
+          },
+        );
+      }
+      sendJson(
+        this.#socket,
+        errorMessage(ErrorCode.ServerFull, "The server is full; try again later."),
+      );
+      this.#closeFor(CloseCode.TryAgainLater, "server full");
+      return;
+    }
+    if (!this.#server.signaling.available) {
+      this.#unavailable();
+      return;
+    }
+    if (this.tenant !== undefined && !this.#admitKey(this.tenant)) return;
+    const clientId = this.clientId = registry.register(this, this.#remoteAddr);
+    this.#server.tenants.join(clientId, this.tenant);
+    if (this.keyLabel === undefined) {
+      logger.info("Client {clientId} connected from {remoteAddr}", {
+        clientId,
+        remoteAddr: this.#remoteAddr,
+      });
+    } else {
+      logger.info('Client {clientId} (key "{keyLabel}") connected from {remoteAddr}', {
+        clientId,
+        keyLabel: this.keyLabel,
+        remoteAddr: this.#remoteAddr,
+      });
+    }
+    const joining = this.#server.signaling.joined(clientId);
+    if (joining === undefined) {
+      this.#welcome(clientId, resumed !== undefined);
+      return;
+    }
+    // Others must be able to find the client before it can hand out its id.
+    joining.then((joined) => {
+      if (this.#closing || !registry.has(clientId)) return;
+      if (joined) this.#welcome(clientId, resumed !== undefined);
+      else this.#unavailable();
+    });
+  }
+
+  /**
+   * Sends a new client its id and, when it asked for one, its session; a
+   * client whose resume failed hears why.
+   */
+  #welcome(clientId: string, resumeFailed: boolean): void {
+    this.send(yourId(clientId));
+    if (!this.#resume.resumable) return;
+    const session = this.#server.resumption.open(clientId);
+    if (session) this.send(session);
+    if (resumeFailed) {
+      logger.info(
+        "Client {clientId} at {remoteAddr} could not resume a session; it has a new id.",
+        {
+          clientId,
+          remoteAddr: this.#remoteAddr,
+        },
+      );
+      this.send(
+        errorMessage(
+          ErrorCode.ResumeFailed,
+          "that session is gone (unknown, used or expired token); this is a new one",
+        ),
+      );
+    }
+  }
+
+  /**
+   * Takes over the session `id` after a valid resume: the id, the pairing
+   * and what waited, in order. A connection still registered under `id` is
+   * superseded.
+   */
+  #resumed(
+    id: string,
+    session: ServerMessage | undefined,
+    queued: readonly ServerMessage[],
+    wasAway: boolean,
+  ): void {
+    const { registry, signaling } = this.#server;
+    const previous = registry.get(id);
+    previous?.socket.supersede();
+    this.clientId = id;
+    registry.restore(id, this, this.#remoteAddr);
+    logger.info(
+      previous
+        ? "Client {clientId} resumed from {remoteAddr}, replacing its connection from {previousAddr}."
+        : "Client {clientId} resumed from {remoteAddr} ({waited} waited).",
+      {
+        clientId: id,
+        remoteAddr: this.#remoteAddr,
+        previousAddr: previous?.remoteAddr,
+        queued: queued.length,
+        waited: plural(queued.length, "message"),
+      },
+    );
+    this.send(yourId(id));
+    if (session) this.send(session);
+    for (const message of queued) this.send(message);
+    if (wasAway) signaling.back?.(id);
+  }
+
+  /**
+   * Closes with 4000 for a newer connection that resumed this session; the
+   * close then ends nothing, since the session lives on.
+   */
+  supersede(): void {
+    this.#superseded = true;
+    this.#closing = true;
+    this.#socket.close(CloseCode.Superseded, "superseded");
+    this.#server.sockets.closing(this.#socket);
+  }
+
+  /** Refuses a client while the shared registry is out of reach: 1013, try again later. */
+  #unavailable(): void {
+    this.#server.metrics.unavailable++;
+    const admission = this.#server.refusalLog.admit(performance.now());
+    if (admission.log) {
+      logger.warn(
+        admission.skipped > 0
+          ? "Refused a client from {remoteAddr}: shared registry unreachable ({skipped} more refused, not logged)"
+          : "Refused a client from {remoteAddr}: shared registry unreachable",
+        { remoteAddr: this.#remoteAddr, skipped: admission.skipped },
+      );
+    }
+    this.#closeFor(CloseCode.TryAgainLater, "try again later");
+  }
+
+  /**
+   * Checks the client's key again as it opens: it may have been revoked
+   * since the handshake, and its key may be at its client limit.
+   */
+  #admitKey(tenant: string): boolean {
+    const key = this.#server.keyring?.byHash(tenant);
+    if (key === undefined) {
+      this.#closeFor(CloseCode.PolicyViolation, KEY_REVOKED);
+      return false;
+    }
+    const { maxClients } = key;
+    if (maxClients === undefined || this.#server.tenants.count(tenant) < maxClients) return true;
+    const admission = this.#server.refusalLog.admit(performance.now());
+    if (admission.log) {
+      logger.warn(
+        admission.skipped > 0
+          ? 'Refused a client from {remoteAddr}: key "{keyLabel}" has {clients}, its limit ({skipped} more refused, not logged)'
+          : 'Refused a client from {remoteAddr}: key "{keyLabel}" has {clients}, its limit',
+        {
+          remoteAddr: this.#remoteAddr,
+          keyLabel: key.label,
+          maxClients,
+          clients: plural(maxClients, "client"),
+          skipped: admission.skipped,
+        },
+      );
+    }
+    sendJson(
+      this.#socket,
+      errorMessage(
+        ErrorCode.KeyLimit,
+        `This API key has ${plural(maxClients, "client")} connected, its limit; try again later.`,
+      ),
+    );
+    this.#closeFor(CloseCode.TryAgainLater, "key limit");
+    return false;
+  }
+
+  /**
+   * Closes with 1008 `key revoked`, for a key taken out of the keys file;
+   * the partner hears `peer_left` at once.
+   */
+  revoke(): void {
+    if (this.#closing) return;
+    logger.info('Client {clientId} at {remoteAddr}: key "{keyLabel}" revoked; closing with 1008', {
+      clientId: this.clientId,
+      remoteAddr: this.#remoteAddr,
+      keyLabel: this.keyLabel,
+    });
+    this.#closeFor(CloseCode.PolicyViolation, KEY_REVOKED);
+  }
+
+  /**
+   * Sends a message, unless the client has left too much unread: then it is
+   * closed with 1008 and forgotten at once, since its close frame would wait
+   * behind the backlog and its partner must not.
+   *
+   * @returns Whether the message was handed to the socket.
+   */
+  send(message: ServerMessage): boolean {
+    const waiting = this.#socket.bufferedAmount;
+    if (waiting > this.#server.config.maxBufferedBytes && !this.#closing) {
+      logger.warn(
+        "Client {clientId} at {remoteAddr} is not reading ({bytes} bytes waiting); closing with 1008",
+        { clientId: this.clientId, remoteAddr: this.#remoteAddr, bytes: waiting },
+      );
+      this.#closeFor(CloseCode.PolicyViolation, "too slow: send buffer full");
+      return false;
+    }
+    return sendJson(this.#socket, message);
+  }
+
+  #receive(data: unknown): void {
+    const { config, metrics } = this.#server;
+    const clientId = this.clientId;
+    metrics.messagesReceived++;
+    // Frames already in flight when we closed are counted, not judged:
+    // one log line per offence, however hard the client floods.
+    if (clientId === undefined || this.#closing) return;
+    const size = typeof data === "string"
+      ? sizeForLimit(data, config.maxMessageBytes)
+      : (data as ArrayBuffer).byteLength;
+    if (size > config.maxMessageBytes) {
+      metrics.badMessage("message_too_big");
+      logger.warn(
+        "Client {clientId} at {remoteAddr} sent {size} bytes (limit {limit}); closing with 1009",
+        { clientId, remoteAddr: this.#remoteAddr, size, limit: config.maxMessageBytes },
+      );
+      this.#closeFor(CloseCode.MessageTooBig, "message too big");
+      return;
+    }
+    if (!this.#bucket.take(performance.now())) {
+      metrics.badMessage("rate_limited");
+      logger.warn(
+        "Client {clientId} at {remoteAddr} exceeded {rate} messages/s (burst {burst}); closing with 1008",
+        {
+          clientId,
+          remoteAddr: this.#remoteAddr,
+          rate: config.rateLimit,
+          burst: config.rateBurst,
+        },
+      );
+      this.#closeFor(CloseCode.PolicyViolation, "rate limit exceeded");
+      return;
+    }
+    if (typeof data !== "string") {
+      this.#reject(
+        ErrorCode.BinaryNotSupported,
+        `binary frames are not supported (${size} bytes); send JSON text`,
+      );
+      return;
+    }
+    const parsed = parseEnvelope(data);
+    if (!parsed.ok) {
+      this.#reject(parsed.code, `${parsed.reason}: ${truncate(data)}`);
+      return;
+    }
+    const checked = toClientMessage(parsed.message);
+    if (!checked.ok) {
+      this.#reject(checked.code, checked.reason);
+      return;
+    }
+    const message = checked.message;
+    const outcome = this.#server.signaling.handle(clientId, message);
+    // A shared store answers later; memory answers now, without a promise.
+    if (outcome instanceof Promise) outcome.then((refused) => this.#handled(message.type, refused));
+    else this.#handled(message.type, outcome);
+  }
+
+  #handled(type: string, refused: Refused | undefined): void {
+    if (refused) this.#refuse(type, refused.code, refused.reason);
+    else if (RELAYED_TYPES.has(type)) this.#server.metrics.relayedMessage(type);
+  }
+
+  /**
+   * Answers a well-formed request the pairing rules refuse (`not_paired`,
+   * `unknown_peer`, ...): an ordinary event, not bad input, so it is counted
+   * and logged at debug level only.
+   */
+  #refuse(type: string, code: ErrorCode, reason: string): void {
+    this.#server.metrics.refusedRequest(code);
+    logger.debug("Refused {type} from client {clientId}: {reason}", {
+      type,
+      clientId: this.clientId,
+      remoteAddr: this.#remoteAddr,
+      errorCode: code,
+      reason,
+    });
+    this.send(errorMessage(code, reason));
+  }
+
+  /** Closes with 1001 for a server shutdown; the close event does the rest. */
+  goAway(): void {
+    this.#socket.close(CloseCode.GoingAway, "Server shutting down");
+  }
+
+  #reject(code: ErrorCode, reason: string): void {
+    this.#server.metrics.badMessage(code);
+    // Each answer is sent, but a client that stays under the rate limit could
+    // still fill the log: only its first few are logged, the rest counted.
+    const bad = ++this.#badMessages;
+    if (bad <= LOGGED_BAD_MESSAGES) {
+      logger.warn("Bad message from client {clientId} at {remoteAddr}: {reason}", {
+        clientId: this.clientId,
+        remoteAddr: this.#remoteAddr,
+        errorCode: code,
+        reason,
+      });
+    } else if (bad === LOGGED_BAD_MESSAGES + 1) {
+      logger.warn(
+        "Client {clientId} at {remoteAddr} keeps sending bad messages; counting the rest without logging them.",
+        { clientId: this.clientId, remoteAddr: this.#remoteAddr },
+      );
+    }
+    this.send(errorMessage(code, reason));
+  }
+
+  /**
+   * Closes for a broken limit and forgets the client at once: a client that
+   * does not read may never complete the close handshake.
+   */
+  #closeFor(code: CloseCode, reason: string): void {
+    this.#closing = true;
+    this.#socket.close(code, reason);
+    this.#server.sockets.closing(this.#socket);
+    this.#forget(code, "limit");
+  }
+
+  #close(event: CloseEvent): void {
+    const violation = protocolViolation(this.#error);
+    if (violation !== undefined && this.clientId !== undefined && !this.#closing) {
+      this.#server.metrics.violation(violation);
+      logger.warn(
+        "Client {clientId} at {remoteAddr} broke the WebSocket protocol ({error}); the connection was dropped",
+        {
+          clientId: this.clientId,
+          remoteAddr: this.#remoteAddr,
+          error: truncate(printable(this.#error ?? "")),
+          violation,
+        },
+      );
+      this.#forget(closeCode(event), "violation");
+    } else if (this.#server.stopping && !this.#closing) {
+      // The event carries the client's echo, often without a code; say what was sent.
+      this.#forget(CloseCode.GoingAway, "shutdown");
+    } else {
+      this.#forget(closeCode(event), classify(event));
+    }
+  }
+
+  /**
+   * Unregisters the client, once, and tells whoever needs to know; after an
+   * abrupt loss of a resumable client, its session waits for it instead.
+   */
+  #forget(code: number, reason: DisconnectReason): void {
+    const { registry, metrics, signaling, resumption } = this.#server;
+    const clientId = this.clientId;
+    // Its id belongs to the connection that resumed it now.
+    if (this.#superseded) return;
+    // Deno fires close twice for a ping timeout, and a client closed for a
+    // limit was forgotten before its close event: unregister only once.
+    if (clientId === undefined || !registry.unregister(clientId)) return;
+    metrics.disconnected(reason);
+    logger.info("Client {clientId} disconnected (code {code}, {reason}).", {
+      clientId,
+      remoteAddr: this.#remoteAddr,
+      code,
+      reason,
+      ...(this.keyLabel === undefined ? {} : { keyLabel: this.keyLabel }),
+    });
+    if (this.#badMessages > LOGGED_BAD_MESSAGES) {
+      logger.warn("Client {clientId} sent {bad} bad messages in all.", {
+        clientId,
+        remoteAddr: this.#remoteAddr,
+        bad: this.#badMessages,
+      });
+    }
+    const abrupt = reason === "abrupt" || reason === "timeout";
+    if (abrupt && this.#resume.resumable && resumption.lost(clientId)) {
+      logger.info("Keeping the session of client {clientId} for {seconds} s.", {
+        clientId,
+        remoteAddr: this.#remoteAddr,
+        seconds: this.#server.config.resumeGrace,
+      });
+      // Its key stays its own while away: only a client of that key may resume it.
+      signaling.away?.(clientId);
+      return;
+    }
+    this.#server.tenants.leave(clientId);
+    resumption.ended(clientId);
+    signaling.disconnected(clientId);
+  }
+}
+
+/**
+ * Why a client went away, from its close event: a ping timeout is an unclean
+ * 1001 from the runtime, a lost TCP connection an unclean 0 or 1006, and the
+ * codes the server closes with for a broken limit count as `limit`.
+ */
+export function classify(event: Pick<CloseEvent, "code" | "wasClean">): DisconnectReason {
+  if (LIMIT_CODES.has(event.code)) return "limit";
+  if (event.wasClean) return "clean";
+  return event.code === CloseCode.GoingAway ? "timeout" : "abrupt";
+}
+
+// What a partner receives as sent; the rest is pairing, which the server answers itself.
+const RELAYED_TYPES: ReadonlySet<string> = new Set([
+  MessageType.Offer,
+  MessageType.Answer,
+  MessageType.Candidate,
+  MessageType.Relay,
+]);
+
+/** The close reason for a client whose key was revoked. */
+export const KEY_REVOKED = "key revoked";
+
+const LIMIT_CODES: ReadonlySet<number> = new Set([
+  CloseCode.PolicyViolation,
+  CloseCode.MessageTooBig,
+  CloseCode.TryAgainLater,
+]);
+
+const encoder = new TextEncoder();
+
+/**
+ * A text frame's size for the limit check: exact in bytes whenever it could
+ * exceed `limit`, and otherwise the UTF-16 length, a lower bound, since UTF-8
+ * takes at most 3 bytes per unit and most messages need no encoding.
+ */
+function sizeForLimit(text: string, limit: number): number {
+  return text.length * 3 <= limit ? text.length : encoder.encode(text).length;
+}

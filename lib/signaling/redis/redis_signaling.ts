@@ -1,0 +1,605 @@
+/**
+ * Signaling shared by several instances through Redis: the same rules as the
+ * in-memory {@linkcode Signaling}, with the state every instance must agree on
+ * (who is where, who asked whom, who is paired) in Redis and changed only by
+ * the scripts in `redis_scripts.ts`. Each instance keeps its own clients'
+ * partners too, so partners on the same instance are served locally, without
+ * a round trip.
+ *
+ * @module
+ */
+
+import { getLogger } from "../../runtime/deps.ts";
+import {
+  type ClientMessage,
+  ErrorCode,
+  type IceServer,
+  MessageType,
+  type PairCancelledReason,
+  type PairRejectedReason,
+  type PeerLeftReason,
+  type ServerMessage,
+} from "../../protocol/messages.ts";
+import type { Registry } from "../../registry.ts";
+import type { Peer, Refused, SignalingOptions, SignalingService } from "../memory.ts";
+import { errorText, plural, truncate } from "../../runtime/safe_text.ts";
+import type { RedisLink } from "./link.ts";
+import { parseEvent, type ScriptName, type StoreEvent, toldEvents } from "./scripts.ts";
+
+const logger = getLogger(["switchboard", "redis"]);
+
+/** Timing of the heartbeat that tells live instances from dead ones. */
+export interface HeartbeatOptions {
+  /** How often each instance renews its key and looks for dead ones, in ms. */
+  intervalMs: number;
+  /** How long a key lives without renewal, in ms: an instance silent this long is dead. */
+  ttlMs: number;
+}
+
+/** The defaults: a dead instance is noticed within 1.5 s + 0.25 s. */
+export const DEFAULT_HEARTBEAT: Readonly<HeartbeatOptions> = { intervalMs: 250, ttlMs: 1500 };
+
+// setTimeout takes at most 2^31 - 1 ms; a longer delay fires at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const RELAYED: ReadonlySet<string> = new Set([
+  MessageType.Offer,
+  MessageType.Answer,
+  MessageType.Candidate,
+  MessageType.Relay,
+]);
+
+const UNREACHABLE = "the server cannot reach its shared registry; try again later";
+
+/**
+ * Pairing and relay across instances. `available` is false while Redis is
+ * out of reach: then pairs within this instance carry on, pairs with clients
+ * elsewhere end (both ends hear `peer_left`), and new clients are refused
+ * until the link is back and every live client is registered again.
+ */
+export class RedisSignaling implements SignalingService {
+  readonly #registry: Registry<Peer>;
+  readonly #link: RedisLink;
+  readonly #instance: string;
+  readonly #timeoutMs: number;
+  readonly #heartbeat: HeartbeatOptions;
+  readonly #ice: { iceServers?: IceServer[] };
+  // This instance's clients that have a partner, anywhere → the partner.
+  readonly #partners = new Map<string, string>();
+  // This instance's clients with a request out → its target and expiry timer.
+  readonly #outgoing = new Map<string, { target: string; timer: ReturnType<typeof setTimeout> }>();
+  // Clients with a call under way: their next messages wait behind it, in order.
+  readonly #busy = new Map<string, Promise<void>>();
+  #available = true;
+  #closed = false;
+  #tick: ReturnType<typeof setTimeout> | undefined;
+  #recovering = false;
+
+  /**
+   * @param registry This instance's clients.
+   * @param link The connected link to Redis.
+   * @param instance This instance's id, as `RedisLink` subscribed it.
+   * @param options The pairing timeout and ICE servers.
+   * @param heartbeat How instances notice each other's death.
+   */
+  constructor(
+    registry: Registry<Peer>,
+    link: RedisLink,
+    instance: string,
+    options: SignalingOptions,
+    heartbeat: HeartbeatOptions = DEFAULT_HEARTBEAT,
+  ) {
+    this.#registry = registry;
+    this.#link = link;
+    this.#instance = instance;
+    this.#timeoutMs = options.pairTimeoutMs;
+    this.#heartbeat = heartbeat;
+    const iceServers = options.iceServers ?? [];
+    this.#ice = iceServers.length > 0 ? { iceServers: [...iceServers] } : {};
+    this.#schedule();
+  }
+
+  /** Whether Redis is reachable and this instance registered with it. */
+  get available(): boolean {
+    return this.#available;
+  }
+
+  /** Pairs this instance's clients are in; a pair within the instance counts once. */
+  get pairCount(): number {
+    let count = 0;
+    for (const partner of this.#partners.values()) count += this.#registry.has(partner) ? 0.5 : 1;
+    return count;
+  }
+
+  /** `id`'s partner as this instance knows it, or `undefined`. */
+  partnerOf(id: string): string | undefined {
+    return this.#partners.get(id);
+  }
+
+  /** Registers the client in Redis; its messages wait until that is done. */
+  joined(id: string): Promise<boolean> {
+    if (!this.#available) return Promise.resolve(false);
+    return this.#queue(id, async () => {
+      const reply = await this.#call("join", [this.#instance, id]);
+      if (reply?.[0] === "ok") return true;
+      if (reply?.[0] === "gone") this.#lost("this instance was presumed dead");
+      return false;
+    });
+  }
+
+  /** Acts on one message: a relay to a partner here at once, anything else through Redis. */
+  handle(me: string, message: ClientMessage): Refused | undefined | Promise<Refused | undefined> {
+    if (RELAYED.has(message.type) && !this.#busy.has(me)) {
+      const partner = this.#partners.get(me);
+      if (partner === undefined) return notPaired(message.type);
+      if (this.#registry.has(partner)) return this.#relayHere(me, partner, message);
+    }
+    return this.#queue(me, () => this.#handle(me, message));
+  }
+
+  /** Forgets a client: in Redis when reachable (others are told from there), else here. */
+  disconnected(id: string): void {
+    const partner = this.#partners.get(id);
+    this.#partners.delete(id);
+    this.#forgetRequest(id);
+    if (!this.#available) {
+      // Only pairs within this instance are left; Redis is put right on rejoin.
+      if (partner !== undefined && this.#partners.get(partner) === id) {
+        this.#partners.delete(partner);
+        this.#logLeft(id, partner);
+        this.#send(partner, { type: MessageType.PeerLeft, peer: id, reason: "disconnected" });
+      }
+      return;
+    }
+    this.#queue(id, async () => {
+      const reply = await this.#call("leave", [this.#instance, id]);
+      if (reply) this.#logTold(reply, 1, "leave");
+    });
+  }
+
+  /** Stops the heartbeat, lets pending calls finish, and leaves Redis: others forget this instance at once. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#tick);
+    for (const { timer } of this.#outgoing.values()) clearTimeout(timer);
+    this.#outgoing.clear();
+    await Promise.all(this.#busy.values());
+    if (this.#available) {
+      try {
+        await this.#link.call("exit", [this.#instance]);
+      } catch (error) {
+        logger.warn("Could not leave Redis cleanly ({error}); others will notice in {seconds} s", {
+          error: errorText(error),
+          seconds: this.#heartbeat.ttlMs / 1000,
+        });
+      }
+    }
+    await this.#link.close();
+  }
+
+  /** Runs `op` after the client's calls under way, keeping its messages in order. */
+  #queue<T>(id: string, op: () => Promise<T>): Promise<T> {
+    const before = this.#busy.get(id);
+    const run = before === undefined ? op() : before.then(op);
+    const done = run.then(() => {}, () => {});
+    this.#busy.set(id, done);
+    done.then(() => {
+      if (this.#busy.get(id) === done) this.#busy.delete(id);
+    });
+    return run;
+  }
+
+  /** One script call; `undefined` when it failed, which also marks Redis lost. */
+  async #call(name: ScriptName, args: string[]): Promise<unknown[] | undefined> {
+    if (!this.#available) return undefined;
+    try {
+      return await this.#link.call(name, args);
+    } catch (error) {
+      this.#lost(errorText(error));
+      return undefined;
+    }
+  }
+
+  async #handle(me: string, message: ClientMessage): Promise<Refused | undefined> {
+    switch (message.type) {
+      case MessageType.PairRequest:
+        return await this.#request(me, message.target);
+      case MessageType.PairAccept: {
+        if (!this.#available) return unreachable(ErrorCode.NoPendingRequest);
+        const reply = await this.#call("accept", [me, message.from]);
+        if (!reply) return unreachable(ErrorCode.NoPendingRequest);
+        const status = String(reply[0]);
+        if (status === "gone") return this.#gone(ErrorCode.NoPendingRequest);
+        if (status === ErrorCode.AlreadyPaired) {
+          return {
+            code: ErrorCode.AlreadyPaired,
+            reason: "unpair before accepting another request",
+          };
+        }
+        if (status !== "ok") return noRequest(message.from);
+        this.#logTold(reply, 1, "accept");
+        return undefined;
+      }
+      case MessageType.PairReject: {
+        if (!this.#available) return unreachable(ErrorCode.NoPendingRequest);
+        const reply = await this.#call("reject", [me, message.from]);
+        if (!reply) return unreachable(ErrorCode.NoPendingRequest);
+        if (reply[0] !== "ok") return noRequest(message.from);
+        logger.info("Client {clientId} rejected pairing with {peerId}.", {
+          clientId: me,
+          peerId: message.from,
+        });
+        return undefined;
+      }
+      case MessageType.Unpair:
+        return await this.#unpair(me);
+      default:
+        return await this.#relay(me, message);
+    }
+  }
+
+  async #request(me: string, target: string): Promise<Refused | undefined> {
+    if (!this.#available) return unreachable(ErrorCode.UnknownPeer);
+    const reply = await this.#call("request", [me, target, String(this.#timeoutMs)]);
+    if (!reply) return unreachable(ErrorCode.UnknownPeer);
+    const status = String(reply[0]);
+    switch (status) {
+      case "ok":
+        break;
+      case "gone":
+        return this.#gone(ErrorCode.UnknownPeer);
+      case ErrorCode.UnknownPeer:
+        return {
+          code: ErrorCode.UnknownPeer,
+          reason: `no client has the id ${truncate(target, 40)}`,
+        };
+      case ErrorCode.SelfPair:
+      case ErrorCode.AlreadyPaired:
+      case ErrorCode.PeerBusy:
+        return { code: status, reason: REQUEST_REFUSALS[status] };
+      default:
+        return unreachable(ErrorCode.UnknownPeer);
+    }
+    this.#logTold(reply, 3, "request");
+    this.#expireLater(me, target, this.#timeoutMs);
+    return undefined;
+  }
+
+  async #unpair(me: string): Promise<Refused | undefined> {
+    const partner = this.#partners.get(me);
+    if (!this.#available) {
+      // Only pairs within this instance are left while Redis is away.
+      if (partner === undefined) {
+        return { code: ErrorCode.NotPaired, reason: "you have no partner" };
+      }
+      this.#partners.delete(me);
+      if (this.#partners.get(partner) === me) this.#partners.delete(partner);
+      logger.info("Client {clientId} unpaired from {peerId}.", { clientId: me, peerId: partner });
+      this.#send(partner, { type: MessageType.PeerLeft, peer: me, reason: "unpaired" });
+      return undefined;
+    }
+    const reply = await this.#call("unpair", [me]);
+    if (!reply) return { code: ErrorCode.NotPaired, reason: "you have no partner" };
+    if (reply[0] !== "ok") return { code: ErrorCode.NotPaired, reason: "you have no partner" };
+    const former = String(reply[1]);
+    if (this.#partners.get(me) === former) this.#partners.delete(me);
+    logger.info("Client {clientId} unpaired from {peerId}.", { clientId: me, peerId: former });
+    return undefined;
+  }
+
+  async #relay(me: string, message: ClientMessage): Promise<Refused | undefined> {
+    const partner = this.#partners.get(me);
+    if (partner === undefined) return notPaired(message.type);
+    if (this.#registry.has(partner)) return this.#relayHere(me, partner, message);
+    const reply = await this.#call("relay", [
+      me,
+      partner,
+      JSON.stringify({ ...message, from: me }),
+    ]);
+    if (reply?.[0] !== 1) return notPaired(message.type);
+    this.#link.metrics.crossSent++;
+    logger.debug("Relayed {type} from {clientId} to {peerId} on another instance.", {
+      type: message.type,
+      clientId: me,
+      peerId: partner,
+    });
+    return undefined;
+  }
+
+  #relayHere(me: string, partner: string, message: ClientMessage): Refused | undefined {
+    // The partner's own entry says whether the pair still stands: an unpair
+    // or a disconnect clears it at once, before Redis has told anyone.
+    if (this.#partners.get(partner) !== me) return notPaired(message.type);
+    logger.debug("Relayed {type} from {clientId} to {peerId}.", {
+      type: message.type,
+      clientId: me,
+      peerId: partner,
+    });
+    this.#send(partner, { ...message, from: me } as ServerMessage);
+    return undefined;
+  }
+
+  /** An event from Redis for one of this instance's clients. */
+  #onEvent(payload: string): void {
+    const event = parseEvent(payload);
+    if (event === undefined) {
+      logger.warn("Ignored an event from Redis that is not one: {event}", {
+        event: truncate(payload),
+      });
+      return;
+    }
+    if (event.kind === "m") {
+      this.#link.metrics.crossReceived++;
+      // While degraded, pairs with other instances are over for this side.
+      if (!this.#available) return;
+      const peer = this.#registry.get(event.to);
+      if (peer === undefined) return;
+      let message: ServerMessage;
+      try {
+        message = JSON.parse(event.json);
+      } catch {
+        return;
+      }
+      peer.socket.send(message);
+      return;
+    }
+    this.#link.metrics.events++;
+    this.#deliver(event);
+  }
+
+  #deliver(event: Exclude<StoreEvent, { kind: "m" }>): void {
+    const { to, peer } = event;
+    if (!this.#registry.has(to)) return;
+    switch (event.kind) {
+      case "p": {
+        // A pair made while the link was down is undone on rejoin: not announced here.
+        if (!this.#available) return;
+        this.#partners.set(to, peer);
+        // Both ends here: set both, so the first to hear can relay to the other at once.
+        if (this.#registry.has(peer)) this.#partners.set(peer, to);
+        this.#forgetRequest(to);
+        this.#send(to, {
+          type: MessageType.Paired,
+          peer,
+          initiator: event.reason === "1",
+          ...this.#ice,
+        });
+        return;
+      }
+      case "r":
+        if (!this.#available) return;
+        this.#send(to, { type: MessageType.PairRequest, from: peer });
+        return;
+      case "l":
+        if (this.#partners.get(to) !== peer) return;
+        this.#partners.delete(to);
+        this.#send(to, {
+          type: MessageType.PeerLeft,
+          peer,
+          reason: event.reason as PeerLeftReason,
+        });
+        return;
+      case "j":
+        if (this.#outgoing.get(to)?.target === peer) this.#forgetRequest(to);
+        this.#send(to, {
+          type: MessageType.PairRejected,
+          peer,
+          reason: event.reason as PairRejectedReason,
+        });
+        return;
+      case "c":
+        this.#send(to, {
+          type: MessageType.PairCancelled,
+          from: peer,
+          reason: event.reason as PairCancelledReason,
+        });
+        return;
+    }
+  }
+
+  #send(id: string, message: ServerMessage): void {
+    this.#registry.get(id)?.socket.send(message);
+  }
+
+  #expireLater(requester: string, target: string, ms: number): void {
+    this.#forgetRequest(requester);
+    const timer = setTimeout(() => {
+      if (this.#outgoing.get(requester)?.timer !== timer) return;
+      this.#outgoing.delete(requester);
+      this.#queue(requester, async () => {
+        const reply = await this.#call("expire", [requester, target]);
+        if (reply?.[0] === "later") this.#expireLater(requester, target, Number(reply[1]));
+        else if (reply?.[0] === "ok") {
+          logger.info("Pair request from {clientId} to {peerId} timed out.", {
+            clientId: requester,
+            peerId: target,
+          });
+        }
+      });
+    }, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
+    this.#outgoing.set(requester, { target, timer });
+  }
+
+  #forgetRequest(requester: string): void {
+    const outgoing = this.#outgoing.get(requester);
+    if (outgoing === undefined) return;
+    clearTimeout(outgoing.timer);
+    this.#outgoing.delete(requester);
+  }
+
+  /** The reply said this client is not registered: this instance was presumed dead. */
+  #gone(code: ErrorCode): Refused {
+    this.#lost("this instance was presumed dead");
+    return unreachable(code);
+  }
+
+  /**
+   * Redis is out of reach (or forgot this instance): refuse new clients, end
+   * what involves other instances, keep pairs within this one.
+   */
+  #lost(reason: string): void {
+    if (!this.#available || this.#closed) return;
+    this.#available = false;
+    logger.warn(
+      "Lost the shared registry ({reason}); refusing new clients and ending pairs with other instances until it is back",
+      { reason: truncate(reason) },
+    );
+    for (const [id, partner] of this.#partners) {
+      if (this.#registry.has(partner)) continue;
+      this.#partners.delete(id);
+      this.#send(id, { type: MessageType.PeerLeft, peer: partner, reason: "disconnected" });
+    }
+    for (const [requester, { target, timer }] of this.#outgoing) {
+      clearTimeout(timer);
+      this.#send(requester, { type: MessageType.PairRejected, peer: target, reason: "peer_left" });
+      this.#send(target, { type: MessageType.PairCancelled, from: requester, reason: "peer_left" });
+    }
+    this.#outgoing.clear();
+  }
+
+  /** The heartbeat, or the recovery while Redis is away; one at a time. */
+  #schedule(): void {
+    if (this.#closed) return;
+    this.#tick = setTimeout(async () => {
+      try {
+        if (this.#available) await this.#beat();
+        else await this.#recover();
+      } finally {
+        this.#schedule();
+      }
+    }, this.#heartbeat.intervalMs);
+  }
+
+  async #beat(): Promise<void> {
+    const reply = await this.#call("heartbeat", [this.#instance, String(this.#heartbeat.ttlMs)]);
+    if (!reply) return;
+    if (reply[0] === "gone") {
+      this.#lost("this instance was presumed dead");
+      return;
+    }
+    for (let i = 1; i + 1 < reply.length; i += 2) {
+      this.#link.metrics.instancesRemoved++;
+      const clients = Number(reply[i + 1]);
+      logger.warn("Instance {instance} stopped answering; removed its {removed}.", {
+        instance: String(reply[i]),
+        clients,
+        removed: plural(clients, "client"),
+      });
+    }
+  }
+
+  /** Enters Redis again with every live client and the pairs within this instance. */
+  async #recover(): Promise<void> {
+    if (this.#recovering || !this.#link.ready) return;
+    this.#recovering = true;
+    try {
+      // Calls queued while the link was down are over by now; wait for any still finishing.
+      await Promise.all(this.#busy.values());
+      await this.#link.call("enter", [this.#instance, String(this.#heartbeat.ttlMs)]);
+      const ids = [...this.#registry].map((entry) => entry.id);
+      for (let i = 0; i < ids.length; i += REJOIN_BATCH) {
+        const batch = ids.slice(i, i + REJOIN_BATCH);
+        const pairs: string[] = [];
+        for (const id of batch) {
+          const partner = this.#partners.get(id);
+          if (partner !== undefined && id < partner) pairs.push(id, partner);
+        }
+        await this.#link.call("rejoin", [this.#instance, String(batch.length), ...batch, ...pairs]);
+      }
+      this.#available = true;
+      this.#link.markUp();
+      logger.info("The shared registry is back; registered {registered} again.", {
+        clients: ids.length,
+        registered: plural(ids.length, "client"),
+      });
+    } catch (error) {
+      logger.debug("Redis is not back yet: {error}", { error: errorText(error) });
+    } finally {
+      this.#recovering = false;
+    }
+  }
+
+  /** Logs what a script told whom, as the in-memory signaling logs the same events. */
+  #logTold(reply: readonly unknown[], from: number, op: ScriptName): void {
+    for (const event of toldEvents(reply, from)) {
+      if (event.kind === "m") continue;
+      const { to, peer, reason } = event;
+      switch (event.kind) {
+        case "r":
+          logger.info("Client {clientId} asked to pair with {peerId}.", {
+            clientId: peer,
+            peerId: to,
+          });
+          break;
+        case "p":
+          if (reason === "1") {
+            logger.info("Clients {initiatorId} and {responderId} paired.", {
+              initiatorId: to,
+              responderId: peer,
+            });
+          }
+          break;
+        case "l":
+          if (op === "leave") this.#logLeft(peer, to);
+          break;
+        case "j":
+          logger.info(
+            reason === "peer_left"
+              ? "Pair request from {clientId} to {peerId} ended: the target left."
+              : "Pair request from {clientId} to {peerId} ended: the target paired with another.",
+            { clientId: to, peerId: peer },
+          );
+          break;
+        case "c":
+          logger.info("Pair request from {clientId} to {peerId} cancelled ({reason}).", {
+            clientId: peer,
+            peerId: to,
+            reason,
+          });
+          break;
+      }
+    }
+  }
+
+  #logLeft(id: string, partner: string): void {
+    logger.info("Client {peerId} left; told its partner {clientId}.", {
+      clientId: partner,
+      peerId: id,
+    });
+  }
+
+  /** Receives events from the link; for the factory that wires them. */
+  receive(payload: string): void {
+    this.#onEvent(payload);
+  }
+
+  /** Marks Redis lost; for the factory that wires the link's notice. */
+  linkLost(reason: string): void {
+    this.#lost(reason);
+  }
+}
+
+/** Clients registered again per script call after the link comes back. */
+const REJOIN_BATCH = 1000;
+
+const REQUEST_REFUSALS = {
+  [ErrorCode.SelfPair]: "you cannot pair with yourself",
+  [ErrorCode.AlreadyPaired]: "you already have a partner; unpair first",
+  [ErrorCode.PeerBusy]: "that client already has a partner",
+} as const;
+
+function notPaired(type: string): Refused {
+  return { code: ErrorCode.NotPaired, reason: `pair before sending "${type}"` };
+}
+
+function noRequest(from: string): Refused {
+  return {
+    code: ErrorCode.NoPendingRequest,
+    reason: `no pending request from ${truncate(from, 40)}`,
+  };
+}
+
+function unreachable(code: ErrorCode): Refused {
+  return { code, reason: UNREACHABLE };
+}

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { COMMANDS_HELP, parseCommand } from "../../lib/cli/commands.ts";
+
+Deno.test("parseCommand() reads every command", () => {
+  assert.deepEqual(parseCommand("pair abc-123"), { kind: "pair", target: "abc-123" });
+  assert.deepEqual(parseCommand("accept"), { kind: "accept", from: undefined });
+  assert.deepEqual(parseCommand("accept abc"), { kind: "accept", from: "abc" });
+  assert.deepEqual(parseCommand("reject"), { kind: "reject", from: undefined });
+  assert.deepEqual(parseCommand("reject abc"), { kind: "reject", from: "abc" });
+  assert.deepEqual(parseCommand("leave"), { kind: "leave" });
+  assert.deepEqual(parseCommand("quit"), { kind: "quit" });
+  assert.deepEqual(parseCommand("help"), { kind: "help" });
+});
+
+Deno.test("parseCommand() keeps the text of send as typed, inner spaces and all", () => {
+  assert.deepEqual(parseCommand("send  hello,   world "), { kind: "send", text: "hello,   world" });
+});
+
+Deno.test("parseCommand() ignores case of the command word and surrounding space", () => {
+  assert.deepEqual(parseCommand("  PAIR abc  "), { kind: "pair", target: "abc" });
+  assert.deepEqual(parseCommand("Quit"), { kind: "quit" });
+});
+
+Deno.test("parseCommand() treats a blank line as empty", () => {
+  assert.deepEqual(parseCommand("   "), { kind: "empty" });
+});
+
+Deno.test("parseCommand() explains a wrong form or an unknown word", () => {
+  assert.deepEqual(parseCommand("pair"), { kind: "invalid", reason: "usage: pair <id>" });
+  assert.deepEqual(parseCommand("pair a b"), { kind: "invalid", reason: "usage: pair <id>" });
+  assert.deepEqual(parseCommand("send"), { kind: "invalid", reason: "usage: send <text>" });
+  assert.deepEqual(parseCommand("quit now"), { kind: "invalid", reason: "usage: quit" });
+  assert.deepEqual(parseCommand("dance"), {
+    kind: "invalid",
+    reason: 'unknown command "dance"; type help',
+  });
+});
+
+Deno.test("COMMANDS_HELP names every command", () => {
+  const words = ["pair", "accept", "reject", "send", "leave", "quit", "help"];
+  for (const word of [...words, "sendfile", "accept-file", "reject-file", "cancel", "verify"]) {
+    assert.match(COMMANDS_HELP, new RegExp(`^  ${word}\\b`, "m"));
+  }
+});
+
+Deno.test("parseCommand() reads the file commands, with or without a number", () => {
+  assert.deepEqual(parseCommand("sendfile my report.pdf"), {
+    kind: "sendfile",
+    path: "my report.pdf",
+  });
+  assert.deepEqual(parseCommand("sendfile"), { kind: "invalid", reason: "usage: sendfile <path>" });
+  assert.deepEqual(parseCommand("accept-file"), { kind: "accept-file", file: undefined });
+  assert.deepEqual(parseCommand("reject-file 3"), { kind: "reject-file", file: 3 });
+  assert.deepEqual(parseCommand("cancel 2"), { kind: "cancel", file: 2 });
+  assert.deepEqual(parseCommand("cancel two"), { kind: "invalid", reason: "usage: cancel [<n>]" });
+  assert.deepEqual(parseCommand("verify"), { kind: "verify" });
+});

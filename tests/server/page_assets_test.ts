@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { assetResponse, ASSETS, CONTENT_SECURITY_POLICY } from "../../lib/server/page_assets.ts";
+import { testServer } from "../support/helpers.ts";
+
+// The page is served from the paths its files have below lib/.
+const LIB = new URL("../../lib/", import.meta.url);
+
+Deno.test("GET / serves the page with a strict Content-Security-Policy", async () => {
+  await using t = testServer();
+  const response = await fetch(`http://127.0.0.1:${t.port}/`);
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("content-type"), "text/html; charset=utf-8");
+  const csp = response.headers.get("content-security-policy") ?? "";
+  assert.equal(csp, CONTENT_SECURITY_POLICY);
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /script-src 'self'(;|$)/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/);
+  assert.equal(response.headers.get("x-content-type-options"), "nosniff");
+  const html = await response.text();
+  assert.match(html, /<script type="module" src="\/page\/app.js"><\/script>/);
+});
+
+Deno.test("every file the page loads is served as it is on disk, with its type", async () => {
+  await using t = testServer();
+  const files: Record<string, [string, RegExp]> = {
+    "/": ["page/index.html", /^text\/html/],
+    "/page/style.css": ["page/style.css", /^text\/css/],
+    "/page/app.js": ["page/app.js", /^text\/javascript/],
+    "/page/files_ui.js": ["page/files_ui.js", /^text\/javascript/],
+    "/shared/peer_link.js": ["shared/peer_link.js", /^text\/javascript/],
+    "/shared/protocol.js": ["shared/protocol.js", /^text\/javascript/],
+    "/shared/file_protocol.js": ["shared/file_protocol.js", /^text\/javascript/],
+    "/shared/file_transfer.js": ["shared/file_transfer.js", /^text\/javascript/],
+    "/shared/sha256.js": ["shared/sha256.js", /^text\/javascript/],
+    "/shared/verification.js": ["shared/verification.js", /^text\/javascript/],
+    "/shared/printable.js": ["shared/printable.js", /^text\/javascript/],
+  };
+  assert.deepEqual([...ASSETS.keys()].sort(), Object.keys(files).sort());
+  for (const [path, [file, type]] of Object.entries(files)) {
+    const response = await fetch(`http://127.0.0.1:${t.port}${path}`);
+    assert.equal(response.status, 200, path);
+    assert.match(response.headers.get("content-type") ?? "", type, path);
+    assert.equal(await response.text(), await Deno.readTextFile(new URL(file, LIB)), path);
+  }
+});
+
+Deno.test("the page loads nothing from elsewhere: no absolute URL and no inline script or style", async () => {
+  const files = [...ASSETS.keys()].map((path) => path === "/" ? "page/index.html" : path.slice(1));
+  for (const file of files) {
+    const text = await Deno.readTextFile(new URL(file, LIB));
+    assert.doesNotMatch(text, /(src|href)="(https?:)?\/\//, file);
+    assert.doesNotMatch(text, /@import|url\(http/, file);
+    if (file === "page/index.html") {
+      assert.doesNotMatch(text, /<script(?![^>]*\bsrc=)/, "no inline script");
+      assert.doesNotMatch(text, /<style|style="/, "no inline style");
+    }
+  }
+});
+
+Deno.test("assetResponse() knows only the page's paths", () => {
+  assert.equal(assetResponse("/healthz"), undefined);
+  assert.equal(assetResponse("/../deno.json"), undefined);
+  assert.equal(assetResponse("/index.html"), undefined);
+});
+
+Deno.test("other paths keep their answers while the page is on", async () => {
+  await using t = testServer();
+  const health = await fetch(`http://127.0.0.1:${t.port}/healthz`);
+  assert.equal(health.status, 200);
+  await health.body?.cancel();
+  const other = await fetch(`http://127.0.0.1:${t.port}/nothing-here`);
+  assert.notEqual(other.status, 200);
+  await other.body?.cancel();
+});

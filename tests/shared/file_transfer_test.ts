@@ -1,0 +1,561 @@
+import assert from "node:assert/strict";
+import {
+  FileInbox,
+  FileReceiver,
+  FileSender,
+  type FileSink,
+  type TransferEvent,
+} from "../../lib/shared/file_transfer.js";
+import { CHUNK_BYTES, HIGH_WATER_BYTES, WINDOW_BYTES } from "../../lib/shared/file_protocol.js";
+import { sha256Hex } from "../../lib/shared/sha256.js";
+import { within } from "../support/helpers.ts";
+
+/**
+ * One end of an in-memory channel pair: messages reach the other end on a
+ * later task, and `bufferedAmount` counts what is on its way, as a data
+ * channel's does.
+ */
+class MemoryChannel extends EventTarget {
+  label = "file:test";
+  readyState = "open";
+  bufferedAmount = 0;
+  bufferedAmountLowThreshold = 0;
+  binaryType = "blob";
+  peer: MemoryChannel | undefined;
+  /** The most ever buffered. */
+  peakBuffered = 0;
+  sentText: string[] = [];
+
+  send(data: string | Uint8Array): void {
+    if (this.readyState !== "open") throw new Error("closed");
+    const size = typeof data === "string" ? data.length : data.length;
+    const copy = typeof data === "string" ? data : data.slice();
+    if (typeof data === "string") this.sentText.push(data);
+    this.bufferedAmount += size;
+    this.peakBuffered = Math.max(this.peakBuffered, this.bufferedAmount);
+    setTimeout(() => {
+      // Delivered first, as a real channel's bytes are ahead of a close
+      // that follows its buffer draining.
+      if (this.peer?.readyState === "open") {
+        this.peer.dispatchEvent(Object.assign(new Event("message"), { data: copy }));
+      }
+      const before = this.bufferedAmount;
+      this.bufferedAmount -= size;
+      if (
+        before > this.bufferedAmountLowThreshold &&
+        this.bufferedAmount <= this.bufferedAmountLowThreshold
+      ) {
+        this.dispatchEvent(new Event("bufferedamountlow"));
+      }
+    }, 0);
+  }
+
+  close(): void {
+    for (const end of [this, this.peer]) {
+      if (end === undefined || end.readyState === "closed") continue;
+      end.readyState = "closed";
+      setTimeout(() => end.dispatchEvent(new Event("close")), 0);
+    }
+  }
+}
+
+function channelPair(): [MemoryChannel, MemoryChannel] {
+  const a = new MemoryChannel();
+  const b = new MemoryChannel();
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+/** A sink in memory that records what happened to it. */
+function memorySink(fail = false) {
+  const chunks: Uint8Array[] = [];
+  const sink: FileSink & { chunks: Uint8Array[]; committed: boolean; aborted: boolean } = {
+    chunks,
+    committed: false,
+    aborted: false,
+    write(bytes) {
+      if (fail) return Promise.reject(new Error("disk full"));
+      chunks.push(bytes.slice());
+      return Promise.resolve();
+    },
+    commit() {
+      sink.committed = true;
+      return Promise.resolve();
+    },
+    abort() {
+      sink.aborted = true;
+      return Promise.resolve();
+    },
+  };
+  return sink;
+}
+
+function source(data: Uint8Array) {
+  let offset = 0;
+  let closed = 0;
+  return {
+    get closed() {
+      return closed;
+    },
+    read(max: number) {
+      const part = data.subarray(offset, offset + max);
+      offset += part.length;
+      return Promise.resolve(part);
+    },
+    close() {
+      closed++;
+    },
+  };
+}
+
+/** Events of one side, with a way to wait for the final one. */
+function recorder() {
+  const events: TransferEvent[] = [];
+  let resolve: (event: TransferEvent) => void = () => {};
+  const final = new Promise<TransferEvent>((r) => resolve = r);
+  return {
+    events,
+    final,
+    onEvent(event: TransferEvent) {
+      events.push(event);
+      if (event.kind === "done" || event.kind === "rejected" || event.kind === "stopped") {
+        resolve(event);
+      }
+    },
+    kinds: () => events.map((e) => e.kind).filter((k) => k !== "progress"),
+  };
+}
+
+function randomBytes(size: number): Uint8Array {
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
+  return data;
+}
+
+/** Waits until `probe` holds, checking on every turn of the event loop. */
+function until(probe: () => boolean, what: string, ms = 2000): Promise<void> {
+  return within(
+    (async () => {
+      while (!probe()) await new Promise((r) => setTimeout(r, 0));
+    })(),
+    ms,
+    what,
+  );
+}
+
+async function offered(receiverEvents: ReturnType<typeof recorder>): Promise<void> {
+  await within(
+    (async () => {
+      while (!receiverEvents.events.some((e) => e.kind === "offer")) {
+        await new Promise((r) => setTimeout(r, 0));
+      }
+    })(),
+    5000,
+    "the offer",
+  );
+}
+
+Deno.test("a file goes through whole, the digest is checked, and the sink is committed", async () => {
+  const [a, b] = channelPair();
+  const data = randomBytes(5 * CHUNK_BYTES + 123);
+  const src = source(data);
+  const s = recorder();
+  const r = recorder();
+  new FileSender({
+    channel: a,
+    offer: { name: "x.bin", size: data.length, mime: "application/octet-stream" },
+    source: src,
+    onEvent: s.onEvent,
+  });
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
+  await offered(r);
+  assert.deepEqual(receiver.offer, {
+    name: "x.bin",
+    size: data.length,
+    mime: "application/octet-stream",
+  });
+  const sink = memorySink();
+  receiver.accept(sink);
+  const [sent, got] = await within(Promise.all([s.final, r.final]), 5000, "the transfer");
+  assert.equal(sent.kind, "done");
+  assert.equal(got.kind, "done");
+  assert.equal(got.kind === "done" && got.sha256, sha256Hex(data));
+  assert.deepEqual(s.kinds(), ["accepted", "done"]);
+  assert.deepEqual(r.kinds(), ["offer", "accepted", "done"]);
+  assert.ok(sink.committed && !sink.aborted);
+  const joined = new Uint8Array(data.length);
+  let at = 0;
+  for (const chunk of sink.chunks) {
+    assert.ok(chunk.length <= CHUNK_BYTES);
+    joined.set(chunk, at);
+    at += chunk.length;
+  }
+  assert.deepEqual(joined, data);
+  assert.equal(src.closed, 1, "the source is closed once");
+});
+
+Deno.test("the sender never buffers much more than the high-water mark", async () => {
+  const [a, b] = channelPair();
+  const data = randomBytes(40 * CHUNK_BYTES);
+  const s = recorder();
+  const r = recorder();
+  new FileSender({
+    channel: a,
+    offer: { name: "x", size: data.length, mime: "a/b" },
+    source: source(data),
+    onEvent: s.onEvent,
+  });
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
+  await offered(r);
+  receiver.accept(memorySink());
+  await within(Promise.all([s.final, r.final]), 5000, "the transfer");
+  assert.ok(a.peakBuffered <= HIGH_WATER_BYTES + CHUNK_BYTES, `peak ${a.peakBuffered}`);
+});
+
+Deno.test("the sender stops at the window until the receiver acknowledges what it stored", async () => {
+  const [a, b] = channelPair();
+  const data = randomBytes(WINDOW_BYTES + 10 * CHUNK_BYTES);
+  const s = recorder();
+  const r = recorder();
+  const sender = new FileSender({
+    channel: a,
+    offer: { name: "x", size: data.length, mime: "a/b" },
+    source: source(data),
+    onEvent: s.onEvent,
+  });
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
+  await offered(r);
+  // A sink whose writes never finish: nothing is ever acknowledged.
+  receiver.accept({
+    write: () => new Promise(() => {}),
+    commit: () => Promise.resolve(),
+    abort: () => Promise.resolve(),
+  });
+  await within(
+    (async () => {
+      while (sender.bytes < WINDOW_BYTES) await new Promise((r) => setTimeout(r, 1));
+    })(),
+    5000,
+    "the window to fill",
+  );
+  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
+  assert.equal(sender.bytes, WINDOW_BYTES);
+  sender.cancel();
+  assert.equal((await s.final).kind, "stopped");
+});
+
+Deno.test("a rejected offer tells the sender why and sends nothing", async () => {
+  const [a, b] = channelPair();
+  const s = recorder();
+  const r = recorder();
+  const src = source(new Uint8Array(10));
+  new FileSender({
+    channel: a,
+    offer: { name: "x", size: 10, mime: "a/b" },
+    source: src,
+    onEvent: s.onEvent,
+  });
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
+  await offered(r);
+  receiver.reject("too big");
+  assert.deepEqual(await s.final, { kind: "rejected", reason: "too big" });
+  assert.equal(src.closed, 1);
+  assert.deepEqual(a.sentText.length, 1, "only the offer was sent");
+});
+
+Deno.test("a cancel from the receiver stops the sender and the sink keeps nothing", async () => {
+  const [a, b] = channelPair();
+  const data = randomBytes(2 * WINDOW_BYTES);
+  const s = recorder();
+  const r = recorder();
+  const sender = new FileSender({
+    channel: a,
+    offer: { name: "x", size: data.length, mime: "a/b" },
+    source: source(data),
+    onEvent: s.onEvent,
+  });
+  const receiver = new FileReceiver({
+    channel: b,
+    onEvent: (event) => {
+      r.onEvent(event);
+      if (event.kind === "progress" && event.bytes >= 3 * CHUNK_BYTES) {
+        receiver.cancel("changed my mind");
+      }
+    },
+  });
+  await offered(r);
+  const sink = memorySink();
+  receiver.accept(sink);
+  assert.deepEqual(await within(s.final, 5000, "the sender to stop"), {
+    kind: "stopped",
+    reason: "changed my mind",
+    by: "peer",
+  });
+  assert.deepEqual(await r.final, { kind: "stopped", reason: "changed my mind", by: "you" });
+  assert.ok(sender.bytes < data.length);
+  await within(
+    (async () => {
+      while (!sink.aborted) await new Promise((r) => setTimeout(r, 1));
+    })(),
+    1000,
+    "the abort",
+  );
+  assert.ok(!sink.committed);
+});
+
+Deno.test("a cancel from the sender stops the receiver, which keeps nothing", async () => {
+  const [a, b] = channelPair();
+  const data = randomBytes(30 * CHUNK_BYTES);
+  const s = recorder();
+  const r = recorder();
+  const senders: FileSender[] = [];
+  senders.push(
+    new FileSender({
+      channel: a,
+      offer: { name: "x", size: data.length, mime: "a/b" },
+      source: source(data),
+      onEvent: (event) => {
+        s.onEvent(event);
+        if (event.kind === "progress" && event.bytes >= 3 * CHUNK_BYTES) senders[0]?.cancel("oops");
+      },
+    }),
+  );
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
+  await offered(r);
+  const sink = memorySink();
+  receiver.accept(sink);
+  assert.deepEqual(await within(r.final, 5000, "the receiver to stop"), {
+    kind: "stopped",
+    reason: "oops",
+    by: "peer",
+  });
+  await within(
+    (async () => {
+      while (!sink.aborted) await new Promise((r) => setTimeout(r, 1));
+    })(),
+    1000,
+    "the abort",
+  );
+  assert.ok(!sink.committed);
+});
+
+Deno.test("a digest that does not match is refused and nothing is kept", async () => {
+  const [a, b] = channelPair();
+  const r = recorder();
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
+  a.send(JSON.stringify({ type: "file_offer", name: "x", size: 3, mime: "a/b" }));
+  await offered(r);
+  const sink = memorySink();
+  receiver.accept(sink);
+  a.send(new Uint8Array([1, 2, 3]));
+  a.send(JSON.stringify({ type: "file_end", sha256: "0".repeat(64) }));
+  const final = await within(r.final, 5000, "the end");
+  assert.equal(final.kind, "stopped");
+  assert.match(final.kind === "stopped" ? final.reason : "", /SHA-256 mismatch/);
+  await within(
+    (async () => {
+      while (!sink.aborted) await new Promise((r) => setTimeout(r, 1));
+    })(),
+    1000,
+    "the abort",
+  );
+  assert.ok(!sink.committed);
+});
+
+Deno.test("bytes beyond the offered size, or before an accept, end the transfer", async () => {
+  for (const accept of [true, false]) {
+    const [a, b] = channelPair();
+    const r = recorder();
+    const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
+    a.send(JSON.stringify({ type: "file_offer", name: "x", size: 2, mime: "a/b" }));
+    await offered(r);
+    if (accept) receiver.accept(memorySink());
+    a.send(new Uint8Array([1, 2, 3]));
+    const final = await within(r.final, 5000, "the end");
+    assert.equal(final.kind, "stopped");
+    assert.match(
+      final.kind === "stopped" ? final.reason : "",
+      accept ? /more bytes than offered/ : /before an accept/,
+    );
+  }
+});
+
+Deno.test("a write that fails stops the transfer on both sides", async () => {
+  const [a, b] = channelPair();
+  const data = randomBytes(3 * CHUNK_BYTES);
+  const s = recorder();
+  const r = recorder();
+  new FileSender({
+    channel: a,
+    offer: { name: "x", size: data.length, mime: "a/b" },
+    source: source(data),
+    onEvent: s.onEvent,
+  });
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
+  await offered(r);
+  receiver.accept(memorySink(true));
+  const final = await within(r.final, 5000, "the receiver to stop");
+  assert.match(final.kind === "stopped" ? final.reason : "", /cannot write the file: disk full/);
+  const senderFinal = await within(s.final, 5000, "the sender to stop");
+  assert.equal(senderFinal.kind === "stopped" && senderFinal.by, "peer");
+});
+
+Deno.test("a channel that closes mid-way fails the transfer, and abandon() ends it quietly", async () => {
+  const [a, b] = channelPair();
+  const data = randomBytes(30 * CHUNK_BYTES);
+  const s = recorder();
+  const r = recorder();
+  const sender = new FileSender({
+    channel: a,
+    offer: { name: "x", size: data.length, mime: "a/b" },
+    source: source(data),
+    onEvent: s.onEvent,
+  });
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
+  await offered(r);
+  receiver.accept(memorySink());
+  sender.abandon("the pairing ended");
+  assert.deepEqual(await s.final, { kind: "stopped", reason: "the pairing ended", by: "error" });
+  assert.deepEqual(await within(r.final, 5000, "the receiver"), {
+    kind: "stopped",
+    reason: "the channel closed",
+    by: "error",
+  });
+});
+
+Deno.test("a receiver turns away channels past its inbox's limit, unseen, with a reason the sender sees", async () => {
+  const inbox = new FileInbox(2);
+  const open = () => {
+    const [a, b] = channelPair();
+    const s = recorder();
+    const r = recorder();
+    new FileSender({
+      channel: a,
+      offer: { name: "x", size: 1 << 30, mime: "a/b" },
+      source: source(new Uint8Array(0)),
+      onEvent: s.onEvent,
+    });
+    const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent, inbox });
+    return { b, s, r, receiver };
+  };
+  const first = open();
+  const second = open();
+  const third = open();
+  await offered(first.r);
+  await offered(second.r);
+  const refusal = "too many files at once (the receiver takes 2 at a time)";
+  assert.deepEqual(await within(third.s.final, 5000, "the refusal"), {
+    kind: "rejected",
+    reason: refusal,
+  });
+  assert.deepEqual(third.r.events, [{ kind: "rejected", reason: refusal }], "no offer is shown");
+  await until(() => third.b.readyState === "closed", "the sender to close the refused channel");
+  // A sender that keeps a refused channel open has it closed for it after idleMs.
+  const [hostile, refused] = channelPair();
+  const ignored = recorder();
+  new FileReceiver({ channel: refused, onEvent: ignored.onEvent, inbox, idleMs: 100 });
+  hostile.send(JSON.stringify({ type: "file_offer", name: "y", size: 1, mime: "a/b" }));
+  assert.equal((await ignored.final).kind, "rejected");
+  await until(() => refused.readyState === "closed", "the receiver to close a refused channel");
+  assert.equal(inbox.size, 2);
+  // Once one ends, the next is taken.
+  first.receiver.reject("declined");
+  await first.r.final;
+  const fourth = open();
+  await offered(fourth.r);
+  assert.equal(inbox.size, 2);
+  second.receiver.reject("declined");
+  fourth.receiver.reject("declined");
+  await Promise.all([second.s.final, fourth.s.final]);
+  assert.equal(inbox.size, 0);
+});
+
+Deno.test("a file whose bytes stop coming is cancelled after idleMs on both sides, and nothing is kept", async () => {
+  const [a, b] = channelPair();
+  const s = recorder();
+  const r = recorder();
+  let reads = 0;
+  new FileSender({
+    channel: a,
+    offer: { name: "x", size: 10 * CHUNK_BYTES, mime: "a/b" },
+    // Two chunks, then a read that never returns: a sender that stalls.
+    source: {
+      read: (max) => ++reads <= 2 ? Promise.resolve(new Uint8Array(max)) : new Promise(() => {}),
+      close() {},
+    },
+    onEvent: s.onEvent,
+  });
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent, idleMs: 200 });
+  await offered(r);
+  const sink = memorySink();
+  receiver.accept(sink);
+  const started = performance.now();
+  const reason = "no progress for 0.2 s";
+  assert.deepEqual(await within(r.final, 5000, "the receiver to give up"), {
+    kind: "stopped",
+    reason,
+    by: "error",
+  });
+  assert.ok(performance.now() - started >= 190, "not before idleMs");
+  assert.ok(sink.aborted && !sink.committed, "the sink was aborted before the end was reported");
+  assert.deepEqual(await within(s.final, 5000, "the sender to hear it"), {
+    kind: "stopped",
+    reason,
+    by: "peer",
+  });
+  await until(() => b.readyState === "closed", "the receiver to close the channel");
+});
+
+Deno.test("a sender whose receiver stops acknowledging gives up after idleMs and tells it", async () => {
+  const [a, b] = channelPair();
+  const s = recorder();
+  const data = randomBytes(WINDOW_BYTES + 4 * CHUNK_BYTES);
+  const sender = new FileSender({
+    channel: a,
+    offer: { name: "x", size: data.length, mime: "a/b" },
+    source: source(data),
+    onEvent: s.onEvent,
+    idleMs: 200,
+  });
+  // A hostile receiver: accepts, then never acknowledges a byte.
+  const heard: string[] = [];
+  b.addEventListener("message", (event) => {
+    const data = (event as MessageEvent).data;
+    if (typeof data !== "string") return;
+    heard.push(data);
+    if (JSON.parse(data).type === "file_offer") b.send(JSON.stringify({ type: "file_accept" }));
+  });
+  const final = await within(s.final, 5000, "the sender to give up");
+  assert.deepEqual(final, { kind: "stopped", reason: "no progress for 0.2 s", by: "error" });
+  assert.equal(sender.bytes, WINDOW_BYTES, "it sent the window, then waited");
+  await until(() => heard.some((m) => m.includes("file_cancel")), "the cancel to reach it");
+  assert.deepEqual(JSON.parse(heard.at(-1) ?? ""), {
+    type: "file_cancel",
+    reason: "no progress for 0.2 s",
+  });
+});
+
+Deno.test("a channel that never sends its offer is closed after idleMs; an offer waiting for the user is not timed", async () => {
+  const [, silent] = channelPair();
+  const quiet = recorder();
+  new FileReceiver({ channel: silent, onEvent: quiet.onEvent, idleMs: 100 });
+  assert.deepEqual(await within(quiet.final, 5000, "the silent channel to end"), {
+    kind: "stopped",
+    reason: "no progress for 0.1 s",
+    by: "error",
+  });
+  await until(() => silent.readyState === "closed", "the silent channel to be closed");
+
+  const [a, b] = channelPair();
+  const r = recorder();
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent, idleMs: 100 });
+  a.send(JSON.stringify({ type: "file_offer", name: "x", size: 3, mime: "a/b" }));
+  await offered(r);
+  // Three idle periods pass while the user thinks; the offer stands.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(receiver.state, "offered");
+  assert.deepEqual(r.kinds(), ["offer"]);
+  receiver.reject("declined");
+  assert.equal((await r.final).kind, "rejected");
+});

@@ -1,0 +1,498 @@
+import assert from "node:assert/strict";
+import { Child, spawnServer, TestClient, within } from "../../support/helpers.ts";
+import { eventually } from "../../support/hostile.ts";
+import { freePort, haveRedis, RedisServer } from "../../support/redis.ts";
+
+type Message = Record<string, unknown>;
+
+const ignore = !haveRedis();
+
+async function next(client: TestClient, ms = 5000): Promise<Message> {
+  return await client.next(ms) as Message;
+}
+
+type Spawned = Awaited<ReturnType<typeof spawnServer>>;
+
+/** A server on `redis`; loading the Redis client makes its start slower than usual. */
+async function spawnInstance(redis: RedisServer, args: string[] = []): Promise<Spawned> {
+  const child = new Child([
+    "run",
+    "--allow-net",
+    "--no-prompt",
+    "server.ts",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--redis",
+    redis.url,
+    ...args,
+  ]);
+  try {
+    const match = await child.waitForLine(
+      /Server listening on ws:\/\/([\d.]+):(\d+)/,
+      "stderr",
+      30_000,
+    );
+    const port = Number(match[2]);
+    return { child, port, url: `ws://127.0.0.1:${port}` };
+  } catch (error) {
+    await child[Symbol.asyncDispose]();
+    throw error;
+  }
+}
+
+/** `n` servers sharing one Redis, started one after another and disposed together. */
+async function cluster(redis: RedisServer, n: number, args: string[] = []) {
+  const servers: Spawned[] = [];
+  try {
+    for (let i = 0; i < n; i++) servers.push(await spawnInstance(redis, args));
+  } catch (error) {
+    await Promise.all(servers.map(({ child }) => child[Symbol.asyncDispose]()));
+    throw error;
+  }
+  return {
+    servers,
+    async [Symbol.asyncDispose]() {
+      await Promise.all(servers.map(({ child }) => child[Symbol.asyncDispose]()));
+    },
+  };
+}
+
+/** `a` on one server asks `b` on another, who accepts; both have heard `paired`. */
+async function pairAcross(urlA: string, urlB: string) {
+  const a = await TestClient.connect(urlA);
+  const b = await TestClient.connect(urlB);
+  a.client.send({ type: "pair_request", target: b.id });
+  assert.deepEqual(await next(b.client), { type: "pair_request", from: a.id });
+  b.client.send({ type: "pair_accept", from: a.id });
+  assert.deepEqual(await next(a.client), { type: "paired", peer: b.id, initiator: true });
+  assert.deepEqual(await next(b.client), { type: "paired", peer: a.id, initiator: false });
+  return { a, b };
+}
+
+async function health(port: number): Promise<{ status: number; body: Message }> {
+  const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+  return { status: response.status, body: await response.json() };
+}
+
+Deno.test({
+  name: "clients on two instances pair, relay both ways with the server's from, and unpair",
+  ignore,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using c = await cluster(redis, 2);
+    const [s1, s2] = c.servers as [Spawned, Spawned];
+    const { a, b } = await pairAcross(s1.url, s2.url);
+    await using _a = a.client;
+    await using _b = b.client;
+    a.client.send({ type: "offer", sdp: "v=0 offer", from: "forged" });
+    assert.deepEqual(await next(b.client), { type: "offer", sdp: "v=0 offer", from: a.id });
+    b.client.send({ type: "answer", sdp: "v=0 answer" });
+    assert.deepEqual(await next(a.client), { type: "answer", sdp: "v=0 answer", from: b.id });
+    b.client.send({ type: "relay", data: { n: [1, 2] } });
+    assert.deepEqual(await next(a.client), { type: "relay", data: { n: [1, 2] }, from: b.id });
+    a.client.send({ type: "unpair" });
+    assert.deepEqual(await next(b.client), { type: "peer_left", peer: a.id, reason: "unpaired" });
+    b.client.send({ type: "relay", data: "after" });
+    assert.equal((await next(b.client)).code, "not_paired");
+    const metrics = await (await fetch(`http://127.0.0.1:${s1.port}/metrics`)).text();
+    assert.match(metrics, /^switchboard_cross_instance_messages_total\{direction="sent"\} 1$/m);
+    assert.match(metrics, /^switchboard_cross_instance_messages_total\{direction="received"\} 2$/m);
+    assert.match(metrics, /^switchboard_redis_round_trip_seconds_count [1-9]\d*$/m);
+    assert.match(metrics, /^switchboard_redis_up 1$/m);
+  },
+});
+
+Deno.test({
+  name: "the pairing rules hold across instances: consent, one partner, reject, busy, timeout",
+  ignore,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using c = await cluster(redis, 3, ["--pair-timeout", "1"]);
+    const [s1, s2, s3] = c.servers.map((s) => s.url) as [string, string, string];
+    const a = await TestClient.connect(s1);
+    const b = await TestClient.connect(s2);
+    const d = await TestClient.connect(s3);
+    await using _a = a.client;
+    await using _b = b.client;
+    await using _d = d.client;
+    // Nothing reaches anyone before a pair exists.
+    a.client.send({ type: "relay", data: "x" });
+    assert.equal((await next(a.client)).code, "not_paired");
+    a.client.send({ type: "pair_request", target: "no-such-id" });
+    assert.equal((await next(a.client)).code, "unknown_peer");
+    a.client.send({ type: "pair_request", target: a.id });
+    assert.equal((await next(a.client)).code, "self_pair");
+    // Reject.
+    a.client.send({ type: "pair_request", target: b.id });
+    assert.deepEqual(await next(b.client), { type: "pair_request", from: a.id });
+    b.client.send({ type: "pair_reject", from: a.id });
+    assert.deepEqual(await next(a.client), {
+      type: "pair_rejected",
+      peer: b.id,
+      reason: "rejected",
+    });
+    // Timeout: the requester hears pair_rejected, the target pair_cancelled.
+    a.client.send({ type: "pair_request", target: d.id });
+    assert.deepEqual(await next(d.client), { type: "pair_request", from: a.id });
+    assert.deepEqual(await next(a.client, 5000), {
+      type: "pair_rejected",
+      peer: d.id,
+      reason: "timeout",
+    });
+    assert.deepEqual(await next(d.client), {
+      type: "pair_cancelled",
+      from: a.id,
+      reason: "timeout",
+    });
+    d.client.send({ type: "pair_accept", from: a.id });
+    assert.equal((await next(d.client)).code, "no_pending_request");
+    // Two ask one; the one accepts the second: the first hears rejected.
+    a.client.send({ type: "pair_request", target: b.id });
+    d.client.send({ type: "pair_request", target: b.id });
+    const requests = [await next(b.client), await next(b.client)];
+    assert.deepEqual(new Set(requests.map((m) => m.from)), new Set([a.id, d.id]));
+    b.client.send({ type: "pair_accept", from: d.id });
+    assert.deepEqual(await next(a.client), {
+      type: "pair_rejected",
+      peer: b.id,
+      reason: "rejected",
+    });
+    assert.deepEqual(await next(d.client), { type: "paired", peer: b.id, initiator: true });
+    assert.deepEqual(await next(b.client), { type: "paired", peer: d.id, initiator: false });
+    // One partner: busy and already paired.
+    a.client.send({ type: "pair_request", target: b.id });
+    assert.equal((await next(a.client)).code, "peer_busy");
+    d.client.send({ type: "pair_request", target: a.id });
+    assert.equal((await next(d.client)).code, "already_paired");
+    // a is no partner of b: what a sends goes nowhere.
+    a.client.send({ type: "relay", data: "intrusion" });
+    assert.equal((await next(a.client)).code, "not_paired");
+    d.client.send({ type: "relay", data: "to b" });
+    assert.deepEqual(await next(b.client), { type: "relay", data: "to b", from: d.id });
+  },
+});
+
+Deno.test({
+  name: "a client that disconnects: its partner on another instance hears peer_left",
+  ignore,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using c = await cluster(redis, 2);
+    const [s1, s2] = c.servers.map((s) => s.url) as [string, string];
+    const { a, b } = await pairAcross(s1, s2);
+    await using _b = b.client;
+    await a.client[Symbol.asyncDispose]();
+    assert.deepEqual(await next(b.client), {
+      type: "peer_left",
+      peer: a.id,
+      reason: "disconnected",
+    });
+    b.client.send({ type: "pair_request", target: a.id });
+    assert.equal((await next(b.client)).code, "unknown_peer");
+  },
+});
+
+Deno.test({
+  name:
+    "200 pairs over three instances relay 20 messages each: none lost, doubled, reordered or misrouted",
+  ignore,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using c = await cluster(redis, 3);
+    const urls = c.servers.map((s) => s.url);
+    const PAIRS = 200;
+    const MESSAGES = 20;
+    const clients: { client: TestClient; id: string }[] = [];
+    try {
+      for (let i = 0; i < PAIRS * 2; i += 20) {
+        clients.push(
+          ...await Promise.all(
+            Array.from({ length: 20 }, (_, j) => TestClient.connect(urls[(i + j) % 3]!)),
+          ),
+        );
+      }
+      // Pair i with PAIRS + i: servers (i % 3) and ((PAIRS + i) % 3), mostly different.
+      await Promise.all(Array.from({ length: PAIRS }, async (_, i) => {
+        const a = clients[i]!;
+        const b = clients[PAIRS + i]!;
+        a.client.send({ type: "pair_request", target: b.id });
+        assert.deepEqual(await next(b.client, 20_000), { type: "pair_request", from: a.id });
+        b.client.send({ type: "pair_accept", from: a.id });
+        assert.equal((await next(a.client, 20_000)).type, "paired");
+        assert.equal((await next(b.client, 20_000)).type, "paired");
+      }));
+      for (let i = 0; i < PAIRS; i++) {
+        for (let n = 0; n < MESSAGES; n++) {
+          clients[i]!.client.send({ type: "relay", data: { n, pair: i } });
+          clients[PAIRS + i]!.client.send({ type: "relay", data: { n, pair: i } });
+        }
+      }
+      await Promise.all(clients.map(async ({ client }, k) => {
+        const pair = k % PAIRS;
+        const partner = clients[k < PAIRS ? PAIRS + k : k - PAIRS]!;
+        for (let n = 0; n < MESSAGES; n++) {
+          assert.deepEqual(await next(client, 20_000), {
+            type: "relay",
+            data: { n, pair },
+            from: partner.id,
+          });
+        }
+      }));
+      // Nothing more arrives: no duplicates.
+      const probe = clients[0]!;
+      clients[PAIRS]!.client.send({ type: "relay", data: "last" });
+      assert.deepEqual(await next(probe.client), {
+        type: "relay",
+        data: "last",
+        from: clients[PAIRS]!.id,
+      });
+    } finally {
+      await Promise.all(clients.map(({ client }) => client[Symbol.asyncDispose]()));
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "an instance killed with SIGKILL is noticed: partners and requesters elsewhere are told, its ids are unknown",
+  ignore,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using c = await cluster(redis, 3);
+    const [s1, s2, s3] = c.servers as [Spawned, Spawned, Spawned];
+    const { a, b } = await pairAcross(s1.url, s2.url);
+    await using _b = b.client;
+    const doomed = await TestClient.connect(s1.url);
+    const waiting = await TestClient.connect(s3.url);
+    await using _w = waiting.client;
+    waiting.client.send({ type: "pair_request", target: doomed.id });
+    assert.deepEqual(await next(doomed.client), { type: "pair_request", from: waiting.id });
+    const killedAt = performance.now();
+    s1.child.process.kill("SIGKILL");
+    await s1.child.exit();
+    assert.deepEqual(await next(b.client), {
+      type: "peer_left",
+      peer: a.id,
+      reason: "disconnected",
+    });
+    const noticedMs = performance.now() - killedAt;
+    assert.deepEqual(await next(waiting.client), {
+      type: "pair_rejected",
+      peer: doomed.id,
+      reason: "peer_left",
+    });
+    console.log(`peer_left ${noticedMs.toFixed(0)} ms after SIGKILL`);
+    // Pairing with an id that lived on the dead instance.
+    b.client.send({ type: "pair_request", target: a.id });
+    assert.equal((await next(b.client)).code, "unknown_peer");
+    const removed = /Instance \S+ stopped answering; removed its 2 clients\./;
+    // One instance or the other says it removed the dead one.
+    await Promise.any([s2, s3].map((s) => s.child.waitForLine(removed, "stderr", 10_000)));
+  },
+});
+
+Deno.test({
+  name: "SIGTERM of an instance tells partners elsewhere at once and leaves Redis",
+  ignore,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using c = await cluster(redis, 2);
+    const [s1, s2] = c.servers as [Spawned, Spawned];
+    const { a, b } = await pairAcross(s1.url, s2.url);
+    await using _a = a.client;
+    await using _b = b.client;
+    s1.child.process.kill("SIGTERM");
+    assert.equal((await a.client.closedWithin(10_000, "s1 to close its client")).code, 1001);
+    assert.deepEqual(await next(b.client, 1000), {
+      type: "peer_left",
+      peer: a.id,
+      reason: "disconnected",
+    });
+    assert.equal((await s1.child.exit()).code, 0);
+    b.client.send({ type: "pair_request", target: a.id });
+    assert.equal((await next(b.client)).code, "unknown_peer");
+    // It left on its own: nobody had to find it dead.
+    assert.doesNotMatch(s2.child.stderr.join("\n"), /stopped answering/);
+  },
+});
+
+Deno.test({
+  name:
+    "Redis stopped under load: degraded, 1013 for newcomers, local pairs carry on; back by itself when Redis returns",
+  ignore,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using c = await cluster(redis, 2);
+    const [s1, s2] = c.servers as [Spawned, Spawned];
+    const local = await pairAcross(s1.url, s1.url);
+    const across = await pairAcross(s1.url, s2.url);
+    await using _la = local.a.client;
+    await using _lb = local.b.client;
+    await using _xa = across.a.client;
+    await using _xb = across.b.client;
+    // Traffic flows in both pairs while Redis goes away.
+    let n = 0;
+    const load = setInterval(() => {
+      local.a.client.send({ type: "relay", data: n++ });
+    }, 100);
+    try {
+      await redis.stop();
+      assert.deepEqual(await next(across.a.client), {
+        type: "peer_left",
+        peer: across.b.id,
+        reason: "disconnected",
+      });
+      assert.deepEqual(await next(across.b.client), {
+        type: "peer_left",
+        peer: across.a.id,
+        reason: "disconnected",
+      });
+      await eventually(async () => (await health(s1.port)).status === 503, 10_000, "s1 degraded");
+      assert.equal((await health(s1.port)).body.status, "degraded");
+      const late = new TestClient(s1.url);
+      const closed = await late.closedWithin(5000, "the degraded s1 to refuse a new client");
+      assert.equal(closed.code, 1013);
+      assert.equal(closed.reason, "try again later");
+      // The pair within s1 still relays, in order.
+      const first = await next(local.b.client);
+      assert.equal(first.type, "relay");
+      assert.equal(first.from, local.a.id);
+      const second = await next(local.b.client);
+      assert.equal(second.data, (first.data as number) + 1);
+      // Nothing from the former pair across instances reaches anyone.
+      across.a.client.send({ type: "relay", data: "lost pair" });
+      assert.equal((await next(across.a.client)).code, "not_paired");
+
+      await redis.restart();
+      await eventually(async () => (await health(s1.port)).status === 200, 15_000, "s1 back");
+      await eventually(async () => (await health(s2.port)).status === 200, 15_000, "s2 back");
+      await s1.child.waitForLine(/registered 3 clients again/);
+      // Clients that stayed are registered again: one across instances can pair with them.
+      across.b.client.send({ type: "pair_request", target: across.a.id });
+      assert.deepEqual(await next(across.a.client), {
+        type: "pair_request",
+        from: across.b.id,
+      });
+      across.a.client.send({ type: "pair_accept", from: across.b.id });
+      assert.equal((await next(across.b.client)).type, "paired");
+      assert.equal((await next(across.a.client)).type, "paired");
+      across.a.client.send({ type: "relay", data: "again" });
+      assert.deepEqual(await next(across.b.client), {
+        type: "relay",
+        data: "again",
+        from: across.a.id,
+      });
+      // The pair within s1 is a pair in Redis too: others get peer_busy.
+      across.b.client.send({ type: "unpair" });
+      await next(across.a.client);
+      across.b.client.send({ type: "pair_request", target: local.b.id });
+      assert.equal((await next(across.b.client)).code, "peer_busy");
+      // Newcomers are welcome again.
+      const { client } = await TestClient.connect(s1.url);
+      await client[Symbol.asyncDispose]();
+    } finally {
+      clearInterval(load);
+    }
+    const metrics = await (await fetch(`http://127.0.0.1:${s1.port}/metrics`)).text();
+    assert.match(metrics, /^switchboard_redis_losses_total 1$/m);
+    assert.match(metrics, /^switchboard_unavailable_total [1-9]/m);
+  },
+});
+
+Deno.test({
+  name: "Redis unreachable at start: one line and exit 1",
+  ignore,
+  fn: async () => {
+    const port = freePort();
+    await using child = new Child([
+      "run",
+      "--allow-net",
+      "--no-prompt",
+      "server.ts",
+      "--port",
+      "0",
+      "--redis",
+      `redis://:hunter2@127.0.0.1:${port}`,
+    ]);
+    const status = await child.exit(15_000);
+    assert.equal(status.code, 1);
+    const lines = child.stderr.filter((line) => line.trim() !== "");
+    assert.equal(lines.length, 1, lines.join("\n"));
+    assert.match(
+      lines[0]!,
+      new RegExp(`ERROR: Cannot use Redis at redis://127\\.0\\.0\\.1:${port}:`),
+    );
+    assert.doesNotMatch(lines[0]!, /hunter2/);
+  },
+});
+
+Deno.test({
+  name:
+    "a password comes from the URL or from SWITCHBOARD_REDIS_PASSWORD, and never reaches the log",
+  ignore,
+  fn: async () => {
+    await using redis = await RedisServer.start(["--requirepass", "hunter2"]);
+    const base = new URL(redis.url);
+    // Without it: refused, with a hint where it goes.
+    await using bare = new Child([
+      "run",
+      "--allow-net",
+      "--no-prompt",
+      "server.ts",
+      "--port",
+      "0",
+      "--redis",
+      redis.url,
+    ]);
+    assert.equal((await bare.exit(15_000)).code, 1);
+    assert.match(bare.stderr.join("\n"), /SWITCHBOARD_REDIS_PASSWORD/);
+    // In the URL.
+    const withPassword = `redis://:hunter2@${base.host}`;
+    const { child, url } = await spawnInstance(redis, ["--redis", withPassword]);
+    await using _ = child;
+    const { client } = await TestClient.connect(url);
+    await client[Symbol.asyncDispose]();
+    assert.doesNotMatch(child.stderr.join("\n"), /hunter2/);
+    // From the environment, with the narrow permission.
+    const fromEnv = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        `--allow-env=SWITCHBOARD_REDIS_PASSWORD`,
+        "--no-prompt",
+        "server.ts",
+        "--port",
+        "0",
+        "--redis",
+        redis.url,
+      ],
+      cwd: new URL("../../..", import.meta.url).pathname,
+      env: { NO_COLOR: "1", SWITCHBOARD_REDIS_PASSWORD: "hunter2" },
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = fromEnv.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    try {
+      await within(
+        (async () => {
+          while (!/Server listening/.test(seen)) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            seen += value;
+          }
+        })(),
+        15_000,
+        "the server to listen",
+      );
+      assert.match(seen, /Sharing clients through Redis at redis:\/\/127\.0\.0\.1:\d+ as instance/);
+      assert.doesNotMatch(seen, /hunter2/);
+    } finally {
+      fromEnv.kill("SIGKILL");
+      await reader.cancel();
+      await fromEnv.status;
+    }
+  },
+});
