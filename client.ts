@@ -11,31 +11,23 @@
 
 import { readApiKey } from "./lib/cli/api_key.ts";
 import { runClient } from "./lib/cli/run.ts";
-import {
-  CLIENT_USAGE,
-  type ClientFlags,
-  parseClientFlags,
-  UsageError,
-  usageError,
-} from "./lib/server/flags.ts";
-import {
-  ICE_CREDENTIAL_ENV,
-  iceServersFromUrls,
-  needsCredential,
-} from "./lib/protocol/ice_servers.ts";
+import { CLIENT_USAGE, parseClientFlags } from "./lib/cli/flags.ts";
+import { UsageError, usageError } from "./lib/runtime/args.ts";
 import {
   getWriterSink,
   jsonFormatter,
   setupLogging,
   textFormatter,
 } from "./lib/runtime/logging.ts";
-import { missingFlags, readSecretEnv, WEBRTC_PERMISSIONS } from "./lib/runtime/permissions.ts";
 import { ProgressDisplay } from "./lib/cli/files/progress.ts";
-import { receivePermissions } from "./lib/cli/files/transfers.ts";
+import { checkDownloadDir } from "./lib/cli/files/download_dir.ts";
+import { lines, writeAll } from "./lib/cli/terminal.ts";
+import { prepareWebrtc } from "./lib/cli/webrtc_mode.ts";
+import type { PeerConnectionFactory } from "./lib/cli/werift/peer.ts";
 import { errorText } from "./lib/runtime/safe_text.ts";
-import { type PeerConnectionFactory, weriftFactory } from "./lib/cli/werift/peer.ts";
 
 export { type ClientIo, runClient } from "./lib/cli/run.ts";
+export { lines } from "./lib/cli/terminal.ts";
 
 /**
  * Runs the client until the connection ends, the user types `quit`, or
@@ -63,9 +55,9 @@ export async function main(args: readonly string[]): Promise<number> {
   let peerReady: Promise<unknown> | undefined;
   let progress: ProgressDisplay | undefined;
   if (flags.webrtc) {
-    const receiving = await checkDownloadDir(flags);
+    const receiving = await checkDownloadDir(flags, console.error);
     if (receiving !== 0) return receiving;
-    const prepared = await prepareWebrtc(flags);
+    const prepared = await prepareWebrtc(flags, console.error);
     if (typeof prepared === "number") return prepared;
     peerConnections = prepared.factory;
     peerReady = prepared.ready;
@@ -111,93 +103,6 @@ export async function main(args: readonly string[]): Promise<number> {
       Deno.removeSignalListener(signal, onSignal);
     }
   }
-}
-
-/**
- * Checks WebRTC mode's permissions and starts loading the WebRTC library in
- * the background, so the client connects and shows its id meanwhile.
- *
- * @returns The connection factory, or an exit code after one line on stderr.
- */
-async function prepareWebrtc(
-  flags: ClientFlags,
-): Promise<{ factory: PeerConnectionFactory; ready: Promise<unknown> } | number> {
-  const missing = await missingFlags(WEBRTC_PERMISSIONS);
-  if (missing.length > 0) {
-    console.error(
-      `WebRTC mode needs ${missing.join(" ")} (run it with: deno task peer)`,
-    );
-    return 2;
-  }
-  let credential: string | undefined;
-  try {
-    if (needsCredential(flags.iceUrls)) credential = await readSecretEnv(ICE_CREDENTIAL_ENV);
-  } catch (error) {
-    console.error(`Cannot start WebRTC mode: ${errorText(error)}`);
-    return 1;
-  }
-  const ready = weriftFactory({
-    ownIceServers: iceServersFromUrls(flags.iceUrls, flags.iceUsername, credential),
-    relayOnly: flags.relayOnly,
-    interfaces: Deno.networkInterfaces(),
-  });
-  // A failure shows on the first pairing, whose link falls back to the server.
-  ready.catch(() => {});
-  return { factory: async (iceServers) => (await ready)(iceServers), ready };
-}
-
-/**
- * With `--accept-files` (or a `--download-dir`), checks up front that the
- * folder can be written, and makes it if it is missing: one line naming the
- * flags, never a prompt later.
- *
- * @returns 0, or the exit code after one line on stderr.
- */
-async function checkDownloadDir(flags: ClientFlags): Promise<number> {
-  if (!flags.acceptFiles && flags.downloadDir === ".") return 0;
-  const missing = await missingFlags(receivePermissions(flags.downloadDir));
-  if (missing.length > 0) {
-    console.error(
-      `Receiving files into ${flags.downloadDir} needs ${
-        missing.join(" ")
-      } (or run: deno task peer-files)`,
-    );
-    return 2;
-  }
-  try {
-    if (!(await Deno.stat(flags.downloadDir)).isDirectory) throw new Error("not a folder");
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return await makeDownloadDir(flags.downloadDir);
-    console.error(`--download-dir ${flags.downloadDir}: ${errorText(error)}`);
-    return 2;
-  }
-  return 0;
-}
-
-async function makeDownloadDir(dir: string): Promise<number> {
-  try {
-    await Deno.mkdir(dir, { recursive: true });
-  } catch (error) {
-    console.error(`--download-dir ${dir}: cannot make the folder: ${errorText(error)}`);
-    return 2;
-  }
-  console.error(`Made the download folder ${dir}`);
-  return 0;
-}
-
-function writeAll(file: { writeSync(bytes: Uint8Array): number }, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length;) done += file.writeSync(bytes.subarray(done));
-}
-
-/** Splits a byte stream into lines, without their line endings. */
-export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const parts = (rest + chunk).split(/\r?\n/);
-    rest = parts.pop() ?? "";
-    yield* parts;
-  }
-  if (rest) yield rest;
 }
 
 if (import.meta.main) {

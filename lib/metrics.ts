@@ -70,8 +70,16 @@ export class Metrics {
   readonly refusedRequests: Map<string, number> = new Map();
   /** Clients refused with 1013 while the shared registry was out of reach. */
   unavailable = 0;
-  /** More families, in the same text format: a shared store's, when there is one. */
-  extra: (() => string) | undefined;
+  // More families, in the same text format: the signaling's own, when it has any.
+  readonly #more: () => string;
+
+  /**
+   * @param more The families of a part that keeps its own counters (a shared
+   * store's signaling), rendered after these; none by default.
+   */
+  constructor(more: () => string = () => "") {
+    this.#more = more;
+  }
 
   /** Resume attempts and grace windows, by how they ended. */
   readonly resumes: Map<ResumeOutcome, number> = new Map(
@@ -223,7 +231,9 @@ export class Metrics {
       "Resumable sessions: resumes (resumed, failed) and grace windows that ended without one (timeout, overflow, revoked).",
       [...this.resumes].map(([outcome, n]) => [label("outcome", outcome), n]),
     );
-    if (this.extra) {
+    const more = this.#more();
+    // Only signaling with state elsewhere has counters of its own, and can be out of reach.
+    if (more !== "") {
       family(
         "switchboard_unavailable_total",
         "counter",
@@ -231,7 +241,7 @@ export class Metrics {
         [["", this.unavailable]],
       );
     }
-    return lines.join("\n") + "\n" + (this.extra?.() ?? "");
+    return lines.join("\n") + "\n" + more;
   }
 }
 

@@ -9,19 +9,17 @@
  *   answers with `switchboard`.
  *
  * A key in the query string is never read: it would land in proxy and
- * access logs.
+ * access logs. The server asks `Access` (`access.ts`), which uses this.
  *
  * @module
  */
 
 import type { KeyRecord } from "./key_file.ts";
 import type { Keyring } from "./keyring.ts";
+import { KEY_SUBPROTOCOL_PREFIX, SUBPROTOCOL } from "../shared/protocol.js";
 
-/** The subprotocol the server answers with when a client offers it. */
-export const SUBPROTOCOL = "switchboard";
-
-/** What a browser puts before its key in the subprotocol that carries it. */
-export const KEY_SUBPROTOCOL_PREFIX = "switchboard.key.";
+// The page offers these names too: they are declared once, in the shared protocol.
+export { KEY_SUBPROTOCOL_PREFIX, SUBPROTOCOL };
 
 /** The challenge sent with a 401. */
 export const WWW_AUTHENTICATE = 'Bearer realm="switchboard"';

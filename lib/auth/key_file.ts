@@ -24,17 +24,12 @@
 import { createHash } from "node:crypto";
 import { JsonSyntaxError, parseJson } from "../runtime/json_syntax.ts";
 
-/** Every key starts with this, so a leaked one is easy to recognise and to scan for. */
-export const KEY_PREFIX = "sbk_";
-
-/** Random bytes in a key: 256 bits, far beyond guessing. */
-export const KEY_BYTES = 32;
+// The key's shape is the protocol's: the client checks it too. Re-exported for
+// the keyring's callers, who know keys by this module.
+export { generateKey, KEY_BYTES, KEY_PATTERN, KEY_PREFIX } from "../protocol/api_key_format.ts";
 
 /** The version of the file format this code reads and writes. */
 export const KEY_FILE_VERSION = 1;
-
-/** A key's shape: the prefix and 32 bytes in unpadded base64url (43 characters). */
-export const KEY_PATTERN: RegExp = /^sbk_[A-Za-z0-9_-]{43}$/;
 
 /**
  * What a label may be: it names the tenant in logs and in `/metrics`, so it
@@ -63,23 +58,6 @@ export class KeyFileError extends Error {
     super(message);
     this.name = "KeyFileError";
   }
-}
-
-/**
- * Makes a new key: `sbk_` and 32 random bytes in base64url.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { generateKey, KEY_PATTERN } from "./key_file.ts";
- * const key = generateKey();
- * assert.match(key, KEY_PATTERN);
- * assert.notEqual(generateKey(), key);
- * ```
- */
-export function generateKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
-  return KEY_PREFIX + base64url(bytes);
 }
 
 /**
@@ -221,10 +199,4 @@ function kindOf(value: unknown): string {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }

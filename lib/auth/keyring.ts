@@ -1,6 +1,6 @@
 /**
  * The keys a server accepts, as loaded from the keys file. Pure: records in,
- * a verdict out.
+ * a verdict out. Held by `access.ts`, which the server asks.
  *
  * @module
  */

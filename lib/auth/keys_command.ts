@@ -7,7 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { usageError } from "../server/flags.ts";
+import { usageError } from "../runtime/args.ts";
 import { MissingPermission } from "../runtime/permissions.ts";
 import { errorText } from "../runtime/safe_text.ts";
 import { generateKey, hashKey, KeyFileError, type KeyRecord, LABEL_PATTERN } from "./key_file.ts";

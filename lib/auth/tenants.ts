@@ -1,7 +1,8 @@
 /**
  * The tenant rule: each key is a tenant, and a client can pair and relay
  * only with clients of its own. Pure state: which client came with which
- * key (by the key's hash), and how many each key has.
+ * key (by the key's hash), and how many each key has. Held by `access.ts`,
+ * which the server asks.
  *
  * @module
  */
@@ -49,7 +50,6 @@ export class Tenants {
     if (clients?.size === 0) this.#clients.delete(tenant);
   }
 
-  /** Whether both clients are connected and came with the same key. */
   /**
    * The tenant `clientId` joined with (`undefined` for no key); `null` when
    * it is not a member at all.
@@ -58,6 +58,7 @@ export class Tenants {
     return this.#tenantOf.has(clientId) ? this.#tenantOf.get(clientId) : null;
   }
 
+  /** Whether both clients are connected and came with the same key. */
   same(a: string, b: string): boolean {
     return this.#tenantOf.has(a) && this.#tenantOf.has(b) &&
       this.#tenantOf.get(a) === this.#tenantOf.get(b);

@@ -8,8 +8,8 @@
  */
 
 import { errorText } from "../runtime/safe_text.ts";
-import { KEY_PATTERN } from "../auth/key_file.ts";
-import { requirePaths } from "../auth/key_file_io.ts";
+import { isApiKey } from "../protocol/api_key_format.ts";
+import { missingFlags, MissingPermission } from "../runtime/permissions.ts";
 
 /** The environment variable the client reads its key from. */
 export const API_KEY_ENV = "SWITCHBOARD_API_KEY";
@@ -25,7 +25,12 @@ export const API_KEY_ENV = "SWITCHBOARD_API_KEY";
  */
 export async function readApiKey(file: string | undefined): Promise<string | undefined> {
   if (file !== undefined) {
-    await requirePaths([file], ["read"], `--api-key-file ${file}`);
+    const missing = await missingFlags([
+      { descriptor: { name: "read", path: file }, flag: `--allow-read=${file}` },
+    ]);
+    if (missing.length > 0) {
+      throw new MissingPermission(`--api-key-file ${file} needs ${missing[0]}`);
+    }
     let text: string;
     try {
       text = await Deno.readTextFile(file);
@@ -59,7 +64,7 @@ export function unauthorizedReason(sentKey: boolean): string {
 }
 
 function checked(key: string, source: string): string {
-  if (!KEY_PATTERN.test(key)) {
+  if (!isApiKey(key)) {
     throw new Error(`${source} does not hold a Switchboard API key (sbk_ and 43 characters)`);
   }
   return key;

@@ -7,7 +7,7 @@
 
 import { ErrorCode, MessageType, type ServerMessage } from "../protocol/messages.ts";
 import { printable } from "../runtime/safe_text.ts";
-import type { LinkEvent } from "../shared/peer_link.js";
+import { type LinkEvent, PATH_WORDS } from "../shared/peer_link.js";
 
 /** How {@linkcode describeEvent} words its lines. */
 export interface DescribeOptions {
@@ -138,9 +138,6 @@ export function describeRelayed(from: string, data: unknown): string {
     `${from} (via server): ${typeof data === "string" ? data : JSON.stringify(data)}`,
   );
 }
-
-/** How the open line names the path the data takes. */
-export const PATH_WORDS = { direct: "direct", relay: "via TURN relay" } as const;
 
 // The server's wording names protocol messages ("unpair", "relay"); a person at
 // the client knows its commands instead.

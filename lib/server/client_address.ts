@@ -125,6 +125,27 @@ export function parseCidr(text: string): Cidr | undefined {
 }
 
 /**
+ * The trusted proxies' ranges, from `--trust-proxy`.
+ *
+ * @throws {TypeError} When one is not an IP address or CIDR range.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { trustedRanges } from "./client_address.ts";
+ * assert.equal(trustedRanges(["10.0.0.0/8", "::1"]).length, 2);
+ * assert.throws(() => trustedRanges(["nginx"]), TypeError);
+ * ```
+ */
+export function trustedRanges(ranges: readonly string[]): Cidr[] {
+  return ranges.map((range) => {
+    const cidr = parseCidr(range);
+    if (!cidr) throw new TypeError(`Not an IP address or CIDR range: "${range}"`);
+    return cidr;
+  });
+}
+
+/**
  * Whether `ip` lies in `range`.
  *
  * @example

@@ -85,7 +85,7 @@ export interface ListenAddress {
   port: number;
 }
 
-/** The defaults: the spec's `localhost:8765`, and limits no real client hits. */
+/** The defaults: `localhost:8765`, as the README documents, and limits no real client hits. */
 export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = {
   host: "localhost",
   port: 8765,

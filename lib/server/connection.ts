@@ -7,8 +7,7 @@
 
 import type { KeyRecord } from "../auth/key_file.ts";
 import { closeCode } from "../protocol/close_code.ts";
-import type { Keyring } from "../auth/keyring.ts";
-import type { Tenants } from "../auth/tenants.ts";
+import { Access } from "../auth/access.ts";
 import { getLogger } from "../runtime/deps.ts";
 import type { RefusalLog } from "./refusal_log.ts";
 import type { DisconnectReason, Metrics } from "../metrics.ts";
@@ -17,18 +16,17 @@ import {
   ErrorCode,
   errorMessage,
   MessageType,
-  parseEnvelope,
   type ServerMessage,
-  toClientMessage,
   yourId,
 } from "../protocol/messages.ts";
+import { type Inbound, inspectFrame } from "./inbound.ts";
 import { TokenBucket } from "./rate_limit.ts";
 import type { Registry } from "../registry.ts";
-import type { Resumption } from "./resume/resumption.ts";
+import type { Resumption } from "./resume/sessions_io.ts";
 import { NOT_RESUMABLE, type ResumeRequest } from "../protocol/resume_params.ts";
 import { sendJson } from "../runtime/json_socket.ts";
 import type { ServerOptions } from "./config.ts";
-import type { Peer, Refused, SignalingService } from "../signaling/memory.ts";
+import type { Peer, Refused, SignalingService } from "../signaling/service.ts";
 import type { SocketTracker } from "./socket_tracker.ts";
 import { plural, printable, truncate } from "../runtime/safe_text.ts";
 import { protocolViolation } from "./ws_violations.ts";
@@ -56,10 +54,8 @@ export interface ServerState {
   readonly refusalLog: RefusalLog;
   /** Sessions that outlive a lost connection for a grace window. */
   readonly resumption: Resumption;
-  /** The accepted API keys; `undefined` on an open server. Replaced on reload. */
-  keyring: Keyring | undefined;
-  /** Which client came with which key. */
-  readonly tenants: Tenants;
+  /** Who may connect and whom each client may reach: keys, tenants, reload. */
+  readonly access: Access;
 }
 
 /**
@@ -110,7 +106,7 @@ export class Connection implements Peer {
     this.keyLabel = key?.label;
     this.#bucket = new TokenBucket(
       // A key's own rate limit applies on top of the server's.
-      Math.min(server.config.rateLimit, key?.rateLimit ?? Infinity),
+      Access.rateLimit(server.config.rateLimit, key),
       server.config.rateBurst,
       performance.now(),
     );
@@ -137,51 +133,49 @@ export class Connection implements Peer {
   }
 
   #open(): void {
-    const { config, registry } = this.#server;
-    if (this.#server.stopping) {
-      this.goAway();
-      return;
-    }
+    const { registry, resumption, signaling, access } = this.#server;
+    if (this.#server.stopping) return this.goAway();
     const token = this.#resume.token;
     // A session being resumed holds its id already, so a full server still takes it back.
     // A session belongs to its API key: a token presented with another key
     // fails like any unknown token, and leaves the session to its owner.
-    const owns = (id: string) => this.#server.tenants.tenantOf(id) === this.tenant;
-    const resumed = token === undefined ? undefined : this.#server.resumption.resume(token, owns);
+    const owns = (id: string) => access.owns(id, this.tenant);
+    const resumed = token === undefined ? undefined : resumption.resume(token, owns);
     if (resumed?.ok) {
-      this.#resumed(resumed.id, resumed.session, resumed.queued, resumed.wasAway);
-      return;
+      return this.#resumed(resumed.id, resumed.session, resumed.queued, resumed.wasAway);
     }
+    if (!this.#admitted()) return;
+    const clientId = this.clientId = registry.register(this, this.#remoteAddr);
+    access.join(clientId, this.tenant);
+    this.#logConnected(clientId);
+    const joining = signaling.joined(clientId);
+    if (joining === undefined) return this.#welcome(clientId, resumed !== undefined);
+    // Others must be able to find the client before it can hand out its id.
+    joining.then((joined) => {
+      if (this.#closing || !registry.has(clientId)) return;
+      if (joined) this.#welcome(clientId, resumed !== undefined);
+      else this.#unavailable();
+    });
+  }
+
+  /**
+   * Whether a new client may register: the server has room, the shared
+   * registry is reachable, and its key is still good. Refuses it when not.
+   */
+  #admitted(): boolean {
+    const { config, registry } = this.#server;
     if (registry.size >= config.maxClients) {
-      this.#server.metrics.serverFull++;
-      const admission = this.#server.refusalLog.admit(performance.now());
-      if (admission.log) {
-        logger.warn(
-          admission.skipped > 0
-            ? "Refused a client from {remoteAddr}: server full ({clients}; {skipped} more refused, not logged)"
-            : "Refused a client from {remoteAddr}: server full ({clients})",
-          {
-            remoteAddr: this.#remoteAddr,
-            maxClients: config.maxClients,
-            clients: plural(config.maxClients, "client"),
-            skipped: admission.skipped,
-          },
-        );
-      }
-      sendJson(
-        this.#socket,
-        errorMessage(ErrorCode.ServerFull, "The server is full; try again later."),
-      );
-      this.#closeFor(CloseCode.TryAgainLater, "server full");
-      return;
+      this.#full();
+      return false;
     }
     if (!this.#server.signaling.available) {
       this.#unavailable();
-      return;
+      return false;
     }
-    if (this.tenant !== undefined && !this.#admitKey(this.tenant)) return;
-    const clientId = this.clientId = registry.register(this, this.#remoteAddr);
-    this.#server.tenants.join(clientId, this.tenant);
+    return this.#admitKey();
+  }
+
+  #logConnected(clientId: string): void {
     if (this.keyLabel === undefined) {
       logger.info("Client {clientId} connected from {remoteAddr}", {
         clientId,
@@ -194,17 +188,26 @@ export class Connection implements Peer {
         remoteAddr: this.#remoteAddr,
       });
     }
-    const joining = this.#server.signaling.joined(clientId);
-    if (joining === undefined) {
-      this.#welcome(clientId, resumed !== undefined);
-      return;
-    }
-    // Others must be able to find the client before it can hand out its id.
-    joining.then((joined) => {
-      if (this.#closing || !registry.has(clientId)) return;
-      if (joined) this.#welcome(clientId, resumed !== undefined);
-      else this.#unavailable();
-    });
+  }
+
+  /** Refuses a client past `--max-clients`: `server_full`, then 1013, try again later. */
+  #full(): void {
+    const { config } = this.#server;
+    this.#server.metrics.serverFull++;
+    this.#server.refusalLog.warn(
+      "Refused a client from {remoteAddr}: server full ({clients})",
+      "Refused a client from {remoteAddr}: server full ({clients}; {skipped} more refused, not logged)",
+      {
+        remoteAddr: this.#remoteAddr,
+        maxClients: config.maxClients,
+        clients: plural(config.maxClients, "client"),
+      },
+    );
+    sendJson(
+      this.#socket,
+      errorMessage(ErrorCode.ServerFull, "The server is full; try again later."),
+    );
+    this.#closeFor(CloseCode.TryAgainLater, "server full");
   }
 
   /**
@@ -264,7 +267,7 @@ export class Connection implements Peer {
     this.send(yourId(id));
     if (session) this.send(session);
     for (const message of queued) this.send(message);
-    if (wasAway) signaling.back?.(id);
+    if (wasAway) signaling.back(id);
   }
 
   /**
@@ -281,15 +284,11 @@ export class Connection implements Peer {
   /** Refuses a client while the shared registry is out of reach: 1013, try again later. */
   #unavailable(): void {
     this.#server.metrics.unavailable++;
-    const admission = this.#server.refusalLog.admit(performance.now());
-    if (admission.log) {
-      logger.warn(
-        admission.skipped > 0
-          ? "Refused a client from {remoteAddr}: shared registry unreachable ({skipped} more refused, not logged)"
-          : "Refused a client from {remoteAddr}: shared registry unreachable",
-        { remoteAddr: this.#remoteAddr, skipped: admission.skipped },
-      );
-    }
+    this.#server.refusalLog.warn(
+      "Refused a client from {remoteAddr}: shared registry unreachable",
+      "Refused a client from {remoteAddr}: shared registry unreachable ({skipped} more refused, not logged)",
+      { remoteAddr: this.#remoteAddr },
+    );
     this.#closeFor(CloseCode.TryAgainLater, "try again later");
   }
 
@@ -297,29 +296,24 @@ export class Connection implements Peer {
    * Checks the client's key again as it opens: it may have been revoked
    * since the handshake, and its key may be at its client limit.
    */
-  #admitKey(tenant: string): boolean {
-    const key = this.#server.keyring?.byHash(tenant);
-    if (key === undefined) {
+  #admitKey(): boolean {
+    const opening = this.#server.access.open(this.tenant);
+    if (opening.ok) return true;
+    if (opening.why === "revoked") {
       this.#closeFor(CloseCode.PolicyViolation, KEY_REVOKED);
       return false;
     }
-    const { maxClients } = key;
-    if (maxClients === undefined || this.#server.tenants.count(tenant) < maxClients) return true;
-    const admission = this.#server.refusalLog.admit(performance.now());
-    if (admission.log) {
-      logger.warn(
-        admission.skipped > 0
-          ? 'Refused a client from {remoteAddr}: key "{keyLabel}" has {clients}, its limit ({skipped} more refused, not logged)'
-          : 'Refused a client from {remoteAddr}: key "{keyLabel}" has {clients}, its limit',
-        {
-          remoteAddr: this.#remoteAddr,
-          keyLabel: key.label,
-          maxClients,
-          clients: plural(maxClients, "client"),
-          skipped: admission.skipped,
-        },
-      );
-    }
+    const { key, maxClients } = opening;
+    this.#server.refusalLog.warn(
+      'Refused a client from {remoteAddr}: key "{keyLabel}" has {clients}, its limit',
+      'Refused a client from {remoteAddr}: key "{keyLabel}" has {clients}, its limit ({skipped} more refused, not logged)',
+      {
+        remoteAddr: this.#remoteAddr,
+        keyLabel: key.label,
+        maxClients,
+        clients: plural(maxClients, "client"),
+      },
+    );
     sendJson(
       this.#socket,
       errorMessage(
@@ -372,54 +366,35 @@ export class Connection implements Peer {
     // Frames already in flight when we closed are counted, not judged:
     // one log line per offence, however hard the client floods.
     if (clientId === undefined || this.#closing) return;
-    const size = typeof data === "string"
-      ? sizeForLimit(data, config.maxMessageBytes)
-      : (data as ArrayBuffer).byteLength;
-    if (size > config.maxMessageBytes) {
-      metrics.badMessage("message_too_big");
-      logger.warn(
-        "Client {clientId} at {remoteAddr} sent {size} bytes (limit {limit}); closing with 1009",
-        { clientId, remoteAddr: this.#remoteAddr, size, limit: config.maxMessageBytes },
-      );
-      this.#closeFor(CloseCode.MessageTooBig, "message too big");
-      return;
+    const frame = inspectFrame(data, config.maxMessageBytes, this.#bucket, performance.now());
+    switch (frame.kind) {
+      case "too_big":
+      case "rate_limited":
+        return this.#brokeLimit(frame);
+      case "bad":
+        this.#reject(frame.code, frame.reason);
+        return;
     }
-    if (!this.#bucket.take(performance.now())) {
-      metrics.badMessage("rate_limited");
-      logger.warn(
-        "Client {clientId} at {remoteAddr} exceeded {rate} messages/s (burst {burst}); closing with 1008",
-        {
-          clientId,
-          remoteAddr: this.#remoteAddr,
-          rate: config.rateLimit,
-          burst: config.rateBurst,
-        },
-      );
-      this.#closeFor(CloseCode.PolicyViolation, "rate limit exceeded");
-      return;
-    }
-    if (typeof data !== "string") {
-      this.#reject(
-        ErrorCode.BinaryNotSupported,
-        `binary frames are not supported (${size} bytes); send JSON text`,
-      );
-      return;
-    }
-    const parsed = parseEnvelope(data);
-    if (!parsed.ok) {
-      this.#reject(parsed.code, `${parsed.reason}: ${truncate(data)}`);
-      return;
-    }
-    const checked = toClientMessage(parsed.message);
-    if (!checked.ok) {
-      this.#reject(checked.code, checked.reason);
-      return;
-    }
-    const message = checked.message;
+    const message = frame.message;
     const outcome = this.#server.signaling.handle(clientId, message);
-    // A shared store answers later; memory answers now, without a promise.
+    // An answer that needs no round trip comes at once, without a promise.
     if (outcome instanceof Promise) outcome.then((refused) => this.#handled(message.type, refused));
     else this.#handled(message.type, outcome);
+  }
+
+  /** Counts, logs and closes for a frame over the size limit (1009) or the rate limit (1008). */
+  #brokeLimit(frame: Extract<Inbound, { kind: "too_big" | "rate_limited" }>): void {
+    const { config, metrics } = this.#server;
+    const who = { clientId: this.clientId, remoteAddr: this.#remoteAddr };
+    if (frame.kind === "too_big") {
+      metrics.badMessage("message_too_big");
+      logger.warn(TOO_BIG, { ...who, size: frame.size, limit: config.maxMessageBytes });
+      this.#closeFor(CloseCode.MessageTooBig, "message too big");
+    } else {
+      metrics.badMessage("rate_limited");
+      logger.warn(RATE_LIMITED, { ...who, rate: config.rateLimit, burst: config.rateBurst });
+      this.#closeFor(CloseCode.PolicyViolation, "rate limit exceeded");
+    }
   }
 
   #handled(type: string, refused: Refused | undefined): void {
@@ -538,10 +513,10 @@ export class Connection implements Peer {
         seconds: this.#server.config.resumeGrace,
       });
       // Its key stays its own while away: only a client of that key may resume it.
-      signaling.away?.(clientId);
+      signaling.away(clientId);
       return;
     }
-    this.#server.tenants.leave(clientId);
+    this.#server.access.leave(clientId);
     resumption.ended(clientId);
     signaling.disconnected(clientId);
   }
@@ -566,6 +541,12 @@ const RELAYED_TYPES: ReadonlySet<string> = new Set([
   MessageType.Relay,
 ]);
 
+// The lines for a broken limit, one per offence.
+const TOO_BIG =
+  "Client {clientId} at {remoteAddr} sent {size} bytes (limit {limit}); closing with 1009";
+const RATE_LIMITED =
+  "Client {clientId} at {remoteAddr} exceeded {rate} messages/s (burst {burst}); closing with 1008";
+
 /** The close reason for a client whose key was revoked. */
 export const KEY_REVOKED = "key revoked";
 
@@ -574,14 +555,3 @@ const LIMIT_CODES: ReadonlySet<number> = new Set([
   CloseCode.MessageTooBig,
   CloseCode.TryAgainLater,
 ]);
-
-const encoder = new TextEncoder();
-
-/**
- * A text frame's size for the limit check: exact in bytes whenever it could
- * exceed `limit`, and otherwise the UTF-16 length, a lower bound, since UTF-8
- * takes at most 3 bytes per unit and most messages need no encoding.
- */
-function sizeForLimit(text: string, limit: number): number {
-  return text.length * 3 <= limit ? text.length : encoder.encode(text).length;
-}

@@ -54,8 +54,11 @@ export interface ListenOptions {
   tls?: TlsFiles | undefined;
   /** Answers every request on every address. */
   handler: Deno.ServeHandler<Deno.NetAddr>;
-  /** Called with the address each time a listener listens again. */
-  onRelisten?: (addr: Deno.NetAddr) => void;
+  /**
+   * Whether to log `Server listening on ws://…` each time a listener listens
+   * again: for the clients' listeners, whose start line says the same.
+   */
+  announce?: boolean;
 }
 
 /** Listeners on every address of one host, on one port. */
@@ -143,13 +146,34 @@ export class Listeners {
         if (this.#stopping) return;
         try {
           this.#servers[i] = serve(addr.hostname, addr.port, options);
-          options.onRelisten?.(this.#servers[i]!.addr);
+          if (options.announce) {
+            const scheme = options.tls === undefined ? "ws" : "wss";
+            const url = `${scheme}://${formatAddr(this.#servers[i]!.addr)}`;
+            logger.info("Server listening on {url}", { url });
+          }
         } catch (error) {
           logger.error("Cannot listen again: {error}", { error: errorText(error) });
         }
       }
     }
   }
+}
+
+/**
+ * Formats an address as `ip:port`, bracketing IPv6.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatAddr } from "./listeners.ts";
+ * assert.equal(formatAddr({ transport: "tcp", hostname: "::1", port: 80 }), "[::1]:80");
+ * ```
+ */
+export function formatAddr(addr: Deno.Addr): string {
+  if (addr.transport !== "tcp" && addr.transport !== "udp") return addr.transport;
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
 }
 
 function serve(

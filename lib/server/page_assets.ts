@@ -10,14 +10,28 @@
 import html from "../page/index.html" with { type: "text" };
 import style from "../page/style.css" with { type: "text" };
 import app from "../page/app.js" with { type: "text" };
-import peerLink from "../shared/peer_link.js" with { type: "text" };
-import protocol from "../shared/protocol.js" with { type: "text" };
+import chatView from "../page/chat_view.js" with { type: "text" };
+import connection from "../page/connection.js" with { type: "text" };
+import fileKinds from "../page/file_kinds.js" with { type: "text" };
+import elements from "../page/elements.js" with { type: "text" };
+import filesUi from "../page/files_ui.js" with { type: "text" };
+import keyForm from "../page/key_form.js" with { type: "text" };
+import pageParams from "../page/page_params.js" with { type: "text" };
+import pairing from "../page/pairing.js" with { type: "text" };
+import serverMessages from "../page/server_messages.js" with { type: "text" };
+import serverProbe from "../page/server_probe.js" with { type: "text" };
+import session from "../page/session.js" with { type: "text" };
+import status from "../page/status.js" with { type: "text" };
+import backoff from "../shared/backoff.js" with { type: "text" };
 import fileProtocol from "../shared/file_protocol.js" with { type: "text" };
 import fileTransfer from "../shared/file_transfer.js" with { type: "text" };
-import filesUi from "../page/files_ui.js" with { type: "text" };
+import peerLink from "../shared/peer_link.js" with { type: "text" };
+import printable from "../shared/printable.js" with { type: "text" };
+import protocol from "../shared/protocol.js" with { type: "text" };
+import resumeParams from "../shared/resume_params.js" with { type: "text" };
+import rtcTypes from "../shared/rtc_types.js" with { type: "text" };
 import sha256 from "../shared/sha256.js" with { type: "text" };
 import verification from "../shared/verification.js" with { type: "text" };
-import printable from "../shared/printable.js" with { type: "text" };
 
 /** One file of the page. */
 export interface Asset {
@@ -33,15 +47,31 @@ const JS = "text/javascript; charset=utf-8";
 export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["/", { body: html, contentType: "text/html; charset=utf-8" }],
   ["/page/style.css", { body: style, contentType: "text/css; charset=utf-8" }],
-  ["/page/app.js", { body: app, contentType: JS }],
-  ["/page/files_ui.js", { body: filesUi, contentType: JS }],
-  ["/shared/peer_link.js", { body: peerLink, contentType: JS }],
-  ["/shared/protocol.js", { body: protocol, contentType: JS }],
-  ["/shared/file_protocol.js", { body: fileProtocol, contentType: JS }],
-  ["/shared/file_transfer.js", { body: fileTransfer, contentType: JS }],
-  ["/shared/sha256.js", { body: sha256, contentType: JS }],
-  ["/shared/verification.js", { body: verification, contentType: JS }],
-  ["/shared/printable.js", { body: printable, contentType: JS }],
+  ...Object.entries({
+    "/page/app.js": app,
+    "/page/chat_view.js": chatView,
+    "/page/connection.js": connection,
+    "/page/elements.js": elements,
+    "/page/file_kinds.js": fileKinds,
+    "/page/files_ui.js": filesUi,
+    "/page/key_form.js": keyForm,
+    "/page/page_params.js": pageParams,
+    "/page/pairing.js": pairing,
+    "/page/server_messages.js": serverMessages,
+    "/page/server_probe.js": serverProbe,
+    "/page/session.js": session,
+    "/page/status.js": status,
+    "/shared/backoff.js": backoff,
+    "/shared/file_protocol.js": fileProtocol,
+    "/shared/file_transfer.js": fileTransfer,
+    "/shared/peer_link.js": peerLink,
+    "/shared/printable.js": printable,
+    "/shared/protocol.js": protocol,
+    "/shared/resume_params.js": resumeParams,
+    "/shared/rtc_types.js": rtcTypes,
+    "/shared/sha256.js": sha256,
+    "/shared/verification.js": verification,
+  }).map(([path, body]): [string, Asset] => [path, { body, contentType: JS }]),
 ]);
 
 /**

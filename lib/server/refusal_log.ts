@@ -32,6 +32,22 @@ export class RefusalLog {
     return admission;
   }
 
+  /**
+   * Logs one refusal as a warning, unless this window's lines are used up.
+   * The first line after some were skipped says how many, with `withSkipped`.
+   *
+   * @param template The line, with `{placeholders}` from `properties`.
+   * @param withSkipped The same line naming `{skipped}`, the refusals not logged before it.
+   */
+  warn(template: string, withSkipped: string, properties: Record<string, unknown>): void {
+    const admission = this.admit(performance.now());
+    if (!admission.log) return;
+    logger.warn(admission.skipped > 0 ? withSkipped : template, {
+      ...properties,
+      skipped: admission.skipped,
+    });
+  }
+
   /** Stops the timer and reports any count still unreported; for shutdown. */
   close(): void {
     clearTimeout(this.#timer);

@@ -1,86 +1,89 @@
 /**
- * Plain HTTP routing for the requests that are not WebSocket upgrades: a
- * table from path to handler, and the answers for everything else. Pure: a
- * `Request` in, a `Response` out.
+ * The server's plain HTTP paths: the page and its files (or 426 with
+ * `--no-web`), `/healthz`, `/metrics` (on its own listener with
+ * `--metrics-listen`, else here for clients on this machine only) and the
+ * page's `/config.json`.
  *
  * @module
  */
 
-/** Answers a request for one path. */
-export type Handler = (request: Request) => Response;
+import type { Cidr } from "./client_address.ts";
+import type { ServerState } from "./connection.ts";
+import { metricsReadable } from "./metrics_access.ts";
+import { assetResponse, ASSETS } from "./page_assets.ts";
+import { type Route, routeHttp, type Routes, upgradeRequired } from "./router.ts";
 
-/** One path's handlers, by method (upper case). */
-export type Route = Readonly<Record<string, Handler>>;
-
-/** The server's paths and their handlers. */
-export type Routes = Readonly<Record<string, Route>>;
-
-/**
- * Answers a plain HTTP request from `routes`: the path's handler for the
- * method (`HEAD` is served by `GET`'s, the runtime drops the body); a known
- * path with another method gets `405` and `Allow`; an unknown path gets
- * `426 Upgrade Required` when the request clearly meant a WebSocket
- * ({@linkcode meantUpgrade}), else `404`.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { routeHttp } from "./routes.ts";
- * const routes = { "/healthz": { GET: () => new Response("ok") } };
- * const post = routeHttp(new Request("http://h/healthz", { method: "POST" }), routes);
- * assert.equal(post.status, 405);
- * assert.equal(post.headers.get("allow"), "GET, HEAD");
- * assert.equal(routeHttp(new Request("http://h/nope"), routes).status, 404);
- * ```
- */
-export function routeHttp(request: Request, routes: Routes): Response {
-  const path = new URL(request.url).pathname;
-  const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
-  if (route === undefined) {
-    return meantUpgrade(request) ? upgradeRequired() : text(404, "Not Found", {});
-  }
-  const method = request.method === "HEAD" ? "GET" : request.method;
-  const handler = Object.hasOwn(route, method) ? route[method] : undefined;
-  if (handler !== undefined) return handler(request);
-  const allow = Object.keys(route).flatMap((m) => m === "GET" ? ["GET", "HEAD"] : [m]);
-  return text(405, "Method Not Allowed", { allow: allow.join(", ") });
+/** The answers to plain HTTP, for the clients' listeners and the metrics one. */
+export interface ServerRoutes {
+  /** Answers a request that is not an upgrade; `peer` is the TCP peer's address. */
+  serve(request: Request, peer: string): Response;
+  /** Answers a request on the metrics listener: `/metrics` and `/healthz`. */
+  serveMetrics(request: Request): Response;
 }
 
 /**
- * Whether a request that is not a valid upgrade still clearly meant one: it
- * names an upgrade in `Connection` or `Upgrade`, or carries a
- * `Sec-WebSocket-*` header.
+ * The server's paths, read from `server` at each request.
  *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { meantUpgrade } from "./routes.ts";
- * assert.ok(meantUpgrade(new Request("http://h/", { headers: { "sec-websocket-version": "13" } })));
- * assert.ok(!meantUpgrade(new Request("http://h/")));
- * ```
+ * @param trusted The proxies' ranges (`--trust-proxy`), for who may read `/metrics`.
+ * @param startedAt When the server started, from `performance.now()`, for `uptime_s`.
  */
-export function meantUpgrade(request: Request): boolean {
-  if (request.headers.has("upgrade")) return true;
-  const connection = request.headers.get("connection") ?? "";
-  if (connection.toLowerCase().split(/\s*,\s*/).includes("upgrade")) return true;
-  for (const [name] of request.headers) {
-    if (name.startsWith("sec-websocket-")) return true;
+export function serverRoutes(
+  server: ServerState,
+  trusted: readonly Cidr[],
+  startedAt: number,
+): ServerRoutes {
+  const { config, registry, metrics, signaling, access } = server;
+  const page: Routes = config.web
+    ? Object.fromEntries(
+      [...ASSETS.keys()].map((path) => [path, { GET: () => assetResponse(path)! }]),
+    )
+    : { "/": { GET: upgradeRequired } };
+  const health: Route = {
+    GET: () => {
+      const status = server.stopping ? "stopping" : signaling.available ? "ok" : "degraded";
+      return Response.json({
+        status,
+        clients: registry.size,
+        uptime_s: Math.floor((performance.now() - startedAt) / 1000),
+      }, { status: status === "ok" ? 200 : 503 });
+    },
+  };
+  const metricsRoute: Route = {
+    GET: () =>
+      new Response(metrics.render(registry.size, access.clientsPerKey()), {
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+      }),
+  };
+  const metricsRoutes: Routes = { "/metrics": metricsRoute, "/healthz": health };
+  const routes: Record<string, Route> = { ...page, "/healthz": health };
+  if (config.metricsListen === undefined) routes["/metrics"] = metricsRoute;
+  if (config.web) {
+    // The page asks for a key only when the server wants one: a browser
+    // cannot read why a WebSocket handshake failed.
+    const body = JSON.stringify({ auth: config.apiKeys !== undefined });
+    routes["/config.json"] = {
+      GET: () =>
+        new Response(body, {
+          headers: {
+            "content-type": "application/json; charset=utf-8",
+            "cache-control": "no-cache",
+          },
+        }),
+    };
   }
-  return false;
-}
-
-/** `426 Upgrade Required`, naming the plain HTTP paths. */
-export function upgradeRequired(): Response {
-  return text(
-    426,
-    "Upgrade Required: this is a WebSocket endpoint (try /healthz)",
-    { upgrade: "websocket", connection: "Upgrade" },
-  );
-}
-
-function text(status: number, body: string, headers: Record<string, string>): Response {
-  return new Response(`${body}\n`, {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
-  });
+  return {
+    serve(request, peer) {
+      if (
+        config.metricsListen === undefined && new URL(request.url).pathname === "/metrics" &&
+        !metricsReadable(peer, request.headers, trusted)
+      ) {
+        return new Response(
+          "Forbidden: /metrics answers clients on this machine only (see --metrics-listen)\n",
+          { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } },
+        );
+      }
+      return routeHttp(request, routes);
+    },
+    serveMetrics: (request) => routeHttp(request, metricsRoutes),
+  };
 }

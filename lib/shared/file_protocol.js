@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // @ts-check
 /**
  * The peer-to-peer file protocol, declared once as data: the page and the

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // @ts-check
 /**
  * One file over one data channel, as `file_protocol.js` describes it: the
@@ -22,19 +23,7 @@ import {
 } from "./file_protocol.js";
 import { Sha256 } from "./sha256.js";
 
-/**
- * @typedef {object} FileChannelLike The part of `RTCDataChannel` a transfer
- *   uses; the browser's and werift's both fit.
- * @property {string} label
- * @property {string} readyState
- * @property {number} bufferedAmount
- * @property {number} bufferedAmountLowThreshold
- * @property {string} [binaryType]
- * @property {(data: string | Uint8Array) => void} send
- * @property {() => void} close
- * @property {(type: string, listener: (event: any) => void) => void} addEventListener
- * @property {(type: string, listener: (event: any) => void) => void} removeEventListener
- */
+/** @typedef {import("./rtc_types.js").FileChannelLike} FileChannelLike */
 
 /**
  * @typedef {object} FileOffer What the sender offers.

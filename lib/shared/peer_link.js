@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // @ts-check
 /**
  * One peer-to-peer data channel to the partner, negotiated through the
@@ -27,63 +28,11 @@
 import { CHAT_CHANNEL, MessageType } from "./protocol.js";
 
 /**
- * @typedef {object} CandidateInit An ICE candidate as it travels in a
- *   `candidate` message.
- * @property {string} candidate The candidate line; empty for end of candidates.
- * @property {string | null} [sdpMid] The media section's id.
- * @property {number | null} [sdpMLineIndex] The media section's index.
- */
-
-/**
- * @typedef {object} DataChannelLike The part of `RTCDataChannel` used here.
- * @property {string} label
- * @property {string} readyState
- * @property {number} [bufferedAmount] Bytes sent but not yet handed to the network.
- * @property {(data: string) => void} send
- * @property {() => void} close
- * @property {((event: unknown) => void) | null | undefined} [onopen]
- * @property {((event: { data: unknown }) => void) | null | undefined} [onmessage]
- * @property {((event: unknown) => void) | null | undefined} [onclose]
- */
-
-/**
- * @typedef {object} IceCandidateErrorLike The part of
- *   `RTCPeerConnectionIceErrorEvent` used here.
- * @property {number} errorCode The STUN error code (401: the TURN server
- *   refused the credentials), or 701 when a server could not be reached.
- * @property {string} [errorText] The server's reason phrase.
- * @property {string | null} [url] The STUN or TURN server's URL.
- */
-
-/**
- * @typedef {object} StatsReportLike The part of `RTCStatsReport` used here.
- * @property {(callback: (stat: Record<string, unknown>) => void) => void} forEach
- */
-
-/**
- * @typedef {object} SessionDescriptionLike
- * @property {string} type
- * @property {string} [sdp]
- */
-
-/**
- * @typedef {object} PeerConnectionLike The part of `RTCPeerConnection` used
- *   here; the browser's and werift's both fit.
- * @property {(label: string, init?: { ordered?: boolean }) => DataChannelLike} createDataChannel
- * @property {() => Promise<SessionDescriptionLike>} createOffer
- * @property {() => Promise<SessionDescriptionLike>} createAnswer
- * @property {(description: SessionDescriptionLike) => Promise<unknown>} setLocalDescription
- * @property {(description: { type: "offer" | "answer", sdp: string }) => Promise<unknown>} setRemoteDescription
- * @property {(candidate: CandidateInit) => Promise<unknown>} addIceCandidate
- * @property {SessionDescriptionLike | null | undefined} localDescription
- * @property {SessionDescriptionLike | null | undefined} [remoteDescription]
- * @property {string} connectionState
- * @property {((event: { candidate?: Partial<CandidateInit> | null }) => void) | null | undefined} [onicecandidate]
- * @property {((event: { channel: DataChannelLike }) => void) | null | undefined} [ondatachannel]
- * @property {(() => void) | null | undefined} [onconnectionstatechange]
- * @property {((event: IceCandidateErrorLike) => void) | null | undefined} [onicecandidateerror]
- * @property {() => Promise<StatsReportLike>} [getStats]
- * @property {() => unknown} close
+ * @typedef {import("./rtc_types.js").CandidateInit} CandidateInit
+ * @typedef {import("./rtc_types.js").DataChannelLike} DataChannelLike
+ * @typedef {import("./rtc_types.js").IceCandidateErrorLike} IceCandidateErrorLike
+ * @typedef {import("./rtc_types.js").PeerConnectionLike} PeerConnectionLike
+ * @typedef {import("./rtc_types.js").StatsReportLike} StatsReportLike
  */
 
 /**
@@ -94,6 +43,14 @@ import { CHAT_CHANNEL, MessageType } from "./protocol.js";
  */
 
 /** @typedef {"direct" | "relay"} LinkPath Whether the data goes straight to the partner or through TURN. */
+
+/**
+ * How a path is named to people: the command-line peer's open line and the
+ * page's say the same words.
+ *
+ * @type {Readonly<Record<LinkPath, string>>}
+ */
+export const PATH_WORDS = Object.freeze({ direct: "direct", relay: "via TURN relay" });
 
 /**
  * @typedef {{ kind: "open", ms: number, path?: LinkPath }

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // @ts-check
 /**
  * Text from the network made safe to show, in a terminal and on the page

@@ -1,9 +1,11 @@
+// This module is browser compatible.
 // @ts-check
 /**
- * The Switchboard wire protocol's names, declared once as plain data: the
- * server, the command-line client and the browser page all import this file
- * (the server serves it to the page as it is). The message shapes and their
- * checks are in `../protocol.ts`.
+ * The Switchboard wire protocol, declared once as plain data: its names, the
+ * fields of every message type (the schema), and the check that holds a
+ * message to it. The server, the command-line client and the browser page
+ * all import this file (the server serves it to the page as it is); the
+ * TypeScript types of the messages are in `../protocol/messages.ts`.
  *
  * @module
  */
@@ -110,3 +112,294 @@ export const ResumeParam = /** @type {const} */ ({
 
 /** The label of the data channel peers chat on. */
 export const CHAT_CHANNEL = "chat";
+
+/** The WebSocket subprotocol a browser offers, next to its key's. */
+export const SUBPROTOCOL = "switchboard";
+
+/**
+ * The prefix of the subprotocol that carries a browser's API key
+ * (`switchboard.key.<key>`): a browser cannot set headers on a WebSocket,
+ * and a key in the URL would land in access logs.
+ */
+export const KEY_SUBPROTOCOL_PREFIX = "switchboard.key.";
+
+/** The HTTP paths the page asks the server about, besides the WebSocket at `/`. */
+export const HttpPath = /** @type {const} */ ({
+  /** `200` while the server serves, `503` while it stops. */
+  Health: "/healthz",
+  /** `{"auth": boolean}`: whether the server wants an API key. */
+  Config: "/config.json",
+});
+
+/**
+ * What each field of a message may hold: `any` is any JSON value, but it
+ * must be present; a kind ending in `?` may also be absent.
+ *
+ * @typedef {"string" | "number" | "boolean" | "object|null" | "any" | "array?"} FieldKind
+ */
+
+/**
+ * Message types and, for each, its fields (besides `type`) and their kinds.
+ *
+ * @typedef {Readonly<Record<string, Readonly<Record<string, FieldKind>>>>} Schema
+ */
+
+/**
+ * What a client may send: the server answers anything else with an error.
+ *
+ * @type {Schema}
+ */
+export const CLIENT_SCHEMA = {
+  [MessageType.PairRequest]: { target: "string" },
+  [MessageType.PairAccept]: { from: "string" },
+  [MessageType.PairReject]: { from: "string" },
+  [MessageType.Unpair]: {},
+  [MessageType.Offer]: { sdp: "string" },
+  [MessageType.Answer]: { sdp: "string" },
+  [MessageType.Candidate]: { candidate: "object|null" },
+  [MessageType.Relay]: { data: "any" },
+};
+
+/**
+ * What the server sends: a peer drops anything else.
+ *
+ * @type {Schema}
+ */
+export const SERVER_SCHEMA = {
+  [MessageType.YourId]: { id: "string" },
+  [MessageType.Error]: { code: "string", message: "string" },
+  [MessageType.PairRequest]: { from: "string" },
+  [MessageType.Paired]: { peer: "string", initiator: "boolean", iceServers: "array?" },
+  [MessageType.PairRejected]: { peer: "string", reason: "string" },
+  [MessageType.PairCancelled]: { from: "string", reason: "string" },
+  [MessageType.PeerLeft]: { peer: "string", reason: "string" },
+  [MessageType.Session]: { resume_token: "string", grace_s: "number" },
+  [MessageType.PeerReconnecting]: { peer: "string" },
+  [MessageType.PeerBack]: { peer: "string" },
+  [MessageType.Offer]: { sdp: "string", from: "string" },
+  [MessageType.Answer]: { sdp: "string", from: "string" },
+  [MessageType.Candidate]: { candidate: "object|null", from: "string" },
+  [MessageType.Relay]: { data: "any", from: "string" },
+};
+
+/**
+ * A JSON object with a string `type`: the envelope every message shares.
+ *
+ * @typedef {{ type: string, [field: string]: unknown }} Envelope
+ */
+
+/** @typedef {typeof ErrorCode[keyof typeof ErrorCode]} ErrorCodeValue An error code. */
+
+/**
+ * The outcome of parsing or checking a message: it, or the error to answer with.
+ *
+ * @template M
+ * @typedef {{ ok: true, message: M }
+ *   | { ok: false, code: ErrorCodeValue, reason: string }} Checked
+ */
+
+/**
+ * Parses a text frame into an envelope, without judging its type. Never
+ * throws: a bad frame gives `ok: false` with the error code to answer.
+ *
+ * @param {string} text A text frame.
+ * @returns {Checked<Envelope>}
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseEnvelope } from "./protocol.js";
+ * assert.deepEqual(parseEnvelope('{"type":"x"}'), { ok: true, message: { type: "x" } });
+ * assert.deepEqual(parseEnvelope("nope"), {
+ *   ok: false,
+ *   code: "invalid_json",
+ *   reason: "not valid JSON",
+ * });
+ * ```
+ */
+export function parseEnvelope(text) {
+  /** @type {unknown} */
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, code: ErrorCode.InvalidJson, reason: "not valid JSON" };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return {
+      ok: false,
+      code: ErrorCode.InvalidMessage,
+      reason: "a message must be a JSON object",
+    };
+  }
+  const type = /** @type {Record<string, unknown>} */ (value).type;
+  if (typeof type !== "string") {
+    return {
+      ok: false,
+      code: ErrorCode.InvalidMessage,
+      reason: 'field "type" must be a string',
+    };
+  }
+  return { ok: true, message: /** @type {Envelope} */ (value) };
+}
+
+/**
+ * Checks that an envelope is a type `schema` knows, with the right fields,
+ * and keeps only those fields (a forged `from` never survives).
+ *
+ * @param {Envelope} envelope
+ * @param {Schema} schema {@link CLIENT_SCHEMA} or {@link SERVER_SCHEMA}.
+ * @returns {Checked<Envelope>}
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkMessage, CLIENT_SCHEMA } from "./protocol.js";
+ * assert.deepEqual(checkMessage({ type: "pair_request", target: 7 }, CLIENT_SCHEMA), {
+ *   ok: false,
+ *   code: "invalid_message",
+ *   reason: 'field "target" must be a string',
+ * });
+ * assert.deepEqual(checkMessage({ type: "unpair", from: "forged" }, CLIENT_SCHEMA), {
+ *   ok: true,
+ *   message: { type: "unpair" },
+ * });
+ * ```
+ */
+export function checkMessage(envelope, schema) {
+  const fields = Object.hasOwn(schema, envelope.type) ? schema[envelope.type] : undefined;
+  if (fields === undefined) {
+    return {
+      ok: false,
+      code: ErrorCode.UnknownType,
+      reason: `unknown message type "${truncate(envelope.type, 40)}"`,
+    };
+  }
+  /** @type {Envelope} */
+  const message = { type: envelope.type };
+  for (const [field, kind] of Object.entries(fields)) {
+    const value = envelope[field];
+    if (value === undefined && kind.endsWith("?")) continue;
+    if (!fits(value, kind)) {
+      return {
+        ok: false,
+        code: ErrorCode.InvalidMessage,
+        reason: `field "${field}" must be ${KIND_NAMES[kind]}`,
+      };
+    }
+    message[field] = value;
+  }
+  return { ok: true, message };
+}
+
+/**
+ * Parses and checks a text frame from the server, as a peer receives it.
+ *
+ * @param {string} text
+ * @returns {Checked<Envelope>}
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readServerMessage } from "./protocol.js";
+ * assert.deepEqual(readServerMessage('{"type":"your_id","id":"a"}'), {
+ *   ok: true,
+ *   message: { type: "your_id", id: "a" },
+ * });
+ * assert.equal(readServerMessage('{"type":"your_id"}').ok, false);
+ * ```
+ */
+export function readServerMessage(text) {
+  const parsed = parseEnvelope(text);
+  return parsed.ok ? checkMessage(parsed.message, SERVER_SCHEMA) : parsed;
+}
+
+/** @type {Readonly<Record<FieldKind, string>>} */
+const KIND_NAMES = {
+  string: "a string",
+  number: "a number",
+  boolean: "a boolean",
+  "object|null": "an object or null",
+  any: "present",
+  "array?": "an array",
+};
+
+/**
+ * @param {unknown} value
+ * @param {FieldKind} kind
+ * @returns {boolean}
+ */
+function fits(value, kind) {
+  switch (kind) {
+    case "string":
+      return typeof value === "string";
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
+    case "boolean":
+      return typeof value === "boolean";
+    case "object|null":
+      return value === null || (typeof value === "object" && !Array.isArray(value));
+    case "any":
+      return value !== undefined;
+    case "array?":
+      return Array.isArray(value);
+  }
+}
+
+// The untrusted type echoed in a reason is cut short (the runtime's
+// `truncate()`, which this browser-compatible module cannot import).
+/**
+ * @param {string} text
+ * @param {number} max
+ */
+function truncate(text, max) {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+/**
+ * One STUN or TURN server, in the browser's `RTCIceServer` shape.
+ *
+ * @typedef {object} IceServer
+ * @property {string | string[]} urls `stun:host:port`, `turn:host:port?transport=udp`, …; one or several.
+ * @property {string} [username] The TURN username.
+ * @property {string} [credential] The TURN password.
+ */
+
+/**
+ * Keeps the well-formed entries of an `iceServers` list from the network: a
+ * `urls` string or list of strings, and string `username` and `credential`
+ * when present. Anything else is dropped rather than handed to a WebRTC stack.
+ *
+ * @param {unknown} value
+ * @returns {IceServer[]}
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toIceServers } from "./protocol.js";
+ * assert.deepEqual(
+ *   toIceServers([{ urls: "stun:example.org" }, { urls: 7 }, "junk"]),
+ *   [{ urls: "stun:example.org" }],
+ * );
+ * ```
+ */
+export function toIceServers(value) {
+  if (!Array.isArray(value)) return [];
+  /** @type {IceServer[]} */
+  const servers = [];
+  for (const entry of value) {
+    if (typeof entry !== "object" || entry === null) continue;
+    const { urls, username, credential } = /** @type {Record<string, unknown>} */ (entry);
+    const urlList = typeof urls === "string" ? [urls] : urls;
+    if (!Array.isArray(urlList) || urlList.length === 0) continue;
+    if (!urlList.every((url) => typeof url === "string")) continue;
+    if (username !== undefined && typeof username !== "string") continue;
+    if (credential !== undefined && typeof credential !== "string") continue;
+    /** @type {IceServer} */
+    const server = { urls: /** @type {string | string[]} */ (urls) };
+    if (username !== undefined) server.username = username;
+    if (credential !== undefined) server.credential = credential;
+    servers.push(server);
+  }
+  return servers;
+}

@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // @ts-check
 /**
  * An incremental SHA-256 (FIPS 180-4) in plain JavaScript. Web Crypto only

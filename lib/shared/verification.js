@@ -1,3 +1,4 @@
+// This module is browser compatible.
 // @ts-check
 /**
  * The short code two peers compare to know that no one sits between them.

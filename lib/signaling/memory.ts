@@ -1,12 +1,14 @@
 /**
- * Stage 2 signaling: consent-based pairing and relay between partners, wired
- * to the registry's sockets and the log. The pairing rules themselves live in
- * the pure `pairing.ts`; this module turns their outcomes into messages.
+ * Signaling in this process's memory: consent-based pairing and relay
+ * between partners, wired to the registry's sockets, one timer and the log.
+ * The pairing rules themselves live in the pure `pairing.ts`; this module
+ * turns their outcomes into messages.
  *
  * @module
  */
 
 import { getLogger } from "../runtime/deps.ts";
+import { DeadlineTimer } from "../runtime/deadline_timer.ts";
 import { Pairing } from "./pairing.ts";
 import {
   type ClientMessage,
@@ -17,107 +19,29 @@ import {
   type PeerLeftReason,
   type ServerMessage,
 } from "../protocol/messages.ts";
-import { errorText, truncate } from "../runtime/safe_text.ts";
-import type { Metrics } from "../metrics.ts";
+import { errorText } from "../runtime/safe_text.ts";
 import type { Registry } from "../registry.ts";
+import { Narration } from "./narration.ts";
+import {
+  acceptWhilePaired,
+  noPartner,
+  noPendingRequest,
+  notPaired,
+  peerUnavailable,
+  requestRefused,
+  unknownPeer,
+} from "./refusals.ts";
+import type {
+  Absentees,
+  Peer,
+  Refused,
+  SignalingFactory,
+  SignalingOptions,
+  SignalingService,
+} from "./service.ts";
 
 const logger = getLogger(["switchboard", "signaling"]);
-
-/** A registered client, as signaling reaches it. */
-export interface Peer {
-  /** Sends one message; `false` when it could not. */
-  send(message: ServerMessage): boolean;
-}
-
-/**
- * Clients that lost their connection but may resume it: their ids stay
- * theirs, and what is sent to them waits.
- */
-export interface Absentees {
-  /** Whether `id` is away and may come back. */
-  isAway(id: string): boolean;
-  /** Keeps a message for an away client (or ends its session when too many wait). */
-  hold(id: string, message: ServerMessage): void;
-}
-
-/**
- * Pairing and relay as the server's connections use them. The in-memory
- * {@linkcode Signaling} is the default; a shared store (`lib/signaling/redis/`) is the
- * other implementation, chosen when the server starts. Whatever can be
- * answered at once is answered synchronously, so the in-memory path never
- * waits on a promise.
- */
-export interface SignalingService {
-  /** Whether new clients can be served; `false` while a shared store is out of reach. */
-  readonly available: boolean;
-  /** How many pairs this server's clients are in. */
-  readonly pairCount: number;
-  /** `id`'s partner, or `undefined`. */
-  partnerOf(id: string): string | undefined;
-  /**
-   * Makes a newly registered client findable by others. `undefined` when that
-   * is done already; otherwise a promise of whether it worked (when not, the
-   * client is refused with 1013).
-   */
-  joined(id: string): Promise<boolean> | undefined;
-  /** Acts on one valid message; the refusal to answer with, at once or later. */
-  handle(
-    me: string,
-    message: ClientMessage,
-  ): Refused | undefined | Promise<Refused | undefined>;
-  /** Forgets a client that disconnected and tells whoever needs to know. */
-  disconnected(id: string, reason?: PeerLeftReason): void;
-  /**
-   * A resumable client lost its connection and may come back: its partner
-   * hears `peer_reconnecting`. Only the in-memory signaling keeps absent
-   * clients; a shared store runs with resume off, so never gets this call.
-   */
-  away?(id: string): void;
-  /** An absent client resumed: its partner hears `peer_back`. */
-  back?(id: string): void;
-  /** Stops timers and lets go of shared state; for server shutdown. */
-  close(): void | Promise<void>;
-}
-
-/** Builds the signaling a server uses, given its registry, settings and counters. */
-export type SignalingFactory = (
-  registry: Registry<Peer>,
-  options: SignalingOptions,
-  metrics: Metrics,
-) => SignalingService;
-
-/** Options for {@linkcode Signaling}. */
-export interface SignalingOptions {
-  /** How long a pairing request stays pending, in milliseconds. */
-  pairTimeoutMs: number;
-  /** ICE servers both partners get in `paired`; none by default. */
-  iceServers?: readonly IceServer[];
-  /** Clients away within a grace window; none by default. */
-  absentees?: Absentees;
-  /**
-   * ICE servers for one client alone (TURN credentials issued to it), put
-   * before `iceServers` in its `paired`. With this, `paired` goes out once
-   * both partners' entries are ready, a moment after the accept.
-   */
-  iceServersFor?: (clientId: string) => Promise<readonly IceServer[]>;
-  /**
-   * Whether `from` may ask `to` to pair (the tenant rule: same API key); a
-   * client it may not reach is answered exactly like an unknown id. Anyone
-   * may reach anyone by default.
-   */
-  canReach?: (from: string, to: string) => boolean;
-}
-
-// setTimeout takes at most 2^31 - 1 ms; a longer delay fires at once.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** A message the sender gets back instead of what it asked for. */
-export interface Refused {
-  /** The error code. */
-  code: ErrorCode;
-  /** A sentence naming what was wrong. */
-  reason: string;
-}
+const narrate = new Narration(logger);
 
 /**
  * Pairs clients by consent and relays signaling between partners. Nothing is
@@ -126,12 +50,12 @@ export interface Refused {
  *
  * @example
  * ```ts ignore
- * const signaling = new Signaling(registry, { pairTimeoutMs: 30_000 });
+ * const signaling = new MemorySignaling(registry, { pairTimeoutMs: 30_000 });
  * const refused = signaling.handle(clientId, message);
  * if (refused) connection.send(errorMessage(refused.code, refused.reason));
  * ```
  */
-export class Signaling implements SignalingService {
+export class MemorySignaling implements SignalingService {
   readonly #registry: Registry<Peer>;
   readonly #pairing: Pairing;
   readonly #absentees: Absentees | undefined;
@@ -143,12 +67,15 @@ export class Signaling implements SignalingService {
   #announceSerial = 0;
   readonly #canReach: (from: string, to: string) => boolean;
   // One timer for every pending request on the server, due at the earliest expiry.
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerAt = Infinity;
+  readonly #timer = new DeadlineTimer(
+    () => this.#pairing.nextExpiryAt,
+    (now) => this.#expire(now),
+  );
 
   /**
    * @param registry The connected clients, to find a partner's socket.
-   * @param options The pairing timeout.
+   * @param options The pairing timeout, ICE servers, absentees and tenant rule:
+   * every option is honoured.
    */
   constructor(registry: Registry<Peer>, options: SignalingOptions) {
     this.#registry = registry;
@@ -196,11 +123,8 @@ export class Signaling implements SignalingService {
         return this.#accept(me, message.from, now);
       case MessageType.PairReject: {
         const result = this.#pairing.reject(me, message.from);
-        if (!result.ok) return noRequest(message.from);
-        logger.info("Client {clientId} rejected pairing with {peerId}.", {
-          clientId: me,
-          peerId: message.from,
-        });
+        if (!result.ok) return noPendingRequest(message.from);
+        narrate.rejected(me, message.from);
         this.#send(message.from, {
           type: MessageType.PairRejected,
           peer: me,
@@ -210,24 +134,15 @@ export class Signaling implements SignalingService {
       }
       case MessageType.Unpair: {
         const result = this.#pairing.unpair(me);
-        if (!result.ok) return { code: result.code, reason: "you have no partner" };
-        logger.info("Client {clientId} unpaired from {peerId}.", {
-          clientId: me,
-          peerId: result.partner,
-        });
+        if (!result.ok) return noPartner();
+        narrate.unpaired(me, result.partner);
         this.#send(result.partner, { type: MessageType.PeerLeft, peer: me, reason: "unpaired" });
         return undefined;
       }
       default: {
         const partner = this.#pairing.partnerOf(me);
-        if (partner === undefined) {
-          return { code: ErrorCode.NotPaired, reason: `pair before sending "${message.type}"` };
-        }
-        logger.debug("Relayed {type} from {clientId} to {peerId}.", {
-          type: message.type,
-          clientId: me,
-          peerId: partner,
-        });
+        if (partner === undefined) return notPaired(message.type);
+        narrate.relayed(message.type, me, partner);
         this.#send(partner, { ...message, from: me });
         return undefined;
       }
@@ -242,21 +157,15 @@ export class Signaling implements SignalingService {
   disconnected(id: string, reason: PeerLeftReason = "disconnected"): void {
     const { partner, dropped, withdrawn } = this.#pairing.remove(id);
     if (partner !== undefined) {
-      logger.info("Client {peerId} left; told its partner {clientId}.", {
-        clientId: partner,
-        peerId: id,
-      });
+      narrate.left(id, partner);
       this.#send(partner, { type: MessageType.PeerLeft, peer: id, reason });
     }
     for (const requester of dropped) {
-      logger.info("Pair request from {clientId} to {peerId} ended: the target left.", {
-        clientId: requester,
-        peerId: id,
-      });
+      narrate.targetLeft(requester, id);
       this.#send(requester, { type: MessageType.PairRejected, peer: id, reason: "peer_left" });
     }
     for (const target of withdrawn) this.#cancelled(id, target, "peer_left");
-    this.#schedule();
+    this.#timer.reschedule();
   }
 
   /**
@@ -266,85 +175,67 @@ export class Signaling implements SignalingService {
   away(id: string): void {
     const partner = this.#pairing.partnerOf(id);
     if (partner === undefined) return;
-    logger.info("Client {peerId} is reconnecting; told its partner {clientId}.", {
-      clientId: partner,
-      peerId: id,
-    });
+    narrate.reconnecting(id, partner);
     this.#send(partner, { type: MessageType.PeerReconnecting, peer: id });
   }
 
-  /** `id` resumed after {@linkcode Signaling.away}: its partner hears `peer_back`. */
+  /** `id` resumed after {@linkcode MemorySignaling.away}: its partner hears `peer_back`. */
   back(id: string): void {
     const partner = this.#pairing.partnerOf(id);
     if (partner === undefined) return;
-    logger.info("Client {peerId} is back; told its partner {clientId}.", {
-      clientId: partner,
-      peerId: id,
-    });
+    narrate.back(id, partner);
     this.#send(partner, { type: MessageType.PeerBack, peer: id });
+  }
+
+  /** Nothing: its counters are the server's own. */
+  metricsText(): string {
+    return "";
   }
 
   /** Stops the expiry timer; for server shutdown. */
   close(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
+    this.#timer.stop();
   }
 
   #request(me: string, target: string, now: number): Refused | undefined {
     if (target !== me && (!this.#registry.has(target) || !this.#canReach(me, target))) {
-      if (this.#absentees?.isAway(target) && this.#canReach(me, target)) return unavailable(target);
-      return {
-        code: ErrorCode.UnknownPeer,
-        reason: `no client has the id ${truncate(target, 40)}`,
-      };
+      if (this.#absentees?.isAway(target) && this.#canReach(me, target)) {
+        return peerUnavailable(target);
+      }
+      return unknownPeer(target);
     }
     const result = this.#pairing.request(me, target, now);
-    if (!result.ok) return { code: result.code, reason: REQUEST_REFUSALS[result.code] };
+    if (!result.ok) return requestRefused(result.code);
     if (result.replaced !== undefined) this.#cancelled(me, result.replaced, "replaced");
     if (!result.refreshed) {
-      logger.info("Client {clientId} asked to pair with {peerId}.", {
-        clientId: me,
-        peerId: target,
-      });
+      narrate.requested(me, target);
       this.#send(target, { type: MessageType.PairRequest, from: me });
     }
-    this.#schedule();
+    this.#timer.reschedule();
     return undefined;
   }
 
   #accept(me: string, from: string, now: number): Refused | undefined {
     // Its request stays pending, with its own timeout, until it is back. Only
     // its own tenant may learn it is away: to others it is any unknown id.
-    if (this.#absentees?.isAway(from) && this.#canReach(me, from)) return unavailable(from);
+    if (this.#absentees?.isAway(from) && this.#canReach(me, from)) return peerUnavailable(from);
     // A dropped requester asked either `from` or me; note which before they go.
     const askedRequester = new Set(this.#pairing.pendingFrom(from));
     const result = this.#pairing.accept(me, from, now);
     if (!result.ok) {
-      return result.code === ErrorCode.AlreadyPaired
-        ? { code: result.code, reason: "unpair before accepting another request" }
-        : noRequest(from);
+      return result.code === ErrorCode.AlreadyPaired ? acceptWhilePaired() : noPendingRequest(from);
     }
-    logger.info("Clients {initiatorId} and {responderId} paired.", {
-      initiatorId: from,
-      responderId: me,
-    });
+    narrate.paired(from, me);
     if (this.#iceFor) this.#announceLater(from, me, this.#iceFor);
     else this.#announce(from, me, this.#ice, this.#ice);
     for (const requester of result.dropped) {
       const peer = askedRequester.has(requester) ? from : me;
-      logger.info(
-        "Pair request from {clientId} to {peerId} ended: the target paired with another.",
-        {
-          clientId: requester,
-          peerId: peer,
-        },
-      );
+      narrate.targetPaired(requester, peer);
       this.#send(requester, { type: MessageType.PairRejected, peer, reason: "rejected" });
     }
     // Only the responder can have had a request of its own to someone else.
     for (const target of result.withdrawn) this.#cancelled(me, target, "paired");
-    this.#schedule();
+    this.#timer.reschedule();
     return undefined;
   }
 
@@ -406,14 +297,7 @@ export class Signaling implements SignalingService {
 
   /** Tells `target` that `requester`'s request to it has ended, so it cannot accept it. */
   #cancelled(requester: string, target: string, reason: PairCancelledReason): void {
-    // A timeout has its own line already.
-    if (reason !== "timeout") {
-      logger.info("Pair request from {clientId} to {peerId} cancelled ({reason}).", {
-        clientId: requester,
-        peerId: target,
-        reason,
-      });
-    }
+    narrate.cancelled(requester, target, reason);
     this.#send(target, { type: MessageType.PairCancelled, from: requester, reason });
   }
 
@@ -423,44 +307,29 @@ export class Signaling implements SignalingService {
     else this.#absentees?.hold(id, message);
   }
 
-  #schedule(): void {
-    const next = this.#pairing.nextExpiryAt;
-    if (next === undefined) return this.close();
-    if (this.#timer !== undefined && this.#timerAt <= next) return;
-    clearTimeout(this.#timer);
-    this.#timerAt = next;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Infinity;
-      for (const { requester, target } of this.#pairing.expire(performance.now())) {
-        logger.info("Pair request from {clientId} to {peerId} timed out.", {
-          clientId: requester,
-          peerId: target,
-        });
-        this.#send(requester, { type: MessageType.PairRejected, peer: target, reason: "timeout" });
-        this.#cancelled(requester, target, "timeout");
-      }
-      this.#schedule();
-    }, Math.min(MAX_TIMER_MS, Math.max(0, next - performance.now())));
+  /** Ends the requests whose time is up: the requester hears `pair_rejected`, the target `pair_cancelled`. */
+  #expire(now: number): void {
+    for (const { requester, target } of this.#pairing.expire(now)) {
+      narrate.timedOut(requester, target);
+      this.#send(requester, { type: MessageType.PairRejected, peer: target, reason: "timeout" });
+      this.#cancelled(requester, target, "timeout");
+    }
   }
 }
 
-const REQUEST_REFUSALS = {
-  [ErrorCode.SelfPair]: "you cannot pair with yourself",
-  [ErrorCode.AlreadyPaired]: "you already have a partner; unpair first",
-  [ErrorCode.PeerBusy]: "that client already has a partner",
-} as const;
-
-function unavailable(id: string): Refused {
-  return {
-    code: ErrorCode.PeerUnavailable,
-    reason: `${truncate(id, 40)} lost its connection and may be back shortly; try again then`,
-  };
-}
-
-function noRequest(from: string): Refused {
-  return {
-    code: ErrorCode.NoPendingRequest,
-    reason: `no pending request from ${truncate(from, 40)}`,
-  };
-}
+/**
+ * Builds in-memory signaling; the server's default.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Registry } from "../registry.ts";
+ * import { memorySignaling } from "./memory.ts";
+ *
+ * const signaling = memorySignaling(new Registry(), { pairTimeoutMs: 30_000 });
+ * assert.equal(signaling.pairCount, 0);
+ * signaling.close();
+ * ```
+ */
+export const memorySignaling: SignalingFactory = (registry, options) =>
+  new MemorySignaling(registry, options);

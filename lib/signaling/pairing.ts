@@ -1,5 +1,5 @@
 /**
- * Pairing state for Stage 2: who asked whom to pair, and who is paired with
+ * Pairing state: who asked whom to pair, and who is paired with
  * whom. Pure: no sockets, no logging, no timers. The caller passes the time as
  * `now` (ms) and sweeps with {@linkcode Pairing.expire} from one timer for the
  * whole server. Whether an id exists is the registry's business, not this one's.

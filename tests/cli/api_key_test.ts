@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { API_KEY_ENV, readApiKey, unauthorizedReason } from "../../lib/cli/api_key.ts";
-import { generateKey } from "../../lib/auth/key_file.ts";
+import { generateKey } from "../../lib/protocol/api_key_format.ts";
 
 Deno.test("readApiKey() reads a key file, trimming the line ending, and never quotes a bad one", async () => {
   const dir = await Deno.makeTempDir({ prefix: "switchboard-key-" });

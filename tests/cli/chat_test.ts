@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { ClientMessage } from "../../lib/protocol/messages.ts";
 import { P2pChat } from "../../lib/cli/chat.ts";
-import type { PeerConnectionLike } from "../../lib/shared/peer_link.js";
+import type { PeerConnectionLike } from "../../lib/shared/rtc_types.js";
 import { eventually } from "../support/hostile.ts";
 
 /** A chat whose connections never open, with what it printed and sent. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describeEvent } from "../../lib/cli/output.ts";
 
-Deno.test("describeEvent() prints the spec's id line", () => {
+Deno.test("describeEvent() prints the id line", () => {
   assert.equal(describeEvent({ type: "your_id", id: "abc" }), "*** Your Client ID: abc ***");
 });
 

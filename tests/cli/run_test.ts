@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  type ClientOptions,
-  MAX_QUEUED_COMMANDS,
-  MAX_REMEMBERED_REQUESTS,
-  runClient,
-} from "../../lib/cli/run.ts";
+import { type ClientOptions, runClient } from "../../lib/cli/run.ts";
+import { MAX_QUEUED_COMMANDS } from "../../lib/cli/script.ts";
+import { MAX_REMEMBERED_REQUESTS } from "../../lib/cli/state.ts";
 import { setupLogging } from "../../lib/runtime/logging.ts";
 import {
   Child,

@@ -9,7 +9,6 @@ import {
 } from "../support/browser.ts";
 import { Child, testServer } from "../support/helpers.ts";
 import { sha256Hex } from "../../lib/shared/sha256.js";
-import { describeKind } from "../../lib/page/files_ui.js";
 
 const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
 const CODE_LINE = /^\*\*\* Verification code with \S+: (\d{3} \d{3}) /;
@@ -49,16 +48,6 @@ async function spawnPeer(
     },
   };
 }
-
-Deno.test("describeKind() names a file by the extension it is saved under, else by its media type", () => {
-  assert.equal(describeKind("report.pdf", "application/pdf"), "PDF document");
-  assert.equal(describeKind("IMG_1.JPG", "application/octet-stream"), "JPEG image");
-  // The sender's claim is not what the saved file opens as: its name is.
-  assert.equal(describeKind("\u202Egnp.exe", "image/png"), "Windows program");
-  assert.equal(describeKind("holiday", "video/mp4"), "video");
-  assert.equal(describeKind("dump.xyz", "application/octet-stream"), "XYZ file");
-  assert.equal(describeKind("..", "application/octet-stream"), "file of unknown type");
-});
 
 function randomBytes(size: number): Uint8Array {
   const data = new Uint8Array(size);

@@ -10,7 +10,7 @@ import {
   yourId,
 } from "../../lib/protocol/messages.ts";
 
-Deno.test("yourId() builds the spec's your_id message", () => {
+Deno.test("yourId() builds the your_id message", () => {
   assert.equal(JSON.stringify(yourId("abc")), '{"type":"your_id","id":"abc"}');
 });
 
@@ -120,7 +120,7 @@ Deno.test("toClientMessage() answers unknown_type for server-only or unknown typ
   }
 });
 
-Deno.test("toServerMessage() reads every Stage 2 server message", () => {
+Deno.test("toServerMessage() reads every pairing and relay message the server sends", () => {
   const messages = [
     { type: "pair_request", from: "a" },
     { type: "paired", peer: "b", initiator: true },

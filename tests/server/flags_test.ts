@@ -1,13 +1,9 @@
 import assert from "node:assert/strict";
-import {
-  DEFAULT_SERVER_URL,
-  parseClientFlags,
-  parseServerFlags,
-  UsageError,
-} from "../../lib/server/flags.ts";
+import { parseServerFlags, SERVER_USAGE } from "../../lib/server/flags.ts";
+import { UsageError } from "../../lib/runtime/args.ts";
 import { DEFAULT_SERVER_OPTIONS } from "../../lib/server/config.ts";
 
-Deno.test("parseServerFlags() defaults to the spec's localhost:8765", () => {
+Deno.test("parseServerFlags() defaults to localhost:8765", () => {
   const flags = parseServerFlags([]);
   assert.equal(flags.host, "localhost");
   assert.equal(flags.port, 8765);
@@ -243,126 +239,6 @@ Deno.test("parseServerFlags() throws UsageError on bad input", () => {
   }
 });
 
-Deno.test("parseClientFlags() defaults to the spec's SERVER_URL", () => {
-  assert.deepEqual(parseClientFlags([]), {
-    url: DEFAULT_SERVER_URL,
-    once: false,
-    reconnect: false,
-    retryDelay: 0.5,
-    maxRetries: 10,
-    pair: undefined,
-    accept: false,
-    answerTimeout: 60,
-    webrtc: false,
-    p2pTimeout: 15,
-    iceUrls: [],
-    iceUsername: undefined,
-    relayOnly: false,
-    apiKeyFile: undefined,
-    acceptFiles: false,
-    downloadDir: ".",
-    maxFileBytes: undefined,
-    transferIdle: 30,
-    logFormat: "text",
-    help: false,
-  });
-  assert.equal(DEFAULT_SERVER_URL, "ws://localhost:8765");
-});
-
-Deno.test("parseClientFlags() reads every flag", () => {
-  assert.deepEqual(
-    parseClientFlags([
-      "--url",
-      "ws://example:1",
-      "--once",
-      "--reconnect",
-      "--retry-delay",
-      "0.1",
-      "--max-retries",
-      "3",
-      "--pair",
-      "abc",
-      "--accept",
-      "--answer-timeout",
-      "2",
-      "--webrtc",
-      "--p2p-timeout",
-      "2.5",
-      "--ice-server",
-      "turn:turn.example",
-      "--ice-username",
-      "bob",
-      "--relay-only",
-      "--api-key-file",
-      "key.txt",
-      "--accept-files",
-      "--download-dir",
-      "inbox",
-      "--max-file-bytes",
-      "1000000",
-      "--transfer-idle",
-      "5",
-      "--log-format",
-      "json",
-      "-h",
-    ]),
-    {
-      url: "ws://example:1",
-      once: true,
-      reconnect: true,
-      retryDelay: 0.1,
-      maxRetries: 3,
-      pair: "abc",
-      accept: true,
-      answerTimeout: 2,
-      webrtc: true,
-      p2pTimeout: 2.5,
-      iceUrls: ["turn:turn.example"],
-      iceUsername: "bob",
-      relayOnly: true,
-      apiKeyFile: "key.txt",
-      acceptFiles: true,
-      downloadDir: "inbox",
-      maxFileBytes: 1_000_000,
-      transferIdle: 5,
-      logFormat: "json",
-      help: true,
-    },
-  );
-  assert.throws(() => parseClientFlags(["--max-retries", "0"]), UsageError);
-  assert.throws(() => parseClientFlags(["--answer-timeout", "0"]), UsageError);
-});
-
-Deno.test("parseClientFlags() takes WebRTC flags only with --webrtc", () => {
-  for (
-    const args of [
-      ["--relay-only"],
-      ["--p2p-timeout", "3"],
-      ["--ice-server", "stun:stun.example"],
-      ["--accept-files"],
-      ["--download-dir", "x"],
-      ["--max-file-bytes", "10"],
-      ["--transfer-idle", "10"],
-    ]
-  ) {
-    assert.throws(() => parseClientFlags(args), /works only with --webrtc/, args.join(" "));
-  }
-  assert.throws(() => parseClientFlags(["--webrtc", "--p2p-timeout", "0"]), UsageError);
-  assert.throws(() => parseClientFlags(["--webrtc", "--max-file-bytes", "0"]), UsageError);
-  assert.throws(() => parseClientFlags(["--webrtc", "--download-dir", " "]), UsageError);
-  assert.throws(() => parseClientFlags(["--webrtc", "--transfer-idle", "0"]), UsageError);
-});
-
-Deno.test("parseClientFlags() takes only a ws: or wss: URL without a fragment", () => {
-  assert.equal(
-    parseClientFlags(["--url", "wss://example.com:443/path?q=1"]).url,
-    "wss://example.com:443/path?q=1",
-  );
-  for (const url of ["http://example.com", "example.com:8765", "ws://", "ws://h/#frag", ""]) {
-    assert.throws(() => parseClientFlags(["--url", url]), UsageError, url);
-  }
-});
-
 Deno.test("parseServerFlags() refuses --turn-url together with --redis", () => {
   assert.throws(
     () =>
@@ -382,5 +258,79 @@ Deno.test("parseServerFlags() refuses --api-keys together with --redis", () => {
   assert.throws(
     () => parseServerFlags(["--redis", "redis://127.0.0.1:6379", "--api-keys", "keys.json"]),
     /--api-keys cannot be combined with --redis yet/,
+  );
+});
+
+Deno.test("SERVER_USAGE lists every flag, its value, usage text and default, as users know it", () => {
+  assert.equal(
+    SERVER_USAGE,
+    [
+      "Usage: deno run --allow-net server.ts [options]",
+      "",
+      "  --host HOST                 interface to listen on; localhost is 127.0.0.1 and ::1",
+      "                              (default localhost)",
+      "  --port PORT                 TCP port, 0 for any free one (default 8765)",
+      "  --idle-timeout SECONDS      drop a client that stops answering pings (default 30)",
+      "  --max-message-bytes BYTES   close with 1009 above this size (default 65536)",
+      "  --rate-limit N              messages per second per client (default 20)",
+      "  --rate-burst N              messages per client in one burst (default 50)",
+      "  --max-clients N             refuse clients past this with 1013 (default 10000)",
+      "  --allowed-origin ORIGIN     accept only this Origin; repeatable (default any)",
+      "  --pair-timeout SECONDS      a pairing request expires after this (default 30)",
+      "  --max-buffered-bytes BYTES  close a client that leaves this much unread (default 1048576)",
+      '  --ice-server URL            a stun: or turn: URL sent to both partners in "paired"; repeatable',
+      "  --ice-username NAME         username for turn: URLs; the password is read from",
+      "                              SWITCHBOARD_ICE_CREDENTIAL (needs --allow-env=SWITCHBOARD_ICE_CREDENTIAL)",
+      "  --turn-url URL              a turn: or turns: URL each client gets short-lived",
+      '                              credentials for in "paired"; repeatable (werift uses the first)',
+      "  --turn-secret-file FILE     the secret shared with the TURN server (coturn's",
+      "                              static-auth-secret); needs --allow-read=FILE. Without it the",
+      "                              secret is read from SWITCHBOARD_TURN_SECRET",
+      "                              (needs --allow-env=SWITCHBOARD_TURN_SECRET)",
+      "  --turn-ttl SECONDS          how long issued TURN credentials stay valid (default 3600)",
+      "  --no-web                    do not serve the browser page on GET /",
+      "  --trust-proxy CIDR          take the client address from X-Forwarded-For or",
+      "                              Forwarded when the peer is in this range; repeatable",
+      "  --max-clients-per-ip N      WebSockets one address may hold, 0 for no limit (default 0)",
+      "  --shutdown-timeout SECONDS  drop what is left this long after a signal (default 10)",
+      "  --handshake-timeout SECONDS count an upgrade that has not opened after this as stuck (default 5)",
+      "  --close-timeout SECONDS     count a closed client that has not answered after this as stuck (default 5)",
+      "  --resume-grace SECONDS      keep a resumable client's id and pairing this long after",
+      "                              its connection is lost; 0 turns resume off (default 15)",
+      "  --resume-queue N            messages kept for a client meanwhile; more end its session (default 64)",
+      "  --redis URL                 share clients with other instances through Redis:",
+      "                              redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss://; the password",
+      "                              may come from SWITCHBOARD_REDIS_PASSWORD instead",
+      "                              (needs --allow-env=SWITCHBOARD_REDIS_PASSWORD)",
+      "  --api-keys FILE             accept only clients with a key from FILE (needs",
+      "                              --allow-read=FILE, or deno task server:keys); SIGHUP reloads it",
+      "  --tls-cert FILE             serve wss:// and https:// with this PEM certificate",
+      "  --tls-key FILE              and this PEM private key (needs --allow-read=CERT,KEY)",
+      "  --metrics-listen HOST:PORT  serve /metrics (and /healthz) there, in plain HTTP, and not on",
+      "                              the main port; without it /metrics answers loopback clients only",
+      "  --log-format text|json      log line format (default text)",
+      "  -h, --help                  show this help",
+      "",
+      "  keys ...                    manage API keys: deno task keys --help",
+      "",
+    ].join("\n"),
+  );
+});
+
+Deno.test("parseServerFlags() reports a broken rule between flags before a bad value", () => {
+  assert.throws(
+    () => parseServerFlags(["--port", "abc", "--tls-cert", "cert.pem"]),
+    { name: "UsageError", message: "--tls-cert and --tls-key go together" },
+  );
+  assert.throws(
+    () => parseServerFlags(["--port", "abc", "--ice-server", "turn:turn.example"]),
+    {
+      name: "UsageError",
+      message: "--ice-server turn:turn.example needs --ice-username (a TURN server asks for one)",
+    },
+  );
+  assert.throws(
+    () => parseServerFlags(["--port", "abc", "--ice-server", "http://x"]),
+    { name: "UsageError", message: '--ice-server takes a stun: or turn: URL, got "http://x"' },
   );
 });

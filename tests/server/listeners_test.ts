@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ListenError, Listeners, listenHosts } from "../../lib/server/listeners.ts";
+import { formatAddr, ListenError, Listeners, listenHosts } from "../../lib/server/listeners.ts";
 import { eventually } from "../support/hostile.ts";
 
 /** Whether this host has an IPv6 loopback; `.ci/isolated` has one. */
@@ -93,4 +93,9 @@ Deno.test("Listeners.open() names the address it cannot listen on", () => {
   } finally {
     taken.close();
   }
+});
+
+Deno.test("formatAddr() brackets IPv6 addresses", () => {
+  assert.equal(formatAddr({ transport: "tcp", hostname: "127.0.0.1", port: 80 }), "127.0.0.1:80");
+  assert.equal(formatAddr({ transport: "tcp", hostname: "::1", port: 80 }), "[::1]:80");
 });

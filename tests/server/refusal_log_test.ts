@@ -27,3 +27,16 @@ Deno.test("RefusalLog.close() reports a count not yet reported and stops the tim
   log.close();
   assert.deepEqual(logs.lines, ["WARNING: 1 more refusals in the last 60 s were not logged."]);
 });
+
+Deno.test("RefusalLog.warn() logs a refusal as a warning, within the window's cap", () => {
+  const logs = new LogCapture();
+  setupLogging({ sink: logs.sink });
+  const log = new RefusalLog(1, 60_000);
+  try {
+    log.warn("Refused {who}", "Refused {who} ({skipped} more)", { who: "a" });
+    log.warn("Refused {who}", "Refused {who} ({skipped} more)", { who: "b" });
+    assert.deepEqual(logs.lines, ["WARNING: Refused a"]);
+  } finally {
+    log.close();
+  }
+});

@@ -1,40 +1,67 @@
 import assert from "node:assert/strict";
-import { meantUpgrade, routeHttp, type Routes, upgradeRequired } from "../../lib/server/routes.ts";
+import { Access } from "../../lib/auth/access.ts";
+import { Metrics } from "../../lib/metrics.ts";
+import { Registry } from "../../lib/registry.ts";
+import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "../../lib/server/config.ts";
+import type { ServerState } from "../../lib/server/connection.ts";
+import { serverRoutes } from "../../lib/server/routes.ts";
 
-const routes: Routes = {
-  "/": { GET: upgradeRequired },
-  "/healthz": { GET: () => new Response("ok") },
-  "/upload": { POST: () => new Response("stored", { status: 201 }) },
-};
-
-function get(path: string, init: RequestInit = {}): Response {
-  return routeHttp(new Request(`http://127.0.0.1${path}`, init), routes);
+/** Just what the routes read of a server. */
+function server(changes: Partial<ServerOptions> = {}, available = true): ServerState {
+  return {
+    config: { ...DEFAULT_SERVER_OPTIONS, ...changes },
+    registry: new Registry(),
+    metrics: new Metrics(),
+    signaling: { available },
+    access: new Access(changes.apiKeys),
+    stopping: false,
+  } as unknown as ServerState;
 }
 
-Deno.test("routeHttp() runs the path's handler for its method, and GET's for HEAD", async () => {
-  assert.equal(await get("/healthz").text(), "ok");
-  assert.equal(get("/healthz", { method: "HEAD" }).status, 200);
-  assert.equal(get("/upload", { method: "POST" }).status, 201);
+const get = (path: string, headers: HeadersInit = {}) =>
+  new Request(`http://h${path}`, { headers });
+
+Deno.test("serverRoutes() answers /healthz with ok, then 503 degraded or stopping", async () => {
+  const up = server();
+  const routes = serverRoutes(up, [], performance.now());
+  const ok = routes.serve(get("/healthz"), "127.0.0.1");
+  assert.equal(ok.status, 200);
+  assert.deepEqual(await ok.json(), { status: "ok", clients: 0, uptime_s: 0 });
+  const degraded = serverRoutes(server({}, false), [], performance.now());
+  const answer = degraded.serve(get("/healthz"), "127.0.0.1");
+  assert.equal(answer.status, 503);
+  assert.equal((await answer.json()).status, "degraded");
+  up.stopping = true;
+  const stopping = routes.serve(get("/healthz"), "127.0.0.1");
+  assert.equal(stopping.status, 503);
+  assert.equal((await stopping.json()).status, "stopping");
 });
 
-Deno.test("routeHttp() answers another method on a known path with 405 and Allow", () => {
-  const response = get("/healthz", { method: "DELETE" });
-  assert.equal(response.status, 405);
-  assert.equal(response.headers.get("allow"), "GET, HEAD");
-  assert.equal(get("/upload").headers.get("allow"), "POST");
+Deno.test("serverRoutes() serves /metrics to this machine only, unless it has a listener of its own", async () => {
+  const routes = serverRoutes(server(), [], 0);
+  const local = routes.serve(get("/metrics"), "127.0.0.1");
+  assert.equal(local.status, 200);
+  assert.match(await local.text(), /^# HELP /m);
+  const remote = routes.serve(get("/metrics"), "192.0.2.7");
+  assert.equal(remote.status, 403);
+  assert.match(await remote.text(), /see --metrics-listen/);
+  const apart = serverRoutes(server({ metricsListen: { host: "127.0.0.1", port: 0 } }), [], 0);
+  assert.equal(apart.serve(get("/metrics"), "127.0.0.1").status, 404);
+  assert.equal(apart.serveMetrics(get("/metrics")).status, 200);
+  assert.equal(apart.serveMetrics(get("/healthz")).status, 200);
+  assert.equal(apart.serveMetrics(get("/")).status, 404);
 });
 
-Deno.test("routeHttp() answers an unknown path with 404, or 426 when an upgrade was meant", () => {
-  assert.equal(get("/nope").status, 404);
-  assert.equal(get("/__proto__").status, 404);
-  assert.equal(get("/toString").status, 404);
-  assert.equal(get("/nope", { headers: { connection: "Upgrade" } }).status, 426);
+Deno.test("serverRoutes() tells the page whether it needs a key at /config.json", async () => {
+  const open = serverRoutes(server(), [], 0).serve(get("/config.json"), "127.0.0.1");
+  assert.deepEqual(await open.json(), { auth: false });
+  assert.equal(open.headers.get("cache-control"), "no-cache");
+  const keyed = serverRoutes(server({ apiKeys: [] }), [], 0).serve(get("/config.json"), "::1");
+  assert.deepEqual(await keyed.json(), { auth: true });
 });
 
-Deno.test("meantUpgrade() sees Upgrade, Connection: upgrade and Sec-WebSocket-* headers", () => {
-  const request = (headers: Record<string, string>) => new Request("http://h/", { headers });
-  assert.ok(meantUpgrade(request({ upgrade: "h2c" })));
-  assert.ok(meantUpgrade(request({ connection: "keep-alive, Upgrade" })));
-  assert.ok(meantUpgrade(request({ "sec-websocket-key": "x" })));
-  assert.ok(!meantUpgrade(request({ connection: "keep-alive", accept: "*/*" })));
+Deno.test("serverRoutes() with --no-web answers / with 426 and has no /config.json", () => {
+  const routes = serverRoutes(server({ web: false }), [], 0);
+  assert.equal(routes.serve(get("/"), "127.0.0.1").status, 426);
+  assert.equal(routes.serve(get("/config.json"), "127.0.0.1").status, 404);
 });

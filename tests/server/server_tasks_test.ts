@@ -1,7 +1,7 @@
 /**
  * Every documented way to start the server in each mode (open, keys, TLS,
  * keys and TLS) works with exactly the permissions it documents: the
- * README's commands and `deno.json`'s tasks, run as written from a folder
+ * commands of docs/keys-and-tls.md and `deno.json`'s tasks, run as written from a folder
  * that holds the files.
  */
 
@@ -12,6 +12,7 @@ import { fromElsewhere, readmeCommands, ShellCommand } from "../support/readme.t
 import { makeCertificate } from "../support/tls_cert.ts";
 
 const SECTION = "Running the server in each mode";
+const GUIDE = "docs/keys-and-tls.md";
 
 /** A folder with a keys file, a certificate and its key, by the names the tasks read. */
 async function modeFolder() {
@@ -46,8 +47,8 @@ Deno.test("deno.json has a task for each mode that reads files, and each grants 
   }
 });
 
-Deno.test("each README task for a server mode starts the server in that mode from the folder that holds its files, and SIGHUP reaches it", async () => {
-  const commands = (await readmeCommands(SECTION)).filter((c) => c.startsWith("deno task"));
+Deno.test("each documented task for a server mode starts the server in that mode from the folder that holds its files, and SIGHUP reaches it", async () => {
+  const commands = (await readmeCommands(SECTION, GUIDE)).filter((c) => c.startsWith("deno task"));
   assert.deepEqual(commands, [
     "deno task server",
     "deno task server:keys",
@@ -72,8 +73,8 @@ Deno.test("each README task for a server mode starts the server in that mode fro
   }
 });
 
-Deno.test("each README one-liner for files elsewhere starts the server in its mode with the permissions it grants", async () => {
-  const commands = (await readmeCommands(SECTION)).filter((c) => c.startsWith("deno run"));
+Deno.test("each documented one-liner for files elsewhere starts the server in its mode with the permissions it grants", async () => {
+  const commands = (await readmeCommands(SECTION, GUIDE)).filter((c) => c.startsWith("deno run"));
   assert.equal(commands.length, 3, commands.join("\n"));
   await using folder = await modeFolder();
   const env = {

@@ -101,7 +101,7 @@ Deno.test("a handshake reset before the 101 is counted, logged, and held against
   const before = openDescriptors(child.process.pid);
   await resetHandshakes({ port }, 10);
   // A reset that lands before the runtime reads the peer's address is
-  // reported from 0.0.0.0:0 (see README, Known limits), which has a cap of
+  // reported from 0.0.0.0:0 (see docs/known-limits.md), which has a cap of
   // its own: so each of the ten is either held (at most 3 per address) or
   // refused with 429, and the cap holds whichever address it lands on.
   const from = String.raw`(?:127\.0\.0\.1|0\.0\.0\.0):\d+`;

@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import { uuidVersion, validateUuid } from "../../lib/runtime/deps.ts";
-import { formatAddr } from "../../lib/server/start.ts";
-import { SignalStopper } from "../../server.ts";
 import {
   Child,
   HANDSHAKE_HEADERS,
@@ -403,34 +401,6 @@ Deno.test("SIGTERM gives clients 1001, logs Server stopped. and exits 0", async 
   assert.match(child.stderr.at(-1) ?? "", /INFO: Server stopped\.$/);
 });
 
-Deno.test("SignalStopper starts one shutdown, and a second signal exits with 130", async () => {
-  let shutdowns = 0;
-  let now = 0;
-  const exits: number[] = [];
-  let finish = (): void => {};
-  const stopper = new SignalStopper(
-    () => {
-      shutdowns++;
-      return new Promise((resolve) => finish = resolve);
-    },
-    (code) => exits.push(code),
-    () => now,
-  );
-  assert.equal(stopper.stopped, undefined);
-  stopper.signal();
-  assert.equal(shutdowns, 1);
-  // The same signal delivered twice (deno task forwards it) is not a second one.
-  now = 10;
-  stopper.signal();
-  assert.deepEqual(exits, []);
-  now = 600;
-  stopper.signal();
-  assert.equal(shutdowns, 1);
-  assert.deepEqual(exits, [130]);
-  finish();
-  await stopper.stopped;
-});
-
 Deno.test("SIGTERM to deno task and the server at once still shuts down gracefully", async () => {
   // `timeout` signals deno task, which forwards the signal: the server often gets two.
   await using task = new Child(
@@ -635,11 +605,6 @@ Deno.test("the start line points a browser at localhost for a wildcard host, and
   }
   await using t = testServer({ web: false });
   assert.equal(t.logs.lines[1], `INFO: Server listening on ws://127.0.0.1:${t.port}`);
-});
-
-Deno.test("formatAddr() brackets IPv6 addresses", () => {
-  assert.equal(formatAddr({ transport: "tcp", hostname: "127.0.0.1", port: 80 }), "127.0.0.1:80");
-  assert.equal(formatAddr({ transport: "tcp", hostname: "::1", port: 80 }), "[::1]:80");
 });
 
 /** A client-to-server text frame: FIN, opcode 1, masked as RFC 6455 requires. */

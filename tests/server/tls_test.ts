@@ -137,11 +137,11 @@ Deno.test("over TLS: client.ts connects to wss:// with a key, trusting the certi
   );
 });
 
-Deno.test("the README's TLS recipe works as written: its openssl certificate, deno task server:keys+tls, and a client trusting it through DENO_CERT or --cert", async () => {
+Deno.test("the TLS recipe of docs/keys-and-tls.md works as written: its openssl certificate, deno task server:keys+tls, and a client trusting it through DENO_CERT or --cert", async () => {
   const dir = await Deno.makeTempDir({ prefix: "switchboard-readme-tls-" });
   try {
-    const [newKey] = await readmeCommands("The server");
-    const commands = await readmeCommands("TLS: wss:// and https://");
+    const [newKey] = await readmeCommands("The server", "docs/keys-and-tls.md");
+    const commands = await readmeCommands("TLS: wss:// and https://", "docs/keys-and-tls.md");
     const openssl = commands.find((c) => c.startsWith("openssl req "));
     const serve = commands.find((c) => c.startsWith("deno task server:"));
     const clients = commands.filter((c) => /\bclient(\.ts)?\b/.test(c));
@@ -170,7 +170,7 @@ Deno.test("the README's TLS recipe works as written: its openssl certificate, de
     }
     await server.waitForLine(/Client \S+ \(key "acme"\) connected/, "stderr", 10_000, 2);
 
-    // Not trusted, the certificate is refused, as the README says.
+    // Not trusted, the certificate is refused, as docs/keys-and-tls.md says.
     const untrusted = await once(
       fromElsewhere(clients[0]!.replace(/^DENO_CERT=\S+ /, ""), Number(port)) + " --once",
     );
@@ -184,7 +184,7 @@ Deno.test("the README's TLS recipe works as written: its openssl certificate, de
 Deno.test("without basicConstraints=critical,CA:FALSE, OpenSSL 3 makes a CA certificate that the client refuses as CaUsedAsEndEntity", async () => {
   const dir = await Deno.makeTempDir({ prefix: "switchboard-readme-tls-" });
   try {
-    const commands = await readmeCommands("TLS: wss:// and https://");
+    const commands = await readmeCommands("TLS: wss:// and https://", "docs/keys-and-tls.md");
     const openssl = commands.find((c) => c.startsWith("openssl req "))!;
     const bare = openssl.replace(/ -addext basicConstraints=critical,CA:FALSE/, "");
     assert.notEqual(bare, openssl);

@@ -1,8 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  type CandidateInit,
-  type DataChannelLike,
-  type IceCandidateErrorLike,
   type LinkEvent,
   PeerLink,
   type PeerLinkOptions,
@@ -10,6 +7,11 @@ import {
   toCandidate,
   TURN_REFUSED,
 } from "../../lib/shared/peer_link.js";
+import type {
+  CandidateInit,
+  DataChannelLike,
+  IceCandidateErrorLike,
+} from "../../lib/shared/rtc_types.js";
 import { within } from "../support/helpers.ts";
 import { eventually } from "../support/hostile.ts";
 

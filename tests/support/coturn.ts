@@ -9,7 +9,7 @@
  */
 
 import { Child } from "./helpers.ts";
-import { freePort, stopDaemon, waitUntilListening } from "./daemons.ts";
+import { freePort, installed, onceReady, stopDaemon, waitUntilListening } from "./daemons.ts";
 
 /** Where Debian's `coturn` package installs the server. */
 export const TURNSERVER = "/usr/bin/turnserver";
@@ -19,11 +19,7 @@ export const TURN_REALM = "switchboard.test";
 
 /** Whether coturn is installed. */
 export function coturnInstalled(): boolean {
-  try {
-    return Deno.statSync(TURNSERVER).isFile;
-  } catch {
-    return false;
-  }
+  return installed(TURNSERVER);
 }
 
 /**
@@ -39,7 +35,7 @@ export const SKIP_COTURN_TESTS: boolean = (() => {
   return true;
 })();
 
-/** The command line of the README's test coturn, for `port` and relay ports `min`–`max`. */
+/** The command line of the test coturn in docs/turn.md, for `port` and relay ports `min`–`max`. */
 export function coturnArgs(
   dir: string,
   secret: string,
@@ -93,14 +89,10 @@ export class Coturn implements AsyncDisposable {
       false,
       TURNSERVER,
     );
-    const coturn = new Coturn(child, dir, port, secret);
-    try {
-      await coturn.#waitUntilListening();
-    } catch (error) {
-      await coturn[Symbol.asyncDispose]();
-      throw error;
-    }
-    return coturn;
+    return onceReady(
+      new Coturn(child, dir, port, secret),
+      (coturn) => coturn.#waitUntilListening(),
+    );
   }
 
   /** `turn:127.0.0.1:PORT?transport=udp`. */

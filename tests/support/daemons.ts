@@ -1,13 +1,22 @@
 /**
  * What the tests' real servers from Debian (coturn, nginx, redis-server)
- * share: a free loopback port, waiting until one listens, and stopping it by
- * its process id.
+ * share: whether one is installed, a free loopback port, waiting until one listens (and stopping one
+ * that never does), and stopping it by its process id.
  *
  * @module
  */
 
 import { type Child, within } from "./helpers.ts";
 import { connect } from "./hostile.ts";
+
+/** Whether the program at `path` is installed: a file is there. */
+export function installed(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
 
 /** A free TCP port on loopback right now. */
 export function freePort(): number {
@@ -42,6 +51,23 @@ export async function waitUntilListening(
       if (Date.now() > deadline) throw new Error(`${name} did not start listening in 10 s`);
     }
   }
+}
+
+/**
+ * Returns `daemon` once `ready` resolves for it; a daemon that never gets
+ * ready is disposed of before the error is thrown, so no test leaks one.
+ */
+export async function onceReady<T extends AsyncDisposable>(
+  daemon: T,
+  ready: (daemon: T) => Promise<void>,
+): Promise<T> {
+  try {
+    await ready(daemon);
+  } catch (error) {
+    await daemon[Symbol.asyncDispose]();
+    throw error;
+  }
+  return daemon;
 }
 
 /**

@@ -122,6 +122,39 @@ export function testServer(options: Partial<ServerOptions> = {}): TestServer {
   };
 }
 
+/**
+ * Messages in arrival order, for a test to await one by one: a message that
+ * arrives while nobody waits is kept for the next call.
+ */
+export class MessageQueue<T = unknown> {
+  #queue: T[] = [];
+  // Callers of next() still waiting, oldest first; one that times out leaves.
+  #waiting: ((message: T) => void)[] = [];
+
+  /** Hands `message` to the oldest waiting call, or keeps it. */
+  push(message: T): void {
+    const resolve = this.#waiting.shift();
+    if (resolve) resolve(message);
+    else this.#queue.push(message);
+  }
+
+  /** The next message, within `ms`. */
+  next(ms = 5000): Promise<T> {
+    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift()!);
+    let waiter: (message: T) => void = () => {};
+    const arrived = new Promise<T>((resolve) => {
+      waiter = resolve;
+      this.#waiting.push(waiter);
+    });
+    return within(arrived, ms, "the next message").catch((error) => {
+      // A message arriving after the timeout goes to the queue, not to this
+      // abandoned call, so the next call still sees it.
+      this.#waiting = this.#waiting.filter((w) => w !== waiter);
+      throw error;
+    });
+  }
+}
+
 /** A WebSocket client whose messages a test can await one by one. */
 export class TestClient implements AsyncDisposable {
   readonly socket: WebSocket;
@@ -129,9 +162,7 @@ export class TestClient implements AsyncDisposable {
   readonly closed: Promise<CloseEvent>;
   /** Resolves when open; rejects if the connection fails first. */
   readonly opened: Promise<void>;
-  #queue: unknown[] = [];
-  // Callers of next() still waiting, oldest first; one that times out leaves.
-  #waiting: ((message: unknown) => void)[] = [];
+  readonly #messages = new MessageQueue();
 
   /**
    * @param url The server's WebSocket URL.
@@ -151,10 +182,7 @@ export class TestClient implements AsyncDisposable {
       this.socket.addEventListener("close", (event) => resolve(event), { once: true });
     });
     this.socket.addEventListener("message", (event: MessageEvent) => {
-      const message = typeof event.data === "string" ? JSON.parse(event.data) : event.data;
-      const resolve = this.#waiting.shift();
-      if (resolve) resolve(message);
-      else this.#queue.push(message);
+      this.#messages.push(typeof event.data === "string" ? JSON.parse(event.data) : event.data);
     });
   }
 
@@ -164,6 +192,8 @@ export class TestClient implements AsyncDisposable {
     options?: ConstructorParameters<typeof WebSocket>[1],
   ): Promise<{ client: TestClient; id: string }> {
     const client = new TestClient(url, options);
+    // A refused connection fails here at once, not after waiting out next().
+    await client.openedWithin();
     const first = await client.next() as { type: string; id: string };
     if (first.type !== "your_id") throw new Error(`first message was ${JSON.stringify(first)}`);
     return { client, id: first.id };
@@ -171,18 +201,7 @@ export class TestClient implements AsyncDisposable {
 
   /** The next message, parsed. */
   next(ms = 5000): Promise<unknown> {
-    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift());
-    let waiter: (message: unknown) => void = () => {};
-    const arrived = new Promise((resolve) => {
-      waiter = resolve;
-      this.#waiting.push(waiter);
-    });
-    return within(arrived, ms, "the next message").catch((error) => {
-      // A message arriving after the timeout goes to the queue, not to this
-      // abandoned call, so the next call still sees it.
-      this.#waiting = this.#waiting.filter((w) => w !== waiter);
-      throw error;
-    });
+    return this.#messages.next(ms);
   }
 
   /**
@@ -221,6 +240,102 @@ export class TestClient implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.socket.readyState !== WebSocket.CLOSED) this.socket.close(1000);
     await within(this.closed, 5000, "the client to close");
+  }
+}
+
+/** A connected client and the id the server gave it. */
+export interface Connected {
+  /** The client. */
+  client: TestClient;
+  /** Its id, from `your_id`. */
+  id: string;
+}
+
+/** Clients of one test that close as one group. */
+export interface ClientGroup extends AsyncDisposable {
+  /** The clients, in the order they connected. */
+  clients: Connected[];
+}
+
+/**
+ * Closes every client in `clients`, all of them even when one fails to
+ * close; the first failure is thrown once all are closed.
+ */
+async function closeAll(clients: readonly Connected[]): Promise<void> {
+  const results = await Promise.allSettled(
+    clients.map(({ client }) => client[Symbol.asyncDispose]()),
+  );
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Connects `count` clients to `url`, one after another, as one disposable
+ * group; a connection that fails closes those already open.
+ */
+export async function connectedClients(
+  url: string,
+  count: number,
+  options?: ConstructorParameters<typeof WebSocket>[1],
+): Promise<ClientGroup> {
+  const clients: Connected[] = [];
+  try {
+    for (let i = 0; i < count; i++) clients.push(await TestClient.connect(url, options));
+  } catch (error) {
+    await closeAll(clients).catch(() => {});
+    throw error;
+  }
+  return { clients, [Symbol.asyncDispose]: () => closeAll(clients) };
+}
+
+/** A paired client: its id and the `paired` message it heard. */
+export interface PairedClient extends Connected {
+  /** The `paired` message, with `peer`, `initiator` and any `iceServers`. */
+  paired: Record<string, unknown>;
+}
+
+/** Two clients paired with each other, closed as one group. */
+export interface PairedClients extends AsyncDisposable {
+  /** The client that asked, the initiator. */
+  a: PairedClient;
+  /** The client that accepted. */
+  b: PairedClient;
+}
+
+/**
+ * Connects `a` to `urlA` and `b` to `urlB` (the same server by default) and
+ * pairs them: `a` asks, `b` accepts, and both hear `paired`. Throws naming
+ * the message that was not the one expected; the clients are closed when
+ * pairing fails, and with the group otherwise.
+ */
+export async function pairedClients(urlA: string, urlB = urlA): Promise<PairedClients> {
+  const clients: Connected[] = [];
+  const expect = async (client: TestClient, type: string, fields: Record<string, unknown>) => {
+    const message = await client.next() as Record<string, unknown>;
+    const wanted = { type, ...fields };
+    if (Object.entries(wanted).some(([key, value]) => message[key] !== value)) {
+      throw new Error(`expected ${JSON.stringify(wanted)}, got ${JSON.stringify(message)}`);
+    }
+    return message;
+  };
+  try {
+    const a = await TestClient.connect(urlA);
+    clients.push(a);
+    const b = await TestClient.connect(urlB);
+    clients.push(b);
+    a.client.send({ type: "pair_request", target: b.id });
+    await expect(b.client, "pair_request", { from: a.id });
+    b.client.send({ type: "pair_accept", from: a.id });
+    const pairedA = await expect(a.client, "paired", { peer: b.id, initiator: true });
+    const pairedB = await expect(b.client, "paired", { peer: a.id, initiator: false });
+    return {
+      a: { ...a, paired: pairedA },
+      b: { ...b, paired: pairedB },
+      [Symbol.asyncDispose]: () => closeAll(clients),
+    };
+  } catch (error) {
+    await closeAll(clients).catch(() => {});
+    throw error;
   }
 }
 

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { getLogger } from "../../lib/runtime/deps.ts";
 import { setupLogging } from "../../lib/runtime/logging.ts";
-import { LogCapture, outputWithin, TestClient, testServer } from "./helpers.ts";
+import {
+  connectedClients,
+  LogCapture,
+  outputWithin,
+  pairedClients,
+  TestClient,
+  testServer,
+} from "./helpers.ts";
 
 Deno.test("TestClient.next() keeps a message that arrives after an earlier call timed out", async () => {
   await using t = testServer();
@@ -67,4 +74,36 @@ Deno.test("outputWithin() returns a command's output, and kills one that overrun
     /^Error: Timed out after 1000 ms: a command that never ends; stderr:\nstill going/,
   );
   assert.ok(performance.now() - started < 5000, "killed, not waited for");
+});
+
+Deno.test("pairedClients() pairs two clients, the first as initiator, and closes both with the group", async () => {
+  await using t = testServer();
+  const { a, b } = await (async () => {
+    await using pair = await pairedClients(t.url);
+    assert.equal(t.server.signaling.partnerOf(pair.a.id), pair.b.id);
+    assert.deepEqual(pair.a.paired, { type: "paired", peer: pair.b.id, initiator: true });
+    assert.deepEqual(pair.b.paired, { type: "paired", peer: pair.a.id, initiator: false });
+    return pair;
+  })();
+  assert.equal(a.client.socket.readyState, WebSocket.CLOSED);
+  assert.equal(b.client.socket.readyState, WebSocket.CLOSED);
+});
+
+Deno.test("pairedClients() closes the clients it opened when pairing fails", async () => {
+  await using t = testServer();
+  // Nothing listens on port 1, so the second client never connects.
+  await assert.rejects(pairedClients(t.url, "ws://127.0.0.1:1"), /closed before open/);
+  await t.logs.waitFor(/disconnected/);
+  assert.equal(t.server.registry.size, 0);
+});
+
+Deno.test("connectedClients() connects n clients with distinct ids and closes them as one group", async () => {
+  await using t = testServer();
+  {
+    await using group = await connectedClients(t.url, 3);
+    assert.equal(new Set(group.clients.map(({ id }) => id)).size, 3);
+    assert.equal(t.server.registry.size, 3);
+  }
+  await t.logs.waitFor(/disconnected/, 3);
+  assert.equal(t.server.registry.size, 0);
 });

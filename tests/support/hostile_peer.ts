@@ -11,9 +11,9 @@
  */
 
 import { Buffer } from "node:buffer";
-import { runSession, type Send } from "../../lib/cli/run.ts";
+import { runSession, type Send } from "../../lib/cli/session.ts";
 import { CHAT_CHANNEL, MessageType } from "../../lib/protocol/messages.ts";
-import type { PeerConnectionLike } from "../../lib/shared/peer_link.js";
+import type { PeerConnectionLike } from "../../lib/shared/rtc_types.js";
 import { P2pChat } from "../../lib/cli/chat.ts";
 import { weriftFactory } from "../../lib/cli/werift/peer.ts";
 import { within } from "./helpers.ts";

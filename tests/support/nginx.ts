@@ -2,25 +2,21 @@
  * A real nginx in front of a server, for tests: Debian's `nginx` run as a
  * child process with its own configuration, prefix, pid file and logs in a
  * temporary folder (removed when it stops), on a free loopback port. The
- * configuration is the README's "Running behind nginx" one, with shorter
+ * configuration is the one in docs/nginx.md, with shorter
  * timeouts so tests need not wait.
  *
  * @module
  */
 
 import { Child } from "./helpers.ts";
-import { freePort, stopDaemon, waitUntilListening } from "./daemons.ts";
+import { freePort, installed, onceReady, stopDaemon, waitUntilListening } from "./daemons.ts";
 
 /** Where Debian installs nginx. */
 export const NGINX = "/usr/sbin/nginx";
 
 /** Whether nginx is installed. */
 export function nginxInstalled(): boolean {
-  try {
-    return Deno.statSync(NGINX).isFile;
-  } catch {
-    return false;
-  }
+  return installed(NGINX);
 }
 
 /**
@@ -141,14 +137,7 @@ export class Nginx implements AsyncDisposable {
       false,
       NGINX,
     );
-    const nginx = new Nginx(child, prefix, port);
-    try {
-      await nginx.#waitUntilListening();
-    } catch (error) {
-      await nginx[Symbol.asyncDispose]();
-      throw error;
-    }
-    return nginx;
+    return onceReady(new Nginx(child, prefix, port), (nginx) => nginx.#waitUntilListening());
   }
 
   /** `ws://127.0.0.1:PORT`. */

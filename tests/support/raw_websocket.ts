@@ -6,13 +6,12 @@
  * @module
  */
 
-import { HANDSHAKE_HEADERS, within } from "./helpers.ts";
+import { HANDSHAKE_HEADERS, MessageQueue, within } from "./helpers.ts";
 
 /** Text frames as parsed JSON, then how the connection ended. */
 export class RawWebSocket {
   readonly #conn: Deno.TcpConn;
-  #queue: unknown[] = [];
-  #waiting: ((message: unknown) => void)[] = [];
+  readonly #messages = new MessageQueue();
   #buffer: Uint8Array<ArrayBuffer> = new Uint8Array(0);
   /** Resolves with the close frame's code, or 1006 when the TCP connection just ended. */
   readonly closed: Promise<number>;
@@ -58,16 +57,7 @@ export class RawWebSocket {
 
   /** The next text message, parsed. */
   next(ms = 5000): Promise<unknown> {
-    if (this.#queue.length > 0) return Promise.resolve(this.#queue.shift());
-    let waiter: (message: unknown) => void = () => {};
-    const arrived = new Promise((resolve) => {
-      waiter = resolve;
-      this.#waiting.push(waiter);
-    });
-    return within(arrived, ms, "the next message").catch((error) => {
-      this.#waiting = this.#waiting.filter((w) => w !== waiter);
-      throw error;
-    });
+    return this.#messages.next(ms);
   }
 
   /** Sends `message` as JSON in a masked text frame. */
@@ -132,10 +122,7 @@ export class RawWebSocket {
     const payload = b.slice(offset, offset + length);
     this.#buffer = b.slice(offset + length);
     if (opcode === 0x1) {
-      const message = JSON.parse(new TextDecoder().decode(payload));
-      const resolve = this.#waiting.shift();
-      if (resolve) resolve(message);
-      else this.#queue.push(message);
+      this.#messages.push(JSON.parse(new TextDecoder().decode(payload)));
     } else if (opcode === 0x8) {
       this.#closedWith(payload.length >= 2 ? (payload[0]! << 8) | payload[1]! : 1005);
     } else if (opcode === 0x9) {

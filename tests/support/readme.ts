@@ -1,8 +1,8 @@
 /**
- * The README's shell commands, for tests that run them as written: a
- * section's `sh` blocks, split into commands, and the few mechanical
- * changes that let a command written for the checkout run from another
- * folder on a free port.
+ * The shell commands of the README and the guides in `docs/`, for tests that
+ * run them as written: a section's `sh` blocks, split into commands, and
+ * the few mechanical changes that let a command written for the checkout
+ * run from another folder on a free port.
  *
  * @module
  */
@@ -10,14 +10,17 @@
 import { Child, ROOT, within } from "./helpers.ts";
 
 /**
- * The commands in the `sh` blocks of the README section whose heading is
- * `heading`, up to the next heading: continuation lines joined, comments
- * and blank lines dropped.
+ * The commands in the `sh` blocks of the section whose heading is `heading`
+ * in `file` (the README, or a guide in `docs/`), up to the next heading:
+ * continuation lines joined, comments and blank lines dropped.
+ *
+ * @param heading The section's heading, without its `#`s.
+ * @param file The Markdown file, relative to the checkout.
  */
-export async function readmeCommands(heading: string): Promise<string[]> {
-  const text = await Deno.readTextFile(`${ROOT}README.md`);
+export async function readmeCommands(heading: string, file = "README.md"): Promise<string[]> {
+  const text = await Deno.readTextFile(`${ROOT}${file}`);
   const start = text.split("\n").findIndex((line) => line.replace(/^#+ /, "") === heading);
-  if (start === -1) throw new Error(`README.md has no section "${heading}"`);
+  if (start === -1) throw new Error(`${file} has no section "${heading}"`);
   const lines = text.split("\n").slice(start + 1);
   const end = lines.findIndex((line) => /^#{1,6} /.test(line));
   const section = (end === -1 ? lines : lines.slice(0, end)).join("\n");

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { freePort } from "./daemons.ts";
+import { freePort, installed, onceReady } from "./daemons.ts";
 import { within } from "./helpers.ts";
 
 export { freePort };
@@ -15,15 +15,11 @@ export const REDIS_SERVER = "/usr/bin/redis-server";
 
 /** Whether `redis-server` is installed; CI installs it, so tests never skip there. */
 export function haveRedis(): boolean {
-  try {
-    Deno.statSync(REDIS_SERVER);
-    return true;
-  } catch {
-    if (Deno.env.get("CI") === "true") {
-      throw new Error(`${REDIS_SERVER} is missing; CI installs the redis-server package`);
-    }
-    return false;
+  if (installed(REDIS_SERVER)) return true;
+  if (Deno.env.get("CI") === "true") {
+    throw new Error(`${REDIS_SERVER} is missing; CI installs the redis-server package`);
   }
+  return false;
 }
 
 /** A running `redis-server`. */
@@ -52,10 +48,8 @@ export class RedisServer implements AsyncDisposable {
   }
 
   /** Starts a server on a free port (or `port`) and waits until it answers. */
-  static async start(extra: string[] = [], port = freePort()): Promise<RedisServer> {
-    const server = new RedisServer(port, extra);
-    await server.restart();
-    return server;
+  static start(extra: string[] = [], port = freePort()): Promise<RedisServer> {
+    return onceReady(new RedisServer(port, extra), (server) => server.restart());
   }
 
   /** The process id while it runs. */

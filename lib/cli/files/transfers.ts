@@ -17,7 +17,7 @@ import {
   FileSender,
   type TransferEvent,
 } from "../../shared/file_transfer.js";
-import type { DataChannelLike, PeerConnectionLike } from "../../shared/peer_link.js";
+import type { DataChannelLike, PeerConnectionLike } from "../../shared/rtc_types.js";
 import { verificationCode } from "../../shared/verification.js";
 import { openSource, PartFile } from "./disk.ts";
 import { type Direction, ProgressDisplay, progressLine, sizeTimeRate } from "./progress.ts";

@@ -7,10 +7,12 @@
 
 import { getLogger, loadWerift } from "../../runtime/deps.ts";
 import { fixWerift } from "./fixes.ts";
-import { createDtlsKeys, tuneWerift, warmUp } from "./tuning.ts";
+import { createDtlsKeys } from "./certificate.ts";
+import { tuneWerift } from "./tuning.ts";
+import { warmUp } from "./warm_up.ts";
 import { reportTurnRefusals, withTurnErrors } from "./turn.ts";
 import type { IceServer } from "../../protocol/messages.ts";
-import type { PeerConnectionLike } from "../../shared/peer_link.js";
+import type { PeerConnectionLike } from "../../shared/rtc_types.js";
 
 const logger = getLogger(["switchboard", "webrtc"]);
 

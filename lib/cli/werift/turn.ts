@@ -7,18 +7,16 @@
  * nothing and says nothing. Here the 401 ends the allocation at once, and
  * the peer connection that asked hears it as the standard
  * `icecandidateerror` event (errorCode 401), as a browser would report it.
- * Each patch checks that the code it changes still looks as expected, so an
- * upgrade of the library cannot silently undo it.
+ * The patch goes through `patch.ts`, which checks that the code it changes
+ * still looks as expected, so an upgrade of the library cannot silently undo it.
  *
  * @module
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Werift } from "../../runtime/deps.ts";
-import type { IceCandidateErrorLike, PeerConnectionLike } from "../../shared/peer_link.js";
-
-// Marks a patched function, so that each patch is applied once.
-const PATCHED = Symbol("switchboard werift TURN fix");
+import { applyPatches, markPatched, methodPatch, prototypeOf, WeriftMismatch } from "./patch.ts";
+import type { IceCandidateErrorLike, PeerConnectionLike } from "../../shared/rtc_types.js";
 
 /** STUN's class of error responses (RFC 5389 §6). */
 const ERROR_CLASS = 0x110;
@@ -36,60 +34,70 @@ type StunMessage = {
   getAttributeValue(name: string): unknown;
 };
 
+/** The part of werift {@link turnRefusalsPatch} reads. */
+type Module = Pick<Werift, "TurnProtocol" | "parseMessage">;
+
 /**
  * Patches werift's TURN client: a 401 answer to an authenticated request ends
  * the allocation at once, and a refused allocation is reported to the peer
- * connection made by {@linkcode withTurnErrors}. Idempotent.
- *
- * @throws {Error} When werift's TURN client no longer looks as expected.
+ * connection made by {@linkcode withTurnErrors}.
  */
-export function reportTurnRefusals(
-  werift: Pick<Werift, "TurnProtocol" | "parseMessage">,
-): void {
-  const proto = werift.TurnProtocol.prototype as unknown as Record<string, unknown>;
-  const handle = proto.handleSTUNMessage;
-  const made = proto.connectionMade;
-  if (typeof handle !== "function" || typeof made !== "function") {
-    throw new Error("werift's TurnProtocol.handleSTUNMessage or connectionMade is missing");
-  }
-  if (PATCHED in handle) return;
-  if (!/failed MESSAGE-INTEGRITY check/.test(String(handle))) {
-    throw new Error("werift's TurnProtocol no longer checks answers as expected");
-  }
-  const parse = werift.parseMessage as unknown as (data: unknown, key?: unknown) => unknown;
-  const patchedHandle = function (this: Turn, data: unknown, addr: unknown) {
-    const message = safely(() => parse(data)) as StunMessage | undefined;
-    const transaction = message && this.transactions[message.transactionIdHex];
-    if (
-      message?.messageClass === ERROR_CLASS && transaction?.integrityKey !== undefined &&
-      errorCode(message) === 401 && !safely(() => parse(data, transaction.integrityKey))
-    ) {
-      // The refusal cannot be signed with a key the server does not accept:
-      // take it unverified, so the request fails now instead of timing out.
-      transaction.integrityKey = undefined;
+export const turnRefusalsPatch = methodPatch<Module>({
+  replaces: [["TurnProtocol", "handleSTUNMessage"], ["TurnProtocol", "connectionMade"]],
+  check(werift) {
+    const proto = prototypeOf(werift, "TurnProtocol");
+    const handle = proto.handleSTUNMessage;
+    if (typeof handle !== "function" || typeof proto.connectionMade !== "function") {
+      throw new WeriftMismatch("TurnProtocol.handleSTUNMessage or connectionMade", "is missing");
     }
-    return handle.call(this, data, addr);
-  };
-  const patchedMade = async function (this: Turn) {
-    try {
-      return await made.call(this);
-    } catch (error) {
-      const response = (error as { response?: StunMessage } | null)?.response;
-      const code = response ? errorCode(response) : undefined;
-      if (code === 401) {
-        refusals.getStore()?.({
-          errorCode: 401,
-          errorText: "Unauthorized",
-          url: `turn:${this.server[0]}:${this.server[1]}`,
-        });
+    if (!/failed MESSAGE-INTEGRITY check/.test(String(handle))) {
+      throw new WeriftMismatch("TurnProtocol", "no longer checks answers as expected");
+    }
+  },
+  apply(werift) {
+    const proto = prototypeOf(werift, "TurnProtocol");
+    const handle = proto.handleSTUNMessage as (this: Turn, data: unknown, addr: unknown) => unknown;
+    const made = proto.connectionMade as (this: Turn) => Promise<unknown>;
+    const parse = werift.parseMessage as unknown as (data: unknown, key?: unknown) => unknown;
+    proto.handleSTUNMessage = markPatched(function (this: Turn, data: unknown, addr: unknown) {
+      const message = safely(() => parse(data)) as StunMessage | undefined;
+      const transaction = message && this.transactions[message.transactionIdHex];
+      if (
+        message?.messageClass === ERROR_CLASS && transaction?.integrityKey !== undefined &&
+        errorCode(message) === 401 && !safely(() => parse(data, transaction.integrityKey))
+      ) {
+        // The refusal cannot be signed with a key the server does not accept:
+        // take it unverified, so the request fails now instead of timing out.
+        transaction.integrityKey = undefined;
       }
-      throw error;
-    }
-  };
-  Object.defineProperty(patchedHandle, PATCHED, { value: true });
-  Object.defineProperty(patchedMade, PATCHED, { value: true });
-  proto.handleSTUNMessage = patchedHandle;
-  proto.connectionMade = patchedMade;
+      return handle.call(this, data, addr);
+    });
+    proto.connectionMade = markPatched(async function (this: Turn) {
+      try {
+        return await made.call(this);
+      } catch (error) {
+        const response = (error as { response?: StunMessage } | null)?.response;
+        const code = response ? errorCode(response) : undefined;
+        if (code === 401) {
+          refusals.getStore()?.({
+            errorCode: 401,
+            errorText: "Unauthorized",
+            url: `turn:${this.server[0]}:${this.server[1]}`,
+          });
+        }
+        throw error;
+      }
+    });
+  },
+});
+
+/**
+ * Applies {@link turnRefusalsPatch}. Idempotent.
+ *
+ * @throws {WeriftMismatch} When werift's TURN client no longer looks as expected.
+ */
+export function reportTurnRefusals(werift: Module): void {
+  applyPatches(werift, [turnRefusalsPatch]);
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
- * Signaling shared by several instances through Redis: the same rules as the
- * in-memory {@linkcode Signaling}, with the state every instance must agree on
+ * Signaling shared by several instances through Redis: the same contract and
+ * rules as the in-memory signaling, with the state every instance must agree on
  * (who is where, who asked whom, who is paired) in Redis and changed only by
- * the scripts in `redis_scripts.ts`. Each instance keeps its own clients'
+ * the scripts in `scripts.ts`. Each instance keeps its own clients'
  * partners too, so partners on the same instance are served locally, without
  * a round trip.
  *
@@ -10,6 +10,7 @@
  */
 
 import { getLogger } from "../../runtime/deps.ts";
+import { timerDelay } from "../../runtime/deadline_timer.ts";
 import {
   type ClientMessage,
   ErrorCode,
@@ -21,12 +22,37 @@ import {
   type ServerMessage,
 } from "../../protocol/messages.ts";
 import type { Registry } from "../../registry.ts";
-import type { Peer, Refused, SignalingOptions, SignalingService } from "../memory.ts";
+import {
+  type Peer,
+  type Refused,
+  refuseOptions,
+  type SignalingOptions,
+  type SignalingService,
+} from "../service.ts";
+import { Narration } from "../narration.ts";
+import {
+  acceptWhilePaired,
+  noPartner,
+  noPendingRequest,
+  notPaired,
+  requestRefused,
+  sharedStateUnreachable as unreachable,
+  unknownPeer,
+} from "../refusals.ts";
 import { errorText, plural, truncate } from "../../runtime/safe_text.ts";
 import type { RedisLink } from "./link.ts";
 import { parseEvent, type ScriptName, type StoreEvent, toldEvents } from "./scripts.ts";
 
 const logger = getLogger(["switchboard", "redis"]);
+const narrate = new Narration(logger);
+
+// What each instance would have to share to honour these, and does not yet.
+const UNSUPPORTED = {
+  absentees: "sessions wait in one instance's memory, so resume needs the in-memory signaling " +
+    "(start the server with resumeGrace 0)",
+  canReach: "the tenant rule (API keys) is not shared between instances",
+  iceServersFor: "per-client ICE servers (TURN credentials) are not issued across instances",
+} as const;
 
 /** Timing of the heartbeat that tells live instances from dead ones. */
 export interface HeartbeatOptions {
@@ -39,17 +65,12 @@ export interface HeartbeatOptions {
 /** The defaults: a dead instance is noticed within 1.5 s + 0.25 s. */
 export const DEFAULT_HEARTBEAT: Readonly<HeartbeatOptions> = { intervalMs: 250, ttlMs: 1500 };
 
-// setTimeout takes at most 2^31 - 1 ms; a longer delay fires at once.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 const RELAYED: ReadonlySet<string> = new Set([
   MessageType.Offer,
   MessageType.Answer,
   MessageType.Candidate,
   MessageType.Relay,
 ]);
-
-const UNREACHABLE = "the server cannot reach its shared registry; try again later";
 
 /**
  * Pairing and relay across instances. `available` is false while Redis is
@@ -81,6 +102,8 @@ export class RedisSignaling implements SignalingService {
    * @param instance This instance's id, as `RedisLink` subscribed it.
    * @param options The pairing timeout and ICE servers.
    * @param heartbeat How instances notice each other's death.
+   * @throws {TypeError} When `options` has `absentees`, `canReach` or
+   * `iceServersFor`, which this signaling cannot honour.
    */
   constructor(
     registry: Registry<Peer>,
@@ -89,6 +112,7 @@ export class RedisSignaling implements SignalingService {
     options: SignalingOptions,
     heartbeat: HeartbeatOptions = DEFAULT_HEARTBEAT,
   ) {
+    refuseOptions("RedisSignaling", options, UNSUPPORTED);
     this.#registry = registry;
     this.#link = link;
     this.#instance = instance;
@@ -146,7 +170,7 @@ export class RedisSignaling implements SignalingService {
       // Only pairs within this instance are left; Redis is put right on rejoin.
       if (partner !== undefined && this.#partners.get(partner) === id) {
         this.#partners.delete(partner);
-        this.#logLeft(id, partner);
+        narrate.left(id, partner);
         this.#send(partner, { type: MessageType.PeerLeft, peer: id, reason: "disconnected" });
       }
       return;
@@ -155,6 +179,32 @@ export class RedisSignaling implements SignalingService {
       const reply = await this.#call("leave", [this.#instance, id]);
       if (reply) this.#logTold(reply, 1, "leave");
     });
+  }
+
+  /**
+   * Never called: no client of this signaling is ever away, since it refuses
+   * `absentees`.
+   *
+   * @throws {TypeError} Always.
+   */
+  away(_id: string): void {
+    throw new TypeError(
+      `RedisSignaling cannot honour the option absentees: ${UNSUPPORTED.absentees}.`,
+    );
+  }
+
+  /**
+   * Never called, as {@linkcode RedisSignaling.away}.
+   *
+   * @throws {TypeError} Always.
+   */
+  back(_id: string): void {
+    this.away(_id);
+  }
+
+  /** Redis round trips, cross-instance traffic and instances removed, for `/metrics`. */
+  metricsText(): string {
+    return this.#link.metrics.render();
   }
 
   /** Stops the heartbeat, lets pending calls finish, and leaves Redis: others forget this instance at once. */
@@ -211,13 +261,8 @@ export class RedisSignaling implements SignalingService {
         if (!reply) return unreachable(ErrorCode.NoPendingRequest);
         const status = String(reply[0]);
         if (status === "gone") return this.#gone(ErrorCode.NoPendingRequest);
-        if (status === ErrorCode.AlreadyPaired) {
-          return {
-            code: ErrorCode.AlreadyPaired,
-            reason: "unpair before accepting another request",
-          };
-        }
-        if (status !== "ok") return noRequest(message.from);
+        if (status === ErrorCode.AlreadyPaired) return acceptWhilePaired();
+        if (status !== "ok") return noPendingRequest(message.from);
         this.#logTold(reply, 1, "accept");
         return undefined;
       }
@@ -225,11 +270,8 @@ export class RedisSignaling implements SignalingService {
         if (!this.#available) return unreachable(ErrorCode.NoPendingRequest);
         const reply = await this.#call("reject", [me, message.from]);
         if (!reply) return unreachable(ErrorCode.NoPendingRequest);
-        if (reply[0] !== "ok") return noRequest(message.from);
-        logger.info("Client {clientId} rejected pairing with {peerId}.", {
-          clientId: me,
-          peerId: message.from,
-        });
+        if (reply[0] !== "ok") return noPendingRequest(message.from);
+        narrate.rejected(me, message.from);
         return undefined;
       }
       case MessageType.Unpair:
@@ -250,14 +292,11 @@ export class RedisSignaling implements SignalingService {
       case "gone":
         return this.#gone(ErrorCode.UnknownPeer);
       case ErrorCode.UnknownPeer:
-        return {
-          code: ErrorCode.UnknownPeer,
-          reason: `no client has the id ${truncate(target, 40)}`,
-        };
+        return unknownPeer(target);
       case ErrorCode.SelfPair:
       case ErrorCode.AlreadyPaired:
       case ErrorCode.PeerBusy:
-        return { code: status, reason: REQUEST_REFUSALS[status] };
+        return requestRefused(status);
       default:
         return unreachable(ErrorCode.UnknownPeer);
     }
@@ -270,21 +309,18 @@ export class RedisSignaling implements SignalingService {
     const partner = this.#partners.get(me);
     if (!this.#available) {
       // Only pairs within this instance are left while Redis is away.
-      if (partner === undefined) {
-        return { code: ErrorCode.NotPaired, reason: "you have no partner" };
-      }
+      if (partner === undefined) return noPartner();
       this.#partners.delete(me);
       if (this.#partners.get(partner) === me) this.#partners.delete(partner);
-      logger.info("Client {clientId} unpaired from {peerId}.", { clientId: me, peerId: partner });
+      narrate.unpaired(me, partner);
       this.#send(partner, { type: MessageType.PeerLeft, peer: me, reason: "unpaired" });
       return undefined;
     }
     const reply = await this.#call("unpair", [me]);
-    if (!reply) return { code: ErrorCode.NotPaired, reason: "you have no partner" };
-    if (reply[0] !== "ok") return { code: ErrorCode.NotPaired, reason: "you have no partner" };
+    if (reply?.[0] !== "ok") return noPartner();
     const former = String(reply[1]);
     if (this.#partners.get(me) === former) this.#partners.delete(me);
-    logger.info("Client {clientId} unpaired from {peerId}.", { clientId: me, peerId: former });
+    narrate.unpaired(me, former);
     return undefined;
   }
 
@@ -311,11 +347,7 @@ export class RedisSignaling implements SignalingService {
     // The partner's own entry says whether the pair still stands: an unpair
     // or a disconnect clears it at once, before Redis has told anyone.
     if (this.#partners.get(partner) !== me) return notPaired(message.type);
-    logger.debug("Relayed {type} from {clientId} to {peerId}.", {
-      type: message.type,
-      clientId: me,
-      peerId: partner,
-    });
+    narrate.relayed(message.type, me, partner);
     this.#send(partner, { ...message, from: me } as ServerMessage);
     return undefined;
   }
@@ -410,14 +442,9 @@ export class RedisSignaling implements SignalingService {
       this.#queue(requester, async () => {
         const reply = await this.#call("expire", [requester, target]);
         if (reply?.[0] === "later") this.#expireLater(requester, target, Number(reply[1]));
-        else if (reply?.[0] === "ok") {
-          logger.info("Pair request from {clientId} to {peerId} timed out.", {
-            clientId: requester,
-            peerId: target,
-          });
-        }
+        else if (reply?.[0] === "ok") narrate.timedOut(requester, target);
       });
-    }, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
+    }, timerDelay(ms));
     this.#outgoing.set(requester, { target, timer });
   }
 
@@ -527,46 +554,23 @@ export class RedisSignaling implements SignalingService {
       const { to, peer, reason } = event;
       switch (event.kind) {
         case "r":
-          logger.info("Client {clientId} asked to pair with {peerId}.", {
-            clientId: peer,
-            peerId: to,
-          });
+          narrate.requested(peer, to);
           break;
         case "p":
-          if (reason === "1") {
-            logger.info("Clients {initiatorId} and {responderId} paired.", {
-              initiatorId: to,
-              responderId: peer,
-            });
-          }
+          if (reason === "1") narrate.paired(to, peer);
           break;
         case "l":
-          if (op === "leave") this.#logLeft(peer, to);
+          if (op === "leave") narrate.left(peer, to);
           break;
         case "j":
-          logger.info(
-            reason === "peer_left"
-              ? "Pair request from {clientId} to {peerId} ended: the target left."
-              : "Pair request from {clientId} to {peerId} ended: the target paired with another.",
-            { clientId: to, peerId: peer },
-          );
+          if (reason === "peer_left") narrate.targetLeft(to, peer);
+          else narrate.targetPaired(to, peer);
           break;
         case "c":
-          logger.info("Pair request from {clientId} to {peerId} cancelled ({reason}).", {
-            clientId: peer,
-            peerId: to,
-            reason,
-          });
+          narrate.cancelled(peer, to, reason as PairCancelledReason);
           break;
       }
     }
-  }
-
-  #logLeft(id: string, partner: string): void {
-    logger.info("Client {peerId} left; told its partner {clientId}.", {
-      clientId: partner,
-      peerId: id,
-    });
   }
 
   /** Receives events from the link; for the factory that wires them. */
@@ -582,24 +586,3 @@ export class RedisSignaling implements SignalingService {
 
 /** Clients registered again per script call after the link comes back. */
 const REJOIN_BATCH = 1000;
-
-const REQUEST_REFUSALS = {
-  [ErrorCode.SelfPair]: "you cannot pair with yourself",
-  [ErrorCode.AlreadyPaired]: "you already have a partner; unpair first",
-  [ErrorCode.PeerBusy]: "that client already has a partner",
-} as const;
-
-function notPaired(type: string): Refused {
-  return { code: ErrorCode.NotPaired, reason: `pair before sending "${type}"` };
-}
-
-function noRequest(from: string): Refused {
-  return {
-    code: ErrorCode.NoPendingRequest,
-    reason: `no pending request from ${truncate(from, 40)}`,
-  };
-}
-
-function unreachable(code: ErrorCode): Refused {
-  return { code, reason: UNREACHABLE };
-}

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { SignalingFactory } from "../memory.ts";
+import type { SignalingFactory } from "../service.ts";
 import { RedisLink } from "./link.ts";
 import { DEFAULT_HEARTBEAT, type HeartbeatOptions, RedisSignaling } from "./redis_signaling.ts";
 import type { RedisTarget } from "./url.ts";
@@ -29,7 +29,12 @@ export interface RedisStoreOptions {
 export interface RedisStore {
   /** This instance's id in Redis. */
   readonly instance: string;
-  /** Builds the server's signaling on this store; call once. */
+  /**
+   * Builds the server's signaling on this store; call once.
+   *
+   * @throws {TypeError} For an option Redis signaling cannot honour (the
+   * tenant rule, per-client ICE servers, absent clients).
+   */
   readonly signaling: SignalingFactory;
   /** Disconnects when the server never started. */
   close(): Promise<void>;
@@ -69,16 +74,9 @@ export async function connectRedisStore(options: RedisStoreOptions): Promise<Red
   }
   return {
     instance,
-    signaling: (registry, signalingOptions, metrics) => {
+    signaling: (registry, signalingOptions) => {
       if (signaling) throw new Error("this Redis store already serves a server");
-      signaling = new RedisSignaling(
-        registry,
-        link,
-        instance,
-        signalingOptions,
-        heartbeat,
-      );
-      metrics.extra = () => link.metrics.render();
+      signaling = new RedisSignaling(registry, link, instance, signalingOptions, heartbeat);
       return signaling;
     },
     close: () => link.close(),

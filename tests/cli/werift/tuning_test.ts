@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { loadWerift, type Werift } from "../../../lib/runtime/deps.ts";
-import {
-  createDtlsKeys,
-  type DtlsKeys,
-  isWeriftTuned,
-  loopbackPeerConfig,
-  tuneWerift,
-  warmUp,
-} from "../../../lib/cli/werift/tuning.ts";
+import { isWeriftTuned, tuneWerift } from "../../../lib/cli/werift/tuning.ts";
+import { createDtlsKeys, type DtlsKeys } from "../../../lib/cli/werift/certificate.ts";
+import { loopbackPeerConfig } from "../../../lib/cli/werift/warm_up.ts";
 import { within } from "../../support/helpers.ts";
 import { fixWerift } from "../../../lib/cli/werift/fixes.ts";
 
@@ -245,33 +240,4 @@ Deno.test({
       await Promise.allSettled([offerer.close(), answerer.close()]);
     }
   },
-});
-
-Deno.test({
-  name: "warmUp() completes a throw-away connection with tuned werift",
-  ...WEBRTC,
-  async fn() {
-    tuneWerift(werift);
-    const keys = await createDtlsKeys(werift);
-    assert.equal(await warmUp(werift, keys), true);
-  },
-});
-
-Deno.test({
-  name: "warmUp() resolves false, never rejects, when it runs out of time",
-  ...WEBRTC,
-  async fn() {
-    const keys = await createDtlsKeys(werift);
-    assert.equal(await warmUp(werift, keys, 0), false);
-  },
-});
-
-Deno.test("createDtlsKeys() makes an ECDSA certificate with its private key", async () => {
-  const keys = await createDtlsKeys(werift);
-  assert.match(keys.certPem, /-----BEGIN CERTIFICATE-----/);
-  assert.match(keys.keyPem, /PRIVATE KEY-----/);
-  assert.deepEqual(keys.signatureHash, {
-    signature: werift.SignatureAlgorithm.ecdsa_3,
-    hash: werift.HashAlgorithm.sha256_4,
-  });
 });

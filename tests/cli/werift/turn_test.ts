@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { loadWerift } from "../../../lib/runtime/deps.ts";
 import { reportTurnRefusals, withTurnErrors } from "../../../lib/cli/werift/turn.ts";
-import type { IceCandidateErrorLike, PeerConnectionLike } from "../../../lib/shared/peer_link.js";
+import type { IceCandidateErrorLike, PeerConnectionLike } from "../../../lib/shared/rtc_types.js";
 
 Deno.test("reportTurnRefusals() patches werift's TURN client once", async () => {
   const werift = await loadWerift();

@@ -241,7 +241,7 @@ Deno.test("pair_accept, pair_reject and pair_request across tenants answer as fo
   a1.ws.drop();
   await t.logs.waitFor(new RegExp(`Keeping the session of client ${a1.id}`));
   assert.deepEqual(await codes(), ["no_pending_request", "no_pending_request", "unknown_peer"]);
-  // Within its own key, the away client is reserved, as the README says.
+  // Within its own key, the away client is reserved, as docs/protocol.md says.
   await a2.ws.send({ type: "pair_accept", from: a1.id });
   assert.equal(((await a2.ws.next()) as Message).code, "peer_unavailable");
 

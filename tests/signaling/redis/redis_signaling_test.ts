@@ -1,4 +1,10 @@
 import assert from "node:assert/strict";
+import { Registry } from "../../../lib/registry.ts";
+import { startServer } from "../../../lib/server/start.ts";
+import { TurnCredentials } from "../../../lib/server/turn/credentials.ts";
+import { connectRedisStore, type RedisStore } from "../../../lib/signaling/redis/store.ts";
+import { parseRedisUrl } from "../../../lib/signaling/redis/url.ts";
+import type { SignalingOptions } from "../../../lib/signaling/service.ts";
 import { Child, spawnServer, TestClient, within } from "../../support/helpers.ts";
 import { eventually } from "../../support/hostile.ts";
 import { freePort, haveRedis, RedisServer } from "../../support/redis.ts";
@@ -77,7 +83,8 @@ async function health(port: number): Promise<{ status: number; body: Message }> 
 }
 
 Deno.test({
-  name: "clients on two instances pair, relay both ways with the server's from, and unpair",
+  name:
+    "a relay across instances is counted in /metrics, with the Redis families after the server's",
   ignore,
   fn: async () => {
     await using redis = await RedisServer.start();
@@ -86,111 +93,75 @@ Deno.test({
     const { a, b } = await pairAcross(s1.url, s2.url);
     await using _a = a.client;
     await using _b = b.client;
-    a.client.send({ type: "offer", sdp: "v=0 offer", from: "forged" });
-    assert.deepEqual(await next(b.client), { type: "offer", sdp: "v=0 offer", from: a.id });
-    b.client.send({ type: "answer", sdp: "v=0 answer" });
-    assert.deepEqual(await next(a.client), { type: "answer", sdp: "v=0 answer", from: b.id });
-    b.client.send({ type: "relay", data: { n: [1, 2] } });
-    assert.deepEqual(await next(a.client), { type: "relay", data: { n: [1, 2] }, from: b.id });
-    a.client.send({ type: "unpair" });
-    assert.deepEqual(await next(b.client), { type: "peer_left", peer: a.id, reason: "unpaired" });
-    b.client.send({ type: "relay", data: "after" });
-    assert.equal((await next(b.client)).code, "not_paired");
+    a.client.send({ type: "relay", data: "there" });
+    assert.deepEqual(await next(b.client), { type: "relay", data: "there", from: a.id });
+    b.client.send({ type: "relay", data: "back" });
+    assert.deepEqual(await next(a.client), { type: "relay", data: "back", from: b.id });
     const metrics = await (await fetch(`http://127.0.0.1:${s1.port}/metrics`)).text();
     assert.match(metrics, /^switchboard_cross_instance_messages_total\{direction="sent"\} 1$/m);
-    assert.match(metrics, /^switchboard_cross_instance_messages_total\{direction="received"\} 2$/m);
+    assert.match(metrics, /^switchboard_cross_instance_messages_total\{direction="received"\} 1$/m);
     assert.match(metrics, /^switchboard_redis_round_trip_seconds_count [1-9]\d*$/m);
     assert.match(metrics, /^switchboard_redis_up 1$/m);
+    assert.match(metrics, /^switchboard_unavailable_total 0$/m);
+  },
+});
+
+/** A store on `redis`, closed with the test. */
+async function store(redis: RedisServer): Promise<RedisStore & AsyncDisposable> {
+  const connected = await connectRedisStore({ target: parseRedisUrl(redis.url) });
+  return { ...connected, [Symbol.asyncDispose]: () => connected.close() };
+}
+
+Deno.test({
+  name: "Redis signaling refuses the tenant rule, per-client ICE servers and absentees when built",
+  ignore,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using shared = await store(redis);
+    const unsupported: [keyof SignalingOptions, Partial<SignalingOptions>][] = [
+      ["canReach", { canReach: () => true }],
+      ["iceServersFor", { iceServersFor: () => Promise.resolve([]) }],
+      ["absentees", { absentees: { isAway: () => false, hold: () => {} } }],
+    ];
+    for (const [option, given] of unsupported) {
+      assert.throws(
+        () => shared.signaling(new Registry(), { pairTimeoutMs: 1000, ...given }),
+        (error: unknown) =>
+          error instanceof TypeError &&
+          error.message.startsWith(`RedisSignaling cannot honour the option ${option}: `),
+      );
+    }
+    // Refused, nothing was built: the store still serves one server.
+    const signaling = shared.signaling(new Registry(), { pairTimeoutMs: 1000, iceServers: [] });
+    await signaling.close();
   },
 });
 
 Deno.test({
-  name: "the pairing rules hold across instances: consent, one partner, reject, busy, timeout",
+  name:
+    "startServer on a Redis store refuses API keys, TURN and resume: never a tenant-blind server",
   ignore,
   fn: async () => {
     await using redis = await RedisServer.start();
-    await using c = await cluster(redis, 3, ["--pair-timeout", "1"]);
-    const [s1, s2, s3] = c.servers.map((s) => s.url) as [string, string, string];
-    const a = await TestClient.connect(s1);
-    const b = await TestClient.connect(s2);
-    const d = await TestClient.connect(s3);
-    await using _a = a.client;
-    await using _b = b.client;
-    await using _d = d.client;
-    // Nothing reaches anyone before a pair exists.
-    a.client.send({ type: "relay", data: "x" });
-    assert.equal((await next(a.client)).code, "not_paired");
-    a.client.send({ type: "pair_request", target: "no-such-id" });
-    assert.equal((await next(a.client)).code, "unknown_peer");
-    a.client.send({ type: "pair_request", target: a.id });
-    assert.equal((await next(a.client)).code, "self_pair");
-    // Reject.
-    a.client.send({ type: "pair_request", target: b.id });
-    assert.deepEqual(await next(b.client), { type: "pair_request", from: a.id });
-    b.client.send({ type: "pair_reject", from: a.id });
-    assert.deepEqual(await next(a.client), {
-      type: "pair_rejected",
-      peer: b.id,
-      reason: "rejected",
+    await using shared = await store(redis);
+    const turn = await TurnCredentials.create({
+      urls: ["turn:127.0.0.1:3478"],
+      secret: "s3cret",
+      ttlSeconds: 60,
     });
-    // Timeout: the requester hears pair_rejected, the target pair_cancelled.
-    a.client.send({ type: "pair_request", target: d.id });
-    assert.deepEqual(await next(d.client), { type: "pair_request", from: a.id });
-    assert.deepEqual(await next(a.client, 5000), {
-      type: "pair_rejected",
-      peer: d.id,
-      reason: "timeout",
-    });
-    assert.deepEqual(await next(d.client), {
-      type: "pair_cancelled",
-      from: a.id,
-      reason: "timeout",
-    });
-    d.client.send({ type: "pair_accept", from: a.id });
-    assert.equal((await next(d.client)).code, "no_pending_request");
-    // Two ask one; the one accepts the second: the first hears rejected.
-    a.client.send({ type: "pair_request", target: b.id });
-    d.client.send({ type: "pair_request", target: b.id });
-    const requests = [await next(b.client), await next(b.client)];
-    assert.deepEqual(new Set(requests.map((m) => m.from)), new Set([a.id, d.id]));
-    b.client.send({ type: "pair_accept", from: d.id });
-    assert.deepEqual(await next(a.client), {
-      type: "pair_rejected",
-      peer: b.id,
-      reason: "rejected",
-    });
-    assert.deepEqual(await next(d.client), { type: "paired", peer: b.id, initiator: true });
-    assert.deepEqual(await next(b.client), { type: "paired", peer: d.id, initiator: false });
-    // One partner: busy and already paired.
-    a.client.send({ type: "pair_request", target: b.id });
-    assert.equal((await next(a.client)).code, "peer_busy");
-    d.client.send({ type: "pair_request", target: a.id });
-    assert.equal((await next(d.client)).code, "already_paired");
-    // a is no partner of b: what a sends goes nowhere.
-    a.client.send({ type: "relay", data: "intrusion" });
-    assert.equal((await next(a.client)).code, "not_paired");
-    d.client.send({ type: "relay", data: "to b" });
-    assert.deepEqual(await next(b.client), { type: "relay", data: "to b", from: d.id });
-  },
-});
-
-Deno.test({
-  name: "a client that disconnects: its partner on another instance hears peer_left",
-  ignore,
-  fn: async () => {
-    await using redis = await RedisServer.start();
-    await using c = await cluster(redis, 2);
-    const [s1, s2] = c.servers.map((s) => s.url) as [string, string];
-    const { a, b } = await pairAcross(s1, s2);
-    await using _b = b.client;
-    await a.client[Symbol.asyncDispose]();
-    assert.deepEqual(await next(b.client), {
-      type: "peer_left",
-      peer: a.id,
-      reason: "disconnected",
-    });
-    b.client.send({ type: "pair_request", target: a.id });
-    assert.equal((await next(b.client)).code, "unknown_peer");
+    const refused: [string, Parameters<typeof startServer>[0]][] = [
+      ["canReach", { apiKeys: [], resumeGrace: 0 }],
+      ["iceServersFor", { turn, resumeGrace: 0 }],
+      ["absentees", { resumeGrace: 15 }],
+    ];
+    for (const [option, options] of refused) {
+      assert.throws(
+        () => startServer({ host: "127.0.0.1", port: 0, ...options }, shared),
+        (error: unknown) => error instanceof TypeError && error.message.includes(option),
+      );
+    }
+    const server = startServer({ host: "127.0.0.1", port: 0, resumeGrace: 0 }, shared);
+    await server.shutdown();
   },
 });
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { backoffDelay } from "../../lib/cli/backoff.ts";
+import { backoffDelay } from "../../lib/shared/backoff.js";
 
 Deno.test("backoffDelay() waits the base before the first retry and doubles after", () => {
   assert.deepEqual(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { NOT_RESUMABLE, resumeRequest, resumeUrl } from "../../lib/protocol/resume_params.ts";
+import { NOT_RESUMABLE, resumeRequest, resumeUrl } from "../../lib/shared/resume_params.js";
 
 Deno.test("resumeRequest() reads resumable=1 and resume=<token>, and nothing else", () => {
   assert.equal(resumeRequest("ws://h/"), NOT_RESUMABLE);

@@ -1,20 +1,18 @@
 /**
- * The server's side of resumable sessions: the {@linkcode SessionTable}
- * wired to one timer and the log. Tokens never reach the log; lines say
+ * The server's side of resumable sessions: the pure {@linkcode SessionTable}
+ * (`sessions.ts`) wired to one timer, the log and the metrics. Tokens never reach the log; lines say
  * "resumed", "could not resume", and when and why a window ended.
  *
  * @module
  */
 
 import { getLogger } from "../../runtime/deps.ts";
+import { DeadlineTimer } from "../../runtime/deadline_timer.ts";
 import type { Metrics } from "../../metrics.ts";
 import { type ServerMessage, sessionMessage } from "../../protocol/messages.ts";
-import { type ResumeResult, SessionTable } from "./session_table.ts";
+import { type ResumeResult, SessionTable } from "./sessions.ts";
 
 const logger = getLogger(["switchboard", "server"]);
-
-// setTimeout takes at most 2^31 - 1 ms; a longer delay fires at once.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Why a grace window ended without a resume. */
 export type WindowEnd = "timeout" | "overflow" | "revoked";
@@ -42,8 +40,8 @@ const encoder = new TextEncoder();
 export class Resumption {
   readonly #options: ResumptionOptions;
   readonly #table: SessionTable<ServerMessage> | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #timerAt = Infinity;
+  // One timer for every window, due at the earliest end.
+  readonly #timer = new DeadlineTimer(() => this.#table?.nextDeadline, (now) => this.#expire(now));
 
   /** @param options The window, the queue's bounds, and what to do when a window ends. */
   constructor(options: ResumptionOptions) {
@@ -87,7 +85,7 @@ export class Resumption {
       return result;
     }
     this.#options.metrics.resumed("resumed");
-    this.#schedule();
+    this.#timer.reschedule();
     return { ...result, session: sessionMessage(result.token, this.#options.graceS) };
   }
 
@@ -98,13 +96,13 @@ export class Resumption {
    */
   lost(id: string, now: number = performance.now()): boolean {
     if (!this.#table?.suspend(id, now)) return false;
-    this.#schedule();
+    this.#timer.reschedule();
     return true;
   }
 
   /** `id` left for good (a clean close, a broken limit): its session ends at once. */
   ended(id: string): void {
-    if (this.#table?.end(id)) this.#schedule();
+    if (this.#table?.end(id)) this.#timer.reschedule();
   }
 
   /**
@@ -118,7 +116,7 @@ export class Resumption {
   revoke(revoked: (id: string) => boolean): number {
     const ended = this.#table?.endAway(revoked) ?? [];
     if (ended.length === 0) return 0;
-    this.#schedule();
+    this.#timer.reschedule();
     for (const id of ended) {
       logger.info("Session of client {clientId} ended: its key was revoked.", { clientId: id });
       this.#options.metrics.resumed("revoked");
@@ -146,40 +144,24 @@ export class Resumption {
       },
     );
     this.#options.metrics.resumed("overflow");
-    this.#schedule();
+    this.#timer.reschedule();
     this.#options.onEnded(id, "overflow");
   }
 
   /** Ends every session and stops the timer; for server shutdown. */
   close(): void {
     this.#table?.clear();
-    this.#stopTimer();
+    this.#timer.stop();
   }
 
-  #stopTimer(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-  }
-
-  #schedule(): void {
-    const next = this.#table?.nextDeadline;
-    if (next === undefined) return this.#stopTimer();
-    if (this.#timer !== undefined && this.#timerAt <= next) return;
-    clearTimeout(this.#timer);
-    this.#timerAt = next;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Infinity;
-      for (const id of this.#table?.expire(performance.now()) ?? []) {
-        logger.info("Session of client {clientId} ended: not resumed within {seconds} s.", {
-          clientId: id,
-          seconds: this.#options.graceS,
-        });
-        this.#options.metrics.resumed("timeout");
-        this.#options.onEnded(id, "timeout");
-      }
-      this.#schedule();
-    }, Math.min(MAX_TIMER_MS, Math.max(0, next - performance.now())));
+  #expire(now: number): void {
+    for (const id of this.#table?.expire(now) ?? []) {
+      logger.info("Session of client {clientId} ended: not resumed within {seconds} s.", {
+        clientId: id,
+        seconds: this.#options.graceS,
+      });
+      this.#options.metrics.resumed("timeout");
+      this.#options.onEnded(id, "timeout");
+    }
   }
 }

@@ -3,6 +3,7 @@
  * within a grace window, and what waits for them. Pure: no sockets, no
  * logging, no timers. The caller passes the time as `now` (ms) and sweeps
  * with {@linkcode SessionTable.expire} from one timer for the whole server.
+ * Its I/O shell, with that timer, the log and the metrics, is `sessions_io.ts`.
  *
  * Invariants: each session has exactly one live token, and a token names
  * exactly one session; a token works once; only an away session holds
@@ -21,7 +22,7 @@ export const TOKEN_BYTES = 24;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { newResumeToken } from "./session_table.ts";
+ * import { newResumeToken } from "./sessions.ts";
  * const token = newResumeToken();
  * assert.match(token, /^[A-Za-z0-9_-]{32}$/);
  * assert.notEqual(newResumeToken(), token);
@@ -82,7 +83,7 @@ interface Session<M> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { SessionTable } from "./session_table.ts";
+ * import { SessionTable } from "./sessions.ts";
  * let n = 0;
  * const table = new SessionTable<string>({
  *   graceMs: 1_000,
@@ -184,7 +185,7 @@ export class SessionTable<M> {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { SessionTable } from "./session_table.ts";
+   * import { SessionTable } from "./sessions.ts";
    * const table = new SessionTable<string>({ graceMs: 1_000, maxQueued: 8, maxQueuedBytes: 1024 });
    * const token = table.open("alice");
    * table.suspend("alice", 0);
@@ -264,7 +265,7 @@ export class SessionTable<M> {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { SessionTable } from "./session_table.ts";
+   * import { SessionTable } from "./sessions.ts";
    * const table = new SessionTable<string>({ graceMs: 1_000, maxQueued: 8, maxQueuedBytes: 1024 });
    * for (const id of ["a1", "a2", "b1"]) table.open(id);
    * table.suspend("a1", 0);

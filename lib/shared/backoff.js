@@ -1,6 +1,9 @@
+// This module is browser compatible.
+// @ts-check
 /**
  * Reconnect delays: exponential backoff with jitter, so a fleet of clients
- * that lost the same server does not come back in lockstep.
+ * that lost the same server does not come back in lockstep. The command-line
+ * peer and the page both wait this long.
  *
  * @module
  */
@@ -11,27 +14,22 @@
  * at random. The first retry therefore waits at least `base`, which is what
  * `--retry-delay` promises.
  *
- * @param attempt The retry number, from 1.
- * @param base The first delay, in milliseconds.
- * @param cap The longest delay before jitter, in milliseconds.
- * @param random A source of numbers in [0, 1); `Math.random` by default.
- * @returns The delay in milliseconds, in `[d, 1.5·d)`.
+ * @param {number} attempt The retry number, from 1.
+ * @param {number} base The first delay, in milliseconds.
+ * @param {number} cap The longest delay before jitter, in milliseconds.
+ * @param {() => number} [random] A source of numbers in [0, 1); `Math.random` by default.
+ * @returns {number} The delay in milliseconds, in `[d, 1.5·d)`.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { backoffDelay } from "./backoff.ts";
+ * import { backoffDelay } from "./backoff.js";
  * assert.equal(backoffDelay(1, 500, 30_000, () => 0), 500);
  * assert.equal(backoffDelay(3, 500, 30_000, () => 0), 2000);
  * assert.equal(backoffDelay(3, 500, 30_000, () => 0.5), 2500);
  * ```
  */
-export function backoffDelay(
-  attempt: number,
-  base: number,
-  cap: number,
-  random: () => number = Math.random,
-): number {
+export function backoffDelay(attempt, base, cap, random = Math.random) {
   const delay = Math.min(Math.max(cap, base), base * 2 ** Math.max(0, attempt - 1));
   return delay + random() * (delay / 2);
 }

@@ -1,0 +1,160 @@
+/**
+ * Access control in one place: the key check at the handshake, the check
+ * again as a client opens (its key may have been revoked since, or be at its
+ * client limit), the tenant rule (a client reaches only clients of its own
+ * key), each key's limits, and the reload that replaces the keys. The server
+ * asks; this decides. Pure state: headers and ids in, verdicts out.
+ *
+ * @module
+ */
+
+import { type Admitted, checkKey, type Denied } from "./credentials.ts";
+import type { KeyRecord } from "./key_file.ts";
+import { Keyring } from "./keyring.ts";
+import { Tenants } from "./tenants.ts";
+
+/** A handshake let through: with the key it presented, or none on an open server. */
+export interface Entered {
+  /** The key's entry; `undefined` on an open server. */
+  record: KeyRecord | undefined;
+}
+
+/** Whether a client may register as it opens, and if not, why. */
+export type Opening =
+  | { ok: true }
+  /** Its key was taken out of the keys file since the handshake. */
+  | { ok: false; why: "revoked" }
+  /** Its key has `maxClients` clients connected already. */
+  | { ok: false; why: "limit"; key: KeyRecord; maxClients: number };
+
+/**
+ * Who may connect, and whom a client may reach. On an open server (no keys)
+ * everyone may connect and every client is in the one tenant `undefined`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Access } from "./access.ts";
+ * import { generateKey, hashKey } from "./key_file.ts";
+ * const key = generateKey();
+ * const record = { label: "acme", sha256: hashKey(key), createdAt: "2026-01-01T00:00:00.000Z" };
+ * const access = new Access([record]);
+ * const entered = access.handshake(new Headers({ authorization: `Bearer ${key}` }));
+ * assert.ok("record" in entered && entered.record?.label === "acme");
+ * assert.deepEqual(access.open(record.sha256), { ok: true });
+ * access.join("a1", record.sha256);
+ * access.join("x1", undefined);
+ * assert.ok(!access.canReach("a1", "x1"));
+ * access.reload([]);
+ * assert.ok(access.revoked(record.sha256));
+ * ```
+ */
+export class Access {
+  #keyring: Keyring | undefined;
+  readonly #tenants = new Tenants();
+
+  /** @param keys The accepted keys; `undefined` for an open server. */
+  constructor(keys: readonly KeyRecord[] | undefined) {
+    this.#keyring = keys === undefined ? undefined : new Keyring(keys);
+  }
+
+  /** Whether clients need a key. */
+  get keyed(): boolean {
+    return this.#keyring !== undefined;
+  }
+
+  /**
+   * Checks the key a handshake presents, before the upgrade. An open server
+   * lets every handshake through.
+   */
+  handshake(headers: Headers): Entered | Denied {
+    if (this.#keyring === undefined) return { record: undefined };
+    const checked: Admitted | Denied = checkKey(headers, this.#keyring);
+    return "status" in checked ? checked : { record: checked.record };
+  }
+
+  /**
+   * Checks a client's key again as it opens, before it registers: the key
+   * must still be accepted and below its client limit.
+   *
+   * @param tenant The SHA-256 of the key its handshake presented; `undefined` for none.
+   */
+  open(tenant: string | undefined): Opening {
+    if (tenant === undefined) return { ok: true };
+    const key = this.#keyring?.byHash(tenant);
+    if (key === undefined) return { ok: false, why: "revoked" };
+    const { maxClients } = key;
+    if (maxClients === undefined || this.#tenants.count(tenant) < maxClients) return { ok: true };
+    return { ok: false, why: "limit", key, maxClients };
+  }
+
+  /**
+   * The rate a client may send at: the server's, or its key's own when lower.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Access } from "./access.ts";
+   * const key = { label: "k", sha256: "0".repeat(64), createdAt: "", rateLimit: 5 };
+   * assert.equal(Access.rateLimit(20, key), 5);
+   * assert.equal(Access.rateLimit(20, undefined), 20);
+   * ```
+   */
+  static rateLimit(serverRate: number, key: KeyRecord | undefined): number {
+    return Math.min(serverRate, key?.rateLimit ?? Infinity);
+  }
+
+  /** Records that `clientId` registered with the key whose hash is `tenant`. */
+  join(clientId: string, tenant: string | undefined): void {
+    this.#tenants.join(clientId, tenant);
+  }
+
+  /** Forgets a client whose session is over; idempotent. */
+  leave(clientId: string): void {
+    this.#tenants.leave(clientId);
+  }
+
+  /** The tenant rule: whether `from` may pair or relay with `to`. */
+  canReach(from: string, to: string): boolean {
+    return this.#tenants.same(from, to);
+  }
+
+  /**
+   * Whether a client of `tenant` may take over the session of `clientId`:
+   * a session belongs to its key, even while its client is away.
+   */
+  owns(clientId: string, tenant: string | undefined): boolean {
+    return this.#tenants.tenantOf(clientId) === tenant;
+  }
+
+  /** Whether `tenant` is a key that is no longer accepted (never for no key). */
+  revoked(tenant: string | undefined): boolean {
+    return tenant !== undefined && this.#keyring?.byHash(tenant) === undefined;
+  }
+
+  /** Whether the session of `clientId` belongs to a key no longer accepted. */
+  revokedClient(clientId: string): boolean {
+    const tenant = this.#tenants.tenantOf(clientId);
+    return typeof tenant === "string" && this.revoked(tenant);
+  }
+
+  /**
+   * Replaces the accepted keys: new ones work at once; the caller closes the
+   * clients of keys that are gone (see {@linkcode Access.revoked}).
+   *
+   * @returns How many keys there are now.
+   * @throws {TypeError} On an open server.
+   */
+  reload(keys: readonly KeyRecord[]): number {
+    if (this.#keyring === undefined) {
+      throw new TypeError("This server was started without API keys");
+    }
+    this.#keyring = new Keyring(keys);
+    return this.#keyring.size;
+  }
+
+  /** Each key's label and connected clients, for `/metrics`; `undefined` on an open server. */
+  clientsPerKey(): [string, number][] | undefined {
+    return this.#keyring?.records.map((key) => [key.label, this.#tenants.count(key.sha256)]);
+  }
+}

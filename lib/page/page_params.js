@@ -1,0 +1,43 @@
+/**
+ * The page's query parameters: `peer=<id>` asks that client to pair at once,
+ * once; `relay=1` uses TURN relays only; `p2p_timeout=<seconds>` (default
+ * 15, at most 300) is how long the data channel may take to open.
+ *
+ * @module
+ */
+
+const params = new URLSearchParams(location.search);
+
+/** Whether the peer connection may use TURN relays only (`?relay=1`). */
+export const relayOnly = params.get("relay") === "1";
+
+const p2pTimeoutS = Number(params.get("p2p_timeout") ?? "15");
+
+/** How long the data channel may take to open, in milliseconds (`?p2p_timeout=`). */
+export const P2P_TIMEOUT_MS = Number.isFinite(p2pTimeoutS) && p2pTimeoutS > 0
+  ? Math.min(p2pTimeoutS, 300) * 1000
+  : 15_000;
+
+/**
+ * `?peer=` asks once: it is taken out of the address bar, so neither a new
+ * session after a server restart nor a reload asks again.
+ *
+ * @type {string | undefined}
+ */
+let peerToAsk = params.get("peer") ?? undefined;
+if (peerToAsk !== undefined) {
+  const address = new URL(location.href);
+  address.searchParams.delete("peer");
+  history.replaceState(history.state, "", address);
+}
+
+/**
+ * The client `?peer=` named, the first time it is asked for; `undefined` after.
+ *
+ * @returns {string | undefined}
+ */
+export function takePeerToAsk() {
+  const wanted = peerToAsk;
+  peerToAsk = undefined;
+  return wanted;
+}

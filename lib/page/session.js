@@ -1,0 +1,44 @@
+/**
+ * What the page knows about its session with the server and its partner,
+ * and the one way it sends the server a message.
+ *
+ * @module
+ */
+
+/** @typedef {import("../shared/peer_link.js").PeerLink} PeerLink */
+/** @typedef {import("../shared/protocol.js").IceServer} IceServer */
+
+/** Everything the page knows about its session. */
+export const session = {
+  /** @type {WebSocket | undefined} */
+  socket: undefined,
+  myId: "",
+  /** @type {string | undefined} The partner's id while paired. */
+  partner: undefined,
+  /** @type {PeerLink | undefined} */
+  link: undefined,
+  /** @type {{ initiator: boolean, iceServers: IceServer[] } | undefined} How the pair was made. */
+  pairing: undefined,
+  /** @type {string | undefined} Resumes the session after a lost connection. */
+  token: undefined,
+  /** Whether this connection presented the token. */
+  resuming: false,
+  /** Reconnect attempts since the last id. */
+  retries: 0,
+  /** Whether the server has given this connection its id: messages to it can go. */
+  connected: false,
+  /** What the status says about the state, under any passing notice. */
+  words: "",
+};
+
+/**
+ * Sends the server a message, if the socket is open.
+ *
+ * @param {{ type: string, [field: string]: unknown }} message
+ * @returns {boolean} Whether it went.
+ */
+export function sendToServer(message) {
+  if (session.socket?.readyState !== WebSocket.OPEN) return false;
+  session.socket.send(JSON.stringify(message));
+  return true;
+}
