@@ -20,11 +20,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * import { timerDelay } from "./deadline_timer.ts";
  *
  * assert.equal(timerDelay(-5), 0);
+ * assert.equal(timerDelay(9.2), 10);
  * assert.equal(timerDelay(2 ** 40), 2 ** 31 - 1);
  * ```
  */
 export function timerDelay(ms: number): number {
-  return Math.min(MAX_TIMER_MS, Math.max(0, ms));
+  // Rounded up: setTimeout drops the fraction, and a timer that fires before
+  // its deadline finds nothing due and has to be armed again.
+  return Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(ms)));
 }
 
 /**

@@ -6,8 +6,24 @@ const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
 
 type Message = Record<string, unknown>;
 
-function spawnClient(...args: string[]): Child {
-  return new Child(["run", "--allow-net", "--no-prompt", "client.ts", ...args], undefined, true);
+/** `client.ts --reconnect --accept` at `url`, retrying every 50 ms, with a stdin to type into. */
+function spawnReconnectingClient(url: string): Child {
+  return new Child(
+    [
+      "run",
+      "--allow-net",
+      "--no-prompt",
+      "client.ts",
+      "--reconnect",
+      "--accept",
+      "--retry-delay",
+      "0.05",
+      "--url",
+      url,
+    ],
+    undefined,
+    true,
+  );
 }
 
 /** `partner` asks the client (run with --accept) to pair, and both see it. */
@@ -20,14 +36,7 @@ async function pairWith(partner: { client: TestClient; id: string }, client: Chi
 Deno.test("client --reconnect resumes its id and pairing after the server's port was unreachable for a while", async () => {
   await using t = testServer();
   await using relay = new TcpRelay(t.port);
-  await using client = spawnClient(
-    "--reconnect",
-    "--accept",
-    "--retry-delay",
-    "0.05",
-    "--url",
-    `ws://127.0.0.1:${relay.port}`,
-  );
+  await using client = spawnReconnectingClient(`ws://127.0.0.1:${relay.port}`);
   const [, id] = await client.waitForLine(ID_LINE, "stdout");
   const partner = await TestClient.connect(t.url);
   await using _partner = partner.client;
@@ -66,14 +75,7 @@ Deno.test("client --reconnect resumes its id and pairing after the server's port
 Deno.test("client --reconnect says plainly that the session was lost when the server restarted, and shows the new id", async () => {
   const first = await spawnServer();
   await using _first = first.child;
-  await using client = spawnClient(
-    "--reconnect",
-    "--accept",
-    "--retry-delay",
-    "0.05",
-    "--url",
-    first.url,
-  );
+  await using client = spawnReconnectingClient(first.url);
   const [, id] = await client.waitForLine(ID_LINE, "stdout");
   const partner = await TestClient.connect(first.url);
   await pairWith(partner, client, id!);

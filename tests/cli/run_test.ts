@@ -20,6 +20,11 @@ function spawnClient(...args: string[]): Child {
   return new Child(["run", "--allow-net", "--no-prompt", "client.ts", ...args]);
 }
 
+/** As `spawnClient`, with a stdin to type commands into. */
+function spawnTypedClient(...args: string[]): Child {
+  return new Child(["run", "--allow-net", "--no-prompt", "client.ts", ...args], undefined, true);
+}
+
 /** A port nothing listens on. */
 function closedPort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -292,17 +297,30 @@ function printer() {
   };
 }
 
+/** Runs the client at `url` with `input` for its typed lines; resolves once the input ends it. */
+function runToEndOfInput(
+  url: string,
+  out: ReturnType<typeof printer>,
+  input: AsyncIterable<string>,
+): Promise<number> {
+  return within(
+    runClient(clientOptions(url), {
+      print: out.print,
+      signal: new AbortController().signal,
+      input,
+    }),
+    5000,
+    "runClient to quit at the end of input",
+  );
+}
+
 const ID = "4e2a5e4c-3c5b-4a0e-9f67-1f0b1c2d3e4f";
 
 Deno.test("client runs commands piped before the id once it arrives, then quits at the end of input", async () => {
   await using t = testServer();
   const target = await TestClient.connect(t.url);
   await using _ = target.client;
-  await using client = new Child(
-    ["run", "--allow-net", "--no-prompt", "client.ts", "--url", t.url],
-    undefined,
-    true,
-  );
+  await using client = spawnTypedClient("--url", t.url);
   // Written and closed at once: the client reads these before its connection opens.
   await client.type(`pair ${target.id}`);
   await client.process.stdin.close();
@@ -324,11 +342,7 @@ Deno.test("client runs a piped quit only after the commands queued before it", a
   await using t = testServer();
   const target = await TestClient.connect(t.url);
   await using _ = target.client;
-  await using client = new Child(
-    ["run", "--allow-net", "--no-prompt", "client.ts", "--url", t.url],
-    undefined,
-    true,
-  );
+  await using client = spawnTypedClient("--url", t.url);
   await client.type(`pair ${target.id}\nquit`);
   // Input stays open: it is the quit that ends the client, once the pair is answered.
   const request = await target.client.next() as { type: string; from: string };
@@ -359,15 +373,7 @@ Deno.test("runClient() reads no further input while MAX_QUEUED_COMMANDS commands
       readOnBeforeTheId = !out.printed.some((line) => ID_LINE.test(line));
       yield `pair t${MAX_QUEUED_COMMANDS + 1}`;
     };
-    const code = await within(
-      runClient(clientOptions(script.url), {
-        print: out.print,
-        signal: new AbortController().signal,
-        input: input(),
-      }),
-      5000,
-      "runClient to quit at the end of input",
-    );
+    const code = await runToEndOfInput(script.url, out, input());
     assert.equal(code, 0);
     assert.equal(readOnBeforeTheId, false, "input was read on while the queue was full");
     assert.deepEqual(out.printed.filter((line) => /dropped/.test(line)), []);
@@ -397,15 +403,7 @@ Deno.test("runClient() remembers the latest MAX_REMEMBERED_REQUESTS requests for
       await out.until((line) => line.includes(`Pair request from r${count - 1} `));
       for (let i = 0; i < count; i++) yield "reject";
     };
-    const code = await within(
-      runClient(clientOptions(script.url), {
-        print: out.print,
-        signal: new AbortController().signal,
-        input: input(),
-      }),
-      5000,
-      "runClient to quit at the end of input",
-    );
+    const code = await runToEndOfInput(script.url, out, input());
     assert.equal(code, 0);
     await within(script.closed, 5000, "the client to close");
     // Newest first; the oldest, r0, was forgotten to stay within the cap.
@@ -437,15 +435,7 @@ Deno.test("runClient() forgets a request the server cancelled, so a bare accept 
       await out.until((line) => line.includes("withdrawn"));
       yield "accept";
     };
-    const code = await within(
-      runClient(clientOptions(script.url), {
-        print: out.print,
-        signal: new AbortController().signal,
-        input: input(),
-      }),
-      5000,
-      "runClient to quit at the end of input",
-    );
+    const code = await runToEndOfInput(script.url, out, input());
     assert.equal(code, 0);
     await within(script.closed, 5000, "the client to close");
     assert.deepEqual(script.received, [{ type: "pair_accept", from: "r1" }]);

@@ -14,7 +14,24 @@ async function pairedPeers(url: string, ...extra: string[]) {
   const [, accepterId = ""] = await accepter.waitForLine(ID_LINE, "stdout");
   const asker = spawnPeer("--url", url, "--pair", accepterId, ...extra);
   const [, askerId = ""] = await asker.waitForLine(ID_LINE, "stdout");
-  return { accepter, accepterId, asker, askerId };
+  return {
+    accepter,
+    accepterId,
+    asker,
+    askerId,
+    async [Symbol.asyncDispose]() {
+      await asker[Symbol.asyncDispose]();
+      await accepter[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** Waits until each peer of the pair has printed that its data channel to the other is open. */
+async function bothChannelsOpen(
+  { accepter, accepterId, asker, askerId }: Awaited<ReturnType<typeof pairedPeers>>,
+): Promise<void> {
+  await asker.waitForLine(channelOpen(accepterId), "stdout", 20_000);
+  await accepter.waitForLine(channelOpen(askerId), "stdout", 20_000);
 }
 
 function channelOpen(peer: string): RegExp {
@@ -29,11 +46,9 @@ function relayed(metrics: string, type: string): number {
 
 Deno.test("two CLI peers open a data channel and chat over it, not through the server", async () => {
   await using t = testServer();
-  const { accepter, accepterId, asker, askerId } = await pairedPeers(t.url);
-  await using _a = accepter;
-  await using _b = asker;
-  await asker.waitForLine(channelOpen(accepterId), "stdout", 20_000);
-  await accepter.waitForLine(channelOpen(askerId), "stdout", 20_000);
+  await using peers = await pairedPeers(t.url);
+  const { accepter, accepterId, asker, askerId } = peers;
+  await bothChannelsOpen(peers);
 
   await asker.type("send hello over the channel");
   await accepter.waitForLine(new RegExp(`^${askerId}: hello over the channel$`), "stdout");
@@ -59,9 +74,8 @@ Deno.test("two CLI peers open a data channel and chat over it, not through the s
 
 Deno.test("after leave the same two CLI peers pair again and open a new channel", async () => {
   await using t = testServer();
-  const { accepter, accepterId, asker, askerId } = await pairedPeers(t.url);
-  await using _a = accepter;
-  await using _b = asker;
+  await using peers = await pairedPeers(t.url);
+  const { accepter, accepterId, asker, askerId } = peers;
   await asker.waitForLine(channelOpen(accepterId), "stdout", 20_000);
   await asker.type("leave");
   await accepter.waitForLine(new RegExp(`Peer ${askerId} left \\(unpaired\\)`), "stdout");
@@ -77,11 +91,9 @@ Deno.test("after leave the same two CLI peers pair again and open a new channel"
 
 Deno.test("after leave the partner hears that the peer left, not that chat fell back to the server", async () => {
   await using t = testServer();
-  const { accepter, accepterId, asker, askerId } = await pairedPeers(t.url);
-  await using _a = accepter;
-  await using _b = asker;
-  await asker.waitForLine(channelOpen(accepterId), "stdout", 20_000);
-  await accepter.waitForLine(channelOpen(askerId), "stdout", 20_000);
+  await using peers = await pairedPeers(t.url);
+  const { accepter, accepterId, asker, askerId } = peers;
+  await bothChannelsOpen(peers);
   await asker.type("leave");
   await asker.waitForLine(new RegExp(`^\\*\\*\\* Left ${accepterId} \\*\\*\\*$`), "stdout");
   await accepter.waitForLine(new RegExp(`Peer ${askerId} left \\(unpaired\\)`), "stdout");
@@ -141,14 +153,8 @@ Deno.test("a piped 'pair B, send hello' waits for the data channel, and B gets h
 Deno.test("when ICE cannot succeed, CLI peers fall back to the server relay within the timeout", async () => {
   await using t = testServer();
   // Relay-only with no TURN server: no candidate can ever pair.
-  const { accepter, accepterId, asker, askerId } = await pairedPeers(
-    t.url,
-    "--relay-only",
-    "--p2p-timeout",
-    "1",
-  );
-  await using _a = accepter;
-  await using _b = asker;
+  await using peers = await pairedPeers(t.url, "--relay-only", "--p2p-timeout", "1");
+  const { accepter, accepterId, asker, askerId } = peers;
   const fallback = (peer: string) =>
     new RegExp(
       `^\\*\\*\\* No peer-to-peer channel with ${peer} \\(no peer-to-peer connection within 1 s\\); messages go via the server \\*\\*\\*$`,

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { formatKeyFile, generateKey, hashKey, type KeyRecord } from "../../lib/auth/key_file.ts";
-import { Child, TestClient, within } from "../support/helpers.ts";
+import { Child, spawnServer, TestClient, within } from "../support/helpers.ts";
 
 const AT = "2026-11-26T03:41:22.123Z";
 
@@ -18,25 +18,8 @@ function makeKey(label: string): { key: string; record: KeyRecord } {
 const bearer = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
 
 /** Starts `server.ts --api-keys file` with read access to that file alone. */
-async function spawnKeyedServer(
-  file: string,
-): Promise<{ child: Child; url: string; port: number }> {
-  const child = new Child([
-    "run",
-    "--allow-net",
-    `--allow-read=${file}`,
-    "--no-prompt",
-    "server.ts",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "0",
-    "--api-keys",
-    file,
-  ]);
-  const match = await child.waitForLine(/Server listening on ws:\/\/([\d.]+):(\d+)/);
-  const port = Number(match[2]);
-  return { child, url: `ws://127.0.0.1:${port}`, port };
+function spawnKeyedServer(file: string): Promise<{ child: Child; url: string; port: number }> {
+  return spawnServer(["--api-keys", file], 0, [`--allow-read=${file}`]);
 }
 
 function assertNoKeys(texts: string[], keys: string[]): void {

@@ -67,46 +67,33 @@ Deno.test("over TLS: client.ts connects to wss:// with a key, trusting the certi
   );
   const url = `wss://127.0.0.1:${port}`;
 
-  await using client = new Child(
-    [
-      "run",
-      "--cert",
-      cert.certFile,
-      "--allow-net",
-      "--allow-env=SWITCHBOARD_API_KEY",
-      "--no-prompt",
-      "client.ts",
-      "--url",
-      url,
-      "--once",
-    ],
-    undefined,
-    false,
-    undefined,
-    { SWITCHBOARD_API_KEY: key },
-  );
+  /** `client.ts --once` at `url` with the API key in its environment, after Deno's `flags`. */
+  const onceWithKey = (...flags: string[]) =>
+    new Child(
+      [
+        "run",
+        ...flags,
+        "--allow-net",
+        "--allow-env=SWITCHBOARD_API_KEY",
+        "--no-prompt",
+        "client.ts",
+        "--url",
+        url,
+        "--once",
+      ],
+      undefined,
+      false,
+      undefined,
+      { SWITCHBOARD_API_KEY: key },
+    );
+  await using client = onceWithKey("--cert", cert.certFile);
   const status = await client.exit(20_000);
   assert.equal(status.code, 0, client.stderr.join("\n"));
   assert.match(client.stdout.join("\n"), /\*\*\* Your Client ID: [0-9a-f-]{36} \*\*\*/);
   await server.waitForLine(/Client \S+ \(key "acme"\) connected from 127\.0\.0\.1:\d+/);
 
   // Without --cert the client does not trust a certificate it has never seen.
-  await using untrusting = new Child(
-    [
-      "run",
-      "--allow-net",
-      "--allow-env=SWITCHBOARD_API_KEY",
-      "--no-prompt",
-      "client.ts",
-      "--url",
-      url,
-      "--once",
-    ],
-    undefined,
-    false,
-    undefined,
-    { SWITCHBOARD_API_KEY: key },
-  );
+  await using untrusting = onceWithKey();
   assert.equal((await untrusting.exit(20_000)).code, 1);
   assert.match(
     untrusting.stderr.join("\n"),

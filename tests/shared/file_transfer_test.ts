@@ -156,6 +156,22 @@ async function offered(receiverEvents: ReturnType<typeof recorder>): Promise<voi
   );
 }
 
+/** A sender of `data` and a receiver on a channel pair, once the receiver has seen the offer. */
+async function offeredTransfer(data: Uint8Array, src = source(data)) {
+  const [a, b] = channelPair();
+  const s = recorder();
+  const r = recorder();
+  const sender = new FileSender({
+    channel: a,
+    offer: { name: "x", size: data.length, mime: "a/b" },
+    source: src,
+    onEvent: s.onEvent,
+  });
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
+  await offered(r);
+  return { a, s, r, sender, receiver };
+}
+
 Deno.test("a file goes through whole, the digest is checked, and the sink is committed", async () => {
   const [a, b] = channelPair();
   const data = randomBytes(5 * CHUNK_BYTES + 123);
@@ -196,49 +212,23 @@ Deno.test("a file goes through whole, the digest is checked, and the sink is com
 });
 
 Deno.test("the sender never buffers much more than the high-water mark", async () => {
-  const [a, b] = channelPair();
   const data = randomBytes(40 * CHUNK_BYTES);
-  const s = recorder();
-  const r = recorder();
-  new FileSender({
-    channel: a,
-    offer: { name: "x", size: data.length, mime: "a/b" },
-    source: source(data),
-    onEvent: s.onEvent,
-  });
-  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
-  await offered(r);
+  const { a, s, r, receiver } = await offeredTransfer(data);
   receiver.accept(memorySink());
   await within(Promise.all([s.final, r.final]), 5000, "the transfer");
   assert.ok(a.peakBuffered <= HIGH_WATER_BYTES + CHUNK_BYTES, `peak ${a.peakBuffered}`);
 });
 
 Deno.test("the sender stops at the window until the receiver acknowledges what it stored", async () => {
-  const [a, b] = channelPair();
   const data = randomBytes(WINDOW_BYTES + 10 * CHUNK_BYTES);
-  const s = recorder();
-  const r = recorder();
-  const sender = new FileSender({
-    channel: a,
-    offer: { name: "x", size: data.length, mime: "a/b" },
-    source: source(data),
-    onEvent: s.onEvent,
-  });
-  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
-  await offered(r);
+  const { s, sender, receiver } = await offeredTransfer(data);
   // A sink whose writes never finish: nothing is ever acknowledged.
   receiver.accept({
     write: () => new Promise(() => {}),
     commit: () => Promise.resolve(),
     abort: () => Promise.resolve(),
   });
-  await within(
-    (async () => {
-      while (sender.bytes < WINDOW_BYTES) await new Promise((r) => setTimeout(r, 1));
-    })(),
-    5000,
-    "the window to fill",
-  );
+  await until(() => sender.bytes >= WINDOW_BYTES, "the window to fill", 5000);
   for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
   assert.equal(sender.bytes, WINDOW_BYTES);
   sender.cancel();
@@ -246,18 +236,9 @@ Deno.test("the sender stops at the window until the receiver acknowledges what i
 });
 
 Deno.test("a rejected offer tells the sender why and sends nothing", async () => {
-  const [a, b] = channelPair();
-  const s = recorder();
-  const r = recorder();
-  const src = source(new Uint8Array(10));
-  new FileSender({
-    channel: a,
-    offer: { name: "x", size: 10, mime: "a/b" },
-    source: src,
-    onEvent: s.onEvent,
-  });
-  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
-  await offered(r);
+  const data = new Uint8Array(10);
+  const src = source(data);
+  const { a, s, receiver } = await offeredTransfer(data, src);
   receiver.reject("too big");
   assert.deepEqual(await s.final, { kind: "rejected", reason: "too big" });
   assert.equal(src.closed, 1);
@@ -294,13 +275,7 @@ Deno.test("a cancel from the receiver stops the sender and the sink keeps nothin
   });
   assert.deepEqual(await r.final, { kind: "stopped", reason: "changed my mind", by: "you" });
   assert.ok(sender.bytes < data.length);
-  await within(
-    (async () => {
-      while (!sink.aborted) await new Promise((r) => setTimeout(r, 1));
-    })(),
-    1000,
-    "the abort",
-  );
+  await until(() => sink.aborted, "the abort", 1000);
   assert.ok(!sink.committed);
 });
 
@@ -330,13 +305,7 @@ Deno.test("a cancel from the sender stops the receiver, which keeps nothing", as
     reason: "oops",
     by: "peer",
   });
-  await within(
-    (async () => {
-      while (!sink.aborted) await new Promise((r) => setTimeout(r, 1));
-    })(),
-    1000,
-    "the abort",
-  );
+  await until(() => sink.aborted, "the abort", 1000);
   assert.ok(!sink.committed);
 });
 
@@ -353,13 +322,7 @@ Deno.test("a digest that does not match is refused and nothing is kept", async (
   const final = await within(r.final, 5000, "the end");
   assert.equal(final.kind, "stopped");
   assert.match(final.kind === "stopped" ? final.reason : "", /SHA-256 mismatch/);
-  await within(
-    (async () => {
-      while (!sink.aborted) await new Promise((r) => setTimeout(r, 1));
-    })(),
-    1000,
-    "the abort",
-  );
+  await until(() => sink.aborted, "the abort", 1000);
   assert.ok(!sink.committed);
 });
 
@@ -382,18 +345,8 @@ Deno.test("bytes beyond the offered size, or before an accept, end the transfer"
 });
 
 Deno.test("a write that fails stops the transfer on both sides", async () => {
-  const [a, b] = channelPair();
   const data = randomBytes(3 * CHUNK_BYTES);
-  const s = recorder();
-  const r = recorder();
-  new FileSender({
-    channel: a,
-    offer: { name: "x", size: data.length, mime: "a/b" },
-    source: source(data),
-    onEvent: s.onEvent,
-  });
-  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
-  await offered(r);
+  const { s, r, receiver } = await offeredTransfer(data);
   receiver.accept(memorySink(true));
   const final = await within(r.final, 5000, "the receiver to stop");
   assert.match(final.kind === "stopped" ? final.reason : "", /cannot write the file: disk full/);
@@ -402,18 +355,8 @@ Deno.test("a write that fails stops the transfer on both sides", async () => {
 });
 
 Deno.test("a channel that closes mid-way fails the transfer, and abandon() ends it quietly", async () => {
-  const [a, b] = channelPair();
   const data = randomBytes(30 * CHUNK_BYTES);
-  const s = recorder();
-  const r = recorder();
-  const sender = new FileSender({
-    channel: a,
-    offer: { name: "x", size: data.length, mime: "a/b" },
-    source: source(data),
-    onEvent: s.onEvent,
-  });
-  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
-  await offered(r);
+  const { s, r, sender, receiver } = await offeredTransfer(data);
   receiver.accept(memorySink());
   sender.abandon("the pairing ended");
   assert.deepEqual(await s.final, { kind: "stopped", reason: "the pairing ended", by: "error" });

@@ -16,6 +16,14 @@ function makeKey(label: string, maxClients?: number): { key: string; record: Key
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
+/** Connects over raw TCP presenting the resume `token` with the API `key`. */
+const resumeWith = (t: TestServer, token: string, key: string) =>
+  RawWebSocket.connect(t.port, `/?resume=${encodeURIComponent(token)}`, bearer(key));
+
+/** Waits for the server to say it keeps the session of client `id` after a drop. */
+const kept = (t: TestServer, id: string) =>
+  t.logs.waitFor(new RegExp(`Keeping the session of client ${id}`));
+
 Deno.test("a session's resume token presented with another API key fails like an unknown token", async () => {
   const acme = makeKey("acme");
   const other = makeKey("other");
@@ -24,13 +32,9 @@ Deno.test("a session's resume token presented with another API key fails like an
   const id = String(((await victim.next()) as Message).id);
   const token = String(((await victim.next()) as Message).resume_token);
   victim.drop();
-  await t.logs.waitFor(new RegExp(`Keeping the session of client ${id}`));
+  await kept(t, id);
 
-  const thief = await RawWebSocket.connect(
-    t.port,
-    `/?resume=${encodeURIComponent(token)}`,
-    bearer(other.key),
-  );
+  const thief = await resumeWith(t, token, other.key);
   const first = (await thief.next()) as Message;
   assert.equal(first.type, "your_id");
   assert.notEqual(first.id, id, "another key's client never gets the id");
@@ -49,12 +53,8 @@ Deno.test("a session's resume token with the same API key resumes it", async () 
   const id = String(((await first.next()) as Message).id);
   const token = String(((await first.next()) as Message).resume_token);
   first.drop();
-  await t.logs.waitFor(new RegExp(`Keeping the session of client ${id}`));
-  const again = await RawWebSocket.connect(
-    t.port,
-    `/?resume=${encodeURIComponent(token)}`,
-    bearer(acme.key),
-  );
+  await kept(t, id);
+  const again = await resumeWith(t, token, acme.key);
   assert.deepEqual(await again.next(), { type: "your_id", id });
   again.drop();
 });
@@ -78,17 +78,24 @@ async function pair(a: { ws: RawWebSocket; id: string }, b: { ws: RawWebSocket; 
   assert.deepEqual(await b.ws.next(), { type: "paired", peer: a.id, initiator: false });
 }
 
+/** Two clients of `key`, paired; the first drops and its partner hears it is reconnecting. */
+async function pairedThenAway(t: TestServer, key: string) {
+  const a1 = await connectResumable(t, key);
+  const a2 = await connectResumable(t, key);
+  await pair(a1, a2);
+  a1.ws.drop();
+  await kept(t, a1.id);
+  assert.deepEqual(await a2.ws.next(), { type: "peer_reconnecting", peer: a1.id });
+  return { a1, a2 };
+}
+
 /**
  * Presents `token` with another tenant's `key`: the thief must get a fresh
  * id, a session of its own and `resume_failed`, exactly as for a token
  * nobody issued. Returns the thief's connection, still open.
  */
 async function presentStolen(t: TestServer, token: string, key: string, victim: string) {
-  const thief = await RawWebSocket.connect(
-    t.port,
-    `/?resume=${encodeURIComponent(token)}`,
-    bearer(key),
-  );
+  const thief = await resumeWith(t, token, key);
   const first = (await thief.next()) as Message;
   assert.equal(first.type, "your_id");
   assert.notEqual(first.id, victim, "another key's client never gets the id");
@@ -107,12 +114,7 @@ Deno.test("a resume token presented with another API key is not spent: its owner
   const acme = makeKey("acme", 5);
   const globex = makeKey("globex", 5);
   await using t = testServer({ apiKeys: [acme.record, globex.record], resumeGrace: 10 });
-  const a1 = await connectResumable(t, acme.key);
-  const a2 = await connectResumable(t, acme.key);
-  await pair(a1, a2);
-  a1.ws.drop();
-  await t.logs.waitFor(new RegExp(`Keeping the session of client ${a1.id}`));
-  assert.deepEqual(await a2.ws.next(), { type: "peer_reconnecting", peer: a1.id });
+  const { a1, a2 } = await pairedThenAway(t, acme.key);
 
   const thief = await presentStolen(t, a1.token, globex.key, a1.id);
   assert.equal(await resumes(t, "failed"), 1);
@@ -122,11 +124,7 @@ Deno.test("a resume token presented with another API key is not spent: its owner
   await assert.rejects(a2.ws.next(300), /Timed out/, "no answer to a relay to an away client");
   assert.equal(await keyClients(t, "acme"), 2, "the away client keeps its place in its window");
 
-  const back = await RawWebSocket.connect(
-    t.port,
-    `/?resume=${encodeURIComponent(a1.token)}`,
-    bearer(acme.key),
-  );
+  const back = await resumeWith(t, a1.token, acme.key);
   assert.deepEqual(await back.next(), { type: "your_id", id: a1.id });
   assert.equal(((await back.next()) as Message).type, "session");
   assert.deepEqual(await back.next(), { type: "relay", data: "while away", from: a2.id });
@@ -140,12 +138,7 @@ Deno.test("a resume token presented with another API key leaves the window to ru
   const acme = makeKey("acme", 5);
   const globex = makeKey("globex", 5);
   await using t = testServer({ apiKeys: [acme.record, globex.record], resumeGrace: 1 });
-  const a1 = await connectResumable(t, acme.key);
-  const a2 = await connectResumable(t, acme.key);
-  await pair(a1, a2);
-  a1.ws.drop();
-  await t.logs.waitFor(new RegExp(`Keeping the session of client ${a1.id}`));
-  assert.deepEqual(await a2.ws.next(), { type: "peer_reconnecting", peer: a1.id });
+  const { a1, a2 } = await pairedThenAway(t, acme.key);
   const thief = await presentStolen(t, a1.token, globex.key, a1.id);
 
   // Within the 1 s window and a margin for a loaded machine.
@@ -172,7 +165,7 @@ Deno.test("resume tokens presented again and again with another API key never lo
     const victim = await connectResumable(t, acme.key);
     victims.push(victim.id);
     victim.ws.drop();
-    await t.logs.waitFor(new RegExp(`Keeping the session of client ${victim.id}`));
+    await kept(t, victim.id);
     thieves.push(await presentStolen(t, victim.token, globex.key, victim.id));
   }
   assert.equal(await resumes(t, "failed"), 4);
@@ -239,7 +232,7 @@ Deno.test("pair_accept, pair_reject and pair_request across tenants answer as fo
   assert.deepEqual(await codes(), ["no_pending_request", "no_pending_request", "unknown_peer"]);
 
   a1.ws.drop();
-  await t.logs.waitFor(new RegExp(`Keeping the session of client ${a1.id}`));
+  await kept(t, a1.id);
   assert.deepEqual(await codes(), ["no_pending_request", "no_pending_request", "unknown_peer"]);
   // Within its own key, the away client is reserved, as docs/protocol.md says.
   await a2.ws.send({ type: "pair_accept", from: a1.id });
@@ -263,8 +256,8 @@ Deno.test("revoking a key ends its sessions away in their window at once: the pa
   const g1 = await connectResumable(t, globex.key);
   a1.ws.drop();
   g1.ws.drop();
-  await t.logs.waitFor(new RegExp(`Keeping the session of client ${a1.id}`));
-  await t.logs.waitFor(new RegExp(`Keeping the session of client ${g1.id}`));
+  await kept(t, a1.id);
+  await kept(t, g1.id);
   assert.deepEqual(await a2.ws.next(), { type: "peer_reconnecting", peer: a1.id });
   assert.equal(await keyClients(t, "acme"), 2);
 
@@ -287,22 +280,14 @@ Deno.test("revoking a key ends its sessions away in their window at once: the pa
   // ghost counts against its limit, and the old token resumes nothing.
   assert.deepEqual(t.server.reloadKeys([acme.record, globex.record]), { keys: 2, revoked: 0 });
   assert.equal(await keyClients(t, "acme"), 0);
-  const late = await RawWebSocket.connect(
-    t.port,
-    `/?resume=${encodeURIComponent(a1.token)}`,
-    bearer(acme.key),
-  );
+  const late = await resumeWith(t, a1.token, acme.key);
   const fresh = (await late.next()) as Message;
   assert.equal(fresh.type, "your_id");
   assert.notEqual(fresh.id, a1.id);
   assert.equal(((await late.next()) as Message).type, "session");
   assert.equal(((await late.next()) as Message).code, "resume_failed");
 
-  const back = await RawWebSocket.connect(
-    t.port,
-    `/?resume=${encodeURIComponent(g1.token)}`,
-    bearer(globex.key),
-  );
+  const back = await resumeWith(t, g1.token, globex.key);
   assert.deepEqual(await back.next(), { type: "your_id", id: g1.id });
   for (const ws of [late, back]) ws.drop();
 });

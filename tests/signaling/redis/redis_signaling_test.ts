@@ -19,21 +19,24 @@ async function next(client: TestClient, ms = 5000): Promise<Message> {
 
 type Spawned = Awaited<ReturnType<typeof spawnServer>>;
 
-/** A server on `redis`; loading the Redis client makes its start slower than usual. */
-async function spawnInstance(redis: RedisServer, args: string[] = []): Promise<Spawned> {
-  const child = new Child([
+/** `deno run` arguments for `server.ts --port 0 --redis url`, with the network and `permissions`. */
+function redisServerArgs(url: string, ...permissions: string[]): string[] {
+  return [
     "run",
     "--allow-net",
+    ...permissions,
     "--no-prompt",
     "server.ts",
-    "--host",
-    "127.0.0.1",
     "--port",
     "0",
     "--redis",
-    redis.url,
-    ...args,
-  ]);
+    url,
+  ];
+}
+
+/** A server on `redis`; loading the Redis client makes its start slower than usual. */
+async function spawnInstance(redis: RedisServer, args: string[] = []): Promise<Spawned> {
+  const child = new Child([...redisServerArgs(redis.url), "--host", "127.0.0.1", ...args]);
   try {
     const match = await child.waitForLine(
       /Server listening on ws:\/\/([\d.]+):(\d+)/,
@@ -77,6 +80,11 @@ async function pairAcross(urlA: string, urlB: string) {
   return { a, b };
 }
 
+/** The text of the server's /metrics on `port`. */
+async function metricsOf(port: number): Promise<string> {
+  return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
 async function health(port: number): Promise<{ status: number; body: Message }> {
   const response = await fetch(`http://127.0.0.1:${port}/healthz`);
   return { status: response.status, body: await response.json() };
@@ -97,7 +105,7 @@ Deno.test({
     assert.deepEqual(await next(b.client), { type: "relay", data: "there", from: a.id });
     b.client.send({ type: "relay", data: "back" });
     assert.deepEqual(await next(a.client), { type: "relay", data: "back", from: b.id });
-    const metrics = await (await fetch(`http://127.0.0.1:${s1.port}/metrics`)).text();
+    const metrics = await metricsOf(s1.port);
     assert.match(metrics, /^switchboard_cross_instance_messages_total\{direction="sent"\} 1$/m);
     assert.match(metrics, /^switchboard_cross_instance_messages_total\{direction="received"\} 1$/m);
     assert.match(metrics, /^switchboard_redis_round_trip_seconds_count [1-9]\d*$/m);
@@ -366,7 +374,7 @@ Deno.test({
     } finally {
       clearInterval(load);
     }
-    const metrics = await (await fetch(`http://127.0.0.1:${s1.port}/metrics`)).text();
+    const metrics = await metricsOf(s1.port);
     assert.match(metrics, /^switchboard_redis_losses_total 1$/m);
     assert.match(metrics, /^switchboard_unavailable_total [1-9]/m);
   },
@@ -377,16 +385,7 @@ Deno.test({
   ignore,
   fn: async () => {
     const port = freePort();
-    await using child = new Child([
-      "run",
-      "--allow-net",
-      "--no-prompt",
-      "server.ts",
-      "--port",
-      "0",
-      "--redis",
-      `redis://:hunter2@127.0.0.1:${port}`,
-    ]);
+    await using child = new Child(redisServerArgs(`redis://:hunter2@127.0.0.1:${port}`));
     const status = await child.exit(15_000);
     assert.equal(status.code, 1);
     const lines = child.stderr.filter((line) => line.trim() !== "");
@@ -407,16 +406,7 @@ Deno.test({
     await using redis = await RedisServer.start(["--requirepass", "hunter2"]);
     const base = new URL(redis.url);
     // Without it: refused, with a hint where it goes.
-    await using bare = new Child([
-      "run",
-      "--allow-net",
-      "--no-prompt",
-      "server.ts",
-      "--port",
-      "0",
-      "--redis",
-      redis.url,
-    ]);
+    await using bare = new Child(redisServerArgs(redis.url));
     assert.equal((await bare.exit(15_000)).code, 1);
     assert.match(bare.stderr.join("\n"), /SWITCHBOARD_REDIS_PASSWORD/);
     // In the URL.
@@ -428,17 +418,7 @@ Deno.test({
     assert.doesNotMatch(child.stderr.join("\n"), /hunter2/);
     // From the environment, with the narrow permission.
     const fromEnv = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        `--allow-env=SWITCHBOARD_REDIS_PASSWORD`,
-        "--no-prompt",
-        "server.ts",
-        "--port",
-        "0",
-        "--redis",
-        redis.url,
-      ],
+      args: redisServerArgs(redis.url, `--allow-env=SWITCHBOARD_REDIS_PASSWORD`),
       cwd: new URL("../../..", import.meta.url).pathname,
       env: { NO_COLOR: "1", SWITCHBOARD_REDIS_PASSWORD: "hunter2" },
       stdout: "null",
