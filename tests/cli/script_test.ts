@@ -6,6 +6,7 @@ import {
   type QueueHooks,
   readCommands,
 } from "../../lib/cli/script.ts";
+import { eventually } from "../support/hostile.ts";
 
 /** A queue that records what it runs, prints and whether it quit. */
 function queue(overrides: Partial<QueueHooks> = {}) {
@@ -76,7 +77,7 @@ Deno.test("CommandQueue goes on after --answer-timeout, saying so", async () => 
   commands.ready();
   commands.expect({ kind: "accept", peer: "B" });
   commands.submit(send("next"));
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await eventually(() => ran.length > 0, 5_000, "the next command to run after the timeout");
   assert.deepEqual(printed, [
     "*** No answer from B within 0.01 s; going on with the next command ***",
   ]);
@@ -90,7 +91,8 @@ Deno.test("CommandQueue's reminder is said only while the answer is still awaite
   commands.answered();
   commands.expect({ kind: "pair", peer: "C" });
   commands.remind(5, () => printed.push("asked C"));
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  // B's reminder was due first: had it not been cancelled, it would be said before C's.
+  await eventually(() => printed.length > 0, 5_000, "the reminder for C");
   commands.disconnected();
   assert.deepEqual(printed, ["asked C"]);
 });
