@@ -95,7 +95,6 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   let shared: { signaling?: SignalingFactory } = {};
   let closeStore = (): Promise<void> => Promise.resolve();
-  let resumeGrace = flags.resumeGrace;
   if (flags.redis !== undefined) {
     const target = parseRedisUrl(flags.redis);
     try {
@@ -109,11 +108,6 @@ export async function main(args: readonly string[]): Promise<number> {
         url: target.display,
         instance: store.instance,
       });
-      if (flags.resumeGrace > 0) {
-        logger.info("Sessions are not resumable with --redis: a lost connection ends its session.");
-      }
-      // Sessions wait in one instance's memory, so Redis signaling refuses them.
-      resumeGrace = 0;
     } catch (error) {
       logger.error("Cannot use Redis at {url}: {error}", {
         url: target.display,
@@ -137,7 +131,7 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   let server: RunningServer;
   try {
-    server = startServer({ ...flags, resumeGrace, iceServers, turn, apiKeys, tls }, shared);
+    server = startServer({ ...flags, iceServers, turn, apiKeys, tls }, shared);
   } catch (error) {
     await closeStore();
     if (error instanceof ListenError) {

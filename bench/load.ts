@@ -49,33 +49,37 @@ export interface ChurnResult {
  * Runs `n` connections, `concurrency` at a time: each connects, waits for
  * its `your_id`, checks it and closes.
  *
- * @param target The server.
+ * @param target The server, or several (instances of one cluster): then
+ *   connections take them in turn, and server CPU is the sum of theirs.
  * @param n How many connections; the run also stops after `maxSeconds`.
  * @param concurrency How many are in flight at once.
  */
 export async function churn(
-  target: Target,
+  target: Target | readonly Target[],
   n: number,
   concurrency: number,
   maxSeconds = 300,
 ): Promise<ChurnResult> {
+  const targets: readonly Target[] = Array.isArray(target) ? target : [target as Target];
   const latencies = new Float64Array(n);
   const ids = new Set<string>();
   const errors: Errors = {};
   let started = 0;
   let ok = 0;
   const deadline = performance.now() + maxSeconds * 1000;
-  const serverCpu0 = await cpuSeconds(target.pid);
+  const serverCpu = (): Promise<number> =>
+    Promise.all(targets.map((t) => cpuSeconds(t.pid))).then((s) => s.reduce((a, b) => a + b, 0));
+  const serverCpu0 = await serverCpu();
   const loadCpu0 = await cpuSeconds();
   const t0 = performance.now();
 
   const worker = async (): Promise<void> => {
     while (started < n && performance.now() < deadline) {
-      started++;
+      const to = targets[started++ % targets.length]!;
       const start = performance.now();
       let client: BenchClient;
       try {
-        client = await connectClient(target.port, CLIENT_TIMEOUT_MS, target.headers);
+        client = await connectClient(to.port, CLIENT_TIMEOUT_MS, to.headers);
       } catch (error) {
         countError(errors, error);
         continue;
@@ -88,7 +92,7 @@ export async function churn(
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
 
   const seconds = (performance.now() - t0) / 1000;
-  const serverCpu = await cpuSeconds(target.pid) - serverCpu0;
+  const serverCpuUsed = await serverCpu() - serverCpu0;
   const loadCpu = await cpuSeconds() - loadCpu0;
   const measured = latencies.subarray(0, ok);
   return {
@@ -102,7 +106,7 @@ export async function churn(
       p99: percentile(measured, 99),
       max: percentile(measured, 100),
     },
-    serverCpuUs: (serverCpu / Math.max(1, ok)) * 1e6,
+    serverCpuUs: (serverCpuUsed / Math.max(1, ok)) * 1e6,
     loadCpuPercent: (loadCpu / seconds) * 100,
   };
 }

@@ -1,13 +1,14 @@
 /**
  * The relay benchmark: pairs exchanging messages through the server, in
  * memory, with `--redis` on one instance, and across two instances sharing
- * one Redis. Each pair plays ping-pong (one message in flight per pair), so
+ * one Redis; the last two also with API keys on (`-keys`). Each pair plays ping-pong (one message in flight per pair), so
  * latency is the server's and Redis's, not a queue's. Reports delivered
  * messages/s, one-way latency p50/p99 and server CPU per message.
  *
  * @module
  */
 
+import { type BenchKeys, writeBenchKeys } from "./keys.ts";
 import { cpuSeconds } from "./proc.ts";
 import { freePort, type ServerProcess, startServer, waitUntil } from "./servers.ts";
 import { percentile } from "./stats.ts";
@@ -23,15 +24,28 @@ export interface RelayOptions {
   rounds: number;
   /** Where server logs go. */
   logDir: string;
+  /** Which setups to run, in this order; every one by default. */
+  setups?: readonly RelaySetup[];
   /** Progress notes; silent by default. */
   progress?: (line: string) => void;
 }
 
 /** The setups compared. */
-export type RelaySetup = "memory" | "redis-same" | "redis-cross";
+export type RelaySetup =
+  | "memory"
+  | "redis-same"
+  | "redis-cross"
+  | "redis-same-keys"
+  | "redis-cross-keys";
 
 /** Every setup, in running order. */
-export const RELAY_SETUPS: readonly RelaySetup[] = ["memory", "redis-same", "redis-cross"];
+export const RELAY_SETUPS: readonly RelaySetup[] = [
+  "memory",
+  "redis-same",
+  "redis-cross",
+  "redis-same-keys",
+  "redis-cross-keys",
+];
 
 /** One round's figures. */
 export interface RelayRound {
@@ -53,7 +67,7 @@ const root = new URL("../", import.meta.url).pathname;
 const REDIS_SERVER = "/usr/bin/redis-server";
 
 /** A redis-server for the run, without persistence. */
-async function startRedis(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+export async function startRedis(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const port = freePort();
   const child = new Deno.Command(REDIS_SERVER, {
     args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -148,18 +162,31 @@ async function play(
 /** Runs one setup for one round on fresh processes. */
 async function round(setup: RelaySetup, options: RelayOptions): Promise<RelayRound> {
   const redis = setup === "memory" ? undefined : await startRedis();
-  const extra = redis ? ["--redis", redis.url] : [];
+  // With keys, every client presents one: its relays then carry its tenant's
+  // checks (same tenant as the partner) and, across instances, its key in Redis.
+  let keys: BenchKeys | undefined;
   const servers: ServerProcess[] = [];
   const clients: BenchClient[] = [];
   try {
-    servers.push(await startServer(spec(extra), undefined, options.logDir));
-    if (setup === "redis-cross") {
-      servers.push(await startServer(spec(extra), undefined, options.logDir));
+    if (setup.endsWith("-keys")) keys = await writeBenchKeys(options.logDir, 1_000_000);
+    const extra = [
+      ...(redis ? ["--redis", redis.url] : []),
+      ...(keys ? ["--api-keys", keys.file] : []),
+    ];
+    const permissions = keys ? [`--allow-read=${keys.file}`] : [];
+    const server = { ...spec(extra), permissions };
+    servers.push(await startServer(server, undefined, options.logDir));
+    if (setup.startsWith("redis-cross")) {
+      servers.push(await startServer(server, undefined, options.logDir));
     }
     const portA = servers[0]!.port;
     const portB = servers.at(-1)!.port;
+    const headers = keys?.header ?? "";
     for (let i = 0; i < options.pairs; i++) {
-      clients.push(await connectClient(portA, 10_000), await connectClient(portB, 10_000));
+      clients.push(
+        await connectClient(portA, 10_000, headers),
+        await connectClient(portB, 10_000, headers),
+      );
     }
     for (let i = 0; i < clients.length; i += 2) await pair(clients[i]!, clients[i + 1]!);
     const pids = [...servers.map((s) => s.pid)];
@@ -187,6 +214,7 @@ async function round(setup: RelaySetup, options: RelayOptions): Promise<RelayRou
     await Promise.all(clients.map((client) => client.close(2000)));
     await Promise.all(servers.map((server) => server.stop()));
     await redis?.stop();
+    await keys?.remove();
   }
 }
 
@@ -194,9 +222,10 @@ async function round(setup: RelaySetup, options: RelayOptions): Promise<RelayRou
 export async function runRelayBench(
   options: RelayOptions,
 ): Promise<Map<RelaySetup, RelayRound[]>> {
-  const results = new Map<RelaySetup, RelayRound[]>(RELAY_SETUPS.map((s) => [s, []]));
+  const setups = options.setups ?? RELAY_SETUPS;
+  const results = new Map<RelaySetup, RelayRound[]>(setups.map((s) => [s, []]));
   for (let r = 0; r < options.rounds; r++) {
-    for (const setup of RELAY_SETUPS) {
+    for (const setup of setups) {
       options.progress?.(`relay round ${r + 1}/${options.rounds}: ${setup}`);
       results.get(setup)!.push(await round(setup, options));
     }
@@ -224,17 +253,35 @@ export function renderRelayTable(results: Map<RelaySetup, RelayRound[]>): string
   return lines.join("\n");
 }
 
-/** The issue's targets, checked against medians. */
+/** The issue's targets, checked against medians, for the setups that ran. */
 export function relayTargetLines(results: Map<RelaySetup, RelayRound[]>): string[] {
   const median = (setup: RelaySetup, pick: (r: RelayRound) => number) =>
-    percentile(results.get(setup)!.map(pick), 50);
-  const p50Gap = median("redis-cross", (r) => r.p50) - median("redis-same", (r) => r.p50);
-  const cpuRatio = median("redis-same", (r) => r.serverCpuPerMessageUs) /
-    median("memory", (r) => r.serverCpuPerMessageUs);
-  return [
-    `cross-instance p50 - same-instance p50: ${p50Gap.toFixed(2)} ms (target: within +1 ms)`,
-    `same-instance CPU/msg with --redis vs in memory: ${
-      cpuRatio.toFixed(3)
-    }x (target: within 1.05x)`,
-  ];
+    percentile(results.get(setup)?.map(pick) ?? [], 50);
+  const ran = (...setups: RelaySetup[]) => setups.every((s) => results.get(s)?.length);
+  const lines: string[] = [];
+  if (ran("redis-same", "redis-cross")) {
+    const p50Gap = median("redis-cross", (r) => r.p50) - median("redis-same", (r) => r.p50);
+    lines.push(
+      `cross-instance p50 - same-instance p50: ${p50Gap.toFixed(2)} ms (target: within +1 ms)`,
+    );
+  }
+  if (ran("redis-same-keys", "redis-cross-keys")) {
+    const p50Gap = median("redis-cross-keys", (r) => r.p50) -
+      median("redis-same-keys", (r) => r.p50);
+    lines.push(
+      `with API keys, cross-instance p50 - same-instance p50: ${
+        p50Gap.toFixed(2)
+      } ms (target: within +1 ms)`,
+    );
+  }
+  if (ran("memory", "redis-same")) {
+    const cpuRatio = median("redis-same", (r) => r.serverCpuPerMessageUs) /
+      median("memory", (r) => r.serverCpuPerMessageUs);
+    lines.push(
+      `same-instance CPU/msg with --redis vs in memory: ${
+        cpuRatio.toFixed(3)
+      }x (target: within 1.05x)`,
+    );
+  }
+  return lines;
 }

@@ -6,6 +6,7 @@
  * deno task bench --rounds 7 --churn-n 50000 --modes churn
  * deno task bench --webrtc              # WebRTC pairings instead, about a minute
  * deno task bench --relay               # relay in memory, with Redis, across two instances
+ * deno task bench --cluster             # keyed churn, resume and relay: cluster vs one instance
  * ```
  *
  * @module
@@ -14,6 +15,12 @@
 import { parseArgs } from "node:util";
 import { type BenchOptions, keyLines, type Mode, MODES, notes, rows, runBench } from "./bench.ts";
 import { relayTargetLines, renderRelayTable, runRelayBench } from "./relay.ts";
+import {
+  clusterTargetLines,
+  renderChurnTable,
+  renderResumeTable,
+  runClusterBench,
+} from "./cluster.ts";
 import { renderTable } from "./table.ts";
 import {
   PEER_KINDS,
@@ -49,13 +56,19 @@ export const BENCH_USAGE = `Usage: deno task bench [options]
   --echoes N            data-channel round trips timed per pairing (default 5)
   --kinds LIST          comma-separated: cli,chromium (default both)
   --relay               relay between pairs instead: in memory, with --redis on one
-                        instance, and across two instances sharing one Redis
+                        instance, and across two instances sharing one Redis, without
+                        and with API keys
   --pairs N             pairs exchanging messages at once (default 100)
   --relay-messages N    messages each client sends per round (default 200)
   --files               send one file over a data channel instead: CLI → CLI,
                         Chromium → CLI, Chromium → Chromium
   --file-mib N          the file's size in MiB (default 32)
   --file-kinds LIST     comma-separated: cli-cli,browser-cli,browser-browser (default all)
+  --cluster             with API keys, two instances sharing one Redis against one
+                        instance: keyed churn, resume after a SIGKILL, relay. Its own
+                        defaults: --rounds 3 --warmup 2000 --churn-n 10000 --pairs 5
+                        --relay-messages 1000; about 2 minutes
+  --resume-runs N       instance kills timed in --cluster (default 20)
   -h, --help            show this help
 `;
 
@@ -72,6 +85,8 @@ export function parseBenchFlags(
   & {
     webrtc: boolean;
     relay: boolean;
+    cluster: boolean;
+    resumeRuns: number;
     pairs: number;
     relayMessages: number;
     files: boolean;
@@ -84,9 +99,10 @@ export function parseBenchFlags(
     strict: true,
     options: {
       modes: { type: "string", default: MODES.join(",") },
-      rounds: { type: "string", default: "5" },
-      warmup: { type: "string", default: "10000" },
-      "churn-n": { type: "string", default: "20000" },
+      // Defaults below: --cluster has its own.
+      rounds: { type: "string" },
+      warmup: { type: "string" },
+      "churn-n": { type: "string" },
       concurrency: { type: "string", short: "c", default: "100" },
       "hold-n": { type: "string", default: "5000" },
       "hold-seconds": { type: "string", default: "3" },
@@ -98,8 +114,10 @@ export function parseBenchFlags(
       echoes: { type: "string", default: "5" },
       kinds: { type: "string", default: PEER_KINDS.join(",") },
       relay: { type: "boolean", default: false },
-      pairs: { type: "string", default: "100" },
-      "relay-messages": { type: "string", default: "200" },
+      cluster: { type: "boolean", default: false },
+      "resume-runs": { type: "string", default: "20" },
+      pairs: { type: "string" },
+      "relay-messages": { type: "string" },
       files: { type: "boolean", default: false },
       "file-mib": { type: "string", default: "32" },
       "file-kinds": { type: "string", default: FILE_KINDS.join(",") },
@@ -119,14 +137,17 @@ export function parseBenchFlags(
   if (unknownFileKinds.length) {
     throw new TypeError(`--file-kinds: unknown kind(s) ${unknownFileKinds.join(", ")}`);
   }
+  // --cluster times relay under light load and keeps its churn short, so the
+  // whole run (three parts) stays near three minutes.
+  const c = values.cluster;
   return {
     files: values.files,
     fileMib: whole("--file-mib", values["file-mib"], 1),
     fileKinds: fileKinds as FileKind[],
     modes: modes as Mode[],
-    rounds: whole("--rounds", values.rounds, 1),
-    warmup: whole("--warmup", values.warmup, 0),
-    churnN: whole("--churn-n", values["churn-n"], 1),
+    rounds: whole("--rounds", values.rounds ?? (c ? "3" : "5"), 1),
+    warmup: whole("--warmup", values.warmup ?? (c ? "2000" : "10000"), 0),
+    churnN: whole("--churn-n", values["churn-n"] ?? (c ? "10000" : "20000"), 1),
     concurrency: whole("--concurrency", values.concurrency, 1),
     holdN: whole("--hold-n", values["hold-n"], 1),
     holdSeconds: whole("--hold-seconds", values["hold-seconds"], 0),
@@ -138,8 +159,10 @@ export function parseBenchFlags(
     echoes: whole("--echoes", values.echoes, 1),
     kinds: kinds as PeerKind[],
     relay: values.relay,
-    pairs: whole("--pairs", values.pairs, 1),
-    relayMessages: whole("--relay-messages", values["relay-messages"], 1),
+    cluster: c,
+    resumeRuns: whole("--resume-runs", values["resume-runs"], 1),
+    pairs: whole("--pairs", values.pairs ?? (c ? "5" : "100"), 1),
+    relayMessages: whole("--relay-messages", values["relay-messages"] ?? (c ? "1000" : "200"), 1),
     help: values.help,
   };
 }
@@ -165,6 +188,31 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   const started = performance.now();
+  if (options.cluster) {
+    const results = await runClusterBench({
+      rounds: options.rounds,
+      warmup: options.warmup,
+      churnN: options.churnN,
+      concurrency: options.concurrency,
+      resumeRuns: options.resumeRuns,
+      pairs: options.pairs,
+      relayMessages: options.relayMessages,
+      logDir: options.logDir,
+      progress: (line) => console.error(line),
+    });
+    console.log(renderChurnTable(results));
+    console.log();
+    console.log(renderResumeTable(results.resume));
+    console.log();
+    console.log(renderRelayTable(results.relay));
+    console.log();
+    for (const line of clusterTargetLines(results)) console.log(line);
+    console.log(
+      `Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, no CPU pinning, ` +
+        `${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
+    Deno.exit(0);
+  }
   if (options.relay) {
     const results = await runRelayBench({
       pairs: options.pairs,

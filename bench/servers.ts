@@ -68,6 +68,8 @@ export interface ServerProcess {
   readonly headers?: string;
   /** Stops the server (SIGTERM, then SIGKILL after `timeoutMs`). */
   stop(timeoutMs?: number): Promise<void>;
+  /** Kills the server at once (SIGKILL), as a crash would, and reaps it. */
+  kill(): Promise<void>;
 }
 
 /** The answer of `GET /healthz`. */
@@ -123,13 +125,15 @@ export function freePort(): number {
  * @param spec Which server.
  * @param cpu The CPU to pin it to, if any.
  * @param logDir The directory for its log file.
+ * @param port The port to listen on: a free one by default, or the port of
+ *   a server that died, to take its place behind a proxy.
  */
 export async function startServer(
   spec: ServerSpec,
   cpu: number | undefined,
   logDir: string,
+  port: number = freePort(),
 ): Promise<ServerProcess> {
-  const port = freePort();
   const argv = pinnedArgv(cpu, [
     Deno.execPath(),
     "run",
@@ -181,6 +185,10 @@ export async function startServer(
       const timer = setTimeout(() => exited || child.kill("SIGKILL"), timeoutMs);
       await child.status;
       clearTimeout(timer);
+    },
+    async kill() {
+      if (!exited) child.kill("SIGKILL");
+      await child.status;
     },
   };
 }

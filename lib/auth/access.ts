@@ -44,7 +44,7 @@ export type Opening =
  * assert.deepEqual(access.open(record.sha256), { ok: true });
  * access.join("a1", record.sha256);
  * access.join("x1", undefined);
- * assert.ok(!access.canReach("a1", "x1"));
+ * assert.notEqual(access.tenantOf("a1"), access.tenantOf("x1"));
  * access.reload([]);
  * assert.ok(access.revoked(record.sha256));
  * ```
@@ -52,6 +52,8 @@ export type Opening =
 export class Access {
   #keyring: Keyring | undefined;
   readonly #tenants = new Tenants();
+  // Keys revoked on another instance that shares this one's state, by SHA-256.
+  readonly #revokedElsewhere = new Set<string>();
 
   /** @param keys The accepted keys; `undefined` for an open server. */
   constructor(keys: readonly KeyRecord[] | undefined) {
@@ -69,7 +71,7 @@ export class Access {
    */
   handshake(headers: Headers): Entered | Denied {
     if (this.#keyring === undefined) return { record: undefined };
-    const checked: Admitted | Denied = checkKey(headers, this.#keyring);
+    const checked: Admitted | Denied = checkKey(headers, this.#keyring, this.#revokedElsewhere);
     return "status" in checked ? checked : { record: checked.record };
   }
 
@@ -82,7 +84,9 @@ export class Access {
   open(tenant: string | undefined): Opening {
     if (tenant === undefined) return { ok: true };
     const key = this.#keyring?.byHash(tenant);
-    if (key === undefined) return { ok: false, why: "revoked" };
+    if (key === undefined || this.#revokedElsewhere.has(tenant)) {
+      return { ok: false, why: "revoked" };
+    }
     const { maxClients } = key;
     if (maxClients === undefined || this.#tenants.count(tenant) < maxClients) return { ok: true };
     return { ok: false, why: "limit", key, maxClients };
@@ -104,6 +108,16 @@ export class Access {
     return Math.min(serverRate, key?.rateLimit ?? Infinity);
   }
 
+  /** The accepted key whose SHA-256 is `tenant`, if any. */
+  keyOf(tenant: string | undefined): KeyRecord | undefined {
+    return tenant === undefined ? undefined : this.#keyring?.byHash(tenant);
+  }
+
+  /** The client limit of the key whose SHA-256 is `tenant`; `undefined` for none. */
+  maxClientsOf(tenant: string): number | undefined {
+    return this.keyOf(tenant)?.maxClients;
+  }
+
   /** Records that `clientId` registered with the key whose hash is `tenant`. */
   join(clientId: string, tenant: string | undefined): void {
     this.#tenants.join(clientId, tenant);
@@ -114,43 +128,49 @@ export class Access {
     this.#tenants.leave(clientId);
   }
 
-  /** The tenant rule: whether `from` may pair or relay with `to`. */
-  canReach(from: string, to: string): boolean {
-    return this.#tenants.same(from, to);
-  }
-
   /**
-   * Whether a client of `tenant` may take over the session of `clientId`:
-   * a session belongs to its key, even while its client is away.
+   * The key (SHA-256) `clientId` registered with, while its session lasts:
+   * the tenant rule compares these. `undefined` on an open server.
    */
-  owns(clientId: string, tenant: string | undefined): boolean {
-    return this.#tenants.tenantOf(clientId) === tenant;
+  tenantOf(clientId: string): string | undefined {
+    const tenant = this.#tenants.tenantOf(clientId);
+    return typeof tenant === "string" ? tenant : undefined;
   }
 
   /** Whether `tenant` is a key that is no longer accepted (never for no key). */
   revoked(tenant: string | undefined): boolean {
-    return tenant !== undefined && this.#keyring?.byHash(tenant) === undefined;
-  }
-
-  /** Whether the session of `clientId` belongs to a key no longer accepted. */
-  revokedClient(clientId: string): boolean {
-    const tenant = this.#tenants.tenantOf(clientId);
-    return typeof tenant === "string" && this.revoked(tenant);
+    return tenant !== undefined &&
+      (this.#keyring?.byHash(tenant) === undefined || this.#revokedElsewhere.has(tenant));
   }
 
   /**
-   * Replaces the accepted keys: new ones work at once; the caller closes the
-   * clients of keys that are gone (see {@linkcode Access.revoked}).
+   * Refuses keys revoked on another instance that shares this one's state,
+   * even while this one's keys file still has them; the caller closes their
+   * clients (see {@linkcode Access.revoked}). Ignored on an open server.
+   */
+  revokeShared(tenants: readonly string[]): void {
+    if (this.#keyring === undefined) return;
+    for (const tenant of tenants) this.#revokedElsewhere.add(tenant);
+  }
+
+  /**
+   * Replaces the accepted keys: new ones work at once (a key the new file
+   * has is accepted again even if another instance revoked it); the caller
+   * closes the clients of keys that are gone (see {@linkcode Access.revoked}).
    *
-   * @returns How many keys there are now.
+   * @returns How many keys there are now, the SHA-256 of those removed, and of those kept.
    * @throws {TypeError} On an open server.
    */
-  reload(keys: readonly KeyRecord[]): number {
+  reload(keys: readonly KeyRecord[]): { size: number; removed: string[]; kept: string[] } {
     if (this.#keyring === undefined) {
       throw new TypeError("This server was started without API keys");
     }
+    const before = this.#keyring.records.map((key) => key.sha256);
     this.#keyring = new Keyring(keys);
-    return this.#keyring.size;
+    const kept = this.#keyring.records.map((key) => key.sha256);
+    for (const tenant of kept) this.#revokedElsewhere.delete(tenant);
+    const now = new Set(kept);
+    return { size: this.#keyring.size, removed: before.filter((t) => !now.has(t)), kept };
   }
 
   /** Each key's label and connected clients, for `/metrics`; `undefined` on an open server. */

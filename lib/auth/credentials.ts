@@ -99,7 +99,11 @@ export interface Denied {
  * assert.ok("status" in wrong && wrong.status === 401 && !wrong.reason.includes("sbk_"));
  * ```
  */
-export function checkKey(headers: Headers, keyring: Keyring): Admitted | Denied {
+export function checkKey(
+  headers: Headers,
+  keyring: Keyring,
+  revoked: ReadonlySet<string> = new Set(),
+): Admitted | Denied {
   const { key, offersSubprotocol, keyInSubprotocol } = presented(headers);
   const challenge = { "www-authenticate": WWW_AUTHENTICATE };
   if (key === undefined) {
@@ -114,6 +118,9 @@ export function checkKey(headers: Headers, keyring: Keyring): Admitted | Denied 
     };
   }
   const record = keyring.find(key);
-  if (record === undefined) return { status: 401, reason: "API key not valid", headers: challenge };
+  // A key revoked elsewhere in the cluster is refused exactly like an unknown one.
+  if (record === undefined || revoked.has(record.sha256)) {
+    return { status: 401, reason: "API key not valid", headers: challenge };
+  }
   return { record };
 }

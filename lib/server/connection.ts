@@ -22,11 +22,10 @@ import {
 import { type Inbound, inspectFrame } from "./inbound.ts";
 import { TokenBucket } from "./rate_limit.ts";
 import type { Registry } from "../registry.ts";
-import type { Resumption } from "./resume/sessions_io.ts";
 import { NOT_RESUMABLE, type ResumeRequest } from "../protocol/resume_params.ts";
 import { sendJson } from "../runtime/json_socket.ts";
 import type { ServerOptions } from "./config.ts";
-import type { Peer, Refused, SignalingService } from "../signaling/service.ts";
+import type { Joined, Peer, Refused, Resumed, SignalingService } from "../signaling/service.ts";
 import type { SocketTracker } from "./socket_tracker.ts";
 import { plural, printable, truncate } from "../runtime/safe_text.ts";
 import { protocolViolation } from "./ws_violations.ts";
@@ -52,8 +51,6 @@ export interface ServerState {
   stopping: boolean;
   /** Caps the lines for refusals, which strangers can cause at will. */
   readonly refusalLog: RefusalLog;
-  /** Sessions that outlive a lost connection for a grace window. */
-  readonly resumption: Resumption;
   /** Who may connect and whom each client may reach: keys, tenants, reload. */
   readonly access: Access;
 }
@@ -133,27 +130,50 @@ export class Connection implements Peer {
   }
 
   #open(): void {
-    const { registry, resumption, signaling, access } = this.#server;
     if (this.#server.stopping) return this.goAway();
     const token = this.#resume.token;
+    if (token === undefined) return this.#register(false);
     // A session being resumed holds its id already, so a full server still takes it back.
     // A session belongs to its API key: a token presented with another key
     // fails like any unknown token, and leaves the session to its owner.
-    const owns = (id: string) => access.owns(id, this.tenant);
-    const resumed = token === undefined ? undefined : resumption.resume(token, owns);
-    if (resumed?.ok) {
-      return this.#resumed(resumed.id, resumed.session, resumed.queued, resumed.wasAway);
+    const resumed = this.#server.signaling.sessions.resume(token, this.tenant);
+    if (!(resumed instanceof Promise)) return this.#afterResume(resumed);
+    resumed.then((outcome) => {
+      // Gone meanwhile: a session taken over here is left to its window again.
+      if (this.#socket.readyState !== WebSocket.OPEN || this.#server.stopping) {
+        if (outcome.ok) this.#server.signaling.sessions.lost(outcome.id);
+        return;
+      }
+      this.#afterResume(outcome);
+    });
+  }
+
+  #afterResume(outcome: Resumed): void {
+    if (outcome.ok) {
+      return this.#resumed(outcome.id, outcome.session, outcome.queued);
     }
+    // The shared store is out of reach: the session may still be there, so try again later.
+    if (outcome.unavailable) return this.#unavailable();
+    this.#register(true);
+  }
+
+  /** Registers a new client (after a failed resume when `resumeFailed`). */
+  #register(resumeFailed: boolean): void {
+    const { registry, signaling, access } = this.#server;
     if (!this.#admitted()) return;
     const clientId = this.clientId = registry.register(this, this.#remoteAddr);
     access.join(clientId, this.tenant);
     this.#logConnected(clientId);
-    const joining = signaling.joined(clientId);
-    if (joining === undefined) return this.#welcome(clientId, resumed !== undefined);
+    const key = this.tenant === undefined
+      ? undefined
+      : { tenant: this.tenant, maxClients: access.maxClientsOf(this.tenant) };
+    const joining = signaling.joined(clientId, key);
+    if (joining === undefined) return this.#welcome(clientId, resumeFailed);
     // Others must be able to find the client before it can hand out its id.
-    joining.then((joined) => {
+    joining.then((joined: Joined) => {
       if (this.#closing || !registry.has(clientId)) return;
-      if (joined) this.#welcome(clientId, resumed !== undefined);
+      if (joined === "ok") this.#welcome(clientId, resumeFailed);
+      else if (joined === "key_limit") this.#keyLimit();
       else this.#unavailable();
     });
   }
@@ -217,7 +237,22 @@ export class Connection implements Peer {
   #welcome(clientId: string, resumeFailed: boolean): void {
     this.send(yourId(clientId));
     if (!this.#resume.resumable) return;
-    const session = this.#server.resumption.open(clientId);
+    const session = this.#server.signaling.sessions.open(clientId, this.tenant);
+    if (!(session instanceof Promise)) return this.#sessionOpened(clientId, session, resumeFailed);
+    session.then(
+      (opened) => {
+        if (!this.#closing && this.#server.registry.get(clientId)?.socket === this) {
+          this.#sessionOpened(clientId, opened, resumeFailed);
+        }
+      },
+    );
+  }
+
+  #sessionOpened(
+    clientId: string,
+    session: ServerMessage | undefined,
+    resumeFailed: boolean,
+  ): void {
     if (session) this.send(session);
     if (resumeFailed) {
       logger.info(
@@ -241,17 +276,14 @@ export class Connection implements Peer {
    * and what waited, in order. A connection still registered under `id` is
    * superseded.
    */
-  #resumed(
-    id: string,
-    session: ServerMessage | undefined,
-    queued: readonly ServerMessage[],
-    wasAway: boolean,
-  ): void {
-    const { registry, signaling } = this.#server;
+  #resumed(id: string, session: ServerMessage, queued: readonly ServerMessage[]): void {
+    const { registry, access } = this.#server;
     const previous = registry.get(id);
     previous?.socket.supersede();
     this.clientId = id;
     registry.restore(id, this, this.#remoteAddr);
+    // Resumed from another instance, the session's key is new here.
+    access.join(id, this.tenant);
     logger.info(
       previous
         ? "Client {clientId} resumed from {remoteAddr}, replacing its connection from {previousAddr}."
@@ -265,9 +297,8 @@ export class Connection implements Peer {
       },
     );
     this.send(yourId(id));
-    if (session) this.send(session);
+    this.send(session);
     for (const message of queued) this.send(message);
-    if (wasAway) signaling.back(id);
   }
 
   /**
@@ -279,6 +310,23 @@ export class Connection implements Peer {
     this.#closing = true;
     this.#socket.close(CloseCode.Superseded, "superseded");
     this.#server.sockets.closing(this.#socket);
+  }
+
+  /**
+   * Closes with 4000 and forgets the client here without ending anything:
+   * its session was resumed on another instance, which holds it now.
+   */
+  movedAway(): void {
+    const { registry, access } = this.#server;
+    const clientId = this.clientId;
+    if (clientId === undefined || registry.get(clientId)?.socket !== this) return;
+    logger.info("Client {clientId} resumed on another instance; closing this connection.", {
+      clientId,
+      remoteAddr: this.#remoteAddr,
+    });
+    this.supersede();
+    registry.unregister(clientId);
+    access.leave(clientId);
   }
 
   /** Refuses a client while the shared registry is out of reach: 1013, try again later. */
@@ -303,13 +351,24 @@ export class Connection implements Peer {
       this.#closeFor(CloseCode.PolicyViolation, KEY_REVOKED);
       return false;
     }
-    const { key, maxClients } = opening;
+    this.#keyLimit(opening.key, opening.maxClients);
+    return false;
+  }
+
+  /**
+   * Refuses a client whose key has its `maxClients` connected (here, or
+   * across the instances that share state): `key_limit`, then 1013.
+   */
+  #keyLimit(
+    key = this.#server.access.keyOf(this.tenant),
+    maxClients = key?.maxClients ?? 0,
+  ): void {
     this.#server.refusalLog.warn(
       'Refused a client from {remoteAddr}: key "{keyLabel}" has {clients}, its limit',
       'Refused a client from {remoteAddr}: key "{keyLabel}" has {clients}, its limit ({skipped} more refused, not logged)',
       {
         remoteAddr: this.#remoteAddr,
-        keyLabel: key.label,
+        keyLabel: key?.label ?? this.keyLabel,
         maxClients,
         clients: plural(maxClients, "client"),
       },
@@ -322,7 +381,6 @@ export class Connection implements Peer {
       ),
     );
     this.#closeFor(CloseCode.TryAgainLater, "key limit");
-    return false;
   }
 
   /**
@@ -483,7 +541,7 @@ export class Connection implements Peer {
    * abrupt loss of a resumable client, its session waits for it instead.
    */
   #forget(code: number, reason: DisconnectReason): void {
-    const { registry, metrics, signaling, resumption } = this.#server;
+    const { registry, metrics, signaling } = this.#server;
     const clientId = this.clientId;
     // Its id belongs to the connection that resumed it now.
     if (this.#superseded) return;
@@ -506,18 +564,17 @@ export class Connection implements Peer {
       });
     }
     const abrupt = reason === "abrupt" || reason === "timeout";
-    if (abrupt && this.#resume.resumable && resumption.lost(clientId)) {
+    if (abrupt && this.#resume.resumable && signaling.sessions.lost(clientId)) {
       logger.info("Keeping the session of client {clientId} for {seconds} s.", {
         clientId,
         remoteAddr: this.#remoteAddr,
         seconds: this.#server.config.resumeGrace,
       });
       // Its key stays its own while away: only a client of that key may resume it.
-      signaling.away(clientId);
       return;
     }
     this.#server.access.leave(clientId);
-    resumption.ended(clientId);
+    signaling.sessions.ended(clientId);
     signaling.disconnected(clientId);
   }
 }

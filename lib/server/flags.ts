@@ -273,20 +273,6 @@ const SERVER_RULES: readonly FlagRule[] = [
     }
   },
   iceFlagsRule,
-  (given) => {
-    if (given.redis !== undefined && given["turn-url"] !== undefined) {
-      // Credentials are made per client as `paired` goes out, which the shared
-      // store's signaling does not do yet.
-      throw new UsageError("--turn-url cannot be combined with --redis yet");
-    }
-  },
-  (given) => {
-    if (given.redis !== undefined && given["api-keys"] !== undefined) {
-      // Which key a client came with is kept in this instance's memory, so
-      // tenants could not be kept apart across instances.
-      throw new UsageError("--api-keys cannot be combined with --redis yet");
-    }
-  },
 ];
 
 /**

@@ -63,7 +63,6 @@ async function shutDown(
     );
   }
   await server.signaling.close();
-  server.resumption.close();
   server.refusalLog.close();
   logger.info("Server stopped.");
 }

@@ -64,7 +64,7 @@ export async function reloadKeyFile(server: RunningServer, file: string): Promis
     logger.error("Kept the old keys: {error}", { file, error: errorText(error) });
     return;
   }
-  const result = server.reloadKeys(keys);
+  const result = await server.reloadKeys(keys);
   logger.info("Reloaded {file}: {keyCount}; closed {revokedCount} of revoked keys", {
     file,
     ...result,

@@ -13,16 +13,21 @@ import type { KeyRecord } from "../auth/key_file.ts";
 import { Metrics } from "../metrics.ts";
 import { Registry } from "../registry.ts";
 import { getLogger } from "../runtime/deps.ts";
+import { plural } from "../runtime/safe_text.ts";
 import { memorySignaling } from "../signaling/memory.ts";
-import type { SignalingFactory, SignalingOptions, SignalingService } from "../signaling/service.ts";
+import type {
+  SessionService,
+  SignalingFactory,
+  SignalingOptions,
+  SignalingService,
+} from "../signaling/service.ts";
 import { trustedRanges } from "./client_address.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./config.ts";
 import { Connection, type ServerState } from "./connection.ts";
 import { wantsUpgrade } from "./handshake.ts";
-import { reloadKeys } from "./key_reload.ts";
+import { reloadKeys, revokeShared } from "./key_reload.ts";
 import { formatAddr, ListenError, Listeners } from "./listeners.ts";
 import { RefusalLog } from "./refusal_log.ts";
-import { Resumption } from "./resume/sessions_io.ts";
 import { serverRoutes } from "./routes.ts";
 import { shutdownOnce } from "./shutdown.ts";
 import { SocketTracker } from "./socket_tracker.ts";
@@ -52,7 +57,7 @@ export interface RunningServer {
   /** Pairing and relay between clients. */
   readonly signaling: SignalingService;
   /** Sessions waiting for their clients to resume. */
-  readonly resumption: Resumption;
+  readonly sessions: SessionService;
   /** Every WebSocket the runtime still holds, per client address. */
   readonly sockets: SocketTracker;
   /**
@@ -63,9 +68,9 @@ export interface RunningServer {
    *
    * @returns How many keys there are now, and how many clients were closed
    *   or, away, had their session ended.
-   * @throws {TypeError} On a server started without API keys.
+   * @throws {TypeError} On a server started without API keys (the promise rejects).
    */
-  reloadKeys(keys: readonly KeyRecord[]): { keys: number; revoked: number };
+  reloadKeys(keys: readonly KeyRecord[]): Promise<{ keys: number; revoked: number }>;
   /**
    * Closes every client with 1001 while still listening (so `/healthz` says
    * 503 `stopping`), stops listening once they are gone, and resolves when
@@ -81,8 +86,7 @@ export interface RunningServer {
  * Starts a server. It is listening when this returns. Pairing and relay are
  * in memory unless `shared.signaling` builds them on a shared store.
  *
- * @throws {TypeError} When that signaling cannot honour what the options ask
- * (a Redis store refuses API keys, TURN credentials and resume).
+ * @throws {TypeError} When that signaling cannot honour what the options ask.
  * @example
  * ```ts ignore
  * import { startServer } from "./start.ts";
@@ -101,25 +105,39 @@ export function startServer(
   const metrics = new Metrics(() => signaling.metricsText());
   const access = new Access(config.apiKeys);
   const turn = config.turn;
-  const resumption = new Resumption({
-    graceS: config.resumeGrace,
-    maxQueued: config.resumeQueue,
-    // What may wait for an away client is what a connected one may leave unread.
-    maxQueuedBytes: config.maxBufferedBytes,
-    metrics,
-    onEnded: (id, why) => {
-      access.leave(id);
-      signaling.disconnected(id, why === "timeout" ? "timeout" : "disconnected");
-    },
-  });
   // Only what is configured is asked for: a signaling that cannot honour an option refuses it.
   const signalingOptions: SignalingOptions = {
     pairTimeoutMs: config.pairTimeout * 1000,
     iceServers: config.iceServers,
     ...(turn ? { iceServersFor: (id: string) => turn.iceServers(id) } : {}),
     // Another key's client answers exactly like an unknown id.
-    ...(access.keyed ? { canReach: (from: string, to: string) => access.canReach(from, to) } : {}),
-    ...(config.resumeGrace > 0 ? { absentees: resumption } : {}),
+    ...(access.keyed ? { tenantOf: (id: string) => access.tenantOf(id) } : {}),
+    ...(config.resumeGrace > 0
+      ? {
+        resume: {
+          graceS: config.resumeGrace,
+          maxQueued: config.resumeQueue,
+          // What may wait for an away client is what a connected one may leave unread.
+          maxQueuedBytes: config.maxBufferedBytes,
+          metrics,
+          released: (id: string) => access.leave(id),
+        },
+      }
+      : {}),
+    cluster: {
+      superseded: (id) => registry.get(id)?.socket.movedAway(),
+      keysRevoked: (tenants) => {
+        // Only keys this instance's file still has matter here; the rest it refuses already.
+        const labels = tenants.flatMap((tenant) => access.keyOf(tenant)?.label ?? []);
+        const closed = revokeShared(state, tenants);
+        if (labels.length === 0) return;
+        logger.info("Revoked on another instance: {keys}; closed {closedCount} here.", {
+          keys: labels.join(", "),
+          closed,
+          closedCount: plural(closed, "client"),
+        });
+      },
+    },
   };
   // In memory unless the caller brings a shared store (several instances).
   const signaling: SignalingService = (shared.signaling ?? memorySignaling)(
@@ -141,7 +159,6 @@ export function startServer(
     stopping: false,
     // A stranger can cause refusals as fast as it can connect: cap their lines.
     refusalLog: new RefusalLog(10, 10_000),
-    resumption,
     access,
   };
 
@@ -188,7 +205,7 @@ export function startServer(
     registry,
     metrics,
     signaling,
-    resumption,
+    sessions: signaling.sessions,
     sockets,
     reloadKeys: (keys) => reloadKeys(state, keys),
     shutdown: shutdownOnce(state, [listeners, metricsListeners], () => stopped()),

@@ -32,13 +32,14 @@ import {
   unknownPeer,
 } from "./refusals.ts";
 import type {
-  Absentees,
   Peer,
   Refused,
+  SessionService,
   SignalingFactory,
   SignalingOptions,
   SignalingService,
 } from "./service.ts";
+import { MemorySessions } from "./sessions/memory_sessions.ts";
 
 const logger = getLogger(["switchboard", "signaling"]);
 const narrate = new Narration(logger);
@@ -58,7 +59,7 @@ const narrate = new Narration(logger);
 export class MemorySignaling implements SignalingService {
   readonly #registry: Registry<Peer>;
   readonly #pairing: Pairing;
-  readonly #absentees: Absentees | undefined;
+  readonly #sessions: MemorySessions;
   // Added to `paired` only when there are any, so other servers' bytes stay as they were.
   readonly #ice: { iceServers?: IceServer[] };
   readonly #iceFor: ((clientId: string) => Promise<readonly IceServer[]>) | undefined;
@@ -74,17 +75,28 @@ export class MemorySignaling implements SignalingService {
 
   /**
    * @param registry The connected clients, to find a partner's socket.
-   * @param options The pairing timeout, ICE servers, absentees and tenant rule:
-   * every option is honoured.
+   * @param options The pairing timeout, ICE servers, sessions and tenant rule:
+   * every option is honoured (`cluster` has nothing to tell one process).
    */
   constructor(registry: Registry<Peer>, options: SignalingOptions) {
     this.#registry = registry;
     this.#pairing = new Pairing({ timeoutMs: options.pairTimeoutMs });
-    this.#absentees = options.absentees;
     const iceServers = options.iceServers ?? [];
     this.#ice = iceServers.length > 0 ? { iceServers: [...iceServers] } : {};
     this.#iceFor = options.iceServersFor;
-    this.#canReach = options.canReach ?? (() => true);
+    const tenantOf = options.tenantOf ?? (() => undefined);
+    this.#canReach = (from, to) => tenantOf(from) === tenantOf(to);
+    this.#sessions = new MemorySessions(options.resume, {
+      tenantOf,
+      away: (id) => this.#away(id),
+      back: (id) => this.#back(id),
+      ended: (id, why) => this.disconnected(id, why === "timeout" ? "timeout" : "disconnected"),
+    });
+  }
+
+  /** Sessions in this process's memory. */
+  get sessions(): SessionService {
+    return this.#sessions;
   }
 
   /** Always `true`: memory is never out of reach. */
@@ -168,19 +180,24 @@ export class MemorySignaling implements SignalingService {
     this.#timer.reschedule();
   }
 
+  /** Ends the away sessions of revoked keys; there are no other instances to tell. */
+  revoke(tenants: readonly string[], _kept: readonly string[]): number {
+    return this.#sessions.revoke(tenants);
+  }
+
   /**
    * `id` lost its connection and may resume it: its partner hears
    * `peer_reconnecting`, and its pairing and requests stay as they are.
    */
-  away(id: string): void {
+  #away(id: string): void {
     const partner = this.#pairing.partnerOf(id);
     if (partner === undefined) return;
     narrate.reconnecting(id, partner);
     this.#send(partner, { type: MessageType.PeerReconnecting, peer: id });
   }
 
-  /** `id` resumed after {@linkcode MemorySignaling.away}: its partner hears `peer_back`. */
-  back(id: string): void {
+  /** `id` resumed after it was away: its partner hears `peer_back`. */
+  #back(id: string): void {
     const partner = this.#pairing.partnerOf(id);
     if (partner === undefined) return;
     narrate.back(id, partner);
@@ -192,14 +209,15 @@ export class MemorySignaling implements SignalingService {
     return "";
   }
 
-  /** Stops the expiry timer; for server shutdown. */
+  /** Stops the timers and ends every session; for server shutdown. */
   close(): void {
     this.#timer.stop();
+    this.#sessions.close();
   }
 
   #request(me: string, target: string, now: number): Refused | undefined {
     if (target !== me && (!this.#registry.has(target) || !this.#canReach(me, target))) {
-      if (this.#absentees?.isAway(target) && this.#canReach(me, target)) {
+      if (this.#sessions.isAway(target) && this.#canReach(me, target)) {
         return peerUnavailable(target);
       }
       return unknownPeer(target);
@@ -218,7 +236,7 @@ export class MemorySignaling implements SignalingService {
   #accept(me: string, from: string, now: number): Refused | undefined {
     // Its request stays pending, with its own timeout, until it is back. Only
     // its own tenant may learn it is away: to others it is any unknown id.
-    if (this.#absentees?.isAway(from) && this.#canReach(me, from)) return peerUnavailable(from);
+    if (this.#sessions.isAway(from) && this.#canReach(me, from)) return peerUnavailable(from);
     // A dropped requester asked either `from` or me; note which before they go.
     const askedRequester = new Set(this.#pairing.pendingFrom(from));
     const result = this.#pairing.accept(me, from, now);
@@ -304,7 +322,7 @@ export class MemorySignaling implements SignalingService {
   #send(id: string, message: ServerMessage): void {
     const entry = this.#registry.get(id);
     if (entry !== undefined) entry.socket.send(message);
-    else this.#absentees?.hold(id, message);
+    else this.#sessions.hold(id, message);
   }
 
   /** Ends the requests whose time is up: the requester hears `pair_rejected`, the target `pair_cancelled`. */

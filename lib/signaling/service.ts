@@ -22,15 +22,70 @@ export interface Peer {
   send(message: ServerMessage): boolean;
 }
 
+/** Why a grace window ended without a resume. */
+export type WindowEnd = "timeout" | "overflow" | "revoked";
+
+/** How resumable sessions behave, and what the server hears of them. */
+export interface ResumeOptions {
+  /** Seconds a session waits for its client after an abrupt loss; positive. */
+  graceS: number;
+  /** The most messages held for an away client. */
+  maxQueued: number;
+  /** The most bytes held for an away client, in all. */
+  maxQueuedBytes: number;
+  /** Counts resumes and the windows that ended without one. */
+  metrics: { resumed(outcome: "resumed" | "failed" | WindowEnd): void };
+  /**
+   * This server holds nothing more of client `id`: its session is over, or
+   * is kept where every instance can resume it. The server forgets its key.
+   */
+  released(id: string): void;
+}
+
+/** The outcome of resuming a session with its token. */
+export type Resumed =
+  | {
+    ok: true;
+    /** The session's id: the one the token was issued for. */
+    id: string;
+    /** The `session` message with the next token. */
+    session: ServerMessage;
+    /** What waited for the client, oldest first. */
+    queued: ServerMessage[];
+    /** Whether the client was away (its partner hears `peer_back`). */
+    wasAway: boolean;
+  }
+  /** Unknown, spent, expired or another key's token; `unavailable` while shared state is out of reach. */
+  | { ok: false; unavailable?: boolean };
+
 /**
- * Clients that lost their connection but may resume it: their ids stay
- * theirs, and what is sent to them waits.
+ * Resumable sessions: a client that asked for one gets a token, and after an
+ * abrupt loss its id, pairing and what is sent to it wait for a grace window.
+ * Whatever can be answered at once is answered synchronously.
  */
-export interface Absentees {
-  /** Whether `id` is away and may come back. */
-  isAway(id: string): boolean;
-  /** Keeps a message for an away client (or ends its session when too many wait). */
-  hold(id: string, message: ServerMessage): void;
+export interface SessionService {
+  /** Whether sessions are kept at all (a positive grace). */
+  readonly enabled: boolean;
+  /** How many clients are away within a window (for a shared store: cluster-wide, recently counted). */
+  readonly awayCount: number;
+  /** A new session for `id`, of the key `tenant`: the `session` message, or `undefined` when off. */
+  open(
+    id: string,
+    tenant: string | undefined,
+  ): ServerMessage | undefined | Promise<ServerMessage | undefined>;
+  /**
+   * Resumes the session of `token` for a client of the key `tenant`: a
+   * token of another key fails like an unknown one and leaves the session
+   * to its owner. On success the token is spent.
+   */
+  resume(token: string, tenant: string | undefined): Resumed | Promise<Resumed>;
+  /**
+   * `id` lost its connection abruptly: whether its session now waits for it
+   * (then its partner hears `peer_reconnecting`); `false` without a session.
+   */
+  lost(id: string): boolean;
+  /** `id` left for good (a clean close, a broken limit): its session ends at once. */
+  ended(id: string): void;
 }
 
 /** A message the sender gets back instead of what it asked for. */
@@ -51,8 +106,8 @@ export interface SignalingOptions {
   pairTimeoutMs: number;
   /** ICE servers both partners get in `paired`; none by default. */
   iceServers?: readonly IceServer[];
-  /** Clients away within a grace window; none by default. */
-  absentees?: Absentees;
+  /** Resumable sessions; none (every loss ends its session) by default. */
+  resume?: ResumeOptions;
   /**
    * ICE servers for one client alone (TURN credentials issued to it), put
    * before `iceServers` in its `paired`. With this, `paired` goes out once
@@ -60,12 +115,33 @@ export interface SignalingOptions {
    */
   iceServersFor?: (clientId: string) => Promise<readonly IceServer[]>;
   /**
-   * Whether `from` may ask `to` to pair (the tenant rule: same API key); a
-   * client it may not reach is answered exactly like an unknown id. Anyone
-   * may reach anyone by default.
+   * The tenant rule: a client reaches only clients of the same key (here, the
+   * key's SHA-256), and one it may not reach is answered exactly like an
+   * unknown id. With no tenants, anyone may reach anyone.
    */
-  canReach?: (from: string, to: string) => boolean;
+  tenantOf?: (clientId: string) => string | undefined;
+  /** What this server hears from the others that share its state. */
+  cluster?: ClusterEvents;
 }
+
+/** What another instance can ask of this one; never called by the in-memory signaling. */
+export interface ClusterEvents {
+  /** `id` resumed its session on another instance: close its connection here (4000) and forget it. */
+  superseded(id: string): void;
+  /** These keys (SHA-256) were revoked on some instance: refuse them and close their clients here. */
+  keysRevoked(tenants: readonly string[]): void;
+}
+
+/** A key a client registers with: its tenant, and how many clients it may have. */
+export interface JoiningKey {
+  /** The key's SHA-256. */
+  tenant: string;
+  /** Its client limit, if any: across every instance that shares the state. */
+  maxClients?: number | undefined;
+}
+
+/** Whether a client could be made findable: `key_limit` when its key is full everywhere. */
+export type Joined = "ok" | "unavailable" | "key_limit";
 
 /**
  * Pairing and relay as the server's connections use them. Nothing is ever
@@ -81,12 +157,14 @@ export interface SignalingService {
   readonly pairCount: number;
   /** `id`'s partner, or `undefined`. */
   partnerOf(id: string): string | undefined;
+  /** Resumable sessions, kept where this signaling keeps its state. */
+  readonly sessions: SessionService;
   /**
    * Makes a newly registered client findable by others. `undefined` when that
    * is done already; otherwise a promise of whether it worked (when not, the
    * client is refused with 1013).
    */
-  joined(id: string): Promise<boolean> | undefined;
+  joined(id: string, key?: JoiningKey): Promise<Joined> | undefined;
   /** Acts on one valid message; the refusal to answer with, at once or later. */
   handle(
     me: string,
@@ -95,12 +173,15 @@ export interface SignalingService {
   /** Forgets a client that disconnected and tells whoever needs to know. */
   disconnected(id: string, reason?: PeerLeftReason): void;
   /**
-   * A client of the `absentees` lost its connection and may come back: its
-   * partner hears `peer_reconnecting`, and its pairing and requests stay.
+   * Keys were revoked here (the keys file was reloaded): sessions of theirs
+   * away in a window end at once, and every other instance sharing the state
+   * is told to close their clients.
+   *
+   * @param tenants The revoked keys' SHA-256.
+   * @param kept Keys the reload still has (SHA-256), should an earlier revocation be undone.
+   * @returns How many away sessions ended (once the shared store, if any, has answered).
    */
-  away(id: string): void;
-  /** A client back after {@linkcode SignalingService.away}: its partner hears `peer_back`. */
-  back(id: string): void;
+  revoke(tenants: readonly string[], kept: readonly string[]): number | Promise<number>;
   /**
    * Counters of the implementation's own, as more families in the
    * Prometheus text format; `""` when it has none.
@@ -115,37 +196,3 @@ export type SignalingFactory = (
   registry: Registry<Peer>,
   options: SignalingOptions,
 ) => SignalingService;
-
-/**
- * Throws when `options` asks for something the implementation cannot do, so
- * that a caller never gets, say, a server that ignores the tenant rule.
- *
- * @param implementation The implementation's name, for the message.
- * @param options The options it was given.
- * @param unsupported The options it cannot honour, each with why.
- * @throws {TypeError} Naming the first unsupported option that is set.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { refuseOptions } from "./service.ts";
- *
- * const why = { canReach: "the tenant rule is not shared" };
- * refuseOptions("Example", { pairTimeoutMs: 1000 }, why);
- * assert.throws(
- *   () => refuseOptions("Example", { pairTimeoutMs: 1000, canReach: () => true }, why),
- *   TypeError,
- * );
- * ```
- */
-export function refuseOptions(
-  implementation: string,
-  options: SignalingOptions,
-  unsupported: Partial<Record<keyof SignalingOptions, string>>,
-): void {
-  for (const [option, why] of Object.entries(unsupported)) {
-    if (options[option as keyof SignalingOptions] !== undefined) {
-      throw new TypeError(`${implementation} cannot honour the option ${option}: ${why}.`);
-    }
-  }
-}

@@ -49,28 +49,35 @@ Deno.test("Access.open() refuses a key at its client limit, and a key revoked si
   assert.deepEqual(access.open(globex.record.sha256), { ok: false, why: "revoked" });
 });
 
-Deno.test("Access.canReach() holds the tenant rule: only clients of one key reach each other", () => {
+Deno.test("Access.tenantOf() names each client's key, for the tenant rule, until it leaves", () => {
   const acme = makeKey("acme");
   const globex = makeKey("globex");
   const access = new Access([acme.record, globex.record]);
   access.join("a1", acme.record.sha256);
   access.join("a2", acme.record.sha256);
   access.join("g1", globex.record.sha256);
-  assert.ok(access.canReach("a1", "a2"));
-  assert.ok(!access.canReach("a1", "g1"));
-  assert.ok(!access.canReach("a1", "gone"));
+  assert.equal(access.tenantOf("a1"), access.tenantOf("a2"));
+  assert.notEqual(access.tenantOf("a1"), access.tenantOf("g1"));
+  assert.equal(access.tenantOf("gone"), undefined);
   assert.deepEqual(access.clientsPerKey(), [["acme", 2], ["globex", 1]]);
+  access.leave("a2");
+  assert.equal(access.tenantOf("a2"), undefined);
+  assert.equal(access.maxClientsOf(acme.record.sha256), undefined);
+  assert.equal(access.keyOf(globex.record.sha256)?.label, "globex");
 });
 
-Deno.test("Access.owns() gives a session only to a client of the key that opened it", () => {
+Deno.test("Access.revokeShared() refuses a key revoked elsewhere until a reload that has it", () => {
   const acme = makeKey("acme");
-  const globex = makeKey("globex");
-  const access = new Access([acme.record, globex.record]);
-  access.join("a1", acme.record.sha256);
-  assert.ok(access.owns("a1", acme.record.sha256));
-  assert.ok(!access.owns("a1", globex.record.sha256));
-  assert.ok(!access.owns("a1", undefined));
-  assert.ok(!access.owns("gone", undefined));
+  const access = new Access([acme.record]);
+  access.revokeShared([acme.record.sha256]);
+  assert.ok(access.revoked(acme.record.sha256));
+  const refused = access.handshake(bearer(acme.key));
+  assert.ok("status" in refused && refused.status === 401);
+  assert.equal(refused.reason, "API key not valid");
+  assert.deepEqual(access.open(acme.record.sha256), { ok: false, why: "revoked" });
+  assert.deepEqual(access.reload([acme.record]).removed, []);
+  assert.ok(!access.revoked(acme.record.sha256));
+  assert.ok("record" in access.handshake(bearer(acme.key)));
 });
 
 Deno.test("Access.reload() replaces the keys: revoked() names the removed ones, never no key", () => {
@@ -78,12 +85,14 @@ Deno.test("Access.reload() replaces the keys: revoked() names the removed ones, 
   const globex = makeKey("globex");
   const access = new Access([acme.record]);
   access.join("a1", acme.record.sha256);
-  assert.equal(access.reload([globex.record]), 1);
+  assert.deepEqual(access.reload([globex.record]), {
+    size: 1,
+    removed: [acme.record.sha256],
+    kept: [globex.record.sha256],
+  });
   assert.ok(access.revoked(acme.record.sha256));
   assert.ok(!access.revoked(globex.record.sha256));
   assert.ok(!access.revoked(undefined));
-  assert.ok(access.revokedClient("a1"));
-  assert.ok(!access.revokedClient("gone"));
   const entered = access.handshake(bearer(globex.key));
   assert.ok("record" in entered && entered.record?.label === "globex");
 });

@@ -103,7 +103,7 @@ browserTest(
     assert.match(browser.errors[0]!, /HTTP Authentication failed/);
 
     // Revoked while connected: the page says so and asks, rather than retrying a dead key.
-    t.server.reloadKeys([{ label: "acme-2", sha256: hashKey(next), createdAt: AT }]);
+    await t.server.reloadKeys([{ label: "acme-2", sha256: hashKey(next), createdAt: AT }]);
     await waitForState(page, "key");
     assert.match((await page.textContent("#status")) ?? "", /revoked this API key/);
     assert.equal(await page.evaluate(() => sessionStorage.getItem("switchboard.apiKey")), null);

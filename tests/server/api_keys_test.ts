@@ -251,7 +251,10 @@ Deno.test("reloadKeys() takes new keys at once and closes a revoked key's client
     401,
   );
 
-  assert.deepEqual(t.server.reloadKeys([globex.record, initech.record]), { keys: 2, revoked: 2 });
+  assert.deepEqual(await t.server.reloadKeys([globex.record, initech.record]), {
+    keys: 2,
+    revoked: 2,
+  });
   const [c1, c2] = await within(
     Promise.all([a1.client.closed, a2.client.closed]),
     5000,

@@ -5,7 +5,7 @@ import { Registry } from "../../lib/registry.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "../../lib/server/config.ts";
 import { classify, Connection, type ServerState } from "../../lib/server/connection.ts";
 import { RefusalLog } from "../../lib/server/refusal_log.ts";
-import { Resumption } from "../../lib/server/resume/sessions_io.ts";
+import { MemorySessions } from "../../lib/signaling/sessions/memory_sessions.ts";
 import { SocketTracker } from "../../lib/server/socket_tracker.ts";
 
 // A connection's life over real sockets (limits, closes, shutdown) is tested
@@ -50,18 +50,18 @@ function serverState(changes: Partial<ServerOptions> = {}) {
   const told: string[] = [];
   const signaling = {
     available: true,
+    // Sessions off: every loss ends its session.
+    sessions: new MemorySessions(undefined, {
+      tenantOf: () => undefined,
+      away: () => {},
+      back: () => {},
+      ended: () => {},
+    }),
     joined: () => undefined,
     handle: (id: string, message: { type: string }) => void told.push(`${id} ${message.type}`),
     disconnected: (id: string) => void told.push(`${id} left`),
     close: () => {},
   };
-  const resumption = new Resumption({
-    graceS: 0,
-    maxQueued: 1,
-    maxQueuedBytes: 1,
-    metrics,
-    onEnded: () => {},
-  });
   const state = {
     config,
     registry: new Registry<Connection>(),
@@ -74,7 +74,6 @@ function serverState(changes: Partial<ServerOptions> = {}) {
     }),
     stopping: false,
     refusalLog: new RefusalLog(10, 10_000),
-    resumption,
     access: new Access(undefined),
   } as unknown as ServerState;
   return { state, told, [Symbol.dispose]: () => state.refusalLog.close() };

@@ -239,26 +239,23 @@ Deno.test("parseServerFlags() throws UsageError on bad input", () => {
   }
 });
 
-Deno.test("parseServerFlags() refuses --turn-url together with --redis", () => {
-  assert.throws(
-    () =>
-      parseServerFlags([
-        "--redis",
-        "redis://127.0.0.1:6379",
-        "--turn-url",
-        "turn:127.0.0.1:3478",
-        "--turn-secret-file",
-        "/dev/null",
-      ]),
-    /--turn-url cannot be combined with --redis yet/,
-  );
-});
-
-Deno.test("parseServerFlags() refuses --api-keys together with --redis", () => {
-  assert.throws(
-    () => parseServerFlags(["--redis", "redis://127.0.0.1:6379", "--api-keys", "keys.json"]),
-    /--api-keys cannot be combined with --redis yet/,
-  );
+Deno.test("parseServerFlags() takes --redis together with --api-keys, --turn-url and --resume-grace", () => {
+  const flags = parseServerFlags([
+    "--redis",
+    "redis://127.0.0.1:6379",
+    "--api-keys",
+    "keys.json",
+    "--turn-url",
+    "turn:127.0.0.1:3478",
+    "--turn-secret-file",
+    "/dev/null",
+    "--resume-grace",
+    "20",
+  ]);
+  assert.equal(flags.redis, "redis://127.0.0.1:6379");
+  assert.equal(flags.apiKeysFile, "keys.json");
+  assert.deepEqual(flags.turnUrls, ["turn:127.0.0.1:3478"]);
+  assert.equal(flags.resumeGrace, 20);
 });
 
 Deno.test("SERVER_USAGE lists every flag, its value, usage text and default, as users know it", () => {

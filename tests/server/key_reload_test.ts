@@ -16,7 +16,7 @@ function connection(tenant: string | undefined, revoked: string[], name: string)
   return { tenant, revoke: () => void revoked.push(name) } as unknown as Connection;
 }
 
-Deno.test("reloadKeys() ends away sessions of removed keys first, then closes their connected clients", () => {
+Deno.test("reloadKeys() ends away sessions of removed keys first, then closes their connected clients", async () => {
   const [acme, globex, initech] = [key("a"), key("b"), key("c")];
   const access = new Access([acme, globex]);
   const registry = new Registry<Connection>();
@@ -26,19 +26,23 @@ Deno.test("reloadKeys() ends away sessions of removed keys first, then closes th
   }
   registry.register(connection(acme.sha256, events, "a1"), "192.0.2.1:1");
   registry.register(connection(globex.sha256, events, "b1"), "192.0.2.1:2");
-  const resumption = {
-    revoke(revoked: (id: string) => boolean) {
-      const ended = ["away"].filter(revoked);
-      events.push(...ended.map((id) => `${id} ended`));
-      return ended.length;
+  const told: [string[], string[]][] = [];
+  const signaling = {
+    // As a shared store does: the sessions end a moment later.
+    async revoke(tenants: string[], kept: string[]) {
+      told.push([tenants, kept]);
+      await Promise.resolve();
+      events.push("away ended");
+      return 1;
     },
   };
-  const server = { access, registry, resumption } as unknown as ServerState;
-  assert.deepEqual(reloadKeys(server, [globex, initech]), { keys: 2, revoked: 2 });
+  const server = { access, registry, signaling } as unknown as ServerState;
+  assert.deepEqual(await reloadKeys(server, [globex, initech]), { keys: 2, revoked: 2 });
   assert.deepEqual(events, ["away ended", "a1"]);
+  assert.deepEqual(told, [[[acme.sha256], [globex.sha256, initech.sha256]]]);
 });
 
-Deno.test("reloadKeys() throws TypeError on a server started without API keys", () => {
+Deno.test("reloadKeys() rejects with TypeError on a server started without API keys", async () => {
   const server = { access: new Access(undefined) } as unknown as ServerState;
-  assert.throws(() => reloadKeys(server, []), TypeError);
+  await assert.rejects(reloadKeys(server, []), TypeError);
 });

@@ -46,15 +46,23 @@ export interface NginxTimeouts {
 
 /**
  * The configuration for `nginx -p prefix`: listening on `host:port`,
- * proxying to the server on `upstream`.
+ * proxying to the server on `upstream`, or to several servers in turn
+ * (nginx's default round robin, no stickiness, as docs/redis.md runs a
+ * cluster).
  */
 export function nginxConfig(
   prefix: string,
   port: number,
-  upstream: number,
+  upstream: number | readonly number[],
   t: NginxTimeouts,
   host = "127.0.0.1",
 ): string {
+  const servers = typeof upstream === "number"
+    ? ""
+    : `  upstream switchboard {\n${
+      upstream.map((p) => `    server 127.0.0.1:${p};\n`).join("")
+    }  }\n\n`;
+  const target = typeof upstream === "number" ? `127.0.0.1:${upstream}` : "switchboard";
   return `daemon off;
 worker_processes 1;
 pid ${prefix}/nginx.pid;
@@ -81,10 +89,10 @@ http {
   send_timeout ${t.proxy}s;
   limit_conn per_ip 100;
 
-  server {
+${servers}  server {
     listen ${host}:${port};
     location / {
-      proxy_pass http://127.0.0.1:${upstream};
+      proxy_pass http://${target};
       proxy_http_version 1.1;
       proxy_set_header Host $host;
       proxy_set_header Upgrade $http_upgrade;
@@ -107,12 +115,13 @@ export class Nginx implements AsyncDisposable {
   ) {}
 
   /**
-   * Starts nginx in front of the server on `upstream` and waits until it
-   * accepts connections: on 127.0.0.1, or on every address with `host`
-   * `0.0.0.0`, so a client can come from an address that is not loopback.
+   * Starts nginx in front of the server on `upstream` (or the servers, in
+   * turn) and waits until it accepts connections: on 127.0.0.1, or on every
+   * address with `host` `0.0.0.0`, so a client can come from an address
+   * that is not loopback.
    */
   static async start(
-    upstream: number,
+    upstream: number | readonly number[],
     timeouts: Partial<NginxTimeouts> = {},
     host = "127.0.0.1",
   ): Promise<Nginx> {

@@ -9,7 +9,17 @@
 
 import { loadRedis, type RedisModule } from "../../runtime/deps.ts";
 import { errorText } from "../../runtime/safe_text.ts";
-import { channelOf, type ScriptName, SCRIPTS } from "./scripts.ts";
+import { type BATCHABLE, channelOf, type ScriptName, SCRIPTS } from "./scripts.ts";
+
+/** A script that may run with others of its kind in one call. */
+export type BatchableName = typeof BATCHABLE[number];
+
+interface Pending {
+  name: BatchableName;
+  args: readonly string[];
+  resolve: (reply: unknown[]) => void;
+  reject: (error: unknown) => void;
+}
 import type { RedisTarget } from "./url.ts";
 
 /** How a link behaves. */
@@ -119,6 +129,8 @@ export class RedisLink {
   #subscriber: Client | undefined;
   #ready = false;
   #closed = false;
+  // Calls waiting for the end of this turn, to go in one batch.
+  #pending: Pending[] = [];
 
   private constructor(options: LinkOptions) {
     this.#options = options;
@@ -205,15 +217,21 @@ export class RedisLink {
     try {
       let reply: unknown;
       try {
-        reply = await commands.sendCommand(["EVALSHA", this.#shas.get(name)!, "0", ...args], {
-          timeout: timeoutMs,
-        });
+        reply = await answered(
+          commands.sendCommand(["EVALSHA", this.#shas.get(name)!, "0", ...args], {
+            timeout: timeoutMs,
+          }),
+          timeoutMs,
+        );
       } catch (error) {
         // A restarted Redis has forgotten the scripts: send the source once, which caches it.
         if (!/NOSCRIPT/.test(errorText(error))) throw error;
-        reply = await commands.sendCommand(["EVAL", SCRIPTS[name].source, "0", ...args], {
-          timeout: timeoutMs,
-        });
+        reply = await answered(
+          commands.sendCommand(["EVAL", SCRIPTS[name].source, "0", ...args], {
+            timeout: timeoutMs,
+          }),
+          timeoutMs,
+        );
       }
       this.metrics.calls++;
       this.metrics.seconds += (performance.now() - started) / 1000;
@@ -225,6 +243,38 @@ export class RedisLink {
       this.metrics.failures.set(kind, (this.metrics.failures.get(kind) ?? 0) + 1);
       if (timedOut) throw new RedisTimeout(name, timeoutMs);
       throw error;
+    }
+  }
+
+  /**
+   * Runs a script as {@linkcode RedisLink.call} does, together with the
+   * others asked for in the same turn of the event loop: one round trip for
+   * many clients that connect or leave at once, at the cost of that turn.
+   */
+  batched(name: BatchableName, args: readonly string[]): Promise<unknown[]> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ name, args, resolve, reject });
+      if (this.#pending.length === 1) setTimeout(() => this.#flush(), 0);
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = [];
+    if (pending.length === 1) {
+      const [only] = pending as [Pending];
+      return this.call(only.name, only.args).then(only.resolve, only.reject);
+    }
+    const args: string[] = [];
+    for (const { name, args: own } of pending) args.push(name, String(own.length), ...own);
+    try {
+      const replies = await this.call("batch", args);
+      pending.forEach((op, i) => {
+        const reply = replies[i];
+        op.resolve(Array.isArray(reply) ? reply : [reply]);
+      });
+    } catch (error) {
+      for (const op of pending) op.reject(error);
     }
   }
 
@@ -297,4 +347,24 @@ function bounded<T>(promise: Promise<T>, signal: AbortSignal, what: string): Pro
 async function sha1(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * `promise`, or a `TimeoutError` after `ms`. The library's own timeout
+ * covers only a command not yet written to the socket: a Redis that stops
+ * answering (stopped, or its network gone without a reset) would leave a
+ * written command waiting for ever. A late reply still matches its command,
+ * since Redis answers in order.
+ */
+function answered<T>(promise: Promise<T>, ms: number): Promise<T> {
+  promise.catch(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error(`no reply within ${ms} ms`);
+      error.name = "TimeoutError";
+      reject(error);
+    }, ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

@@ -22,12 +22,15 @@ import {
   type ServerMessage,
 } from "../../protocol/messages.ts";
 import type { Registry } from "../../registry.ts";
-import {
-  type Peer,
-  type Refused,
-  refuseOptions,
-  type SignalingOptions,
-  type SignalingService,
+import type {
+  ClusterEvents,
+  Joined,
+  JoiningKey,
+  Peer,
+  Refused,
+  SessionService,
+  SignalingOptions,
+  SignalingService,
 } from "../service.ts";
 import { Narration } from "../narration.ts";
 import {
@@ -35,6 +38,7 @@ import {
   noPartner,
   noPendingRequest,
   notPaired,
+  peerUnavailable,
   requestRefused,
   sharedStateUnreachable as unreachable,
   unknownPeer,
@@ -42,17 +46,10 @@ import {
 import { errorText, plural, truncate } from "../../runtime/safe_text.ts";
 import type { RedisLink } from "./link.ts";
 import { parseEvent, type ScriptName, type StoreEvent, toldEvents } from "./scripts.ts";
+import { RedisSessions } from "./sessions.ts";
 
 const logger = getLogger(["switchboard", "redis"]);
 const narrate = new Narration(logger);
-
-// What each instance would have to share to honour these, and does not yet.
-const UNSUPPORTED = {
-  absentees: "sessions wait in one instance's memory, so resume needs the in-memory signaling " +
-    "(start the server with resumeGrace 0)",
-  canReach: "the tenant rule (API keys) is not shared between instances",
-  iceServersFor: "per-client ICE servers (TURN credentials) are not issued across instances",
-} as const;
 
 /** Timing of the heartbeat that tells live instances from dead ones. */
 export interface HeartbeatOptions {
@@ -72,6 +69,11 @@ const RELAYED: ReadonlySet<string> = new Set([
   MessageType.Relay,
 ]);
 
+/** Events for clients not (yet) registered here are kept this long, for a resume under way. */
+const STRAY_MS = 2000;
+/** At most this many such events are kept. */
+const MAX_STRAYS = 10_000;
+
 /**
  * Pairing and relay across instances. `available` is false while Redis is
  * out of reach: then pairs within this instance carry on, pairs with clients
@@ -85,6 +87,15 @@ export class RedisSignaling implements SignalingService {
   readonly #timeoutMs: number;
   readonly #heartbeat: HeartbeatOptions;
   readonly #ice: { iceServers?: IceServer[] };
+  readonly #iceFor: ((clientId: string) => Promise<readonly IceServer[]>) | undefined;
+  readonly #tenantOf: (clientId: string) => string | undefined;
+  readonly #cluster: ClusterEvents | undefined;
+  readonly #sessions: RedisSessions;
+  // Clients whose `paired` waits for their own ICE servers: what else is sent to them waits behind it.
+  readonly #holdBack = new Map<string, ServerMessage[]>();
+  // Events for clients not registered here, by id: a resume may be about to register them.
+  readonly #strays = new Map<string, { at: number; events: StoreEvent[] }>();
+  #strayCount = 0;
   // This instance's clients that have a partner, anywhere → the partner.
   readonly #partners = new Map<string, string>();
   // This instance's clients with a request out → its target and expiry timer.
@@ -100,10 +111,10 @@ export class RedisSignaling implements SignalingService {
    * @param registry This instance's clients.
    * @param link The connected link to Redis.
    * @param instance This instance's id, as `RedisLink` subscribed it.
-   * @param options The pairing timeout and ICE servers.
+   * @param options The pairing timeout, ICE servers, tenant rule, sessions
+   *   and cluster events: every option is honoured, across instances.
    * @param heartbeat How instances notice each other's death.
-   * @throws {TypeError} When `options` has `absentees`, `canReach` or
-   * `iceServersFor`, which this signaling cannot honour.
+   * @param revoked Keys (SHA-256) revoked in the cluster when this instance entered.
    */
   constructor(
     registry: Registry<Peer>,
@@ -111,8 +122,8 @@ export class RedisSignaling implements SignalingService {
     instance: string,
     options: SignalingOptions,
     heartbeat: HeartbeatOptions = DEFAULT_HEARTBEAT,
+    revoked: readonly string[] = [],
   ) {
-    refuseOptions("RedisSignaling", options, UNSUPPORTED);
     this.#registry = registry;
     this.#link = link;
     this.#instance = instance;
@@ -120,7 +131,26 @@ export class RedisSignaling implements SignalingService {
     this.#heartbeat = heartbeat;
     const iceServers = options.iceServers ?? [];
     this.#ice = iceServers.length > 0 ? { iceServers: [...iceServers] } : {};
+    this.#iceFor = options.iceServersFor;
+    this.#tenantOf = options.tenantOf ?? (() => undefined);
+    this.#cluster = options.cluster;
+    this.#sessions = new RedisSessions(options.resume, {
+      instance,
+      available: () => this.#available,
+      call: (name, args) => this.#link.call(name, args),
+      queue: (id, op) => this.#queue(id, op),
+      lost: (reason) => this.#lost(reason),
+      away: (id) => this.#wentAway(id),
+      arrived: (id, partner, target, leftMs, queued) =>
+        this.#arrived(id, partner, target, leftMs, queued),
+    });
+    if (revoked.length > 0) this.#cluster?.keysRevoked(revoked);
     this.#schedule();
+  }
+
+  /** Resumable sessions, kept in Redis: a client resumes on whichever instance it reaches. */
+  get sessions(): SessionService {
+    return this.#sessions;
   }
 
   /** Whether Redis is reachable and this instance registered with it. */
@@ -140,14 +170,19 @@ export class RedisSignaling implements SignalingService {
     return this.#partners.get(id);
   }
 
-  /** Registers the client in Redis; its messages wait until that is done. */
-  joined(id: string): Promise<boolean> {
-    if (!this.#available) return Promise.resolve(false);
+  /**
+   * Registers the client in Redis, with its key: a key at its client limit
+   * across the cluster is refused. Its messages wait until that is done.
+   */
+  joined(id: string, key?: JoiningKey): Promise<Joined> {
+    if (!this.#available) return Promise.resolve("unavailable");
+    const limit = key?.maxClients === undefined ? "" : String(key.maxClients);
     return this.#queue(id, async () => {
-      const reply = await this.#call("join", [this.#instance, id]);
-      if (reply?.[0] === "ok") return true;
+      const reply = await this.#call("join", [this.#instance, id, key?.tenant ?? "", limit], true);
+      if (reply?.[0] === "ok") return "ok";
+      if (reply?.[0] === "key_limit") return "key_limit";
       if (reply?.[0] === "gone") this.#lost("this instance was presumed dead");
-      return false;
+      return "unavailable";
     });
   }
 
@@ -166,6 +201,8 @@ export class RedisSignaling implements SignalingService {
     const partner = this.#partners.get(id);
     this.#partners.delete(id);
     this.#forgetRequest(id);
+    this.#holdBack.delete(id);
+    this.#sessions.forget(id);
     if (!this.#available) {
       // Only pairs within this instance are left; Redis is put right on rejoin.
       if (partner !== undefined && this.#partners.get(partner) === id) {
@@ -176,30 +213,38 @@ export class RedisSignaling implements SignalingService {
       return;
     }
     this.#queue(id, async () => {
-      const reply = await this.#call("leave", [this.#instance, id]);
+      const reply = await this.#call("leave", [this.#instance, id], true);
       if (reply) this.#logTold(reply, 1, "leave");
     });
   }
 
   /**
-   * Never called: no client of this signaling is ever away, since it refuses
-   * `absentees`.
+   * Records the revocation in Redis for every instance, present and to come;
+   * each live instance closes its clients of these keys, and away sessions
+   * of theirs end, their partners told first.
    *
-   * @throws {TypeError} Always.
+   * @returns How many away sessions ended, cluster-wide.
    */
-  away(_id: string): void {
-    throw new TypeError(
-      `RedisSignaling cannot honour the option absentees: ${UNSUPPORTED.absentees}.`,
-    );
-  }
-
-  /**
-   * Never called, as {@linkcode RedisSignaling.away}.
-   *
-   * @throws {TypeError} Always.
-   */
-  back(_id: string): void {
-    this.away(_id);
+  async revoke(tenants: readonly string[], kept: readonly string[]): Promise<number> {
+    if (!this.#available) {
+      logger.warn(
+        "Cannot record the revoked keys in the shared registry now; other instances keep them until reloaded.",
+      );
+      return 0;
+    }
+    const reply = await this.#call("revoke", [
+      this.#instance,
+      String(tenants.length),
+      ...tenants,
+      ...kept,
+    ]);
+    const ended = Number(reply?.[1] ?? 0);
+    for (let i = 0; i < ended; i++) this.#sessions.counted("revoked");
+    // Partners here hear `peer_left` now, before the caller closes this instance's clients.
+    for (const event of toldEvents(reply ?? [], 2)) {
+      if (this.#registry.has(event.to)) this.#deliver(event);
+    }
+    return ended;
   }
 
   /** Redis round trips, cross-instance traffic and instances removed, for `/metrics`. */
@@ -215,6 +260,7 @@ export class RedisSignaling implements SignalingService {
     for (const { timer } of this.#outgoing.values()) clearTimeout(timer);
     this.#outgoing.clear();
     await Promise.all(this.#busy.values());
+    this.#sessions.close();
     if (this.#available) {
       try {
         await this.#link.call("exit", [this.#instance]);
@@ -240,10 +286,16 @@ export class RedisSignaling implements SignalingService {
     return run;
   }
 
-  /** One script call; `undefined` when it failed, which also marks Redis lost. */
-  async #call(name: ScriptName, args: string[]): Promise<unknown[] | undefined> {
+  /**
+   * One script call; `undefined` when it failed, which also marks Redis lost.
+   * With `batch`, it goes with the other joins and leaves of this turn.
+   */
+  async #call(name: ScriptName, args: string[], batch = false): Promise<unknown[] | undefined> {
     if (!this.#available) return undefined;
     try {
+      if (batch && (name === "join" || name === "leave")) {
+        return await this.#link.batched(name, args);
+      }
       return await this.#link.call(name, args);
     } catch (error) {
       this.#lost(errorText(error));
@@ -262,6 +314,7 @@ export class RedisSignaling implements SignalingService {
         const status = String(reply[0]);
         if (status === "gone") return this.#gone(ErrorCode.NoPendingRequest);
         if (status === ErrorCode.AlreadyPaired) return acceptWhilePaired();
+        if (status === ErrorCode.PeerUnavailable) return peerUnavailable(message.from);
         if (status !== "ok") return noPendingRequest(message.from);
         this.#logTold(reply, 1, "accept");
         return undefined;
@@ -293,6 +346,8 @@ export class RedisSignaling implements SignalingService {
         return this.#gone(ErrorCode.UnknownPeer);
       case ErrorCode.UnknownPeer:
         return unknownPeer(target);
+      case ErrorCode.PeerUnavailable:
+        return peerUnavailable(target);
       case ErrorCode.SelfPair:
       case ErrorCode.AlreadyPaired:
       case ErrorCode.PeerBusy:
@@ -361,46 +416,52 @@ export class RedisSignaling implements SignalingService {
       });
       return;
     }
+    if (event.kind === "m") this.#link.metrics.crossReceived++;
+    else this.#link.metrics.events++;
+    if (event.kind === "k") {
+      if (event.to === "*") this.#cluster?.keysRevoked([event.peer]);
+      return;
+    }
+    // While degraded, pairs with other instances are over for this side.
+    if (!this.#available && (event.kind === "m" || event.kind === "p" || event.kind === "r")) {
+      return;
+    }
+    if (!this.#registry.has(event.to)) {
+      if (event.kind === "s") return;
+      // Published before Redis knew the client had gone away from here: on to where it is now.
+      if (this.#sessions.departed(event.to, performance.now(), STRAY_MS)) {
+        this.#requeue(event.to, payload);
+      } else {
+        this.#stray(event);
+      }
+      return;
+    }
+    this.#deliver(event);
+  }
+
+  #deliver(event: StoreEvent): void {
+    const { to } = event;
     if (event.kind === "m") {
-      this.#link.metrics.crossReceived++;
-      // While degraded, pairs with other instances are over for this side.
-      if (!this.#available) return;
-      const peer = this.#registry.get(event.to);
-      if (peer === undefined) return;
       let message: ServerMessage;
       try {
         message = JSON.parse(event.json);
       } catch {
         return;
       }
-      peer.socket.send(message);
+      this.#send(to, message);
       return;
     }
-    this.#link.metrics.events++;
-    this.#deliver(event);
-  }
-
-  #deliver(event: Exclude<StoreEvent, { kind: "m" }>): void {
-    const { to, peer } = event;
-    if (!this.#registry.has(to)) return;
+    const { peer } = event;
     switch (event.kind) {
       case "p": {
-        // A pair made while the link was down is undone on rejoin: not announced here.
-        if (!this.#available) return;
         this.#partners.set(to, peer);
         // Both ends here: set both, so the first to hear can relay to the other at once.
         if (this.#registry.has(peer)) this.#partners.set(peer, to);
         this.#forgetRequest(to);
-        this.#send(to, {
-          type: MessageType.Paired,
-          peer,
-          initiator: event.reason === "1",
-          ...this.#ice,
-        });
+        this.#announce(to, peer, event.reason === "1");
         return;
       }
       case "r":
-        if (!this.#available) return;
         this.#send(to, { type: MessageType.PairRequest, from: peer });
         return;
       case "l":
@@ -427,11 +488,144 @@ export class RedisSignaling implements SignalingService {
           reason: event.reason as PairCancelledReason,
         });
         return;
+      case "w":
+        if (this.#partners.get(to) !== peer) return;
+        narrate.reconnecting(peer, to);
+        this.#send(to, { type: MessageType.PeerReconnecting, peer });
+        return;
+      case "b":
+        if (this.#partners.get(to) !== peer) return;
+        narrate.back(peer, to);
+        this.#send(to, { type: MessageType.PeerBack, peer });
+        return;
+      case "s":
+        // Resumed on another instance: nothing of it is this instance's any more.
+        this.#partners.delete(to);
+        this.#forgetRequest(to);
+        this.#holdBack.delete(to);
+        this.#sessions.forget(to);
+        this.#cluster?.superseded(to);
+        return;
     }
   }
 
+  /**
+   * Sends `paired`; with per-client ICE servers (TURN credentials) once they
+   * are issued, and whatever else comes for the client meanwhile waits
+   * behind it, so a partner's offer never arrives before `paired`.
+   */
+  #announce(to: string, peer: string, initiator: boolean): void {
+    const iceFor = this.#iceFor;
+    if (iceFor === undefined) {
+      this.#send(to, { type: MessageType.Paired, peer, initiator, ...this.#ice });
+      return;
+    }
+    const held: ServerMessage[] = [];
+    this.#holdBack.set(to, held);
+    const shared = this.#ice.iceServers ?? [];
+    iceFor(to).catch((error) => {
+      logger.error("Cannot issue ICE servers for {clientId}: {error}", {
+        clientId: to,
+        error: errorText(error),
+      });
+      return [] as readonly IceServer[];
+    }).then((own) => {
+      if (this.#holdBack.get(to) !== held) return;
+      this.#holdBack.delete(to);
+      const all = [...own, ...shared];
+      if (this.#partners.get(to) === peer) {
+        this.#send(to, {
+          type: MessageType.Paired,
+          peer,
+          initiator,
+          ...(all.length > 0 ? { iceServers: all } : {}),
+        });
+      }
+      for (const message of held) this.#send(to, message);
+    });
+  }
+
   #send(id: string, message: ServerMessage): void {
-    this.#registry.get(id)?.socket.send(message);
+    const held = this.#holdBack.get(id);
+    if (held !== undefined) held.push(message);
+    else this.#registry.get(id)?.socket.send(message);
+  }
+
+  /** Sends an event on to a client that went away from here, behind its `away` call. */
+  #requeue(id: string, payload: string): void {
+    this.#queue(id, async () => {
+      await this.#call("requeue", [id, payload]);
+    });
+  }
+
+  /** Keeps an event for a client not registered here, for a short while: it may be resuming here. */
+  #stray(event: StoreEvent): void {
+    const now = performance.now();
+    if (this.#strayCount >= MAX_STRAYS) this.#sweepStrays(now);
+    if (this.#strayCount >= MAX_STRAYS) return;
+    const kept = this.#strays.get(event.to);
+    if (kept === undefined) this.#strays.set(event.to, { at: now, events: [event] });
+    else kept.events.push(event);
+    this.#strayCount++;
+  }
+
+  #sweepStrays(now: number): void {
+    for (const [id, { at, events }] of this.#strays) {
+      if (now - at < STRAY_MS) continue;
+      this.#strays.delete(id);
+      this.#strayCount -= events.length;
+    }
+  }
+
+  /** A resumable client of this instance lost its connection: its window starts in Redis. */
+  #wentAway(id: string): void {
+    this.#partners.delete(id);
+    this.#forgetRequest(id);
+    this.#holdBack.delete(id);
+  }
+
+  /**
+   * A session was resumed here: its pairing and request are this instance's
+   * now, and what waited for it (in Redis, then here) is turned into messages.
+   */
+  #arrived(
+    id: string,
+    partner: string,
+    target: string,
+    leftMs: number,
+    queued: readonly string[],
+  ): ServerMessage[] {
+    if (partner !== "") this.#partners.set(id, partner);
+    if (target !== "") this.#expireLater(id, target, Math.max(0, leftMs));
+    const events: StoreEvent[] = [];
+    for (const payload of queued) {
+      const event = parseEvent(payload);
+      if (event !== undefined) events.push(event);
+    }
+    const stray = this.#strays.get(id);
+    if (stray !== undefined) {
+      this.#strays.delete(id);
+      this.#strayCount -= stray.events.length;
+      events.push(...stray.events);
+    }
+    // Delivered through the usual path, into a list the connection sends after `session`.
+    const messages: ServerMessage[] = [];
+    this.#holdBack.set(id, messages);
+    for (const event of events) {
+      if (event.to !== id || event.kind === "s" || event.kind === "k") continue;
+      // The pair ended while the client was away: its queued peer_left is the news of that.
+      if (event.kind === "l" && partner === "") {
+        this.#send(id, {
+          type: MessageType.PeerLeft,
+          peer: event.peer,
+          reason: event.reason as PeerLeftReason,
+        });
+      } else {
+        this.#deliver(event);
+      }
+    }
+    if (this.#holdBack.get(id) === messages) this.#holdBack.delete(id);
+    return messages;
   }
 
   #expireLater(requester: string, target: string, ms: number): void {
@@ -499,13 +693,27 @@ export class RedisSignaling implements SignalingService {
   }
 
   async #beat(): Promise<void> {
+    const now = performance.now();
+    this.#sweepStrays(now);
+    this.#sessions.sweepDeparted(now, STRAY_MS);
     const reply = await this.#call("heartbeat", [this.#instance, String(this.#heartbeat.ttlMs)]);
     if (!reply) return;
     if (reply[0] === "gone") {
       this.#lost("this instance was presumed dead");
       return;
     }
-    for (let i = 1; i + 1 < reply.length; i += 2) {
+    this.#sessions.awayCount = Number(reply[1]);
+    const ended = Number(reply[2]);
+    for (let i = 0; i < ended; i++) this.#sessions.counted("timeout");
+    if (ended > 0) {
+      logger.info("Ended {sessions}: not resumed within the grace window.", {
+        ended,
+        sessions: plural(ended, "away session"),
+      });
+    }
+    const overflowed = Number(reply[3]);
+    for (let i = 0; i < overflowed; i++) this.#sessions.counted("overflow");
+    for (let i = 4; i + 1 < reply.length; i += 2) {
       this.#link.metrics.instancesRemoved++;
       const clients = Number(reply[i + 1]);
       logger.warn("Instance {instance} stopped answering; removed its {removed}.", {
@@ -516,30 +724,51 @@ export class RedisSignaling implements SignalingService {
     }
   }
 
-  /** Enters Redis again with every live client and the pairs within this instance. */
+  /**
+   * Enters Redis again with every live client, its key and session, and the
+   * pairs within this instance. A client that resumed on another instance
+   * meanwhile is closed here.
+   */
   async #recover(): Promise<void> {
     if (this.#recovering || !this.#link.ready) return;
     this.#recovering = true;
     try {
       // Calls queued while the link was down are over by now; wait for any still finishing.
       await Promise.all(this.#busy.values());
-      await this.#link.call("enter", [this.#instance, String(this.#heartbeat.ttlMs)]);
+      const entered = await this.#link.call("enter", [
+        this.#instance,
+        String(this.#heartbeat.ttlMs),
+      ]);
+      const revoked = entered.slice(1).map(String);
       const ids = [...this.#registry].map((entry) => entry.id);
+      let moved = 0;
       for (let i = 0; i < ids.length; i += REJOIN_BATCH) {
         const batch = ids.slice(i, i + REJOIN_BATCH);
+        const groups: string[] = [];
         const pairs: string[] = [];
         for (const id of batch) {
+          groups.push(id, this.#tenantOf(id) ?? "", ...this.#sessions.rejoining(id));
           const partner = this.#partners.get(id);
           if (partner !== undefined && id < partner) pairs.push(id, partner);
         }
-        await this.#link.call("rejoin", [this.#instance, String(batch.length), ...batch, ...pairs]);
+        const reply = await this.#link.call("rejoin", [
+          this.#instance,
+          String(batch.length),
+          ...groups,
+          ...pairs,
+        ]);
+        for (const id of reply.slice(1).map(String)) {
+          moved++;
+          this.#deliver({ to: id, kind: "s", peer: "-", reason: "-" });
+        }
       }
       this.#available = true;
       this.#link.markUp();
       logger.info("The shared registry is back; registered {registered} again.", {
-        clients: ids.length,
-        registered: plural(ids.length, "client"),
+        clients: ids.length - moved,
+        registered: plural(ids.length - moved, "client"),
       });
+      if (revoked.length > 0) this.#cluster?.keysRevoked(revoked);
     } catch (error) {
       logger.debug("Redis is not back yet: {error}", { error: errorText(error) });
     } finally {

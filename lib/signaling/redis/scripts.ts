@@ -7,11 +7,19 @@
  *
  * Keys (prefix `switchboard:`):
  * - `clients`: hash, client id → the instance that holds it
+ * - `tenant`: hash, client id → its key's SHA-256 (`""` for none), while its session lasts
+ * - `keycount`: hash, key SHA-256 → its clients (connected or away) in the cluster
  * - `partner`: hash, client id → partner id (both directions)
  * - `req` / `exp`: hashes, requester → target / expiry (ms, Redis clock)
  * - `in:<target>`: set of the requesters waiting on `target`
  * - `inst:<instance>`: set of the instance's client ids
  * - `instances`: set of live instances; `hb:<instance>`: heartbeat key with a TTL
+ * - `sess:<id>`: hash of a resumable session: `tok` (SHA-256 of its token),
+ *   `grace` (ms), `maxq` and `maxb` (the queue's bounds), `bytes` (queued)
+ * - `tok`: hash, token SHA-256 → session id; `away`: sorted set, id → window end (ms)
+ * - `q:<id>`: list of the events waiting for an away client, oldest first
+ * - `revoked`: set of key SHA-256 revoked on some instance
+ * - `stats`: hash of counts not yet reported (`overflow`: sessions ended by a full queue)
  * - channel `ch:<instance>`: events for the instance's clients
  *
  * @module
@@ -35,11 +43,14 @@ export type StoreEvent =
 
 /**
  * `r` pair_request from peer; `p` paired with peer (reason `1`: initiator);
- * `j` pair_rejected by or for peer; `c` pair_cancelled by peer; `l` peer_left.
+ * `j` pair_rejected by or for peer; `c` pair_cancelled by peer; `l` peer_left;
+ * `w` peer (the partner) reconnecting; `b` peer back; `s` the client resumed
+ * on another instance (peer and reason `-`); and, to `*`, `k` the key peer
+ * revoked.
  */
-export type EventKind = "r" | "p" | "j" | "c" | "l";
+export type EventKind = "r" | "p" | "j" | "c" | "l" | "w" | "b" | "s" | "k";
 
-const KINDS: ReadonlySet<string> = new Set(["r", "p", "j", "c", "l"]);
+const KINDS: ReadonlySet<string> = new Set(["r", "p", "j", "c", "l", "w", "b", "s", "k"]);
 
 /**
  * Parses one published event; `undefined` for anything else.
@@ -84,22 +95,35 @@ export function toldEvents(reply: readonly unknown[], from: number): StoreEvent[
   return events;
 }
 
-// Shared by every script. `tell` publishes one event to the instance that
-// holds `to` (unless that is `skip`, an instance that knows already) and notes
-// it for the reply; `clear` ends every request to or from `id` except with
-// `partner`; `remove` forgets a client as a disconnect does.
+// Shared by every script. `tell` sends one event to `to` (unless its
+// instance is `skip`, which knows already) and notes it for the reply;
+// `deliver` publishes to the instance holding a client, or queues for an away
+// one (or one whose instance died unnoticed); `clear` ends every request to or
+// from `id` except with `partner`; `remove` forgets a client as a disconnect
+// does, with its session.
 const PRELUDE = `
 local P = '${PREFIX}'
 local told = {}
+local hold, remove
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function tell(to, kind, peer, reason, skip)
+local function listening(inst)
+  return redis.call('PUBSUB', 'NUMSUB', P .. 'ch:' .. inst)[2] > 0
+end
+local function deliver(to, payload, skip)
   local inst = redis.call('HGET', P .. 'clients', to)
-  if inst and inst ~= skip then
-    redis.call('PUBLISH', P .. 'ch:' .. inst, to .. ' ' .. kind .. ' ' .. peer .. ' ' .. reason)
+  if inst then
+    if inst == skip then return end
+    if redis.call('PUBLISH', P .. 'ch:' .. inst, payload) > 0 then return end
+    if redis.call('EXISTS', P .. 'sess:' .. to) == 1 then hold(to, payload) end
+  elseif redis.call('ZSCORE', P .. 'away', to) then
+    hold(to, payload)
   end
+end
+local function tell(to, kind, peer, reason, skip)
+  deliver(to, to .. ' ' .. kind .. ' ' .. peer .. ' ' .. reason, skip)
   told[#told + 1] = to
   told[#told + 1] = kind
   told[#told + 1] = peer
@@ -126,16 +150,66 @@ local function clear(id, partner, dropped, withdrawn, skip)
     if requester ~= partner then tell(requester, 'j', id, dropped, skip) end
   end
 end
-local function remove(id, skip)
+local function same_tenant(a, b)
+  local ta = redis.call('HGET', P .. 'tenant', a)
+  return ta ~= false and ta == redis.call('HGET', P .. 'tenant', b)
+end
+local function forget_session(id)
+  local sk = P .. 'sess:' .. id
+  local tok = redis.call('HGET', sk, 'tok')
+  if tok then redis.call('HDEL', P .. 'tok', tok) end
+  redis.call('DEL', sk, P .. 'q:' .. id)
+  redis.call('ZREM', P .. 'away', id)
+end
+remove = function(id, skip, reason)
+  forget_session(id)
   local partner = redis.call('HGET', P .. 'partner', id)
   if partner then
     redis.call('HDEL', P .. 'partner', id, partner)
-    tell(partner, 'l', id, 'disconnected', skip)
+    tell(partner, 'l', id, reason or 'disconnected', skip)
   end
   clear(id, nil, 'peer_left', 'peer_left', skip)
   local inst = redis.call('HGET', P .. 'clients', id)
   redis.call('HDEL', P .. 'clients', id)
   if inst then redis.call('SREM', P .. 'inst:' .. inst, id) end
+  local tenant = redis.call('HGET', P .. 'tenant', id)
+  if tenant then
+    redis.call('HDEL', P .. 'tenant', id)
+    if tenant ~= '' and redis.call('HINCRBY', P .. 'keycount', tenant, -1) <= 0 then
+      redis.call('HDEL', P .. 'keycount', tenant)
+    end
+  end
+end
+hold = function(to, payload)
+  local sk = P .. 'sess:' .. to
+  local bytes = tonumber(redis.call('HGET', sk, 'bytes') or '0') + #payload
+  if redis.call('LLEN', P .. 'q:' .. to) >= tonumber(redis.call('HGET', sk, 'maxq') or '0')
+    or bytes > tonumber(redis.call('HGET', sk, 'maxb') or '0') then
+    -- A client that far behind is better told to start again than handed a hole.
+    redis.call('HINCRBY', P .. 'stats', 'overflow', 1)
+    remove(to)
+    return
+  end
+  redis.call('RPUSH', P .. 'q:' .. to, payload)
+  redis.call('HSET', sk, 'bytes', bytes)
+end
+local function go_away(id, now)
+  local inst = redis.call('HGET', P .. 'clients', id)
+  redis.call('HDEL', P .. 'clients', id)
+  if inst then redis.call('SREM', P .. 'inst:' .. inst, id) end
+  local grace = tonumber(redis.call('HGET', P .. 'sess:' .. id, 'grace') or '0')
+  redis.call('ZADD', P .. 'away', now + grace, id)
+  local partner = redis.call('HGET', P .. 'partner', id)
+  if partner then tell(partner, 'w', id, '-') end
+end
+local function leave_instance(inst, now)
+  local ids = redis.call('SMEMBERS', P .. 'inst:' .. inst)
+  for _, id in ipairs(ids) do
+    if redis.call('EXISTS', P .. 'sess:' .. id) == 1 then go_away(id, now) else remove(id, inst) end
+  end
+  redis.call('DEL', P .. 'inst:' .. inst, P .. 'hb:' .. inst)
+  redis.call('SREM', P .. 'instances', inst)
+  return #ids
 end
 `;
 
@@ -151,30 +225,65 @@ function script(name: string, body: string): Script {
   return { name, source: PRELUDE + body };
 }
 
+// The bodies of the scripts that may also run together in one `batch`
+// call: each a function of its arguments `A`.
+const JOIN = `
+local inst, id, tenant, max = A[1], A[2], A[3], A[4]
+if redis.call('SISMEMBER', P .. 'instances', inst) == 0 then return reply('gone') end
+if tenant ~= '' then
+  if max ~= '' and tonumber(redis.call('HGET', P .. 'keycount', tenant) or '0') >= tonumber(max) then
+    return reply('key_limit')
+  end
+  redis.call('HINCRBY', P .. 'keycount', tenant, 1)
+end
+redis.call('HSET', P .. 'clients', id, inst)
+redis.call('HSET', P .. 'tenant', id, tenant)
+redis.call('SADD', P .. 'inst:' .. inst, id)
+return reply('ok')
+`;
+
+const LEAVE = `
+local inst, id = A[1], A[2]
+if redis.call('HGET', P .. 'clients', id) ~= inst then return reply('gone') end
+remove(id)
+return reply('ok')
+`;
+
+/** A script whose body is also one of `batch`'s operations. */
+function batchable(name: string, body: string): Script {
+  return script(name, `local function op(A)${body}end\nreturn op(ARGV)\n`);
+}
+
+/** The scripts that {@linkcode SCRIPTS}.batch can run, several in one call. */
+export const BATCHABLE = ["join", "leave"] as const;
+
 /**
  * Every script, by name. Arguments are noted as ARGV; replies start with a
  * status (`ok` or a wire error code) and end with the events told.
  */
 export const SCRIPTS = {
-  /** ARGV instance, id: registers a client; `0` when the instance was presumed dead. */
-  join: script(
-    "join",
-    `
-local inst, id = ARGV[1], ARGV[2]
-if redis.call('SISMEMBER', P .. 'instances', inst) == 0 then return reply('gone') end
-redis.call('HSET', P .. 'clients', id, inst)
-redis.call('SADD', P .. 'inst:' .. inst, id)
-return reply('ok')
-`,
-  ),
-  /** ARGV me, target, timeout ms → status, refreshed (0/1), the replaced target or ''. */
+  /**
+   * ARGV instance, id, tenant (`""` for none), the key's client limit (`""`
+   * for none): registers a client. `gone` when the instance was presumed
+   * dead; `key_limit` when the key has that many clients in the cluster.
+   */
+  join: batchable("join", JOIN),
+  /**
+   * ARGV me, target, timeout ms → status, refreshed (0/1), the replaced
+   * target or ''. A target of another key is \`unknown_peer\`, exactly as one
+   * that does not exist; one of the same key that is away, \`peer_unavailable\`.
+   */
   request: script(
     "request",
     `
 local me, target, timeout = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if target == me then return reply('self_pair') end
 if redis.call('HEXISTS', P .. 'clients', me) == 0 then return reply('gone') end
-if redis.call('HEXISTS', P .. 'clients', target) == 0 then return reply('unknown_peer') end
+if not same_tenant(me, target) then return reply('unknown_peer') end
+if redis.call('HEXISTS', P .. 'clients', target) == 0 then
+  if redis.call('ZSCORE', P .. 'away', target) then return reply('peer_unavailable') end
+  return reply('unknown_peer')
+end
 if redis.call('HEXISTS', P .. 'partner', me) == 1 then return reply('already_paired') end
 if redis.call('HEXISTS', P .. 'partner', target) == 1 then return reply('peer_busy') end
 local now = now_ms()
@@ -194,12 +303,15 @@ if not refreshed then tell(target, 'r', me, '-') end
 return reply('ok', refreshed and '1' or '0', replaced)
 `,
   ),
-  /** ARGV me, from: me accepts from's request. */
+  /** ARGV me, from: me accepts from's request; \`peer_unavailable\` while from is away. */
   accept: script(
     "accept",
     `
 local me, from = ARGV[1], ARGV[2]
 if redis.call('HEXISTS', P .. 'clients', me) == 0 then return reply('gone') end
+if redis.call('ZSCORE', P .. 'away', from) and same_tenant(me, from) then
+  return reply('peer_unavailable')
+end
 if redis.call('HEXISTS', P .. 'partner', me) == 1 then return reply('already_paired') end
 local target = redis.call('HGET', P .. 'req', from)
 local exp = tonumber(redis.call('HGET', P .. 'exp', from) or '0')
@@ -236,17 +348,16 @@ return reply('ok', partner)
 `,
   ),
   /**
-   * ARGV me, partner, json: publishes the message to the partner's instance
-   * if it is still me's partner. Returns 1 when sent, 0 when not.
+   * ARGV me, partner, json: sends the message to the partner if it is still
+   * me's partner (to its instance, or to its queue while it is away).
+   * Returns 1 when sent, 0 when not.
    */
   relay: script(
     "relay",
     `
 local me, partner = ARGV[1], ARGV[2]
 if redis.call('HGET', P .. 'partner', me) ~= partner then return 0 end
-local inst = redis.call('HGET', P .. 'clients', partner)
-if not inst then return 0 end
-redis.call('PUBLISH', P .. 'ch:' .. inst, partner .. ' m ' .. ARGV[3])
+deliver(partner, partner .. ' m ' .. ARGV[3])
 return 1
 `,
   ),
@@ -268,21 +379,178 @@ tell(target, 'c', requester, 'timeout')
 return reply('ok')
 `,
   ),
-  /** ARGV instance, id: forgets a client that disconnected. */
-  leave: script(
-    "leave",
+  /** ARGV instance, id: forgets a client that disconnected, with its session. */
+  leave: batchable("leave", LEAVE),
+  /**
+   * ARGV groups of (name, n, then n arguments), each a \`join\` or a \`leave\`:
+   * runs them in order, and replies with one reply per group, as its own
+   * script would. Many clients connecting and leaving at once cost one
+   * round trip instead of one each.
+   */
+  batch: script(
+    "batch",
     `
-local inst, id = ARGV[1], ARGV[2]
+local ops = {}
+ops.join = function(A)${JOIN}end
+ops.leave = function(A)${LEAVE}end
+local results = {}
+local i = 1
+while i <= #ARGV do
+  local name, n = ARGV[i], tonumber(ARGV[i + 1])
+  local A = {}
+  for j = 1, n do A[j] = ARGV[i + 1 + j] end
+  told = {}
+  results[#results + 1] = ops[name](A)
+  i = i + 2 + n
+end
+return results
+`,
+  ),
+  /**
+   * ARGV instance, id, token SHA-256, grace ms, most messages, most bytes:
+   * opens a resumable session for a client of this instance.
+   */
+  open: script(
+    "open",
+    `
+local inst, id, tok = ARGV[1], ARGV[2], ARGV[3]
 if redis.call('HGET', P .. 'clients', id) ~= inst then return reply('gone') end
-remove(id)
+local sk = P .. 'sess:' .. id
+local old = redis.call('HGET', sk, 'tok')
+if old then redis.call('HDEL', P .. 'tok', old) end
+redis.call('HSET', sk, 'tok', tok, 'grace', ARGV[4], 'maxq', ARGV[5], 'maxb', ARGV[6], 'bytes', 0)
+redis.call('HSET', P .. 'tok', tok, id)
 return reply('ok')
 `,
   ),
   /**
-   * ARGV instance, ttl ms: renews the heartbeat and forgets every instance
-   * whose heartbeat has expired, with its clients. Status \`gone\` when this
-   * instance was presumed dead itself; else \`ok\` then (instance, clients)
-   * for each one forgotten.
+   * ARGV instance, id, token SHA-256: a resumable client of this instance
+   * lost its connection. Its window starts and its partner hears
+   * \`peer_reconnecting\`; \`gone\` when the session was resumed meanwhile
+   * (its token changed); \`ended\` when it had no session (then it is
+   * removed as by \`leave\`).
+   */
+  away: script(
+    "away",
+    `
+local inst, id, tok = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('HGET', P .. 'clients', id) ~= inst then return reply('gone') end
+local current = redis.call('HGET', P .. 'sess:' .. id, 'tok')
+if current and current ~= tok then return reply('gone') end
+if not current then
+  remove(id)
+  return reply('ended')
+end
+go_away(id, now_ms())
+return reply('ok')
+`,
+  ),
+  /**
+   * ARGV instance, token SHA-256, tenant (\`""\` for none), the next token's
+   * SHA-256: moves the session of the token to this instance, if it is live
+   * and of that key, and spends the token. A session whose instance still
+   * holds it (the old connection still looks open) is taken from it with an
+   * \`s\` event; one whose instance died unnoticed counts as away. Status
+   * \`no\`, or \`ok\`, id, was away (0/1), partner or '', the request's target
+   * or '' and its ms left, then the events that waited, oldest first.
+   */
+  resume: script(
+    "resume",
+    `
+local inst, tok, tenant, next_tok = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local id = redis.call('HGET', P .. 'tok', tok)
+if not id or redis.call('HGET', P .. 'tenant', id) ~= tenant then return {'no'} end
+local now = now_ms()
+local partner = redis.call('HGET', P .. 'partner', id) or ''
+local deadline = redis.call('ZSCORE', P .. 'away', id)
+local was_away = false
+local old = redis.call('HGET', P .. 'clients', id)
+if deadline then
+  if tonumber(deadline) <= now then return {'no'} end
+  was_away = true
+elseif old and old ~= inst then
+  if redis.call('EXISTS', P .. 'hb:' .. old) == 0 or not listening(old) then
+    was_away = true
+    if partner ~= '' then tell(partner, 'w', id, '-') end
+  else
+    redis.call('PUBLISH', P .. 'ch:' .. old, id .. ' s - -')
+  end
+  redis.call('SREM', P .. 'inst:' .. old, id)
+elseif not old then
+  return {'no'}
+end
+redis.call('HDEL', P .. 'tok', tok)
+redis.call('HSET', P .. 'tok', next_tok, id)
+redis.call('HSET', P .. 'sess:' .. id, 'tok', next_tok, 'bytes', 0)
+redis.call('ZREM', P .. 'away', id)
+redis.call('HSET', P .. 'clients', id, inst)
+redis.call('SADD', P .. 'inst:' .. inst, id)
+if was_away and partner ~= '' then tell(partner, 'b', id, '-') end
+local target = redis.call('HGET', P .. 'req', id) or ''
+local left = 0
+if target ~= '' then left = tonumber(redis.call('HGET', P .. 'exp', id) or '0') - now end
+local result = {'ok', id, was_away and '1' or '0', partner, target, tostring(left)}
+for _, payload in ipairs(redis.call('LRANGE', P .. 'q:' .. id, 0, -1)) do
+  result[#result + 1] = payload
+end
+redis.call('DEL', P .. 'q:' .. id)
+return result
+`,
+  ),
+  /**
+   * ARGV instance, n, then n revoked keys' SHA-256, then the keys still
+   * accepted: records the revocation for every instance (and instances to
+   * come), tells every other live instance, and ends the away sessions of those
+   * keys (telling this instance's clients in the reply, so that it can tell
+   * them before it closes its own clients of those keys). Status \`ok\`, how
+   * many sessions ended, then the events told.
+   */
+  revoke: script(
+    "revoke",
+    `
+local inst, n = ARGV[1], tonumber(ARGV[2])
+local revoked = {}
+for i = 3, n + 2 do
+  revoked[ARGV[i]] = true
+  redis.call('SADD', P .. 'revoked', ARGV[i])
+end
+for i = n + 3, #ARGV do redis.call('SREM', P .. 'revoked', ARGV[i]) end
+if n == 0 then return {'ok', '0'} end
+local ended = 0
+for _, id in ipairs(redis.call('ZRANGE', P .. 'away', 0, -1)) do
+  if revoked[redis.call('HGET', P .. 'tenant', id) or ''] then
+    remove(id, inst)
+    ended = ended + 1
+  end
+end
+for _, other in ipairs(redis.call('SMEMBERS', P .. 'instances')) do
+  if other ~= inst then
+    for i = 3, n + 2 do redis.call('PUBLISH', P .. 'ch:' .. other, '* k ' .. ARGV[i] .. ' -') end
+  end
+end
+return reply('ok', tostring(ended))
+`,
+  ),
+  /**
+   * ARGV id, then events: events that reached the instance a client had
+   * just left, sent on to wherever it is now (its queue while it is away).
+   */
+  requeue: script(
+    "requeue",
+    `
+local id = ARGV[1]
+for i = 2, #ARGV do deliver(id, ARGV[i]) end
+return reply('ok')
+`,
+  ),
+  /**
+   * ARGV instance, ttl ms: renews the heartbeat, forgets every instance whose
+   * heartbeat has expired or that no longer listens (its resumable clients
+   * go away, the rest are removed), and ends the windows that are over.
+   * Status \`gone\` when this instance was presumed dead itself; else \`ok\`,
+   * clients away in the cluster, windows ended, sessions ended by an
+   * overflowing queue since the last count, then (instance, clients) for
+   * each instance forgotten.
    */
   heartbeat: script(
     "heartbeat",
@@ -290,24 +558,28 @@ return reply('ok')
 local inst, ttl = ARGV[1], ARGV[2]
 if redis.call('SISMEMBER', P .. 'instances', inst) == 0 then return {'gone'} end
 redis.call('SET', P .. 'hb:' .. inst, '1', 'PX', ttl)
-local result = {'ok'}
+local now = now_ms()
+local gone = {}
 for _, other in ipairs(redis.call('SMEMBERS', P .. 'instances')) do
-  if other ~= inst and redis.call('EXISTS', P .. 'hb:' .. other) == 0 then
-    local ids = redis.call('SMEMBERS', P .. 'inst:' .. other)
-    for _, id in ipairs(ids) do remove(id, other) end
-    redis.call('DEL', P .. 'inst:' .. other)
-    redis.call('SREM', P .. 'instances', other)
-    result[#result + 1] = other
-    result[#result + 1] = tostring(#ids)
+  if other ~= inst and (redis.call('EXISTS', P .. 'hb:' .. other) == 0 or not listening(other)) then
+    gone[#gone + 1] = other
+    gone[#gone + 1] = tostring(leave_instance(other, now))
   end
 end
+local due = redis.call('ZRANGEBYSCORE', P .. 'away', '-inf', now)
+for _, id in ipairs(due) do remove(id, nil, 'timeout') end
+local overflowed = redis.call('HGET', P .. 'stats', 'overflow') or '0'
+redis.call('HDEL', P .. 'stats', 'overflow')
+local result = {'ok', tostring(redis.call('ZCARD', P .. 'away')), tostring(#due), overflowed}
+for i = 1, #gone do result[#result + 1] = gone[i] end
 return result
 `,
   ),
   /**
    * ARGV instance, ttl ms: (re)enters an instance with no clients. Whatever
    * Redis still held for it is stale, so it is removed, telling clients on
-   * other instances (its own were told when the link was lost).
+   * other instances (its own were told when the link was lost). Status
+   * \`ok\`, then the keys revoked in the cluster.
    */
   enter: script(
     "enter",
@@ -318,25 +590,51 @@ for _, id in ipairs(ids) do remove(id, inst) end
 redis.call('DEL', P .. 'inst:' .. inst)
 redis.call('SADD', P .. 'instances', inst)
 redis.call('SET', P .. 'hb:' .. inst, '1', 'PX', ttl)
-return {'ok', tostring(#ids)}
+local result = {'ok'}
+for _, tenant in ipairs(redis.call('SMEMBERS', P .. 'revoked')) do result[#result + 1] = tenant end
+return result
 `,
   ),
   /**
-   * ARGV instance, n, n client ids, then pairs of partners: registers live
-   * clients again after the link came back, and their pairs on this instance.
+   * ARGV instance, n, then n groups (id, tenant, token SHA-256 or '', grace,
+   * most messages, most bytes), then pairs of partners: registers live
+   * clients again after the link came back, with their sessions, and their
+   * pairs on this instance. Whatever Redis held of each is stale (partners
+   * elsewhere were told the pair ended), except a client that resumed on
+   * another instance meanwhile: those are listed in the reply, to be closed.
    */
   rejoin: script(
     "rejoin",
     `
 local inst, n = ARGV[1], tonumber(ARGV[2])
-for i = 3, n + 2 do
-  redis.call('HSET', P .. 'clients', ARGV[i], inst)
-  redis.call('SADD', P .. 'inst:' .. inst, ARGV[i])
+local moved = {'ok'}
+local here = {}
+for g = 0, n - 1 do
+  local b = 3 + g * 6
+  local id, tenant, tok = ARGV[b], ARGV[b + 1], ARGV[b + 2]
+  local holder = redis.call('HGET', P .. 'clients', id)
+  if holder and holder ~= inst then
+    moved[#moved + 1] = id
+  else
+    remove(id, inst)
+    redis.call('HSET', P .. 'clients', id, inst)
+    redis.call('HSET', P .. 'tenant', id, tenant)
+    if tenant ~= '' then redis.call('HINCRBY', P .. 'keycount', tenant, 1) end
+    redis.call('SADD', P .. 'inst:' .. inst, id)
+    if tok ~= '' then
+      redis.call('HSET', P .. 'sess:' .. id, 'tok', tok, 'grace', ARGV[b + 3], 'maxq', ARGV[b + 4],
+        'maxb', ARGV[b + 5], 'bytes', 0)
+      redis.call('HSET', P .. 'tok', tok, id)
+    end
+    here[id] = true
+  end
 end
-for i = n + 3, #ARGV - 1, 2 do
-  redis.call('HSET', P .. 'partner', ARGV[i], ARGV[i + 1], ARGV[i + 1], ARGV[i])
+for i = 3 + n * 6, #ARGV - 1, 2 do
+  if here[ARGV[i]] and here[ARGV[i + 1]] then
+    redis.call('HSET', P .. 'partner', ARGV[i], ARGV[i + 1], ARGV[i + 1], ARGV[i])
+  end
 end
-return {'ok'}
+return moved
 `,
   ),
   /** ARGV instance: a graceful exit; clients left are removed, others told. */

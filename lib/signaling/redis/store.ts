@@ -29,12 +29,7 @@ export interface RedisStoreOptions {
 export interface RedisStore {
   /** This instance's id in Redis. */
   readonly instance: string;
-  /**
-   * Builds the server's signaling on this store; call once.
-   *
-   * @throws {TypeError} For an option Redis signaling cannot honour (the
-   * tenant rule, per-client ICE servers, absent clients).
-   */
+  /** Builds the server's signaling on this store; call once. */
   readonly signaling: SignalingFactory;
   /** Disconnects when the server never started. */
   close(): Promise<void>;
@@ -66,8 +61,10 @@ export async function connectRedisStore(options: RedisStoreOptions): Promise<Red
     onEvent: (payload) => signaling?.receive(payload),
     onLost: (reason) => signaling?.linkLost(reason),
   });
+  let revoked: string[];
   try {
-    await link.call("enter", [instance, String(heartbeat.ttlMs)]);
+    const entered = await link.call("enter", [instance, String(heartbeat.ttlMs)]);
+    revoked = entered.slice(1).map(String);
   } catch (error) {
     await link.close();
     throw error;
@@ -76,7 +73,14 @@ export async function connectRedisStore(options: RedisStoreOptions): Promise<Red
     instance,
     signaling: (registry, signalingOptions) => {
       if (signaling) throw new Error("this Redis store already serves a server");
-      signaling = new RedisSignaling(registry, link, instance, signalingOptions, heartbeat);
+      signaling = new RedisSignaling(
+        registry,
+        link,
+        instance,
+        signalingOptions,
+        heartbeat,
+        revoked,
+      );
       return signaling;
     },
     close: () => link.close(),

@@ -1,10 +1,4 @@
 import assert from "node:assert/strict";
-import { Registry } from "../../../lib/registry.ts";
-import { startServer } from "../../../lib/server/start.ts";
-import { TurnCredentials } from "../../../lib/server/turn/credentials.ts";
-import { connectRedisStore, type RedisStore } from "../../../lib/signaling/redis/store.ts";
-import { parseRedisUrl } from "../../../lib/signaling/redis/url.ts";
-import type { SignalingOptions } from "../../../lib/signaling/service.ts";
 import { Child, spawnServer, TestClient, within } from "../../support/helpers.ts";
 import { eventually } from "../../support/hostile.ts";
 import { freePort, haveRedis, RedisServer } from "../../support/redis.ts";
@@ -111,65 +105,6 @@ Deno.test({
     assert.match(metrics, /^switchboard_redis_round_trip_seconds_count [1-9]\d*$/m);
     assert.match(metrics, /^switchboard_redis_up 1$/m);
     assert.match(metrics, /^switchboard_unavailable_total 0$/m);
-  },
-});
-
-/** A store on `redis`, closed with the test. */
-async function store(redis: RedisServer): Promise<RedisStore & AsyncDisposable> {
-  const connected = await connectRedisStore({ target: parseRedisUrl(redis.url) });
-  return { ...connected, [Symbol.asyncDispose]: () => connected.close() };
-}
-
-Deno.test({
-  name: "Redis signaling refuses the tenant rule, per-client ICE servers and absentees when built",
-  ignore,
-  fn: async () => {
-    await using redis = await RedisServer.start();
-    await using shared = await store(redis);
-    const unsupported: [keyof SignalingOptions, Partial<SignalingOptions>][] = [
-      ["canReach", { canReach: () => true }],
-      ["iceServersFor", { iceServersFor: () => Promise.resolve([]) }],
-      ["absentees", { absentees: { isAway: () => false, hold: () => {} } }],
-    ];
-    for (const [option, given] of unsupported) {
-      assert.throws(
-        () => shared.signaling(new Registry(), { pairTimeoutMs: 1000, ...given }),
-        (error: unknown) =>
-          error instanceof TypeError &&
-          error.message.startsWith(`RedisSignaling cannot honour the option ${option}: `),
-      );
-    }
-    // Refused, nothing was built: the store still serves one server.
-    const signaling = shared.signaling(new Registry(), { pairTimeoutMs: 1000, iceServers: [] });
-    await signaling.close();
-  },
-});
-
-Deno.test({
-  name:
-    "startServer on a Redis store refuses API keys, TURN and resume: never a tenant-blind server",
-  ignore,
-  fn: async () => {
-    await using redis = await RedisServer.start();
-    await using shared = await store(redis);
-    const turn = await TurnCredentials.create({
-      urls: ["turn:127.0.0.1:3478"],
-      secret: "s3cret",
-      ttlSeconds: 60,
-    });
-    const refused: [string, Parameters<typeof startServer>[0]][] = [
-      ["canReach", { apiKeys: [], resumeGrace: 0 }],
-      ["iceServersFor", { turn, resumeGrace: 0 }],
-      ["absentees", { resumeGrace: 15 }],
-    ];
-    for (const [option, options] of refused) {
-      assert.throws(
-        () => startServer({ host: "127.0.0.1", port: 0, ...options }, shared),
-        (error: unknown) => error instanceof TypeError && error.message.includes(option),
-      );
-    }
-    const server = startServer({ host: "127.0.0.1", port: 0, resumeGrace: 0 }, shared);
-    await server.shutdown();
   },
 });
 

@@ -324,5 +324,5 @@ Deno.test("a shutdown with a session waiting ends promptly", async () => {
   const a = await connectResumable(t);
   await dropAndWait(t, a);
   await within(t.server.shutdown(), 5000, "the shutdown");
-  assert.equal(t.server.resumption.awayCount, 0);
+  assert.equal(t.server.sessions.awayCount, 0);
 });

@@ -3,7 +3,7 @@ import {
   newResumeToken,
   SessionTable,
   type SessionTableOptions,
-} from "../../../lib/server/resume/sessions.ts";
+} from "../../../lib/signaling/sessions/table.ts";
 
 function table(options: Partial<SessionTableOptions> = {}): SessionTable<string> {
   let n = 0;
