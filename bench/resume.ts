@@ -8,19 +8,10 @@
  * @module
  */
 
-import { Child } from "../tests/support/helpers.ts";
-import { stopDaemon, waitUntilListening } from "../tests/support/daemons.ts";
-import { NGINX } from "../tests/support/nginx.ts";
+import { Nginx } from "../tests/support/nginx.ts";
 import type { BenchKeys } from "./keys.ts";
 import { LineProcess } from "./webrtc_lines.ts";
-import {
-  freePort,
-  health,
-  type ServerProcess,
-  type ServerSpec,
-  startServer,
-  waitUntil,
-} from "./servers.ts";
+import { health, type ServerProcess, type ServerSpec, startServer, waitUntil } from "./servers.ts";
 import { type BenchClient, connectClient } from "./ws_client.ts";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -33,78 +24,6 @@ export interface ResumeRun {
   partnerTold: boolean;
   /** Why the run failed. */
   error?: string;
-}
-
-/** The configuration of an nginx on `port` balancing over `upstreams`, round robin. */
-export function balancerConfig(prefix: string, port: number, upstreams: readonly number[]): string {
-  // No stickiness, and nginx's defaults for a dead upstream: a refused
-  // connection moves the request to the next server (proxy_next_upstream
-  // error) and marks the dead one down for 10 s (max_fails=1).
-  return `daemon off;
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  map $http_upgrade $connection_upgrade {
-    default upgrade;
-    "" close;
-  }
-  upstream switchboard {
-${upstreams.map((p) => `    server 127.0.0.1:${p};`).join("\n")}
-  }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://switchboard;
-      proxy_http_version 1.1;
-      proxy_set_header Host $host;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_read_timeout 60s;
-      proxy_send_timeout 60s;
-    }
-  }
-}
-`;
-}
-
-/** Starts nginx in front of `upstreams`; returns its port and how to stop it. */
-async function startBalancer(
-  upstreams: readonly number[],
-): Promise<{ port: number; stop(): Promise<void> }> {
-  const prefix = await Deno.makeTempDir({ prefix: "switchboard-bench-nginx-" });
-  // nginx's workers run as another user; they need to reach the prefix.
-  await Deno.chmod(prefix, 0o755);
-  const port = freePort();
-  const config = `${prefix}/nginx.conf`;
-  await Deno.writeTextFile(config, balancerConfig(prefix, port, upstreams));
-  const child = new Child(
-    ["-p", prefix, "-c", config, "-e", `${prefix}/error.log`],
-    prefix,
-    false,
-    NGINX,
-  );
-  try {
-    await waitUntilListening(
-      child,
-      port,
-      "nginx",
-      async () =>
-        (await Deno.readTextFile(`${prefix}/error.log`).catch(() => "")) +
-        child.stderr.join("\n"),
-    );
-  } catch (error) {
-    await stopDaemon(child, prefix);
-    throw error;
-  }
-  return { port, stop: () => stopDaemon(child, prefix) };
 }
 
 /** The next message's type from `client`, within `ms`. */
@@ -151,9 +70,11 @@ export async function runResumeBench(options: ResumeOptions): Promise<ResumeRun[
   });
   await Deno.writeTextFile(keyFile, `${options.keys.key}\n`);
   const runs: ResumeRun[] = [];
-  let balancer: { port: number; stop(): Promise<void> } | undefined;
+  let balancer: Nginx | undefined;
   try {
-    balancer = await startBalancer(instances.map((i) => i.port));
+    // Round robin, no stickiness, nginx's defaults for a dead upstream: a refused
+    // connection moves to the next server and marks the dead one down for 10 s.
+    balancer = await Nginx.start(instances.map((i) => i.port));
     for (let n = 1; n <= options.runs; n++) {
       options.progress?.(`resume run ${n}/${options.runs}`);
       const run = await resumeOnce(instances, balancer.port, keyFile, options);
@@ -170,7 +91,7 @@ export async function runResumeBench(options: ResumeOptions): Promise<ResumeRun[
       }
     }
   } finally {
-    await balancer?.stop();
+    await balancer?.[Symbol.asyncDispose]();
     await Promise.all(instances.map((i) => i.stop()));
     await Deno.remove(keyFile).catch(() => {});
   }

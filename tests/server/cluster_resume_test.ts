@@ -9,7 +9,7 @@ import {
 } from "../support/browser.ts";
 import { Child, spawnPeer } from "../support/helpers.ts";
 import { Nginx, skipNginx } from "../support/nginx.ts";
-import { haveRedis, RedisServer } from "../support/redis.ts";
+import { haveRedis, RedisServer, spawnRedisInstance } from "../support/redis.ts";
 
 // Real processes only: one redis-server, two server.ts instances on it, one
 // nginx sending connections to them in turn (round robin, no stickiness, as
@@ -24,32 +24,8 @@ class Instance implements AsyncDisposable {
   private constructor(readonly child: Child, readonly port: number) {}
 
   static async start(redis: RedisServer): Promise<Instance> {
-    const child = new Child([
-      "run",
-      "--allow-net",
-      "--no-prompt",
-      "server.ts",
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      "--redis",
-      redis.url,
-      "--trust-proxy",
-      "127.0.0.1",
-    ]);
-    try {
-      // Loading the Redis client makes the start slower than usual.
-      const [, port] = await child.waitForLine(
-        /Server listening on ws:\/\/[\d.]+:(\d+)/,
-        "stderr",
-        30_000,
-      );
-      return new Instance(child, Number(port));
-    } catch (error) {
-      await child[Symbol.asyncDispose]();
-      throw error;
-    }
+    const { child, port } = await spawnRedisInstance(redis.url, ["--trust-proxy", "127.0.0.1"]);
+    return new Instance(child, port);
   }
 
   /** Whether the client `id` connected here (not resumed here). */

@@ -151,6 +151,20 @@ class Scene implements AsyncDisposable {
 
   readonly #raws: RawWebSocket[] = [];
 
+  /**
+   * A resumable client on the first server (with `key`, when given), paired
+   * with a partner on the second (same key), then dropped abruptly: the
+   * partner has heard `peer_reconnecting`.
+   */
+  async awayFromPartner(key?: string): Promise<[Resumable, Client]> {
+    const a = await this.resumable(0, key);
+    const b = await this.connectTo(1, key);
+    await pairResumable(a, b);
+    a.ws.drop();
+    assert.deepEqual(await next(b), { type: "peer_reconnecting", peer: a.id });
+    return [a, b];
+  }
+
   /** Connects two clients, and the first asks the second; the second has received the request. */
   async requested(): Promise<[Client, Client]> {
     const [a, b] = await this.connect(2) as [Client, Client];
@@ -550,11 +564,7 @@ const SCENARIOS: Scenario[] = [
       "resume: a client that drops resumes on another instance; its partner hears peer_reconnecting, then peer_back, and what was sent meanwhile arrives once, in order",
     options: { resumeGrace: 10 },
     run: async (scene) => {
-      const a = await scene.resumable(0);
-      const b = await scene.connectTo(1);
-      await pairResumable(a, b);
-      a.ws.drop();
-      assert.deepEqual(await next(b), { type: "peer_reconnecting", peer: a.id });
+      const [a, b] = await scene.awayFromPartner();
       for (let n = 1; n <= 5; n++) b.client.send({ type: "relay", data: { n } });
       b.client.send({ type: "pair_request", target: a.id });
       assert.deepEqual(await nextError(b), { type: "error", code: "peer_unavailable" });
@@ -583,11 +593,7 @@ const SCENARIOS: Scenario[] = [
       "resume: a partner that leaves while the client is away: it hears peer_left after its session on resume, and is unpaired",
     options: { resumeGrace: 10 },
     run: async (scene) => {
-      const a = await scene.resumable(0);
-      const b = await scene.connectTo(1);
-      await pairResumable(a, b);
-      a.ws.drop();
-      assert.deepEqual(await next(b), { type: "peer_reconnecting", peer: a.id });
+      const [a, b] = await scene.awayFromPartner();
       b.client.send({ type: "relay", data: "bye" });
       b.client.send({ type: "unpair" });
       // Unpaired: b's next relay is refused, so the unpair was done before a is back.
@@ -607,11 +613,7 @@ const SCENARIOS: Scenario[] = [
       "resume: a token presented with another key fails like an unknown one and leaves the session to its owner",
     options: { resumeGrace: 10, apiKeys: KEYS.records },
     run: async (scene) => {
-      const a = await scene.resumable(0, KEYS.a);
-      const b = await scene.connectTo(1, KEYS.a);
-      await pairResumable(a, b);
-      a.ws.drop();
-      assert.deepEqual(await next(b), { type: "peer_reconnecting", peer: a.id });
+      const [a, b] = await scene.awayFromPartner(KEYS.a);
       const thief = await scene.resume(1, a.token, KEYS.b);
       assert.notEqual((await thief.next() as Message).id, a.id);
       assert.equal((await thief.next() as Message).type, "session");
@@ -628,13 +630,9 @@ const SCENARIOS: Scenario[] = [
     name: "resume: an away client is peer_unavailable to its own key and unknown_peer to others",
     options: { resumeGrace: 10, apiKeys: KEYS.records },
     run: async (scene) => {
-      const a = await scene.resumable(0, KEYS.a);
-      const partner = await scene.connectTo(1, KEYS.a);
-      await pairResumable(a, partner);
+      const [a] = await scene.awayFromPartner(KEYS.a);
       const mine = await scene.connectTo(1, KEYS.a);
       const other = await scene.connectTo(1, KEYS.b);
-      a.ws.drop();
-      assert.deepEqual(await next(partner), { type: "peer_reconnecting", peer: a.id });
       mine.client.send({ type: "pair_request", target: a.id });
       const unavailable = await next(mine);
       assert.equal(unavailable.code, "peer_unavailable");
@@ -664,11 +662,7 @@ const SCENARIOS: Scenario[] = [
       "resume: when the window ends the partner hears peer_left (timeout) exactly once, and the token is spent",
     options: { resumeGrace: 0.3 },
     run: async (scene) => {
-      const a = await scene.resumable(0);
-      const b = await scene.connectTo(1);
-      await pairResumable(a, b);
-      a.ws.drop();
-      assert.deepEqual(await next(b), { type: "peer_reconnecting", peer: a.id });
+      const [a, b] = await scene.awayFromPartner();
       assert.deepEqual(await next(b), { type: "peer_left", peer: a.id, reason: "timeout" });
       b.client.send({ type: "relay", data: "anyone?" });
       assert.deepEqual(await nextError(b), { type: "error", code: "not_paired" });
@@ -681,11 +675,7 @@ const SCENARIOS: Scenario[] = [
       "resume: past the queue's bound the session ends and the partner hears peer_left (disconnected)",
     options: { resumeGrace: 10, resumeQueue: 3 },
     run: async (scene) => {
-      const a = await scene.resumable(0);
-      const b = await scene.connectTo(1);
-      await pairResumable(a, b);
-      a.ws.drop();
-      assert.deepEqual(await next(b), { type: "peer_reconnecting", peer: a.id });
+      const [a, b] = await scene.awayFromPartner();
       for (let n = 1; n <= 4; n++) b.client.send({ type: "relay", data: { n } });
       assert.deepEqual(await next(b), { type: "peer_left", peer: a.id, reason: "disconnected" });
     },
@@ -698,13 +688,9 @@ const SCENARIOS: Scenario[] = [
       const keys = twoKeys();
       const records = keys.records;
       for (const server of scene.cluster.servers) await server.reloadKeys(records);
-      const away = await scene.resumable(0, keys.a);
-      const partner = await scene.connectTo(1, keys.a);
-      await pairResumable(away, partner);
+      const [away, partner] = await scene.awayFromPartner(keys.a);
       const other = await scene.connectTo(0, keys.a);
       const kept = await scene.connectTo(1, keys.b);
-      away.ws.drop();
-      assert.deepEqual(await next(partner), { type: "peer_reconnecting", peer: away.id });
       const started = performance.now();
       const reloaded = scene.server(0).reloadKeys([records[1]!]);
       // Here: the away session, and the key's clients on this instance.

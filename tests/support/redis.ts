@@ -6,7 +6,7 @@
  */
 
 import { freePort, installed, onceReady } from "./daemons.ts";
-import { within } from "./helpers.ts";
+import { Child, within } from "./helpers.ts";
 
 export { freePort };
 
@@ -100,4 +100,79 @@ export class RedisServer implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
+}
+
+/** `deno run` arguments for `server.ts --port 0 --redis url`, with the network and `permissions`. */
+export function redisServerArgs(url: string, ...permissions: string[]): string[] {
+  return [
+    "run",
+    "--allow-net",
+    ...permissions,
+    "--no-prompt",
+    "server.ts",
+    "--port",
+    "0",
+    "--redis",
+    url,
+  ];
+}
+
+/** A `server.ts --redis` subprocess listening on 127.0.0.1. */
+export interface RedisInstance {
+  /** The process, its output read line by line. */
+  readonly child: Child;
+  /** Its port. */
+  readonly port: number;
+  /** `ws://127.0.0.1:PORT`. */
+  readonly url: string;
+}
+
+/**
+ * Starts `server.ts --redis url` on 127.0.0.1 with `args`, once it says it
+ * listens; loading the Redis client makes its start slower than usual.
+ */
+export async function spawnRedisInstance(
+  url: string,
+  args: readonly string[] = [],
+  permissions: readonly string[] = [],
+): Promise<RedisInstance> {
+  const child = new Child([
+    ...redisServerArgs(url, ...permissions),
+    "--host",
+    "127.0.0.1",
+    ...args,
+  ]);
+  try {
+    const match = await child.waitForLine(
+      /Server listening on ws:\/\/([\d.]+):(\d+)/,
+      "stderr",
+      30_000,
+    );
+    const port = Number(match[2]);
+    return { child, port, url: `ws://127.0.0.1:${port}` };
+  } catch (error) {
+    await child[Symbol.asyncDispose]();
+    throw error;
+  }
+}
+
+/** `n` instances sharing `redis`, each with `args`, started together and disposed together. */
+export async function redisInstances(
+  redis: RedisServer,
+  n: number,
+  args: readonly string[] = [],
+): Promise<{ servers: RedisInstance[] } & AsyncDisposable> {
+  const started = await Promise.allSettled(
+    Array.from({ length: n }, () => spawnRedisInstance(redis.url, args)),
+  );
+  const servers = started.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
+  const dispose = async () => {
+    await Promise.all(servers.map(({ child }) => child[Symbol.asyncDispose]()));
+  };
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) {
+    await dispose();
+    throw failed.reason;
+  }
+  return { servers, [Symbol.asyncDispose]: dispose };
 }

@@ -8,67 +8,23 @@
  */
 
 import assert from "node:assert/strict";
-import { Child, TestClient } from "../../support/helpers.ts";
+import { TestClient } from "../../support/helpers.ts";
 import { RawWebSocket } from "../../support/raw_websocket.ts";
-import { haveRedis, RedisServer } from "../../support/redis.ts";
+import { haveRedis, type RedisInstance, redisInstances, RedisServer } from "../../support/redis.ts";
 
 type Message = Record<string, unknown>;
 
 const ignore = !haveRedis();
 
 /** A `server.ts` subprocess on Redis. */
-interface Instance {
-  child: Child;
-  port: number;
-  url: string;
-}
-
-/** A server on `redis` with `args`; loading the Redis client makes its start slower than usual. */
-async function spawnInstance(redis: RedisServer, args: string[]): Promise<Instance> {
-  const child = new Child([
-    "run",
-    "--allow-net",
-    "--no-prompt",
-    "server.ts",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "0",
-    "--redis",
-    redis.url,
-    ...args,
-  ]);
-  try {
-    const match = await child.waitForLine(
-      /Server listening on ws:\/\/([\d.]+):(\d+)/,
-      "stderr",
-      30_000,
-    );
-    const port = Number(match[2]);
-    return { child, port, url: `ws://127.0.0.1:${port}` };
-  } catch (error) {
-    await child[Symbol.asyncDispose]();
-    throw error;
-  }
-}
+type Instance = RedisInstance;
 
 /** Instances `a` and `b` on one Redis, with resume on (`grace` seconds), disposed together. */
 async function twoInstances(redis: RedisServer, grace: number) {
-  const args = ["--resume-grace", String(grace)];
   // Started together: each start is mostly loading the Redis client.
-  const started = await Promise.allSettled([
-    spawnInstance(redis, args),
-    spawnInstance(redis, args),
-  ]);
-  const ok = started.flatMap((s) => s.status === "fulfilled" ? [s.value] : []);
-  const dispose = () => Promise.all(ok.map(({ child }) => child[Symbol.asyncDispose]()));
-  const failed = started.find((s) => s.status === "rejected");
-  if (failed) {
-    await dispose();
-    throw failed.reason;
-  }
-  const [a, b] = ok as [Instance, Instance];
-  return { a, b, [Symbol.asyncDispose]: async () => void await dispose() };
+  const started = await redisInstances(redis, 2, ["--resume-grace", String(grace)]);
+  const [a, b] = started.servers as [Instance, Instance];
+  return { a, b, [Symbol.asyncDispose]: () => started[Symbol.asyncDispose]() };
 }
 
 /** A resumable client over raw TCP (so that it can drop like a network does), with id and token. */
@@ -148,19 +104,35 @@ async function relaysBothWays(
 const BACK = /The shared registry is back; registered (\d+) clients? again\./;
 const LOST = /Lost the shared registry/;
 
+/**
+ * Redis, instances `a` and `b` with resume on (`grace` seconds), a resumable
+ * client `x` on `a` paired with a plain client `y` on `b`; all closed together.
+ */
+async function pairedAcross(grace: number) {
+  const stack = new AsyncDisposableStack();
+  try {
+    const redis = stack.use(await RedisServer.start());
+    const { a, b } = stack.use(await twoInstances(redis, grace));
+    const sockets = stack.use(new Sockets());
+    const x = await sockets.resumable(a);
+    const y = await TestClient.connect(b.url);
+    stack.use(y.client);
+    await pair(x, y);
+    const moved = stack.move();
+    return { redis, a, b, sockets, x, y, [Symbol.asyncDispose]: () => moved.disposeAsync() };
+  } catch (error) {
+    await stack.disposeAsync();
+    throw error;
+  }
+}
+
 Deno.test({
   name:
     "an instance killed with SIGKILL: its resumable client resumes on another instance within the grace window; its partner hears peer_reconnecting then peer_back, and what the partner sent after the kill arrives once, in order",
   ignore,
   fn: async () => {
-    await using redis = await RedisServer.start();
-    await using cluster = await twoInstances(redis, 10);
-    const { a, b } = cluster;
-    using sockets = new Sockets();
-    const x = await sockets.resumable(a);
-    const y = await TestClient.connect(b.url);
-    await using _y = y.client;
-    await pair(x, y);
+    await using scene = await pairedAcross(10);
+    const { a, b, sockets, x, y } = scene;
 
     const killedAt = performance.now();
     a.child.process.kill("SIGKILL");
@@ -185,14 +157,8 @@ Deno.test({
     "a resume that reaches another instance before the death is noticed still gets its id and pairing",
   ignore,
   fn: async () => {
-    await using redis = await RedisServer.start();
-    await using cluster = await twoInstances(redis, 10);
-    const { a, b } = cluster;
-    using sockets = new Sockets();
-    const x = await sockets.resumable(a);
-    const y = await TestClient.connect(b.url);
-    await using _y = y.client;
-    await pair(x, y);
+    await using scene = await pairedAcross(10);
+    const { a, b, sockets, x, y } = scene;
 
     a.child.process.kill("SIGKILL");
     await a.child.exit();
@@ -270,14 +236,8 @@ Deno.test({
     "Redis unreachable while a session is away: the partner elsewhere hears peer_left; the instances refuse new clients with 1013 and answer a resume with 1013; when Redis answers again the session resumes if its window is still open",
   ignore,
   fn: async () => {
-    await using redis = await RedisServer.start();
-    await using cluster = await twoInstances(redis, 20);
-    const { a, b } = cluster;
-    using sockets = new Sockets();
-    const x = await sockets.resumable(a);
-    const y = await TestClient.connect(b.url);
-    await using _y = y.client;
-    await pair(x, y);
+    await using scene = await pairedAcross(20);
+    const { redis, a, b, sockets, x, y } = scene;
     x.ws.drop();
     assert.deepEqual(await next(y.client), { type: "peer_reconnecting", peer: x.id });
 

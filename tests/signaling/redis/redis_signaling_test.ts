@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
-import { Child, spawnServer, TestClient, within } from "../../support/helpers.ts";
+import { Child, TestClient, within } from "../../support/helpers.ts";
 import { eventually } from "../../support/hostile.ts";
-import { freePort, haveRedis, RedisServer } from "../../support/redis.ts";
+import {
+  freePort,
+  haveRedis,
+  type RedisInstance,
+  redisInstances,
+  RedisServer,
+  redisServerArgs,
+  spawnRedisInstance,
+} from "../../support/redis.ts";
 
 type Message = Record<string, unknown>;
 
@@ -9,57 +17,6 @@ const ignore = !haveRedis();
 
 async function next(client: TestClient, ms = 5000): Promise<Message> {
   return await client.next(ms) as Message;
-}
-
-type Spawned = Awaited<ReturnType<typeof spawnServer>>;
-
-/** `deno run` arguments for `server.ts --port 0 --redis url`, with the network and `permissions`. */
-function redisServerArgs(url: string, ...permissions: string[]): string[] {
-  return [
-    "run",
-    "--allow-net",
-    ...permissions,
-    "--no-prompt",
-    "server.ts",
-    "--port",
-    "0",
-    "--redis",
-    url,
-  ];
-}
-
-/** A server on `redis`; loading the Redis client makes its start slower than usual. */
-async function spawnInstance(redis: RedisServer, args: string[] = []): Promise<Spawned> {
-  const child = new Child([...redisServerArgs(redis.url), "--host", "127.0.0.1", ...args]);
-  try {
-    const match = await child.waitForLine(
-      /Server listening on ws:\/\/([\d.]+):(\d+)/,
-      "stderr",
-      30_000,
-    );
-    const port = Number(match[2]);
-    return { child, port, url: `ws://127.0.0.1:${port}` };
-  } catch (error) {
-    await child[Symbol.asyncDispose]();
-    throw error;
-  }
-}
-
-/** `n` servers sharing one Redis, started one after another and disposed together. */
-async function cluster(redis: RedisServer, n: number, args: string[] = []) {
-  const servers: Spawned[] = [];
-  try {
-    for (let i = 0; i < n; i++) servers.push(await spawnInstance(redis, args));
-  } catch (error) {
-    await Promise.all(servers.map(({ child }) => child[Symbol.asyncDispose]()));
-    throw error;
-  }
-  return {
-    servers,
-    async [Symbol.asyncDispose]() {
-      await Promise.all(servers.map(({ child }) => child[Symbol.asyncDispose]()));
-    },
-  };
 }
 
 /** `a` on one server asks `b` on another, who accepts; both have heard `paired`. */
@@ -90,8 +47,8 @@ Deno.test({
   ignore,
   fn: async () => {
     await using redis = await RedisServer.start();
-    await using c = await cluster(redis, 2);
-    const [s1, s2] = c.servers as [Spawned, Spawned];
+    await using c = await redisInstances(redis, 2);
+    const [s1, s2] = c.servers as [RedisInstance, RedisInstance];
     const { a, b } = await pairAcross(s1.url, s2.url);
     await using _a = a.client;
     await using _b = b.client;
@@ -114,7 +71,7 @@ Deno.test({
   ignore,
   fn: async () => {
     await using redis = await RedisServer.start();
-    await using c = await cluster(redis, 3);
+    await using c = await redisInstances(redis, 3);
     const urls = c.servers.map((s) => s.url);
     const PAIRS = 200;
     const MESSAGES = 20;
@@ -174,8 +131,8 @@ Deno.test({
   ignore,
   fn: async () => {
     await using redis = await RedisServer.start();
-    await using c = await cluster(redis, 3);
-    const [s1, s2, s3] = c.servers as [Spawned, Spawned, Spawned];
+    await using c = await redisInstances(redis, 3);
+    const [s1, s2, s3] = c.servers as [RedisInstance, RedisInstance, RedisInstance];
     const { a, b } = await pairAcross(s1.url, s2.url);
     await using _b = b.client;
     const doomed = await TestClient.connect(s1.url);
@@ -212,8 +169,8 @@ Deno.test({
   ignore,
   fn: async () => {
     await using redis = await RedisServer.start();
-    await using c = await cluster(redis, 2);
-    const [s1, s2] = c.servers as [Spawned, Spawned];
+    await using c = await redisInstances(redis, 2);
+    const [s1, s2] = c.servers as [RedisInstance, RedisInstance];
     const { a, b } = await pairAcross(s1.url, s2.url);
     await using _a = a.client;
     await using _b = b.client;
@@ -238,8 +195,8 @@ Deno.test({
   ignore,
   fn: async () => {
     await using redis = await RedisServer.start();
-    await using c = await cluster(redis, 2);
-    const [s1, s2] = c.servers as [Spawned, Spawned];
+    await using c = await redisInstances(redis, 2);
+    const [s1, s2] = c.servers as [RedisInstance, RedisInstance];
     const local = await pairAcross(s1.url, s1.url);
     const across = await pairAcross(s1.url, s2.url);
     await using _la = local.a.client;
@@ -346,7 +303,7 @@ Deno.test({
     assert.match(bare.stderr.join("\n"), /SWITCHBOARD_REDIS_PASSWORD/);
     // In the URL.
     const withPassword = `redis://:hunter2@${base.host}`;
-    const { child, url } = await spawnInstance(redis, ["--redis", withPassword]);
+    const { child, url } = await spawnRedisInstance(redis.url, ["--redis", withPassword]);
     await using _ = child;
     const { client } = await TestClient.connect(url);
     await client[Symbol.asyncDispose]();
