@@ -96,6 +96,8 @@ export class RedisSignaling implements SignalingService {
   // Events for clients not registered here, by id: a resume may be about to register them.
   readonly #strays = new Map<string, { at: number; events: StoreEvent[] }>();
   #strayCount = 0;
+  // Revocations made while Redis was out of reach, sent when it is back.
+  readonly #unsentRevocations = { revoked: new Set<string>(), kept: new Set<string>() };
   // This instance's clients that have a partner, anywhere → the partner.
   readonly #partners = new Map<string, string>();
   // This instance's clients with a request out → its target and expiry timer.
@@ -144,7 +146,8 @@ export class RedisSignaling implements SignalingService {
       arrived: (id, partner, target, leftMs, queued) =>
         this.#arrived(id, partner, target, leftMs, queued),
     });
-    if (revoked.length > 0) this.#cluster?.keysRevoked(revoked);
+    // Once the server that builds this signaling has finished building itself.
+    if (revoked.length > 0) queueMicrotask(() => this.#cluster?.keysRevoked(revoked));
     this.#schedule();
   }
 
@@ -213,6 +216,8 @@ export class RedisSignaling implements SignalingService {
       return;
     }
     this.#queue(id, async () => {
+      // After any call of the client's still under way (a session being opened, say).
+      this.#sessions.forget(id);
       const reply = await this.#call("leave", [this.#instance, id], true);
       if (reply) this.#logTold(reply, 1, "leave");
     });
@@ -226,22 +231,31 @@ export class RedisSignaling implements SignalingService {
    * @returns How many away sessions ended, cluster-wide.
    */
   async revoke(tenants: readonly string[], kept: readonly string[]): Promise<number> {
-    if (!this.#available) {
-      logger.warn(
-        "Cannot record the revoked keys in the shared registry now; other instances keep them until reloaded.",
-      );
-      return 0;
-    }
     const reply = await this.#call("revoke", [
       this.#instance,
       String(tenants.length),
       ...tenants,
       ...kept,
     ]);
-    const ended = Number(reply?.[1] ?? 0);
+    if (reply === undefined) {
+      // Kept for when Redis is back: the other instances must hear of it then.
+      for (const tenant of tenants) {
+        this.#unsentRevocations.revoked.add(tenant);
+        this.#unsentRevocations.kept.delete(tenant);
+      }
+      for (const tenant of kept) {
+        this.#unsentRevocations.kept.add(tenant);
+        this.#unsentRevocations.revoked.delete(tenant);
+      }
+      logger.warn(
+        "Cannot reach the shared registry: the other instances hear of the revoked keys when it is back.",
+      );
+      return 0;
+    }
+    const ended = Number(reply[1] ?? 0);
     for (let i = 0; i < ended; i++) this.#sessions.counted("revoked");
     // Partners here hear `peer_left` now, before the caller closes this instance's clients.
-    for (const event of toldEvents(reply ?? [], 2)) {
+    for (const event of toldEvents(reply, 2)) {
       if (this.#registry.has(event.to)) this.#deliver(event);
     }
     return ended;
@@ -764,6 +778,16 @@ export class RedisSignaling implements SignalingService {
       }
       this.#available = true;
       this.#link.markUp();
+      // Clients that left while the batches were on their way were registered all the same.
+      for (const id of ids) if (!this.#registry.has(id)) this.disconnected(id);
+      const { revoked: unsent, kept } = this.#unsentRevocations;
+      if (unsent.size > 0 || kept.size > 0) {
+        const tenants = [...unsent];
+        const stillKept = [...kept];
+        unsent.clear();
+        kept.clear();
+        await this.revoke(tenants, stillKept);
+      }
       logger.info("The shared registry is back; registered {registered} again.", {
         clients: ids.length - moved,
         registered: plural(ids.length - moved, "client"),

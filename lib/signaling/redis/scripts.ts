@@ -17,7 +17,8 @@
  * - `sess:<id>`: hash of a resumable session: `tok` (SHA-256 of its token),
  *   `grace` (ms), `maxq` and `maxb` (the queue's bounds), `bytes` (queued)
  * - `tok`: hash, token SHA-256 → session id; `away`: sorted set, id → window end (ms)
- * - `q:<id>`: list of the events waiting for an away client, oldest first
+ * - `q:<id>`: list of the events waiting for an away client, oldest first; `rq:<id>`: those
+ *   that reached its old instance after it had gone, which come first
  * - `revoked`: set of key SHA-256 revoked on some instance
  * - `stats`: hash of counts not yet reported (`overflow`: sessions ended by a full queue)
  * - channel `ch:<instance>`: events for the instance's clients
@@ -112,14 +113,14 @@ end
 local function listening(inst)
   return redis.call('PUBSUB', 'NUMSUB', P .. 'ch:' .. inst)[2] > 0
 end
-local function deliver(to, payload, skip)
+local function deliver(to, payload, skip, early)
   local inst = redis.call('HGET', P .. 'clients', to)
   if inst then
     if inst == skip then return end
     if redis.call('PUBLISH', P .. 'ch:' .. inst, payload) > 0 then return end
-    if redis.call('EXISTS', P .. 'sess:' .. to) == 1 then hold(to, payload) end
+    if redis.call('EXISTS', P .. 'sess:' .. to) == 1 then hold(to, payload, early) end
   elseif redis.call('ZSCORE', P .. 'away', to) then
-    hold(to, payload)
+    hold(to, payload, early)
   end
 end
 local function tell(to, kind, peer, reason, skip)
@@ -158,7 +159,7 @@ local function forget_session(id)
   local sk = P .. 'sess:' .. id
   local tok = redis.call('HGET', sk, 'tok')
   if tok then redis.call('HDEL', P .. 'tok', tok) end
-  redis.call('DEL', sk, P .. 'q:' .. id)
+  redis.call('DEL', sk, P .. 'q:' .. id, P .. 'rq:' .. id)
   redis.call('ZREM', P .. 'away', id)
 end
 remove = function(id, skip, reason)
@@ -180,17 +181,19 @@ remove = function(id, skip, reason)
     end
   end
 end
-hold = function(to, payload)
+hold = function(to, payload, early)
   local sk = P .. 'sess:' .. to
   local bytes = tonumber(redis.call('HGET', sk, 'bytes') or '0') + #payload
-  if redis.call('LLEN', P .. 'q:' .. to) >= tonumber(redis.call('HGET', sk, 'maxq') or '0')
+  local held = redis.call('LLEN', P .. 'q:' .. to) + redis.call('LLEN', P .. 'rq:' .. to)
+  if held >= tonumber(redis.call('HGET', sk, 'maxq') or '0')
     or bytes > tonumber(redis.call('HGET', sk, 'maxb') or '0') then
     -- A client that far behind is better told to start again than handed a hole.
     redis.call('HINCRBY', P .. 'stats', 'overflow', 1)
     remove(to)
     return
   end
-  redis.call('RPUSH', P .. 'q:' .. to, payload)
+  -- Events that reached the client's old instance too late wait ahead of the rest.
+  redis.call('RPUSH', P .. (early and 'rq:' or 'q:') .. to, payload)
   redis.call('HSET', sk, 'bytes', bytes)
 end
 local function go_away(id, now)
@@ -204,8 +207,13 @@ local function go_away(id, now)
 end
 local function leave_instance(inst, now)
   local ids = redis.call('SMEMBERS', P .. 'inst:' .. inst)
+  -- Resumable clients go away first, so that one whose partner on the same
+  -- instance is removed next hears of it in its queue.
   for _, id in ipairs(ids) do
-    if redis.call('EXISTS', P .. 'sess:' .. id) == 1 then go_away(id, now) else remove(id, inst) end
+    if redis.call('EXISTS', P .. 'sess:' .. id) == 1 then go_away(id, now) end
+  end
+  for _, id in ipairs(ids) do
+    if redis.call('EXISTS', P .. 'sess:' .. id) == 0 then remove(id, inst) end
   end
   redis.call('DEL', P .. 'inst:' .. inst, P .. 'hb:' .. inst)
   redis.call('SREM', P .. 'instances', inst)
@@ -490,10 +498,10 @@ local target = redis.call('HGET', P .. 'req', id) or ''
 local left = 0
 if target ~= '' then left = tonumber(redis.call('HGET', P .. 'exp', id) or '0') - now end
 local result = {'ok', id, was_away and '1' or '0', partner, target, tostring(left)}
-for _, payload in ipairs(redis.call('LRANGE', P .. 'q:' .. id, 0, -1)) do
-  result[#result + 1] = payload
+for _, list in ipairs({P .. 'rq:' .. id, P .. 'q:' .. id}) do
+  for _, payload in ipairs(redis.call('LRANGE', list, 0, -1)) do result[#result + 1] = payload end
 end
-redis.call('DEL', P .. 'q:' .. id)
+redis.call('DEL', P .. 'q:' .. id, P .. 'rq:' .. id)
 return result
 `,
   ),
@@ -539,7 +547,7 @@ return reply('ok', tostring(ended))
     "requeue",
     `
 local id = ARGV[1]
-for i = 2, #ARGV do deliver(id, ARGV[i]) end
+for i = 2, #ARGV do deliver(id, ARGV[i], nil, true) end
 return reply('ok')
 `,
   ),
@@ -613,7 +621,9 @@ for g = 0, n - 1 do
   local b = 3 + g * 6
   local id, tenant, tok = ARGV[b], ARGV[b + 1], ARGV[b + 2]
   local holder = redis.call('HGET', P .. 'clients', id)
-  if holder and holder ~= inst then
+  local current = redis.call('HGET', P .. 'sess:' .. id, 'tok')
+  -- Held elsewhere, or resumed elsewhere (its token changed) and away there now.
+  if (holder and holder ~= inst) or (current and current ~= tok) then
     moved[#moved + 1] = id
   else
     remove(id, inst)

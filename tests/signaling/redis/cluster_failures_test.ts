@@ -180,6 +180,39 @@ Deno.test({
 
 Deno.test({
   name:
+    "an instance killed with both partners on it: the resumable one resumes elsewhere and hears that the other left",
+  ignore,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using cluster = await twoInstances(redis, 10);
+    const { a, b } = cluster;
+    using sockets = new Sockets();
+    // Several pairs: the dead instance's clients are handled in whatever order Redis lists them.
+    const pairs: [Resumable, { client: TestClient; id: string }][] = [];
+    for (let i = 0; i < 4; i++) {
+      const x = await sockets.resumable(a);
+      const y = await TestClient.connect(a.url);
+      pairs.push([x, y]);
+      await pair(x, y);
+    }
+    a.child.process.kill("SIGKILL");
+    await a.child.exit();
+    await b.child.waitForLine(/Instance \S+ stopped answering; removed its 8 clients/);
+    for (const [x, y] of pairs) {
+      const back = await sockets.resume(b, x.token);
+      await resumedAs(back, x.id, x.token);
+      assert.deepEqual(await nextRaw(back), {
+        type: "peer_left",
+        peer: y.id,
+        reason: "disconnected",
+      });
+      await y.client[Symbol.asyncDispose]();
+    }
+  },
+});
+
+Deno.test({
+  name:
     "Redis restarted empty: instances register their clients again; a connected client's session still resumes; a session that was away is lost and said as resume_failed",
   ignore,
   fn: async () => {

@@ -1,4 +1,8 @@
 import assert from "node:assert/strict";
+import { generateKey, hashKey, type KeyRecord } from "../../../lib/auth/key_file.ts";
+import { type RunningServer, startServer } from "../../../lib/server/start.ts";
+import { connectRedisStore } from "../../../lib/signaling/redis/store.ts";
+import { parseRedisUrl } from "../../../lib/signaling/redis/url.ts";
 import { Child, TestClient, within } from "../../support/helpers.ts";
 import { eventually } from "../../support/hostile.ts";
 import {
@@ -337,5 +341,76 @@ Deno.test({
       await reader.cancel();
       await fromEnv.status;
     }
+  },
+});
+
+/** Two in-process servers with API keys on one Redis store each, and their logs. */
+async function keyedPair(redis: RedisServer, keys: KeyRecord[]) {
+  const stack = new AsyncDisposableStack();
+  const servers: RunningServer[] = [];
+  for (let i = 0; i < 2; i++) {
+    const store = await connectRedisStore({ target: parseRedisUrl(redis.url) });
+    const server = startServer(
+      { host: "127.0.0.1", port: 0, apiKeys: keys, resumeGrace: 0 },
+      { signaling: store.signaling },
+    );
+    stack.defer(() => server.shutdown());
+    servers.push(server);
+  }
+  return { servers, [Symbol.asyncDispose]: () => stack.disposeAsync() };
+}
+
+function keyRecord(label: string, key: string): KeyRecord {
+  return { label, sha256: hashKey(key), createdAt: "2026-01-01T00:00:00.000Z" };
+}
+
+Deno.test({
+  name: "an instance started after a key was revoked in the cluster starts, and refuses that key",
+  ignore,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    const key = generateKey();
+    const other = generateKey();
+    const records = [keyRecord("acme", key), keyRecord("globex", other)];
+    {
+      await using first = await keyedPair(redis, records);
+      await first.servers[0]!.reloadKeys([records[1]!]);
+    }
+    // Its own file still has the key; the cluster's record says it is revoked.
+    await using later = await keyedPair(redis, records);
+    const refused = new TestClient(later.servers[0]!.url, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    await assert.rejects(refused.openedWithin(), /closed before open|401|refused/i);
+    const { client } = await TestClient.connect(later.servers[1]!.url, {
+      headers: { authorization: `Bearer ${other}` },
+    });
+    client.socket.close(1000);
+    await client.closedWithin();
+  },
+});
+
+Deno.test({
+  name:
+    "a key revoked while Redis is unreachable is revoked on the other instances once Redis is back",
+  ignore,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    const key = generateKey();
+    const records = [keyRecord("acme", key), keyRecord("globex", generateKey())];
+    await using pair = await keyedPair(redis, records);
+    const [a, b] = pair.servers as [RunningServer, RunningServer];
+    const { client } = await TestClient.connect(b.url, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    Deno.kill(redis.pid!, "SIGSTOP");
+    try {
+      // The call times out (2 s): the revocation waits for Redis.
+      assert.deepEqual(await a.reloadKeys([records[1]!]), { keys: 1, revoked: 0 });
+    } finally {
+      Deno.kill(redis.pid!, "SIGCONT");
+    }
+    const closed = await client.closedWithin(15_000, "b to close the revoked key's client");
+    assert.deepEqual([closed.code, closed.reason], [1008, "key revoked"]);
   },
 });
