@@ -139,9 +139,13 @@ export class Connection implements Peer {
     const resumed = this.#server.signaling.sessions.resume(token, this.tenant);
     if (!(resumed instanceof Promise)) return this.#afterResume(resumed);
     resumed.then((outcome) => {
-      // Gone meanwhile: a session taken over here is left to its window again.
+      // Gone meanwhile, before it heard its new token: the session can never be resumed, so
+      // it ends now (its partner hears peer_left) rather than keep a window nobody can use.
       if (this.#socket.readyState !== WebSocket.OPEN || this.#server.stopping) {
-        if (outcome.ok) this.#server.signaling.sessions.lost(outcome.id);
+        if (outcome.ok) {
+          this.#server.signaling.sessions.ended(outcome.id);
+          this.#server.signaling.disconnected(outcome.id);
+        }
         return;
       }
       this.#afterResume(outcome);

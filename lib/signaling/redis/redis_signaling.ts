@@ -71,8 +71,9 @@ const RELAYED: ReadonlySet<string> = new Set([
 
 /** Events for clients not (yet) registered here are kept this long, for a resume under way. */
 const STRAY_MS = 2000;
-/** At most this many such events are kept. */
+/** At most this many such events are kept, and this many bytes of them. */
 const MAX_STRAYS = 10_000;
+const MAX_STRAY_BYTES = 8 * 1024 * 1024;
 
 /**
  * Pairing and relay across instances. `available` is false while Redis is
@@ -94,8 +95,9 @@ export class RedisSignaling implements SignalingService {
   // Clients whose `paired` waits for their own ICE servers: what else is sent to them waits behind it.
   readonly #holdBack = new Map<string, ServerMessage[]>();
   // Events for clients not registered here, by id: a resume may be about to register them.
-  readonly #strays = new Map<string, { at: number; events: StoreEvent[] }>();
+  readonly #strays = new Map<string, { at: number; events: StoreEvent[]; bytes: number }>();
   #strayCount = 0;
+  #strayBytes = 0;
   // Revocations made while Redis was out of reach, sent when it is back.
   readonly #unsentRevocations = { revoked: new Set<string>(), kept: new Set<string>() };
   // This instance's clients that have a partner, anywhere → the partner.
@@ -446,7 +448,7 @@ export class RedisSignaling implements SignalingService {
       if (this.#sessions.departed(event.to, performance.now(), STRAY_MS)) {
         this.#requeue(event.to, payload);
       } else {
-        this.#stray(event);
+        this.#stray(event, payload.length);
       }
       return;
     }
@@ -573,22 +575,35 @@ export class RedisSignaling implements SignalingService {
   }
 
   /** Keeps an event for a client not registered here, for a short while: it may be resuming here. */
-  #stray(event: StoreEvent): void {
+  #stray(event: StoreEvent, bytes: number): void {
     const now = performance.now();
-    if (this.#strayCount >= MAX_STRAYS) this.#sweepStrays(now);
-    if (this.#strayCount >= MAX_STRAYS) return;
+    const full = () => this.#strayCount >= MAX_STRAYS || this.#strayBytes + bytes > MAX_STRAY_BYTES;
+    if (full()) this.#sweepStrays(now);
+    if (full()) return;
     const kept = this.#strays.get(event.to);
-    if (kept === undefined) this.#strays.set(event.to, { at: now, events: [event] });
-    else kept.events.push(event);
+    if (kept === undefined) this.#strays.set(event.to, { at: now, events: [event], bytes });
+    else {
+      kept.events.push(event);
+      kept.bytes += bytes;
+    }
     this.#strayCount++;
+    this.#strayBytes += bytes;
   }
 
   #sweepStrays(now: number): void {
-    for (const [id, { at, events }] of this.#strays) {
-      if (now - at < STRAY_MS) continue;
-      this.#strays.delete(id);
-      this.#strayCount -= events.length;
+    for (const [id, { at }] of this.#strays) {
+      if (now - at >= STRAY_MS) this.#dropStrays(id);
     }
+  }
+
+  /** Forgets the events kept for `id`; returns them. */
+  #dropStrays(id: string): StoreEvent[] {
+    const kept = this.#strays.get(id);
+    if (kept === undefined) return [];
+    this.#strays.delete(id);
+    this.#strayCount -= kept.events.length;
+    this.#strayBytes -= kept.bytes;
+    return kept.events;
   }
 
   /** A resumable client of this instance lost its connection: its window starts in Redis. */
@@ -616,15 +631,12 @@ export class RedisSignaling implements SignalingService {
       const event = parseEvent(payload);
       if (event !== undefined) events.push(event);
     }
-    const stray = this.#strays.get(id);
-    if (stray !== undefined) {
-      this.#strays.delete(id);
-      this.#strayCount -= stray.events.length;
-      events.push(...stray.events);
-    }
-    // Delivered through the usual path, into a list the connection sends after `session`.
+    events.push(...this.#dropStrays(id));
+    // Delivered through the usual path, into a list the connection sends after `session`;
+    // behind a `paired` still waiting for its TURN credentials, if there is one.
+    const waiting = this.#holdBack.get(id);
     const messages: ServerMessage[] = [];
-    this.#holdBack.set(id, messages);
+    this.#holdBack.set(id, waiting ?? messages);
     for (const event of events) {
       if (event.to !== id || event.kind === "s" || event.kind === "k") continue;
       // The pair ended while the client was away: its queued peer_left is the news of that.
