@@ -47,6 +47,7 @@ import { errorText, plural, truncate } from "../../runtime/safe_text.ts";
 import type { RedisLink } from "./link.ts";
 import { parseEvent, type ScriptName, type StoreEvent, toldEvents } from "./scripts.ts";
 import { RedisSessions } from "./sessions.ts";
+import { STRAY_MS, Strays } from "./strays.ts";
 
 const logger = getLogger(["switchboard", "redis"]);
 const narrate = new Narration(logger);
@@ -69,12 +70,6 @@ const RELAYED: ReadonlySet<string> = new Set([
   MessageType.Relay,
 ]);
 
-/** Events for clients not (yet) registered here are kept this long, for a resume under way. */
-const STRAY_MS = 2000;
-/** At most this many such events are kept, and this many bytes of them. */
-const MAX_STRAYS = 10_000;
-const MAX_STRAY_BYTES = 8 * 1024 * 1024;
-
 /**
  * Pairing and relay across instances. `available` is false while Redis is
  * out of reach: then pairs within this instance carry on, pairs with clients
@@ -95,9 +90,7 @@ export class RedisSignaling implements SignalingService {
   // Clients whose `paired` waits for their own ICE servers: what else is sent to them waits behind it.
   readonly #holdBack = new Map<string, ServerMessage[]>();
   // Events for clients not registered here, by id: a resume may be about to register them.
-  readonly #strays = new Map<string, { at: number; events: StoreEvent[]; bytes: number }>();
-  #strayCount = 0;
-  #strayBytes = 0;
+  readonly #strays = new Strays<StoreEvent>();
   // Revocations made while Redis was out of reach, sent when it is back.
   readonly #unsentRevocations = { revoked: new Set<string>(), kept: new Set<string>() };
   // This instance's clients that have a partner, anywhere → the partner.
@@ -448,7 +441,7 @@ export class RedisSignaling implements SignalingService {
       if (this.#sessions.departed(event.to, performance.now(), STRAY_MS)) {
         this.#requeue(event.to, payload);
       } else {
-        this.#stray(event, payload.length);
+        this.#strays.keep(event.to, event, payload.length, performance.now());
       }
       return;
     }
@@ -574,38 +567,6 @@ export class RedisSignaling implements SignalingService {
     });
   }
 
-  /** Keeps an event for a client not registered here, for a short while: it may be resuming here. */
-  #stray(event: StoreEvent, bytes: number): void {
-    const now = performance.now();
-    const full = () => this.#strayCount >= MAX_STRAYS || this.#strayBytes + bytes > MAX_STRAY_BYTES;
-    if (full()) this.#sweepStrays(now);
-    if (full()) return;
-    const kept = this.#strays.get(event.to);
-    if (kept === undefined) this.#strays.set(event.to, { at: now, events: [event], bytes });
-    else {
-      kept.events.push(event);
-      kept.bytes += bytes;
-    }
-    this.#strayCount++;
-    this.#strayBytes += bytes;
-  }
-
-  #sweepStrays(now: number): void {
-    for (const [id, { at }] of this.#strays) {
-      if (now - at >= STRAY_MS) this.#dropStrays(id);
-    }
-  }
-
-  /** Forgets the events kept for `id`; returns them. */
-  #dropStrays(id: string): StoreEvent[] {
-    const kept = this.#strays.get(id);
-    if (kept === undefined) return [];
-    this.#strays.delete(id);
-    this.#strayCount -= kept.events.length;
-    this.#strayBytes -= kept.bytes;
-    return kept.events;
-  }
-
   /** A resumable client of this instance lost its connection: its window starts in Redis. */
   #wentAway(id: string): void {
     this.#partners.delete(id);
@@ -631,7 +592,7 @@ export class RedisSignaling implements SignalingService {
       const event = parseEvent(payload);
       if (event !== undefined) events.push(event);
     }
-    events.push(...this.#dropStrays(id));
+    events.push(...this.#strays.take(id));
     // Delivered through the usual path, into a list the connection sends after `session`;
     // behind a `paired` still waiting for its TURN credentials, if there is one.
     const waiting = this.#holdBack.get(id);
@@ -720,7 +681,7 @@ export class RedisSignaling implements SignalingService {
 
   async #beat(): Promise<void> {
     const now = performance.now();
-    this.#sweepStrays(now);
+    this.#strays.sweep(now);
     this.#sessions.sweepDeparted(now, STRAY_MS);
     const reply = await this.#call("heartbeat", [this.#instance, String(this.#heartbeat.ttlMs)]);
     if (!reply) return;
