@@ -64,8 +64,6 @@ export type Resumed =
  * Whatever can be answered at once is answered synchronously.
  */
 export interface SessionService {
-  /** Whether sessions are kept at all (a positive grace). */
-  readonly enabled: boolean;
   /** How many clients are away within a window (for a shared store: cluster-wide, recently counted). */
   readonly awayCount: number;
   /** A new session for `id`, of the key `tenant`: the `session` message, or `undefined` when off. */

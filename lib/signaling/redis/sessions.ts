@@ -69,11 +69,6 @@ export class RedisSessions implements SessionService {
     this.#host = host;
   }
 
-  /** Whether sessions are kept. */
-  get enabled(): boolean {
-    return this.#options !== undefined;
-  }
-
   /** Opens a session in Redis; `undefined` when off or when Redis did not answer. */
   async open(id: string, _tenant: string | undefined): Promise<ServerMessage | undefined> {
     const options = this.#options;

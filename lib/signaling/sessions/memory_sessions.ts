@@ -63,11 +63,6 @@ export class MemorySessions implements SessionService {
       : undefined;
   }
 
-  /** Whether sessions are kept (a positive grace). */
-  get enabled(): boolean {
-    return this.#table !== undefined;
-  }
-
   /** How many clients are away within a window. */
   get awayCount(): number {
     return this.#table?.awayCount ?? 0;
