@@ -266,3 +266,17 @@ Deno.test("bench/ imports only tests/support/, lib/ and itself, never a test fil
     ...new Set([...bench, ...testFiles]),
   ]);
 });
+
+Deno.test("deno task test names every entry of lib/, so every module's examples run", async () => {
+  // `lib/page/` is a workspace member of its own; given `lib/` whole, `deno test --doc` runs the
+  // examples of that member alone, so each entry is named instead — and a new one must be too.
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  const task: string = config.tasks.test;
+  const named = new Set(task.split(/\s+/).map((arg) => arg.replace(/\/$/, "")));
+  const missing: string[] = [];
+  for await (const entry of Deno.readDir(new URL("lib/", ROOT))) {
+    if (!named.has(`lib/${entry.name}`)) missing.push(`lib/${entry.name}`);
+  }
+  assert.deepEqual(missing.sort(), [], `not in the test task: ${missing.join(", ")}`);
+  assert.ok(!named.has("lib"), "lib/ whole would hide every module outside lib/page/");
+});

@@ -22,7 +22,7 @@ export const TOKEN_BYTES = 24;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { newResumeToken } from "./sessions.ts";
+ * import { newResumeToken } from "./table.ts";
  * const token = newResumeToken();
  * assert.match(token, /^[A-Za-z0-9_-]{32}$/);
  * assert.notEqual(newResumeToken(), token);
@@ -83,7 +83,7 @@ interface Session<M> {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { SessionTable } from "./sessions.ts";
+ * import { SessionTable } from "./table.ts";
  * let n = 0;
  * const table = new SessionTable<string>({
  *   graceMs: 1_000,
@@ -185,7 +185,7 @@ export class SessionTable<M> {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { SessionTable } from "./sessions.ts";
+   * import { SessionTable } from "./table.ts";
    * const table = new SessionTable<string>({ graceMs: 1_000, maxQueued: 8, maxQueuedBytes: 1024 });
    * const token = table.open("alice");
    * table.suspend("alice", 0);
@@ -265,7 +265,7 @@ export class SessionTable<M> {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { SessionTable } from "./sessions.ts";
+   * import { SessionTable } from "./table.ts";
    * const table = new SessionTable<string>({ graceMs: 1_000, maxQueued: 8, maxQueuedBytes: 1024 });
    * for (const id of ["a1", "a2", "b1"]) table.open(id);
    * table.suspend("a1", 0);
