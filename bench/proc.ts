@@ -74,3 +74,8 @@ export async function pinSelf(cpu: number): Promise<void> {
   }).output();
   if (!success) throw new Error(`taskset could not pin process ${Deno.pid} to CPU ${cpu}`);
 }
+
+/** The machine's one-minute load average, from `/proc/loadavg`. */
+export async function loadAverage(): Promise<number> {
+  return Number((await readProc("/proc/loadavg")).split(" ")[0]);
+}

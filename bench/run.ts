@@ -7,6 +7,8 @@
  * deno task bench --webrtc              # WebRTC pairings instead, about a minute
  * deno task bench --relay               # relay in memory, with Redis, across two instances
  * deno task bench --cluster             # keyed churn, resume and relay: cluster vs one instance
+ * deno task bench --files --file-mib 64 # files, every way, against the raw data channel
+ * deno task bench --files --file-kinds cli-cli-set --file-set 10000
  * ```
  *
  * @module
@@ -33,10 +35,12 @@ import {
 import {
   FILE_KINDS,
   type FileKind,
-  fileTargetLine,
+  fileTargetLines,
+  renderFileSetTable,
   renderFileTable,
   runFileBench,
 } from "./files.ts";
+import { loadAverage } from "./proc.ts";
 
 /** `bench/run.ts --help`. */
 export const BENCH_USAGE = `Usage: deno task bench [options]
@@ -60,10 +64,22 @@ export const BENCH_USAGE = `Usage: deno task bench [options]
                         and with API keys
   --pairs N             pairs exchanging messages at once (default 100)
   --relay-messages N    messages each client sends per round (default 200)
-  --files               send one file over a data channel instead: CLI → CLI,
-                        Chromium → CLI, Chromium → Chromium
-  --file-mib N          the file's size in MiB (default 32)
-  --file-kinds LIST     comma-separated: cli-cli,browser-cli,browser-browser (default all)
+  --files               files over a data channel instead, side by side with the raw
+                        channel they are judged by, each with MB/s and both sides' CPU;
+                        the kinds, in running order:
+                          raw-chromium     two Chromium pages, 64 KiB messages, bytes only
+                          raw-cli          two werift peers (CLI permissions), the same
+                          cli-cli          sendfile, CLI → CLI
+                          cli-browser      sendfile, CLI → page (Accept clicked)
+                          browser-cli      page → CLI
+                          browser-browser  page → page, two pages of one Chromium
+                          cli-cli-set      --file-set files of 1 KiB in one folder as one
+                                           set (sendfile DIR), CLI → CLI, then one file of
+                                           the same bytes
+                        then the target lines against raw-chromium; about 3 minutes
+  --file-mib N          the file's size, and the raw runs', in MiB (default 32)
+  --file-kinds LIST     comma-separated kinds from the list above (default all)
+  --file-set N          files in the cli-cli-set kind (default 10000)
   --cluster             with API keys, two instances sharing one Redis against one
                         instance: keyed churn, resume after a SIGKILL, relay. Its own
                         defaults: --rounds 3 --warmup 2000 --churn-n 10000 --pairs 5
@@ -92,6 +108,7 @@ export function parseBenchFlags(
     files: boolean;
     fileMib: number;
     fileKinds: FileKind[];
+    fileSet: number;
     help: boolean;
   } {
   const { values } = parseArgs({
@@ -121,6 +138,7 @@ export function parseBenchFlags(
       files: { type: "boolean", default: false },
       "file-mib": { type: "string", default: "32" },
       "file-kinds": { type: "string", default: FILE_KINDS.join(",") },
+      "file-set": { type: "string", default: "10000" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -144,6 +162,7 @@ export function parseBenchFlags(
     files: values.files,
     fileMib: whole("--file-mib", values["file-mib"], 1),
     fileKinds: fileKinds as FileKind[],
+    fileSet: whole("--file-set", values["file-set"], 1),
     modes: modes as Mode[],
     rounds: whole("--rounds", values.rounds ?? (c ? "3" : "5"), 1),
     warmup: whole("--warmup", values.warmup ?? (c ? "2000" : "10000"), 0),
@@ -231,18 +250,25 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   if (options.files) {
+    const loadBefore = await loadAverage();
     const results = await runFileBench({
       fileMib: options.fileMib,
       kinds: options.fileKinds,
+      setFiles: options.fileSet,
       logDir: options.logDir,
       progress: (line) => console.error(line),
     });
     console.log(renderFileTable(results));
     console.log();
-    console.log(fileTargetLine(results));
+    for (const line of fileTargetLines(results)) console.log(line);
+    const set = renderFileSetTable(results);
+    if (set) console.log(`\n${set}`);
+    console.log();
     console.log(
       `${options.fileMib} MiB file, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, ` +
-        `no CPU pinning, ${((performance.now() - started) / 1000).toFixed(0)} s`,
+        `no CPU pinning, load average ${loadBefore.toFixed(2)} before and ` +
+        `${(await loadAverage()).toFixed(2)} after, ${new Date().toISOString().slice(0, 16)}Z, ` +
+        `${((performance.now() - started) / 1000).toFixed(0)} s`,
     );
     Deno.exit(0);
   }

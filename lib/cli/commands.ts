@@ -12,7 +12,7 @@ export type Command =
   | { kind: "reject"; from: string | undefined }
   | { kind: "send"; text: string }
   | { kind: "leave" }
-  | { kind: "sendfile"; path: string }
+  | { kind: "sendfile"; paths: string[]; raw: string }
   | { kind: "accept-file" | "reject-file" | "cancel"; file: number | undefined }
   | { kind: "verify" }
   | { kind: "quit" }
@@ -27,7 +27,8 @@ export const COMMANDS_HELP = `Commands:
   reject [<id>]       reject a pair request (the latest one without an id)
   send <text>         send a line to your partner
   leave               end the pairing
-  sendfile <path>     offer a file to your partner (WebRTC mode)
+  sendfile <path>…    offer files or folders to your partner as one set (WebRTC mode;
+                      quote a name with spaces: sendfile "my report.pdf")
   accept-file [<n>]   accept a file offer (the latest one without a number)
   reject-file [<n>]   decline a file offer (the latest one without a number)
   cancel [<n>]        stop a file transfer (the only one without a number)
@@ -61,8 +62,13 @@ export function parseCommand(line: string): Command {
         : usage(`${word.toLowerCase()} [<id>]`);
     case "send":
       return argument ? { kind: "send", text: argument } : usage("send <text>");
-    case "sendfile":
-      return argument ? { kind: "sendfile", path: argument } : usage("sendfile <path>");
+    case "sendfile": {
+      if (!argument) return usage("sendfile <path>…");
+      const paths = splitWords(argument);
+      return paths === undefined
+        ? { kind: "invalid", reason: "sendfile: a quote is not closed" }
+        : { kind: "sendfile", paths, raw: argument };
+    }
     case "accept-file":
     case "reject-file":
     case "cancel": {
@@ -82,6 +88,51 @@ export function parseCommand(line: string): Command {
     default:
       return { kind: "invalid", reason: `unknown command "${word}"; type help` };
   }
+}
+
+/**
+ * Words as a shell splits them: at spaces, except inside `"…"` or `'…'`, and
+ * a backslash before a space, a quote or a backslash keeps that character
+ * (any other backslash is kept, for Windows paths). `undefined` when a quote
+ * is not closed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { splitWords } from "./commands.ts";
+ * assert.deepEqual(splitWords(`a.txt "my file.pdf" it\\'s C:\\x`), [
+ *   "a.txt",
+ *   "my file.pdf",
+ *   "it's",
+ *   "C:\\x",
+ * ]);
+ * assert.equal(splitWords(`"open`), undefined);
+ * ```
+ */
+export function splitWords(text: string): string[] | undefined {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined;
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      word ??= "";
+    } else if (c === "\\" && /[\s"'\\]/.test(text[i + 1] ?? "")) {
+      word = (word ?? "") + text[++i];
+    } else if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else {
+      word = (word ?? "") + c;
+    }
+  }
+  if (quote !== undefined) return undefined;
+  if (word !== undefined) words.push(word);
+  return words;
 }
 
 function usage(form: string): Command {

@@ -214,7 +214,7 @@ export const CLIENT_USAGE: string = usageText("Usage: deno run --allow-net clien
   },
   {
     heading:
-      "Files in WebRTC mode (deno task peer-files; sendfile <path> needs --allow-read for the file,\n" +
+      "Files in WebRTC mode (deno task peer-files; sendfile <path>… needs --allow-read for each path,\n" +
       "receiving needs --allow-read=DIR --allow-write=DIR for the download folder):",
     entries: [...FILE_FLAGS, F.help],
   },

@@ -431,7 +431,7 @@ export class ClientState {
     };
     switch (command.kind) {
       case "sendfile":
-        files.send(command.path).catch(failed);
+        files.send(command.paths, command.raw).catch(failed);
         return;
       case "accept-file":
         files.accept(command.file).catch(failed);

@@ -20,9 +20,19 @@ import {
   safeFileName,
 } from "../shared/file_protocol.js";
 import { FileReceiver, FileSender } from "../shared/file_transfer.js";
+import { droppedFiles, inputFiles, offerOf } from "./file_picking.js";
 import { printable } from "../shared/printable.js";
 import { element } from "./elements.js";
 import { describeKind } from "./file_kinds.js";
+import {
+  askForFolder,
+  bestSaveKind,
+  clearLeftFiles,
+  folderSetTarget,
+  MEMORY_LIMIT_BYTES,
+  privateFileSink,
+  saveSinkFor,
+} from "./save_targets.js";
 
 /**
  * @typedef {import("../shared/rtc_types.js").FileChannelLike} FileChannelLike
@@ -43,8 +53,8 @@ import { describeKind } from "./file_kinds.js";
  *   the choice gives way to `outcome`.
  */
 
-/** How much of a file the page reads at once. */
-const READ_BYTES = 1024 * 1024;
+/** How many entries of a set an offer shows, and how many failures its result names. */
+const LISTED = 10;
 
 /** Progress bars are redrawn at most this often. */
 const REDRAW_MS = 100;
@@ -53,6 +63,7 @@ const REDRAW_MS = 100;
 export class FilesPanel {
   #section = element("files");
   #input = /** @type {HTMLInputElement} */ (element("file-input"));
+  #folderInput = /** @type {HTMLInputElement} */ (element("folder-input"));
   #list = element("transfers");
   /** @type {PeerConnectionLike | undefined} */
   #connection;
@@ -71,10 +82,14 @@ export class FilesPanel {
    */
   constructor(options = {}) {
     this.#onOffer = options.onOffer;
-    this.#input.addEventListener("change", () => {
-      for (const file of this.#input.files ?? []) this.send(file);
-      this.#input.value = "";
-    });
+    void clearLeftFiles();
+    // Several files picked, a folder picked or anything dropped go as one set.
+    for (const input of [this.#input, this.#folderInput]) {
+      input.addEventListener("change", () => {
+        this.#offer(offerOf(inputFiles(input.files ?? [])));
+        input.value = "";
+      });
+    }
     this.#section.addEventListener("dragover", (event) => {
       if (this.#connection === undefined) return;
       event.preventDefault();
@@ -84,7 +99,12 @@ export class FilesPanel {
     this.#section.addEventListener("drop", (event) => {
       event.preventDefault();
       this.#section.classList.remove("dropping");
-      for (const file of event.dataTransfer?.files ?? []) this.send(file);
+      const dropped = event.dataTransfer;
+      if (!dropped) return;
+      droppedFiles(dropped).then(
+        ({ files, folders }) => this.#offer(offerOf(files, folders)),
+        (error) => this.#notice(`Cannot read what was dropped: ${errorText(error)}`),
+      );
     });
   }
 
@@ -96,6 +116,7 @@ export class FilesPanel {
   opened(connection) {
     this.#connection = connection;
     this.#input.disabled = connection === undefined;
+    this.#folderInput.disabled = connection === undefined;
   }
 
   /**
@@ -106,6 +127,7 @@ export class FilesPanel {
   closed(reason) {
     this.#connection = undefined;
     this.#input.disabled = true;
+    this.#folderInput.disabled = true;
     for (const transfer of [...this.#transfers]) transfer.abandon(reason);
   }
 
@@ -115,38 +137,45 @@ export class FilesPanel {
    * @param {File} file
    */
   send(file) {
+    this.#offer(offerOf([{ path: file.name, blob: file }]));
+  }
+
+  /**
+   * Offers one file, or a set, to the partner.
+   *
+   * @param {import("./file_picking.js").Picked | undefined} picked
+   */
+  #offer(picked) {
     const connection = this.#connection;
-    if (connection === undefined) return;
+    if (connection === undefined || picked === undefined) return;
     const channel = /** @type {FileChannelLike} */ (/** @type {unknown} */ (
       connection.createDataChannel(`${FILE_CHANNEL_PREFIX}${newFileId()}`, { ordered: true })
     ));
-    const row = makeRow(this.#list, "send", file.name, file.size);
-    // The file is read a megabyte at a time: each read of a Blob is a round
-    // trip to the browser's own process.
-    let offset = 0;
-    let block = new Uint8Array(0);
-    let used = 0;
+    const { offer } = picked;
+    const row = makeRow(
+      this.#list,
+      "send",
+      offer.name,
+      offer.size,
+      setSummary(offer),
+      offer.files?.length,
+    );
     const sender = new FileSender({
       channel,
-      offer: { name: file.name, size: file.size, mime: file.type || "application/octet-stream" },
-      source: {
-        read: async (max) => {
-          if (used >= block.length) {
-            block = new Uint8Array(await file.slice(offset, offset + READ_BYTES).arrayBuffer());
-            offset += block.length;
-            used = 0;
-          }
-          const part = block.subarray(used, used + max);
-          used += part.length;
-          return part;
-        },
-        close: () => {},
-      },
+      ...picked,
       onEvent: (event) => this.#update(sender, row, event),
     });
     this.#transfers.add(sender);
     row.setState("offered", `Offered to your partner; waiting for an answer`);
     row.addButton("Cancel", () => sender.cancel("cancelled by the sender"), "secondary");
+  }
+
+  /** @param {string} text A line in the list of transfers. */
+  #notice(text) {
+    const item = document.createElement("li");
+    item.className = "notice";
+    item.textContent = printable(text);
+    this.#list.append(item);
   }
 
   /**
@@ -159,39 +188,52 @@ export class FilesPanel {
       channel.close();
       return;
     }
-    /** @type {Uint8Array[]} */
-    let chunks = [];
     /** @type {Row | undefined} */
     let row;
+    /** Where the bytes go, once accepted. @type {import("./save_targets.js").SaveSink | undefined} */
+    let sink;
+    let answered = false;
     const receiver = new FileReceiver({
       channel,
       onEvent: (event) => {
+        if (event.kind === "offer" && event.offer.files) {
+          this.#refusing = undefined;
+          row = this.#offeredSet(receiver, event.offer);
+          return;
+        }
         if (event.kind === "offer") {
           this.#refusing = undefined;
           const { name, size, mime } = event.offer;
           const kind = describeKind(name, mime);
           row = makeRow(this.#list, "receive", name, size);
           row.setState("offered", `${kind}: accept it?`);
-          const accept = () =>
-            receiver.accept({
-              write: (bytes) => {
-                chunks.push(bytes);
-                return Promise.resolve();
+          if (bestSaveKind() === "memory") {
+            row.note(
+              `This browser keeps received files in memory: up to ${
+                formatBytes(MEMORY_LIMIT_BYTES)
+              }`,
+            );
+          }
+          // Asked in the click itself: the save dialog needs it. The bytes
+          // are written where the sink says as they arrive, never held whole.
+          const accept = () => {
+            if (answered) return;
+            answered = true;
+            saveSinkFor({ name: safeFileName(name), size }).then(
+              (chosen) => {
+                sink = chosen;
+                if (!receiver.finished) row?.note(chosen.where);
+                receiver.accept(chosen);
               },
-              commit: () => {
-                const blob = new Blob(/** @type {BlobPart[]} */ (chunks), {
-                  type: "application/octet-stream",
-                });
-                chunks = [];
-                row?.download(blob, safeFileName(event.offer.name));
-                return Promise.resolve();
-              },
-              abort: () => {
-                chunks = [];
-                return Promise.resolve();
-              },
-            });
-          const reject = () => receiver.reject("declined");
+              (error) =>
+                receiver.reject(`not saved: ${error instanceof Error ? error.message : error}`),
+            );
+          };
+          const reject = () => {
+            if (answered) return;
+            answered = true;
+            receiver.reject("declined");
+          };
           row.addButton("Accept", accept);
           row.addButton("Reject", reject, "secondary");
           const announced = this.#onOffer?.({
@@ -203,8 +245,15 @@ export class FilesPanel {
           return;
         }
         if (event.kind !== "progress") this.#settle(receiver, event);
-        if (row) this.#update(receiver, row, event);
-        else if (event.kind !== "progress") {
+        if (row) {
+          this.#update(receiver, row, event);
+          if (receiver.isSet) return;
+          if (sink && (event.kind === "done" || event.kind === "stopped")) {
+            const fileName = safeFileName(receiver.offer?.name ?? "");
+            if (sink.download) row.download(sink.download, fileName);
+            else row.note(sink.outcome);
+          }
+        } else if (event.kind !== "progress") {
           this.#transfers.delete(receiver);
           // Turned away by the inbox before its offer was read: one line per
           // flood, not one per file, and nothing to answer.
@@ -220,6 +269,93 @@ export class FilesPanel {
       },
     });
     this.#transfers.add(receiver);
+  }
+
+  /**
+   * A set the partner offers: its row, with a few of its files, and its
+   * answer. Accepted, it goes into a folder the user chooses (a new folder
+   * for each of the set's top folders), else into this browser's storage
+   * with a Save link for each file once verified.
+   *
+   * @param {FileReceiver} receiver
+   * @param {import("../shared/file_transfer.js").FileOffer} offer
+   * @returns {Row}
+   */
+  #offeredSet(receiver, offer) {
+    const summary = setSummary(offer);
+    const row = makeRow(
+      this.#list,
+      "receive",
+      offer.name,
+      offer.size,
+      summary,
+      offer.files?.length,
+    );
+    row.setState("offered", "Several files: accept them?");
+    row.list(setEntries(offer));
+    let answered = false;
+    const accept = () => {
+      if (answered) return;
+      answered = true;
+      // Asked in the click itself: the folder dialog needs it.
+      askForFolder().then((folder) => {
+        if (folder) {
+          const target = folderSetTarget(folder);
+          row.note(`Writing into ${folder.name}`);
+          receiver.accept(target);
+          void receiver.settled.then(() => {
+            const tops = target.tops();
+            if (receiver.kept > 0 && tops.length > 0) {
+              row.note(`Saved in ${tops.join(", ")} in ${folder.name}`);
+            }
+          });
+          return;
+        }
+        row.note(
+          "No folder chosen: writing to this browser's storage; a Save link for each file follows once verified",
+        );
+        receiver.accept(this.#privateSet(row));
+      }).catch((error) => receiver.reject(`not saved: ${errorText(error)}`));
+    };
+    const reject = () => {
+      if (answered) return;
+      answered = true;
+      receiver.reject("declined");
+    };
+    row.addButton("Accept", accept);
+    row.addButton("Reject", reject, "secondary");
+    const announced = this.#onOffer?.({
+      description: `${offer.name} (${summary})`,
+      accept,
+      reject,
+    });
+    if (announced) this.#announced.set(receiver, announced);
+    return row;
+  }
+
+  /**
+   * A set's files in this browser's storage, each offered as a download
+   * once verified, under its path with \`/\` made \`_\` (a download is one name).
+   *
+   * @param {Row} row
+   * @returns {import("../shared/file_transfer.js").FileSetTarget}
+   */
+  #privateSet(row) {
+    return {
+      open: async (file) => {
+        const sink = await privateFileSink();
+        return {
+          write: (bytes) => sink.write(bytes),
+          abort: () => sink.abort(),
+          commit: async () => {
+            await sink.commit();
+            if (sink.download) row.addDownload(sink.download, file.path.replaceAll("/", "_"));
+          },
+        };
+      },
+      // A download cannot make a folder: empty folders are named in the list only.
+      folders: () => Promise.resolve(),
+    };
   }
 
   /**
@@ -261,7 +397,9 @@ export class FilesPanel {
         );
         return;
       case "progress":
-        row.progress(event.bytes, event.size, performance.now() - transfer.startedAt);
+        row.progress(event.bytes, event.size, performance.now() - transfer.startedAt, event.file);
+        return;
+      case "file":
         return;
       case "done":
         this.#transfers.delete(transfer);
@@ -271,7 +409,11 @@ export class FilesPanel {
           "done",
           `${formatBytes(event.size)} in ${(event.ms / 1000).toFixed(1)} s, ${
             rate(event.size, event.ms)
-          }, SHA-256 verified`,
+          }, ${
+            event.files === undefined
+              ? "SHA-256 verified"
+              : setResult(event.files, event.failed ?? [])
+          }`,
         );
         return;
       case "rejected":
@@ -284,11 +426,16 @@ export class FilesPanel {
         row.clearButtons();
         row.setState(
           "stopped",
-          event.by === "you"
+          (event.by === "you"
             ? "Cancelled"
             : event.by === "peer"
             ? `Cancelled by your partner: ${event.reason}`
-            : `Failed: ${event.reason}`,
+            : `Failed: ${event.reason}`) +
+            (transfer instanceof FileReceiver && transfer.isSet && transfer.kept > 0
+              ? `; ${transfer.kept} verified before it stopped ${
+                transfer.kept === 1 ? "is" : "are"
+              } kept`
+              : ""),
         );
         return;
     }
@@ -302,16 +449,16 @@ export class FilesPanel {
  * @param {"send" | "receive"} direction
  * @param {string} name
  * @param {number} size
+ * @param {string} [summary] What the title says of it; its size by default.
+ * @param {number} [files] How many files a set holds.
  */
-function makeRow(list, direction, name, size) {
+function makeRow(list, direction, name, size, summary = formatBytes(size), files = 0) {
   const item = document.createElement("li");
   item.dataset.direction = direction;
   item.dataset.name = name;
   const title = document.createElement("span");
   title.className = "file-name";
-  title.textContent = `${direction === "send" ? "↑" : "↓"} ${printable(name)} (${
-    formatBytes(size)
-  })`;
+  title.textContent = `${direction === "send" ? "↑" : "↓"} ${printable(name)} (${summary})`;
   const bar = document.createElement("progress");
   bar.max = Math.max(size, 1);
   bar.value = 0;
@@ -338,13 +485,45 @@ function makeRow(list, direction, name, size) {
      * @param {number} bytes
      * @param {number} total
      * @param {number} ms
+     * @param {{ index: number, path: string }} [file] A set's file under way.
      */
-    progress(bytes, total, ms) {
+    progress(bytes, total, ms, file) {
       const now = performance.now();
       if (bytes < total && now - drawn < REDRAW_MS) return;
       drawn = now;
       bar.value = bytes;
-      status.textContent = `${formatBytes(bytes)} / ${formatBytes(total)}, ${rate(bytes, ms)}`;
+      status.textContent = `${formatBytes(bytes)} / ${formatBytes(total)}, ${rate(bytes, ms)}` +
+        (file ? ` · file ${file.index + 1} of ${files}: ${printable(file.path)}` : "");
+    },
+    /** @param {string[]} entries A set's entries, a few shown under the title. */
+    list(entries) {
+      const details = document.createElement("details");
+      details.className = "file-list";
+      const more = entries.length > LISTED ? `, the first ${LISTED}` : "";
+      const heading = document.createElement("summary");
+      heading.textContent = `What is in it${more}`;
+      const items = document.createElement("ul");
+      for (const entry of entries.slice(0, LISTED)) {
+        const item = document.createElement("li");
+        item.textContent = printable(entry);
+        items.append(item);
+      }
+      details.append(heading, items);
+      title.after(details);
+    },
+    /**
+     * A Save link for one file of a set, kept beside the others.
+     *
+     * @param {Blob} blob
+     * @param {string} fileName
+     */
+    addDownload(blob, fileName) {
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = fileName;
+      link.textContent = `Save ${printable(fileName)}`;
+      if (!saved.querySelector("a")) saved.replaceChildren();
+      saved.append(link, " ");
     },
     /**
      * @param {string} label
@@ -362,6 +541,10 @@ function makeRow(list, direction, name, size) {
     clearButtons() {
       buttons.replaceChildren();
     },
+    /** @param {string} text Where the file goes, or what became of it. */
+    note(text) {
+      saved.textContent = printable(text);
+    },
     /**
      * @param {Blob} blob
      * @param {string} fileName
@@ -377,6 +560,58 @@ function makeRow(list, direction, name, size) {
 }
 
 /** @typedef {ReturnType<typeof makeRow>} Row */
+
+/**
+ * `214 files, 1 empty folder, 1.3 GB` for a set; the size alone for one file.
+ *
+ * @param {import("../shared/file_transfer.js").FileOffer} offer
+ * @returns {string}
+ */
+function setSummary(offer) {
+  if (offer.files === undefined) return formatBytes(offer.size);
+  const folders = offer.folders?.length ?? 0;
+  return [
+    plural(offer.files.length, "file"),
+    ...(folders > 0 ? [plural(folders, "empty folder")] : []),
+    formatBytes(offer.size),
+  ].join(", ");
+}
+
+/**
+ * @param {import("../shared/file_transfer.js").FileOffer} offer
+ * @returns {string[]}
+ */
+function setEntries(offer) {
+  return [
+    ...(offer.files ?? []).map((file) => `${file.path} (${formatBytes(file.size)})`),
+    ...(offer.folders ?? []).map((folder) => `${folder}/ (empty folder)`),
+  ];
+}
+
+/**
+ * @param {number} files
+ * @param {readonly { path: string, reason?: string }[]} failed
+ * @returns {string}
+ */
+function setResult(files, failed) {
+  if (failed.length === 0) return files === 0 ? "its folders made" : "every SHA-256 verified";
+  const named = failed.slice(0, LISTED).map((f) => `${f.path} (${f.reason ?? "failed"})`);
+  const more = failed.length > LISTED ? `, and ${failed.length - LISTED} more` : "";
+  return `${files - failed.length} of ${files} verified; failed: ${named.join(", ")}${more}`;
+}
+
+/**
+ * @param {number} n
+ * @param {string} word
+ */
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** @param {unknown} error */
+function errorText(error) {
+  return error instanceof Error ? error.message : String(error);
+}
 
 /**
  * @param {number} bytes

@@ -13,17 +13,20 @@ import app from "../page/app.js" with { type: "text" };
 import chatView from "../page/chat_view.js" with { type: "text" };
 import connection from "../page/connection.js" with { type: "text" };
 import fileKinds from "../page/file_kinds.js" with { type: "text" };
+import filePicking from "../page/file_picking.js" with { type: "text" };
 import elements from "../page/elements.js" with { type: "text" };
 import filesUi from "../page/files_ui.js" with { type: "text" };
 import keyForm from "../page/key_form.js" with { type: "text" };
 import pageParams from "../page/page_params.js" with { type: "text" };
 import pairing from "../page/pairing.js" with { type: "text" };
+import saveTargets from "../page/save_targets.js" with { type: "text" };
 import serverMessages from "../page/server_messages.js" with { type: "text" };
 import serverProbe from "../page/server_probe.js" with { type: "text" };
 import session from "../page/session.js" with { type: "text" };
 import status from "../page/status.js" with { type: "text" };
 import backoff from "../shared/backoff.js" with { type: "text" };
 import fileProtocol from "../shared/file_protocol.js" with { type: "text" };
+import fileSet from "../shared/file_set.js" with { type: "text" };
 import fileTransfer from "../shared/file_transfer.js" with { type: "text" };
 import peerLink from "../shared/peer_link.js" with { type: "text" };
 import printable from "../shared/printable.js" with { type: "text" };
@@ -53,16 +56,19 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
     "/page/connection.js": connection,
     "/page/elements.js": elements,
     "/page/file_kinds.js": fileKinds,
+    "/page/file_picking.js": filePicking,
     "/page/files_ui.js": filesUi,
     "/page/key_form.js": keyForm,
     "/page/page_params.js": pageParams,
     "/page/pairing.js": pairing,
+    "/page/save_targets.js": saveTargets,
     "/page/server_messages.js": serverMessages,
     "/page/server_probe.js": serverProbe,
     "/page/session.js": session,
     "/page/status.js": status,
     "/shared/backoff.js": backoff,
     "/shared/file_protocol.js": fileProtocol,
+    "/shared/file_set.js": fileSet,
     "/shared/file_transfer.js": fileTransfer,
     "/shared/peer_link.js": peerLink,
     "/shared/printable.js": printable,

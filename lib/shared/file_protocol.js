@@ -19,6 +19,18 @@
  * 5. receiver → `file_done {sha256}` once the digest matched and the file is
  *    saved, or `file_cancel {reason}`.
  *
+ * A **set** (several files, a folder) is one offer and one answer on one
+ * channel: the offer also counts the set's `files` and empty `folders`, and
+ * `file_list {entries}` messages follow it with each entry's relative path
+ * and size (none for an empty folder), until every entry is listed; the
+ * receiver answers once the list is whole. Then the files go in list order,
+ * each as its bytes and its own `file_end {sha256}` (or `file_skip {reason}`
+ * when the sender cannot read it), one after another without waiting. The
+ * receiver answers each file, in order, with `file_done {sha256}` or
+ * `file_failed {reason}` (that file is not kept; the set goes on); once
+ * every file is answered the set is done. `file_ack` counts the whole set's
+ * bytes.
+ *
  * Either side may send `file_cancel {reason}` at any time. The side that
  * receives `file_reject`, `file_done` or `file_cancel` closes the channel;
  * a channel that closes before `file_done` is a failed transfer. A receiver
@@ -45,6 +57,12 @@ export const FileMessageType = /** @type {const} */ ({
   Done: "file_done",
   /** Either way `{reason}`: the transfer stops; nothing is kept. */
   Cancel: "file_cancel",
+  /** Sender → receiver `{entries}`: the next entries of a set's list, after its offer. */
+  List: "file_list",
+  /** Sender → receiver `{reason}`: the set's current file cannot be read; its rest will not come. */
+  Skip: "file_skip",
+  /** Receiver → sender `{reason}`: the set's current file is not kept; the set goes on. */
+  Failed: "file_failed",
 });
 
 /** The label prefix of a file's data channel; the id follows. */
@@ -68,6 +86,24 @@ export const ACK_EVERY_BYTES = 512 * 1024;
 /** The longest name in an offer, in characters. */
 export const MAX_OFFERED_NAME = 1024;
 
+/** The most files (and, apart, empty folders) in one set. */
+export const MAX_SET_FILES = 100_000;
+
+/** The longest relative path of a set's entry, in characters. */
+export const MAX_PATH_CHARS = 4096;
+
+/** The most characters of paths in one set's list, all entries together. */
+export const MAX_LIST_CHARS = 16 * 1024 * 1024;
+
+/** The most entries in one `file_list` message. */
+export const MAX_LIST_ENTRIES = 10_000;
+
+/**
+ * The most bytes of one `file_list` message as the sender writes it: under
+ * the smallest `max-message-size` of the stacks in use.
+ */
+export const LIST_MESSAGE_BYTES = 60 * 1024;
+
 /**
  * The most files a receiver takes from its partner at once: channels waiting
  * for their offer, offers waiting for an answer, and files arriving. Past
@@ -86,7 +122,17 @@ export const MAX_INCOMING_FILES = 16;
 export const TRANSFER_IDLE_MS = 30_000;
 
 /**
- * @typedef {{ type: "file_offer", name: string, size: number, mime: string }
+ * @typedef {{ path: string, size?: number }} ListEntry An entry of a set's
+ *   list: a file with its size, or an empty folder (no size). On the wire it
+ *   is `[path, size]` or `[path]`.
+ */
+
+/**
+ * @typedef {{ type: "file_offer", name: string, size: number, mime: string,
+ *     files?: number, folders?: number }
+ *   | { type: "file_list", entries: ListEntry[] }
+ *   | { type: "file_skip", reason: string }
+ *   | { type: "file_failed", reason: string }
  *   | { type: "file_accept" }
  *   | { type: "file_reject", reason: string }
  *   | { type: "file_ack", bytes: number }
@@ -130,11 +176,12 @@ export function parseFileMessage(text) {
   const text200 = (/** @type {unknown} */ s) => typeof s === "string" ? s.slice(0, 200) : "";
   const hex = (/** @type {unknown} */ s) => typeof s === "string" && /^[0-9a-f]{64}$/.test(s);
   switch (m.type) {
-    case FileMessageType.Offer:
+    case FileMessageType.Offer: {
       if (
         typeof m.name !== "string" || m.name.length > MAX_OFFERED_NAME || !count(m.size)
       ) return undefined;
-      return {
+      /** @type {FileMessage & { type: "file_offer" }} */
+      const offer = {
         type: m.type,
         name: m.name,
         size: /** @type {number} */ (m.size),
@@ -142,10 +189,36 @@ export function parseFileMessage(text) {
           ? m.mime.toLowerCase()
           : "application/octet-stream",
       };
+      if (m.files === undefined && m.folders === undefined) return offer;
+      const files = m.files ?? 0, folders = m.folders ?? 0;
+      if (!count(files) || !count(folders)) return undefined;
+      const [f, d] = [/** @type {number} */ (files), /** @type {number} */ (folders)];
+      if (f > MAX_SET_FILES || d > MAX_SET_FILES || f + d === 0) return undefined;
+      return { ...offer, files: f, folders: d };
+    }
+    case FileMessageType.List: {
+      if (!Array.isArray(m.entries) || m.entries.length === 0) return undefined;
+      if (m.entries.length > MAX_LIST_ENTRIES) return undefined;
+      /** @type {ListEntry[]} */
+      const entries = [];
+      for (const entry of m.entries) {
+        if (!Array.isArray(entry) || entry.length < 1 || entry.length > 2) return undefined;
+        const [path, size] = entry;
+        if (typeof path !== "string" || path.length === 0 || path.length > MAX_PATH_CHARS) {
+          return undefined;
+        }
+        if (entry.length === 1) entries.push({ path });
+        else if (count(size)) entries.push({ path, size: /** @type {number} */ (size) });
+        else return undefined;
+      }
+      return { type: m.type, entries };
+    }
     case FileMessageType.Accept:
       return { type: m.type };
     case FileMessageType.Reject:
     case FileMessageType.Cancel:
+    case FileMessageType.Skip:
+    case FileMessageType.Failed:
       return { type: m.type, reason: text200(m.reason) || "no reason given" };
     case FileMessageType.Ack:
       return count(m.bytes) ? { type: m.type, bytes: /** @type {number} */ (m.bytes) } : undefined;

@@ -21,6 +21,7 @@ import {
   TRANSFER_IDLE_MS,
   WINDOW_BYTES,
 } from "./file_protocol.js";
+import { listMessages, listText, SetList } from "./file_set.js";
 import { Sha256 } from "./sha256.js";
 
 /** @typedef {import("./rtc_types.js").FileChannelLike} FileChannelLike */
@@ -30,18 +31,36 @@ import { Sha256 } from "./sha256.js";
  * @property {string} name The name as the sender gave it (not yet safe to use as a path).
  * @property {number} size In bytes.
  * @property {string} mime The media type.
+ * @property {SetFile[]} [files] For a set: its files in order, with their
+ *   relative paths (on the receiving side already made safe); `name` is
+ *   then what to call the set and `size` the total.
+ * @property {string[]} [folders] For a set: its empty folders.
+ */
+
+/** @typedef {import("./file_set.js").SetFile} SetFile */
+
+/**
+ * @typedef {object} FileOutcome How one file of a set ended.
+ * @property {number} index Its place in the set's list.
+ * @property {string} path Its relative path.
+ * @property {boolean} ok Whether it arrived with its SHA-256 verified.
+ * @property {string} [reason] Why not.
  */
 
 /**
  * @typedef {{ kind: "offer", offer: FileOffer }
  *   | { kind: "accepted" }
- *   | { kind: "progress", bytes: number, size: number }
- *   | { kind: "done", size: number, ms: number, sha256: string }
+ *   | { kind: "progress", bytes: number, size: number, file?: { index: number, path: string } }
+ *   | { kind: "file", outcome: FileOutcome }
+ *   | { kind: "done", size: number, ms: number, sha256: string, failed?: FileOutcome[], files?: number }
  *   | { kind: "rejected", reason: string }
  *   | { kind: "stopped", reason: string, by: "you" | "peer" | "error" }} TransferEvent
  *   What a transfer reports. `offer` comes first on the receiving side only
  *   (a receiver turned away by a full inbox reports only `rejected`);
- *   `done`, `rejected` and `stopped` are final and come once.
+ *   `done`, `rejected` and `stopped` are final and come once. For a set,
+ *   `progress` names the current file, `file` reports each file's end, and
+ *   `done` counts the set's `files` and lists those that `failed` (its
+ *   `sha256` is empty: each file has its own).
  */
 
 /**
@@ -60,6 +79,23 @@ import { Sha256 } from "./sha256.js";
  *   and the digest matched: keep the file.
  * @property {() => Promise<void>} abort Called instead of `commit` when the
  *   transfer fails or is cancelled: keep nothing.
+ */
+
+/**
+ * @typedef {object} FileSetTarget Where a received set goes.
+ * @property {(file: SetFile, index: number) => Promise<FileSink>} open A sink
+ *   for the set's next file, asked for in order when its first byte (or,
+ *   for an empty file, its end) arrives. A file it throws for is not kept;
+ *   the set goes on.
+ * @property {(paths: readonly string[]) => Promise<void>} folders Makes the
+ *   set's empty folders, before any file.
+ */
+
+/**
+ * @typedef {object} FileSetSource Where a sent set's bytes come from.
+ * @property {(file: SetFile, index: number) => Promise<FileSource>} open The
+ *   source of the set's next file, opened in order as its turn comes. A file
+ *   it throws for is skipped; the set goes on.
  */
 
 /** @typedef {"offered" | "sending" | "receiving" | "verifying" | "done" | "stopped"} TransferState */
@@ -149,6 +185,9 @@ export class FileInbox {
     this.#active.delete(transfer);
   }
 }
+
+/** The SHA-256 of no bytes: what a set of empty folders only is confirmed with. */
+const EMPTY_SHA256 = new Sha256().hex();
 
 // Receivers given no inbox share this one: the page, like the terminal,
 // talks to one partner at a time.
@@ -422,8 +461,10 @@ class Transfer {
 /**
  * @typedef {object} FileSenderOptions
  * @property {FileChannelLike} channel A new channel labelled `file:<id>`.
- * @property {FileOffer} offer The file's name, size and media type.
- * @property {FileSource} source Its bytes.
+ * @property {FileOffer} offer The file's name, size and media type; for a
+ *   set, also its `files` (and `folders`), `size` being their total.
+ * @property {FileSource} [source] The file's bytes (one file).
+ * @property {FileSetSource} [sources] The set's files' bytes (a set).
  * @property {(event: TransferEvent) => void} onEvent
  * @property {() => number} [now] The clock in milliseconds.
  * @property {number} [idleMs] Once accepted, cancel when the receiver
@@ -431,11 +472,12 @@ class Transfer {
  */
 
 /**
- * Offers a file on its channel and, once accepted, sends it with flow
- * control (never more than `HIGH_WATER_BYTES` in the channel's buffer, nor
- * more than `WINDOW_BYTES` beyond what the receiver has stored), then its
- * SHA-256; it is done when the receiver confirms the digest. Once accepted,
- * a receiver that lets `idleMs` pass without taking anything ends it.
+ * Offers a file, or a set of files, on its channel and, once accepted,
+ * sends it with flow control (never more than `HIGH_WATER_BYTES` in the
+ * channel's buffer, nor more than `WINDOW_BYTES` beyond what the receiver
+ * has stored), then each file's SHA-256; it is done when the receiver has
+ * answered every file. Once accepted, a receiver that lets `idleMs` pass
+ * without taking anything ends it.
  *
  * @example
  * ```ts
@@ -459,11 +501,18 @@ class Transfer {
 export class FileSender extends Transfer {
   /** @type {FileSenderOptions} */
   #options;
+  /** @type {SetFile[]} */
+  #files;
+  #set;
   #sent = 0;
   #acked = 0;
-  #hash = new Sha256();
-  /** @type {string | undefined} */
-  #digest;
+  // Where the set stands, in bytes of its total: files skipped count whole.
+  #position = 0;
+  /** Digests of the files ended and not yet answered, in order (`undefined`: skipped). @type {{ index: number, sha256: string | undefined }[]} */
+  #unanswered = [];
+  /** @type {FileOutcome[]} */
+  #failed = [];
+  #answered = 0;
   /** @type {(() => void) | undefined} */
   #waiting;
 
@@ -471,6 +520,8 @@ export class FileSender extends Transfer {
   constructor(options) {
     super(options.channel, "offered", options.onEvent, options.now, options.idleMs);
     this.#options = options;
+    this.#set = options.offer.files !== undefined;
+    this.#files = options.offer.files ?? [{ path: options.offer.name, size: options.offer.size }];
     options.channel.bufferedAmountLowThreshold = LOW_WATER_BYTES;
     if (options.channel.readyState === "open") this.opened();
   }
@@ -488,8 +539,31 @@ export class FileSender extends Transfer {
   /** @override */
   opened() {
     if (this.state !== "offered") return;
-    const { name, size, mime } = this.#options.offer;
-    this.tell({ type: FileMessageType.Offer, name, size, mime });
+    const { name, size, mime, files, folders } = this.#options.offer;
+    if (files === undefined) {
+      this.tell({ type: FileMessageType.Offer, name, size, mime });
+      return;
+    }
+    const empty = folders ?? [];
+    this.tell({
+      type: FileMessageType.Offer,
+      name,
+      size,
+      mime,
+      files: files.length,
+      folders: empty.length,
+    });
+    for (const message of listMessages(files, empty)) this.#say(listText(message));
+  }
+
+  /** @param {string} text */
+  #say(text) {
+    if (this.channel.readyState !== "open") return;
+    try {
+      this.channel.send(text);
+    } catch {
+      // The channel is going; its close event ends the transfer.
+    }
   }
 
   /** @override */
@@ -511,6 +585,12 @@ export class FileSender extends Transfer {
         this.startedAt = this.now();
         this.watch();
         this.emit({ kind: "accepted" });
+        if (this.#files.length === 0) {
+          // Empty folders only: the receiver confirms once it has made them.
+          this.state = "verifying";
+          this.#unanswered.push({ index: -1, sha256: EMPTY_SHA256 });
+          return;
+        }
         this.#pump().catch((error) => {
           const reason = `cannot send the file: ${errorText(error)}`;
           this.tell({ type: FileMessageType.Cancel, reason });
@@ -528,19 +608,40 @@ export class FileSender extends Transfer {
         this.wake();
         return;
       case FileMessageType.Done:
-        if (this.state !== "verifying" || message.sha256 !== this.#digest) {
-          return this.protocolError("a confirmation that does not match");
-        }
-        this.end({
-          kind: "done",
-          size: this.#sent,
-          ms: this.now() - this.startedAt,
-          sha256: message.sha256,
-        }, true);
+      case FileMessageType.Failed:
+        this.#answer(message);
         return;
       default:
         this.protocolError(`${message.type} from the receiver`);
     }
+  }
+
+  /** @param {import("./file_protocol.js").FileMessage & { type: "file_done" | "file_failed" }} message */
+  #answer(message) {
+    const ended = this.#unanswered[0];
+    const matches = message.type === FileMessageType.Done
+      ? ended?.sha256 !== undefined && message.sha256 === ended.sha256
+      : this.#set && ended !== undefined;
+    if (ended === undefined || !matches) {
+      return this.protocolError("a confirmation that does not match");
+    }
+    this.#unanswered.shift();
+    this.progressed();
+    const path = this.#files[ended.index]?.path ?? "";
+    /** @type {FileOutcome} */
+    const outcome = message.type === FileMessageType.Done
+      ? { index: ended.index, path, ok: true }
+      : { index: ended.index, path, ok: false, reason: message.reason };
+    if (!outcome.ok) this.#failed.push(outcome);
+    if (this.#set && ended.index >= 0) this.emit({ kind: "file", outcome });
+    if (++this.#answered < this.#files.length) return;
+    this.end({
+      kind: "done",
+      size: this.#sent,
+      ms: this.now() - this.startedAt,
+      sha256: this.#set ? "" : ended.sha256 ?? "",
+      ...(this.#set ? { files: this.#files.length, failed: this.#failed } : {}),
+    }, true);
   }
 
   /** @override */
@@ -553,33 +654,101 @@ export class FileSender extends Transfer {
    * @param {boolean} _kept
    */
   released(_kept) {
-    this.#options.source.close();
+    this.#options.source?.close();
+    this.#current?.close();
   }
 
+  /** The set's file being read. @type {FileSource | undefined} */
+  #current;
+
   async #pump() {
-    const { size } = this.#options.offer;
-    const channel = this.channel;
-    while (this.#sent < size) {
+    for (let index = 0; index < this.#files.length; index++) {
       if (this.finished) return;
+      const sent = await this.#sendFile(index);
+      if (sent === "stopped" || this.finished) return;
+      // Before the last end goes: its answer may come at once.
+      if (index === this.#files.length - 1) this.state = "verifying";
+      if (sent.sha256 === undefined) {
+        this.tell({ type: FileMessageType.Skip, reason: sent.reason });
+      } else {
+        this.tell({ type: FileMessageType.End, sha256: sent.sha256 });
+      }
+      this.#unanswered.push({ index, sha256: sent.sha256 });
+    }
+  }
+
+  /**
+   * Sends one file's bytes.
+   *
+   * @param {number} index
+   * @returns {Promise<{ sha256: string } | { sha256: undefined, reason: string } | "stopped">}
+   */
+  async #sendFile(index) {
+    const file = /** @type {SetFile} */ (this.#files[index]);
+    const start = this.#position;
+    const skip = (/** @type {string} */ reason) => {
+      this.#current?.close();
+      this.#current = undefined;
+      this.#position = start + file.size;
+      return /** @type {const} */ ({ sha256: undefined, reason });
+    };
+    /** @type {FileSource} */
+    let source;
+    if (!this.#set) source = /** @type {FileSource} */ (this.#options.source);
+    else {
+      try {
+        source = await /** @type {FileSetSource} */ (this.#options.sources).open(file, index);
+      } catch (error) {
+        return skip(`cannot read it: ${errorText(error)}`);
+      }
+      if (this.finished) {
+        source.close();
+        return "stopped";
+      }
+      this.#current = source;
+    }
+    const hash = new Sha256();
+    const channel = this.channel;
+    let sent = 0;
+    while (sent < file.size) {
+      if (this.finished) return "stopped";
       if (channel.bufferedAmount > HIGH_WATER_BYTES || this.#sent - this.#acked >= WINDOW_BYTES) {
         await new Promise((resolve) => this.#waiting = () => resolve(undefined));
         continue;
       }
-      const chunk = await this.#options.source.read(Math.min(CHUNK_BYTES, size - this.#sent));
-      if (this.finished) return;
-      if (chunk.length === 0) {
-        this.cancel("the file is shorter than offered (it changed while being sent)");
-        return;
+      /** @type {Uint8Array} */
+      let chunk;
+      try {
+        chunk = await source.read(Math.min(CHUNK_BYTES, file.size - sent));
+      } catch (error) {
+        if (!this.#set) throw error;
+        return skip(`cannot read it: ${errorText(error)}`);
       }
-      this.#hash.update(chunk);
+      if (this.finished) return "stopped";
+      if (chunk.length === 0) {
+        const reason = "the file is shorter than offered (it changed while being sent)";
+        if (this.#set) return skip(reason);
+        this.cancel(reason);
+        return "stopped";
+      }
+      hash.update(chunk);
       channel.send(chunk);
+      sent += chunk.length;
       this.#sent += chunk.length;
+      this.#position = start + sent;
       this.progressed();
-      this.emit({ kind: "progress", bytes: this.#sent, size });
+      this.emit({
+        kind: "progress",
+        bytes: this.#position,
+        size: this.#options.offer.size,
+        ...(this.#set ? { file: { index, path: file.path } } : {}),
+      });
     }
-    this.#digest = this.#hash.hex();
-    this.state = "verifying";
-    this.tell({ type: FileMessageType.End, sha256: this.#digest });
+    if (this.#set) {
+      source.close();
+      this.#current = undefined;
+    }
+    return { sha256: hash.hex() };
   }
 }
 
@@ -596,12 +765,24 @@ export class FileSender extends Transfer {
  */
 
 /**
+ * One file of the set being received.
+ *
+ * @typedef {object} Arriving
+ * @property {number} index
+ * @property {number} bytes Received so far.
+ * @property {Sha256} hash
+ * @property {FileSink | undefined} sink Once opened.
+ * @property {string | undefined} failed Why it will not be kept.
+ */
+
+/**
  * Waits for the offer on a channel the partner opened, then takes the file
- * into a sink once accepted: hashes the bytes as they come, acknowledges
- * them as they are stored, and commits the sink only when every byte is
- * there and the digest matches the sender's. A channel that finds its inbox
- * full is answered with `file_reject` at once, its offer never shown; one
- * whose offer or bytes stop coming for `idleMs` is cancelled.
+ * (or each file of a set) into a sink once accepted: hashes the bytes as
+ * they come, acknowledges them as they are stored, and commits each sink
+ * only when every byte is there and the digest matches the sender's. A
+ * channel that finds its inbox full is answered with `file_reject` at once,
+ * its offer never shown; one whose offer or bytes stop coming for `idleMs`
+ * is cancelled.
  *
  * @example
  * ```ts
@@ -623,14 +804,26 @@ export class FileSender extends Transfer {
 export class FileReceiver extends Transfer {
   /** @type {FileOffer | undefined} */
   offer;
-  /** @type {FileSink | undefined} */
-  #sink;
+  /** @type {SetList | undefined} */
+  #list;
+  /** @type {SetFile[]} */
+  #files = [];
+  /** @type {FileSetTarget | undefined} */
+  #target;
+  /** @type {Arriving | undefined} */
+  #arriving;
   #received = 0;
+  #position = 0;
   #stored = 0;
   #acked = 0;
-  #hash = new Sha256();
+  #answered = 0;
+  #kept = 0;
+  /** @type {FileOutcome[]} */
+  #failed = [];
   /** @type {Promise<void>} */
   #writing = Promise.resolve();
+  /** Files whose sink is open and neither committed nor aborted yet. @type {Set<Arriving>} */
+  #unsettled = new Set();
   /** @type {FileInbox} */
   #inbox;
   /** @type {string | undefined} */
@@ -665,22 +858,54 @@ export class FileReceiver extends Transfer {
     return this.#received;
   }
 
+  /** How many files of the set are kept so far, verified. */
+  get kept() {
+    return this.#kept;
+  }
+
+  /** Whether the offer is a set (several files, a folder). */
+  get isSet() {
+    return this.offer?.files !== undefined;
+  }
+
   /**
-   * Takes the offered file into `sink`.
+   * Takes the offered file into `sink`, or the offered set into `target`.
    *
-   * @param {FileSink} sink
+   * @param {FileSink | FileSetTarget} into
    */
-  accept(sink) {
+  accept(into) {
     if (this.state !== "offered" || this.offer === undefined) {
-      void sink.abort();
+      if ("abort" in into) void into.abort();
       return;
     }
-    this.#sink = sink;
+    /** @type {FileSetTarget} */
+    const target = this.isSet ? /** @type {FileSetTarget} */ (into) : {
+      open: () => Promise.resolve(/** @type {FileSink} */ (into)),
+      folders: () => Promise.resolve(),
+    };
+    this.#target = target;
+    if (!this.isSet) {
+      // The sink exists already: it is the file's from now on, aborted if the transfer fails.
+      const file = /** @type {Arriving} */ (this.#file());
+      file.sink = /** @type {FileSink} */ (into);
+      this.#unsettled.add(file);
+    }
     this.state = "receiving";
     this.startedAt = this.now();
     this.watch();
+    const folders = this.offer.folders ?? [];
+    if (folders.length > 0) {
+      this.#writing = this.#writing.then(() => target.folders(folders));
+      this.#writing.catch((error) => this.#fail(`cannot make the folders: ${errorText(error)}`));
+    }
     this.tell({ type: FileMessageType.Accept });
     this.emit({ kind: "accepted" });
+    // A set of empty folders only is whole once they are made.
+    if (this.#files.length === 0) {
+      this.unwatch();
+      this.state = "verifying";
+      void this.#writing.then(() => this.#settled(), () => {});
+    }
   }
 
   /**
@@ -701,26 +926,64 @@ export class FileReceiver extends Transfer {
   control(message) {
     if (this.#refusal !== undefined) return this.opened();
     switch (message.type) {
-      case FileMessageType.Offer:
-        if (this.offer !== undefined) return this.protocolError("a second offer");
-        this.offer = { name: message.name, size: message.size, mime: message.mime };
-        // The user's turn: an offer may wait for an answer as long as it takes.
-        this.unwatch();
-        this.emit({ kind: "offer", offer: this.offer });
+      case FileMessageType.Offer: {
+        if (this.offer !== undefined || this.#list !== undefined) {
+          return this.protocolError("a second offer");
+        }
+        const { name, size, mime, files, folders } = message;
+        if (files === undefined) {
+          this.#files = [{ path: name, size }];
+          this.#offered({ name, size, mime });
+          return;
+        }
+        this.#list = new SetList({ size, files, folders: folders ?? 0 });
+        this.#pendingOffer = { name, size, mime };
         return;
+      }
+      case FileMessageType.List: {
+        const list = this.#list;
+        if (list === undefined || this.offer !== undefined) {
+          return this.protocolError("a list without a set's offer");
+        }
+        this.progressed();
+        const added = list.add(message.entries);
+        if (added === "more") return;
+        if (added !== "complete") return this.protocolError(added);
+        this.#files = list.files;
+        this.#offered({ ...this.#pendingOffer, files: list.files, folders: list.folders });
+        return;
+      }
       case FileMessageType.End:
-        if (this.state !== "receiving") return this.protocolError("an end before an accept");
-        // What is left (the last writes, the digest, the commit) is this side's own.
-        this.unwatch();
-        this.state = "verifying";
-        this.#finish(message.sha256).catch((error) =>
-          this.#fail(`cannot save the file: ${errorText(error)}`)
-        );
+      case FileMessageType.Skip:
+        this.#fileEnd(message);
         return;
       default:
         this.protocolError(`${message.type} from the sender`);
     }
   }
+
+  /** The set's offer until its list is whole. */
+  #pendingOffer = { name: "", size: 0, mime: "" };
+
+  /** @param {FileOffer} offer */
+  #offered(offer) {
+    this.offer = offer;
+    // The user's turn: an offer may wait for an answer as long as it takes.
+    this.unwatch();
+    this.emit({ kind: "offer", offer });
+  }
+
+  /** The file under way, begun if it is the next. @returns {Arriving | undefined} */
+  #file() {
+    if (this.#arriving !== undefined) return this.#arriving;
+    const index = this.#answeredOrEnded;
+    if (index >= this.#files.length) return undefined;
+    this.#arriving = { index, bytes: 0, hash: new Sha256(), sink: undefined, failed: undefined };
+    return this.#arriving;
+  }
+
+  /** How many files have ended (their end or skip has come). */
+  #answeredOrEnded = 0;
 
   /**
    * @override
@@ -728,31 +991,168 @@ export class FileReceiver extends Transfer {
    */
   data(bytes) {
     if (this.#refusal !== undefined) return this.opened();
-    const sink = this.#sink;
-    const size = this.offer?.size ?? 0;
-    if (this.state !== "receiving" || sink === undefined) {
-      return this.protocolError("bytes before an accept");
-    }
-    if (this.#received + bytes.length > size) {
+    if (this.state !== "receiving") return this.protocolError("bytes before an accept");
+    const file = this.#file();
+    const size = file === undefined ? 0 : this.#files[file.index]?.size ?? 0;
+    if (file === undefined || file.bytes + bytes.length > size) {
       return this.protocolError("more bytes than offered");
     }
+    file.bytes += bytes.length;
     this.#received += bytes.length;
+    this.#position += bytes.length;
     this.progressed();
-    this.#hash.update(bytes);
+    file.hash.update(bytes);
     // Both stacks hand each message over in a buffer of its own: no copy needed.
     const copy = bytes;
+    const total = this.offer?.size ?? 0;
     this.#writing = this.#writing.then(async () => {
       if (this.finished) return;
-      await sink.write(copy);
+      await this.#write(file, copy);
       this.#stored += copy.length;
       this.progressed();
-      if (this.#stored - this.#acked >= ACK_EVERY_BYTES || this.#stored === size) {
+      if (this.#stored - this.#acked >= ACK_EVERY_BYTES || this.#stored === total) {
         this.#acked = this.#stored;
         this.tell({ type: FileMessageType.Ack, bytes: this.#stored });
       }
     });
     this.#writing.catch((error) => this.#fail(`cannot write the file: ${errorText(error)}`));
-    this.emit({ kind: "progress", bytes: this.#received, size });
+    const path = this.#files[file.index]?.path ?? "";
+    this.emit({
+      kind: "progress",
+      bytes: this.#position,
+      size: total,
+      ...(this.isSet ? { file: { index: file.index, path } } : {}),
+    });
+  }
+
+  /**
+   * Writes into the file's sink, opening it first; in a set, a file that
+   * cannot be opened or written is not kept and its bytes go nowhere.
+   *
+   * @param {Arriving} file
+   * @param {Uint8Array} bytes
+   */
+  async #write(file, bytes) {
+    if (file.failed !== undefined) return;
+    try {
+      const sink = file.sink ?? await this.#open(file);
+      await sink.write(bytes);
+    } catch (error) {
+      if (!this.isSet) throw error;
+      file.failed = `cannot write it: ${errorText(error)}`;
+      await this.#abort(file);
+    }
+  }
+
+  /**
+   * @param {Arriving} file
+   * @returns {Promise<FileSink>}
+   */
+  async #open(file) {
+    const target = /** @type {FileSetTarget} */ (this.#target);
+    file.sink = await target.open(/** @type {SetFile} */ (this.#files[file.index]), file.index);
+    this.#unsettled.add(file);
+    return file.sink;
+  }
+
+  /** @param {Arriving} file */
+  async #abort(file) {
+    const sink = file.sink;
+    file.sink = undefined;
+    this.#unsettled.delete(file);
+    await sink?.abort().catch(() => {});
+  }
+
+  /**
+   * The sender's end of the file under way: its digest, or a skip.
+   *
+   * @param {import("./file_protocol.js").FileMessage & { type: "file_end" | "file_skip" }} message
+   */
+  #fileEnd(message) {
+    if (this.state !== "receiving") return this.protocolError("an end before an accept");
+    if (message.type === FileMessageType.Skip && !this.isSet) {
+      return this.protocolError("a skip outside a set");
+    }
+    const file = this.#file();
+    if (file === undefined) return this.protocolError("an end after the last file");
+    this.#arriving = undefined;
+    this.#answeredOrEnded++;
+    this.progressed();
+    const size = this.#files[file.index]?.size ?? 0;
+    this.#position += size - file.bytes;
+    const last = this.#answeredOrEnded === this.#files.length;
+    // What is left after the last end (the last writes, the digest, the commit) is this side's own.
+    if (last) {
+      this.unwatch();
+      this.state = "verifying";
+    }
+    const digest = file.hash.hex();
+    if (message.type === FileMessageType.Skip) file.failed ??= `not sent: ${message.reason}`;
+    else if (file.bytes !== size) file.failed ??= `${size - file.bytes} bytes short`;
+    else if (digest !== message.sha256) {
+      file.failed ??= "SHA-256 mismatch: the file was damaged on the way";
+    }
+    this.#writing = this.#writing.then(() => this.#finishFile(file, digest));
+    this.#writing.catch((error) => this.#fail(`cannot save the file: ${errorText(error)}`));
+  }
+
+  /**
+   * Keeps one file (commits its sink) or lets it go, and answers for it.
+   *
+   * @param {Arriving} file
+   * @param {string} digest
+   */
+  async #finishFile(file, digest) {
+    if (this.finished) return;
+    const path = this.#files[file.index]?.path ?? "";
+    if (file.failed === undefined) {
+      try {
+        const sink = file.sink ?? await this.#open(file);
+        // Behind the writes, so an abort that comes during the commit comes after it.
+        await sink.commit();
+      } catch (error) {
+        if (!this.isSet) throw error;
+        file.failed = `cannot save it: ${errorText(error)}`;
+      }
+    }
+    // Cancelled meanwhile: the release aborts what is still unsettled.
+    if (this.finished) return;
+    if (file.failed !== undefined) {
+      await this.#abort(file);
+      if (!this.isSet) {
+        this.#fail(file.failed);
+        return;
+      }
+      this.#failed.push({ index: file.index, path, ok: false, reason: file.failed });
+      this.tell({ type: FileMessageType.Failed, reason: file.failed });
+      this.emit({
+        kind: "file",
+        outcome: { index: file.index, path, ok: false, reason: file.failed },
+      });
+    } else {
+      this.#kept++;
+      this.tell({ type: FileMessageType.Done, sha256: digest });
+      if (this.isSet) this.emit({ kind: "file", outcome: { index: file.index, path, ok: true } });
+    }
+    file.sink = undefined;
+    this.#unsettled.delete(file);
+    this.#answered++;
+    if (this.#answered === this.#files.length) this.#settled(digest);
+  }
+
+  /** @param {string} [digest] The single file's. */
+  #settled(digest = "") {
+    if (this.finished) return;
+    // A set of empty folders only: one confirmation for its nothing.
+    if (this.#files.length === 0) this.tell({ type: FileMessageType.Done, sha256: EMPTY_SHA256 });
+    const size = this.offer?.size ?? 0;
+    this.end({
+      kind: "done",
+      size,
+      ms: this.now() - this.startedAt,
+      sha256: this.isSet ? "" : digest,
+      ...(this.isSet ? { files: this.#files.length, failed: this.#failed } : {}),
+    });
   }
 
   /**
@@ -761,32 +1161,11 @@ export class FileReceiver extends Transfer {
    */
   released(kept) {
     this.#inbox.release(this);
-    if (kept || this.#sink === undefined) return;
-    const sink = this.#sink;
-    return this.#writing.catch(() => {}).then(() => sink.abort()).catch(() => {});
-  }
-
-  /** @param {string} sha256 */
-  async #finish(sha256) {
-    const size = this.offer?.size ?? 0;
-    if (this.#received !== size) {
-      this.#fail(`${size - this.#received} bytes short`);
-      return;
-    }
-    await this.#writing;
-    if (this.finished) return;
-    const digest = this.#hash.hex();
-    if (digest !== sha256) {
-      this.#fail("SHA-256 mismatch: the file was damaged on the way");
-      return;
-    }
-    // Behind the writes, so an abort that comes during the commit comes after it.
-    const sink = this.#sink;
-    this.#writing = this.#writing.then(() => sink?.commit());
-    await this.#writing;
-    if (this.finished) return;
-    this.tell({ type: FileMessageType.Done, sha256: digest });
-    this.end({ kind: "done", size, ms: this.now() - this.startedAt, sha256: digest });
+    if (kept || this.#target === undefined) return;
+    this.#arriving = undefined;
+    return this.#writing.catch(() => {}).then(() =>
+      Promise.all([...this.#unsettled].map((file) => this.#abort(file)))
+    ).then(() => {}, () => {});
   }
 
   /** @param {string} reason */

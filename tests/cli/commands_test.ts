@@ -44,11 +44,24 @@ Deno.test("COMMANDS_HELP names every command", () => {
 });
 
 Deno.test("parseCommand() reads the file commands, with or without a number", () => {
+  assert.deepEqual(parseCommand('sendfile "my report.pdf" photos'), {
+    kind: "sendfile",
+    paths: ["my report.pdf", "photos"],
+    raw: '"my report.pdf" photos',
+  });
   assert.deepEqual(parseCommand("sendfile my report.pdf"), {
     kind: "sendfile",
-    path: "my report.pdf",
+    paths: ["my", "report.pdf"],
+    raw: "my report.pdf",
   });
-  assert.deepEqual(parseCommand("sendfile"), { kind: "invalid", reason: "usage: sendfile <path>" });
+  assert.deepEqual(parseCommand('sendfile "open'), {
+    kind: "invalid",
+    reason: "sendfile: a quote is not closed",
+  });
+  assert.deepEqual(parseCommand("sendfile"), {
+    kind: "invalid",
+    reason: "usage: sendfile <path>…",
+  });
   assert.deepEqual(parseCommand("accept-file"), { kind: "accept-file", file: undefined });
   assert.deepEqual(parseCommand("reject-file 3"), { kind: "reject-file", file: 3 });
   assert.deepEqual(parseCommand("cancel 2"), { kind: "cancel", file: 2 });

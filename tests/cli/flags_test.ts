@@ -149,7 +149,7 @@ Deno.test("CLIENT_USAGE lists every flag, its value, usage text and default, as 
       "                              SWITCHBOARD_ICE_CREDENTIAL",
       "  --relay-only                connect through TURN relays only (hides your address)",
       "",
-      "Files in WebRTC mode (deno task peer-files; sendfile <path> needs --allow-read for the file,",
+      "Files in WebRTC mode (deno task peer-files; sendfile <path>… needs --allow-read for each path,",
       "receiving needs --allow-read=DIR --allow-write=DIR for the download folder):",
       "  --accept-files              accept file offers automatically",
       "  --download-dir DIR          where received files go, made if missing (default: the",

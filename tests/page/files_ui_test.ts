@@ -181,3 +181,146 @@ browserTest(
     assert.deepEqual(browser.errors, []);
   },
 );
+
+/** Writes a small tree under `dir/album` and returns each file's relative path and SHA-256. */
+async function albumTree(dir: string): Promise<string[]> {
+  const files: Record<string, Uint8Array> = {
+    "album/big.bin": randomBytes(1024 * 1024 + 3),
+    "album/sub/deeper/c.txt": new TextEncoder().encode("deep"),
+    "album/sub/zero.txt": new Uint8Array(0),
+    ...Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`album/many/${i}.txt`, randomBytes(700 + i)]),
+    ),
+  };
+  for (const [path, data] of Object.entries(files)) {
+    await Deno.mkdir(join(dir, path, ".."), { recursive: true });
+    await Deno.writeFile(join(dir, path), data);
+  }
+  return Object.entries(files).map(([path, data]) => `${path} ${sha256Hex(data)}`).sort();
+}
+
+/** Every file under `dir`, relative, with its SHA-256. */
+async function filesUnder(dir: string, prefix = ""): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(join(dir, prefix))) {
+    const relative = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory) found.push(...await filesUnder(dir, relative));
+    else found.push(`${relative} ${sha256Hex(await Deno.readFile(join(dir, relative)))}`);
+  }
+  return found.sort();
+}
+
+browserTest(
+  "a folder picked in the page goes to a CLI peer as one set, its tree recreated and every file verified",
+  async () => {
+    await using t = testServer();
+    await using p = await spawnPeer("--url", t.url, "--accept", "--accept-files");
+    const { peer, dir } = p;
+    const [, peerId = ""] = await peer.waitForLine(ID_LINE, "stdout");
+    const source = await Deno.makeTempDir({ prefix: "switchboard-page-folder-" });
+    try {
+      const tree = await albumTree(source);
+      await using browser = await launchBrowser();
+      const page = await browser.open(`http://127.0.0.1:${t.port}/?peer=${peerId}`);
+      await waitForState(page, "open");
+      await page.setInputFiles("#folder-input", join(source, "album"));
+      await peer.waitForLine(
+        /^\*\*\* \S+ offers album \(43 files, 1\.\d MB, file 1\): accepting \(--accept-files\) \*\*\*$/,
+        "stdout",
+        20_000,
+      );
+      await peer.waitForLine(
+        /^\*\*\* Received album \(file 1\): .*, every SHA-256 verified; saved in album \*\*\*$/,
+        "stdout",
+        60_000,
+      );
+      assert.deepEqual(await filesUnder(dir), tree);
+      const sent = '#transfers li[data-direction="send"]';
+      await page.waitForSelector(`${sent}[data-state="done"]`);
+      assert.match(
+        (await page.textContent(`${sent} .file-status`)) ?? "",
+        /every SHA-256 verified$/,
+      );
+      assert.deepEqual(browser.errors, []);
+    } finally {
+      await Deno.remove(source, { recursive: true });
+    }
+  },
+);
+
+/** Every file in the page's private storage under `folder`, relative, with its SHA-256. */
+const PRIVATE_TREE = `async (folder) => {
+  const found = [];
+  const walk = async (dir, prefix) => {
+    for await (const [name, handle] of dir.entries()) {
+      const path = prefix + name;
+      if (handle.kind === "directory") await walk(handle, path + "/");
+      else {
+        const bytes = await (await handle.getFile()).arrayBuffer();
+        const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+        found.push(path + " " + Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""));
+      }
+    }
+  };
+  const root = await navigator.storage.getDirectory();
+  await walk(await root.getDirectoryHandle(folder), "");
+  return found.sort();
+}`;
+
+browserTest(
+  "a CLI peer's set arrives in the page into the folder the user chooses, in a new folder beside one of the same name, or as a Save link per file",
+  async () => {
+    await using t = testServer();
+    await using p = await spawnPeer("--url", t.url, "--accept");
+    const { peer, dir } = p;
+    const [, peerId = ""] = await peer.waitForLine(ID_LINE, "stdout");
+    const tree = await albumTree(dir);
+    await using browser = await launchBrowser();
+    const page = await browser.open(`http://127.0.0.1:${t.port}/?peer=${peerId}`);
+    await waitForState(page, "open");
+    await peer.waitForLine(CODE_LINE, "stdout", 20_000);
+
+    // No person answers a folder dialog in headless Chromium: it is replaced
+    // by one that hands over a real folder of the page's private storage, so
+    // the page's own writing into a chosen folder runs as it would.
+    await page.evaluate(`(async () => {
+      const root = await navigator.storage.getDirectory();
+      const chosen = await root.getDirectoryHandle("chosen", { create: true });
+      await chosen.getDirectoryHandle("album", { create: true });
+      window.showDirectoryPicker = async () => chosen;
+    })()`);
+    await peer.type(`sendfile ${join(dir, "album")}`);
+    const offer = '#transfers li[data-direction="receive"][data-name="album"]';
+    await page.waitForSelector(`${offer}[data-state="offered"]`);
+    assert.match(
+      (await page.textContent(`${offer} .file-name`)) ?? "",
+      /album \(43 files, 1\.\d MB\)/,
+    );
+    assert.equal(await page.locator(`${offer} details li`).count(), 10, "the first ten are listed");
+    await page.click(`${offer}[data-state="offered"] button:text('Accept')`);
+    await page.waitForSelector(`${offer}[data-state="done"]`, { timeout: 60_000 });
+    assert.match(
+      (await page.textContent(`${offer} .file-status`)) ?? "",
+      /every SHA-256 verified$/,
+    );
+    assert.equal(await page.textContent(`${offer} .file-saved`), "Saved in album (1) in chosen");
+    const inChosen = await page.evaluate(`(${PRIVATE_TREE})("chosen")`) as string[];
+    assert.deepEqual(inChosen, tree.map((line) => line.replace(/^album/, "album (1)")));
+    await peer.waitForLine(/^\*\*\* Sent album \(file 1\): .*every SHA-256 verified by /, "stdout");
+
+    // Without a folder: each file is kept in the page's storage and offered as a download.
+    await page.evaluate(`window.showDirectoryPicker = undefined`);
+    await peer.type(`sendfile ${join(dir, "album", "sub")}`);
+    const second = '#transfers li[data-direction="receive"][data-name="sub"]';
+    await page.click(`${second}[data-state="offered"] button:text('Accept')`);
+    await page.waitForSelector(`${second}[data-state="done"]`, { timeout: 60_000 });
+    const links = page.locator(`${second} a[download]`);
+    assert.deepEqual(
+      await links.evaluateAll((all) => all.map((a) => a.getAttribute("download")).sort()),
+      ["sub_deeper_c.txt", "sub_zero.txt"],
+    );
+    const [saved] = await Promise.all([page.waitForEvent("download"), links.first().click()]);
+    assert.equal(await Deno.readTextFile(await saved.path()), "deep");
+    assert.deepEqual(browser.errors, []);
+  },
+);

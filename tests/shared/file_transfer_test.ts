@@ -502,3 +502,185 @@ Deno.test("a channel that never sends its offer is closed after idleMs; an offer
   receiver.reject("declined");
   assert.equal((await r.final).kind, "rejected");
 });
+
+/** A set's sender and receiver on a channel pair, the receiver's sinks recorded by path. */
+async function offeredSet(
+  files: { path: string; data: Uint8Array }[],
+  folders: string[] = [],
+  options: { unreadable?: string; unwritable?: string } = {},
+) {
+  const [a, b] = channelPair();
+  const s = recorder();
+  const r = recorder();
+  const sources: ReturnType<typeof source>[] = [];
+  const sender = new FileSender({
+    channel: a,
+    offer: {
+      name: "set",
+      size: files.reduce((sum, file) => sum + file.data.length, 0),
+      mime: "application/octet-stream",
+      files: files.map(({ path, data }) => ({ path, size: data.length })),
+      folders,
+    },
+    sources: {
+      open(file, index) {
+        if (file.path === options.unreadable) return Promise.reject(new Error("permission denied"));
+        const opened = source(files[index]!.data);
+        sources.push(opened);
+        return Promise.resolve(opened);
+      },
+    },
+    onEvent: s.onEvent,
+  });
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent, inbox: new FileInbox() });
+  await offered(r);
+  const sinks = new Map<string, ReturnType<typeof memorySink>>();
+  const made: string[] = [];
+  const target = {
+    open(file: { path: string }) {
+      const sink = memorySink(file.path === options.unwritable);
+      sinks.set(file.path, sink);
+      return Promise.resolve(sink);
+    },
+    folders(paths: readonly string[]) {
+      made.push(...paths);
+      return Promise.resolve();
+    },
+  };
+  return { a, b, s, r, sender, receiver, sinks, made, target, sources };
+}
+
+function joined(chunks: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.length;
+  }
+  return all;
+}
+
+Deno.test("a set goes as one offer and one answer: every file kept with its own digest, empty files and folders too", async () => {
+  const files = [
+    { path: "album/a.bin", data: randomBytes(3 * CHUNK_BYTES + 7) },
+    { path: "album/empty.txt", data: new Uint8Array(0) },
+    { path: "album/sub/b.bin", data: randomBytes(1000) },
+  ];
+  const t = await offeredSet(files, ["album/nothing"]);
+  const offer = t.receiver.offer!;
+  assert.equal(offer.size, 3 * CHUNK_BYTES + 1007);
+  assert.deepEqual(offer.files?.map((f) => f.path), files.map((f) => f.path));
+  assert.deepEqual(offer.folders, ["album/nothing"]);
+  t.receiver.accept(t.target);
+  const [sent, got] = await within(Promise.all([t.s.final, t.r.final]), 5000, "the set");
+  assert.equal(sent.kind, "done");
+  assert.equal(got.kind, "done");
+  if (sent.kind !== "done" || got.kind !== "done") return;
+  assert.deepEqual([sent.files, sent.failed, got.files, got.failed], [3, [], 3, []]);
+  assert.deepEqual(t.made, ["album/nothing"]);
+  for (const { path, data } of files) {
+    const sink = t.sinks.get(path)!;
+    assert.ok(sink.committed && !sink.aborted, path);
+    assert.equal(sha256Hex(joined(sink.chunks)), sha256Hex(data), path);
+  }
+  const outcomes = t.r.events.flatMap((e) => e.kind === "file" ? [e.outcome] : []);
+  assert.deepEqual(outcomes.map((o) => [o.index, o.ok]), [[0, true], [1, true], [2, true]]);
+  const lastProgress = t.s.events.findLast((e) => e.kind === "progress");
+  assert.deepEqual(
+    lastProgress?.kind === "progress" && [lastProgress.bytes, lastProgress.file?.path],
+    [offer.size, "album/sub/b.bin"],
+  );
+  assert.deepEqual(t.sources.map((src) => src.closed), [1, 1, 1], "each source closed once");
+});
+
+Deno.test("in a set, a file that cannot be read or written fails alone; the others arrive and the result names it", async () => {
+  const files = [
+    { path: "d/locked", data: randomBytes(100) },
+    { path: "d/ok", data: randomBytes(CHUNK_BYTES * 2) },
+    { path: "d/full", data: randomBytes(5000) },
+    { path: "d/ok2", data: randomBytes(10) },
+  ];
+  const t = await offeredSet(files, [], { unreadable: "d/locked", unwritable: "d/full" });
+  t.receiver.accept(t.target);
+  const [sent, got] = await within(Promise.all([t.s.final, t.r.final]), 5000, "the set");
+  if (sent.kind !== "done" || got.kind !== "done") assert.fail(`${sent.kind} / ${got.kind}`);
+  for (const result of [sent, got]) {
+    assert.deepEqual(result.failed?.map((f) => [f.path, f.reason]), [
+      ["d/locked", "not sent: cannot read it: permission denied"],
+      ["d/full", "cannot write it: disk full"],
+    ]);
+  }
+  assert.equal(t.sinks.has("d/locked"), false, "nothing opened for a file never sent");
+  assert.ok(t.sinks.get("d/full")!.aborted);
+  assert.ok(t.sinks.get("d/ok")!.committed && t.sinks.get("d/ok2")!.committed);
+});
+
+Deno.test("a set cancelled half way keeps the files already verified and nothing of the one under way", async () => {
+  const files = [
+    { path: "a", data: randomBytes(1000) },
+    { path: "b", data: randomBytes(WINDOW_BYTES * 2) },
+  ];
+  const t = await offeredSet(files);
+  t.receiver.accept(t.target);
+  await until(() => (t.sinks.get("b")?.chunks.length ?? 0) > 2, "b under way", 5000);
+  t.receiver.cancel("enough");
+  const [sent, got] = await within(Promise.all([t.s.final, t.r.final]), 5000, "the end");
+  assert.deepEqual([sent.kind, got.kind], ["stopped", "stopped"]);
+  assert.ok(t.sinks.get("a")!.committed && !t.sinks.get("a")!.aborted);
+  assert.ok(t.sinks.get("b")!.aborted && !t.sinks.get("b")!.committed);
+  assert.equal(t.receiver.kept, 1);
+});
+
+Deno.test("a set of empty folders only is made and confirmed", async () => {
+  const t = await offeredSet([], ["top", "top/inner"]);
+  t.receiver.accept(t.target);
+  const [sent, got] = await within(Promise.all([t.s.final, t.r.final]), 5000, "the set");
+  assert.deepEqual([sent.kind, got.kind], ["done", "done"]);
+  assert.deepEqual(t.made, ["top", "top/inner"]);
+});
+
+Deno.test("a set's bytes must keep to its list: more than a file's size ends the set", async () => {
+  const [a, b] = channelPair();
+  const r = recorder();
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent, inbox: new FileInbox() });
+  const say = (data: unknown) => a.send(typeof data === "string" ? data : data as Uint8Array);
+  say('{"type":"file_offer","name":"s","size":4,"mime":"a/b","files":2,"folders":0}');
+  say('{"type":"file_list","entries":[["x",2],["y",2]]}');
+  await offered(r);
+  receiver.accept({
+    open: () => Promise.resolve(memorySink()),
+    folders: () => Promise.resolve(),
+  });
+  say(new Uint8Array(3));
+  const end = await within(r.final, 2000, "the end");
+  assert.deepEqual(end, {
+    kind: "stopped",
+    reason: "protocol error: more bytes than offered",
+    by: "error",
+  });
+});
+
+Deno.test("a thousand small files go in one set without a round trip each", async () => {
+  const files = Array.from({ length: 1000 }, (_, i) => ({
+    path: `many/${i}.txt`,
+    data: new TextEncoder().encode(`file ${i}\n`.repeat(100)),
+  }));
+  const t = await offeredSet(files);
+  t.receiver.accept(t.target);
+  const [sent, got] = await within(Promise.all([t.s.final, t.r.final]), 10_000, "the set");
+  assert.deepEqual([sent.kind, got.kind], ["done", "done"]);
+  assert.equal(t.receiver.kept, 1000);
+  // Every file's answer came after the last byte was sent: the sender never waited on one.
+  const ends = t.a.sentText.filter((text) => text.includes('"file_end"')).length;
+  assert.equal(ends, 1000);
+});
+
+Deno.test("a file cancelled after its accept and before any byte still lets go of its sink", async () => {
+  const data = randomBytes(1000);
+  const t = await offeredTransfer(data, { ...source(data), read: () => new Promise(() => {}) });
+  const sink = memorySink();
+  t.receiver.accept(sink);
+  t.receiver.cancel("changed my mind");
+  await within(Promise.all([t.s.final, t.r.final, t.receiver.settled]), 5000, "the end");
+  assert.deepEqual([sink.aborted, sink.committed, sink.chunks.length], [true, false, 0]);
+});

@@ -19,7 +19,10 @@ import {
 } from "../../shared/file_transfer.js";
 import type { DataChannelLike, PeerConnectionLike } from "../../shared/rtc_types.js";
 import { verificationCode } from "../../shared/verification.js";
+import { setName } from "../../shared/file_set.js";
+import { collect, setSources } from "./collect.ts";
 import { openSource, PartFile } from "./disk.ts";
+import { SetFolder } from "./set_folder.ts";
 import { type Direction, ProgressDisplay, progressLine, sizeTimeRate } from "./progress.ts";
 
 /** How long quitting waits for partial files to be removed: a disk that hangs must not hang the exit. */
@@ -71,7 +74,14 @@ interface Entry {
   /** The name as shown: escaped for the terminal. */
   name: string;
   sink?: PartFile;
+  /** Where a received set goes. */
+  folder?: SetFolder;
+  /** How many files a set has; undefined for one file. */
+  files?: number;
 }
+
+/** How many entries of a set an offer line lists, and how many failures a result line names. */
+const LISTED = 10;
 
 /** Every transfer with the current partner, and the verification code. */
 export class FileTransfers {
@@ -171,29 +181,62 @@ export class FileTransfers {
     );
   }
 
-  /** `sendfile <path>`: offers a file to the partner. */
-  async send(path: string): Promise<void> {
+  /**
+   * `sendfile <path>…`: offers one file, or several files and folders as one
+   * set, to the partner. `raw`, the command's text as typed, is taken as one
+   * path when the words are not paths but it is (`sendfile my report.pdf`).
+   */
+  async send(paths: readonly string[], raw?: string): Promise<void> {
     const connection = this.#connection;
     if (connection === undefined) {
       this.#print("*** Files go over the data channel, and none is open ***");
       return;
     }
-    const missing = await missingFlags([
-      { descriptor: { name: "read", path }, flag: `--allow-read=${path}` },
-    ]);
+    if (paths.length > 1 && raw !== undefined && await isPath(raw)) paths = [raw];
+    const missing = await missingFlags(
+      paths.map((path) => ({ descriptor: { name: "read", path }, flag: `--allow-read=${path}` })),
+    );
     if (missing.length > 0) {
-      this.#print(`*** sendfile ${path} needs ${missing.join(" ")} ***`);
+      this.#print(`*** sendfile ${paths.join(" ")} needs ${missing.join(" ")} ***`);
       return;
     }
-    let opened;
+    let offered: Pick<
+      import("../../shared/file_transfer.js").FileSenderOptions,
+      "offer" | "source" | "sources"
+    >;
+    let skipped: { path: string; reason: string }[] = [];
     try {
-      opened = await openSource(path);
+      if (paths.length === 1 && (await Deno.stat(paths[0]!)).isFile) {
+        offered = await openSource(paths[0]!);
+      } else {
+        const set = await collect(paths);
+        skipped = set.skipped;
+        if (set.files.length + set.folders.length === 0) throw new Error("nothing to send in it");
+        const files = set.files.map(({ path, size }) => ({ path, size }));
+        offered = {
+          offer: {
+            name: setName(files, set.folders),
+            size: files.reduce((sum, file) => sum + file.size, 0),
+            mime: "application/octet-stream",
+            files,
+            folders: set.folders,
+          },
+          sources: setSources(set.files),
+        };
+      }
     } catch (error) {
-      this.#print(`*** Cannot send ${path}: ${error instanceof Error ? error.message : error} ***`);
+      const what = paths.length === 1 ? paths[0] : paths.join(" ");
+      this.#print(`*** Cannot send ${what}: ${error instanceof Error ? error.message : error} ***`);
       return;
+    }
+    for (const { path, reason } of skipped.slice(0, LISTED)) {
+      this.#print(`*** Leaving out ${printable(path)}: ${reason} ***`);
+    }
+    if (skipped.length > LISTED) {
+      this.#print(`*** … and ${skipped.length - LISTED} more left out ***`);
     }
     if (this.#connection !== connection) {
-      opened.source.close();
+      offered.source?.close();
       this.#print("*** The data channel closed; nothing was offered ***");
       return;
     }
@@ -201,23 +244,24 @@ export class FileTransfers {
     const channel = connection.createDataChannel(`${FILE_CHANNEL_PREFIX}${newFileId()}`, {
       ordered: true,
     }) as unknown as FileChannelLike;
+    const { offer } = offered;
     const entry: Entry = {
       number,
       direction: "send",
-      name: printable(opened.offer.name),
+      name: printable(offer.name),
       transfer: undefined!,
+      ...(offer.files ? { files: offer.files.length } : {}),
     };
     this.#entries.set(number, entry);
     entry.transfer = new FileSender({
+      ...offered,
       channel,
-      offer: opened.offer,
-      source: opened.source,
       onEvent: (event) => this.#sent(number, event),
       ...this.#timing(),
     });
     this.#print(
       `*** Offered ${entry.name} (${
-        formatBytes(opened.offer.size)
+        describe(offer)
       }, file ${number}) to ${this.#peer}; waiting for an answer ***`,
     );
   }
@@ -242,6 +286,11 @@ export class FileTransfers {
     if (missing.length > 0) {
       this.#print(`*** Receiving files into ${dir} needs ${missing.join(" ")} ***`);
       receiver.reject("the receiver cannot save files");
+      return;
+    }
+    if (receiver.isSet) {
+      entry.folder = new SetFolder(dir);
+      receiver.accept(entry.folder);
       return;
     }
     try {
@@ -318,7 +367,8 @@ export class FileTransfers {
       case "offer": {
         this.#refusing = false;
         entry.name = printable(event.offer.name);
-        const size = formatBytes(event.offer.size);
+        if (event.offer.files) entry.files = event.offer.files.length;
+        const size = describe(event.offer);
         const max = this.#options.maxFileBytes;
         if (max !== undefined && event.offer.size > max) {
           const [over, limit] = compared(event.offer.size, max);
@@ -333,6 +383,7 @@ export class FileTransfers {
             this.#options.acceptFiles ? "accepting (--accept-files)" : "accept-file / reject-file"
           } ***`,
         );
+        this.#listSet(event.offer);
         this.#pending.push(number);
         if (this.#options.acceptFiles) void this.accept(number);
         return;
@@ -341,10 +392,22 @@ export class FileTransfers {
         this.#print(`*** Receiving ${label()} into ${this.#options.downloadDir} ***`);
         return;
       case "progress":
-        this.#progress(entry, event.bytes, event.size);
+        this.#progress(entry, event.bytes, event.size, event.file);
+        return;
+      case "file":
+        if (!event.outcome.ok) this.#fileFailed(entry, event.outcome);
         return;
       case "done":
         this.#forget(number);
+        if (event.files !== undefined) {
+          const saved = entry.folder?.tops.map((top) => printable(top)).join(", ");
+          this.#print(
+            `*** Received ${label()}: ${sizeTimeRate(event.size, event.ms)}, ${
+              setResult(event.files, event.failed ?? [])
+            }${saved ? `; saved in ${saved}` : ""} ***`,
+          );
+          return;
+        }
         this.#print(
           `*** Received ${label()}: ${
             sizeTimeRate(event.size, event.ms)
@@ -368,6 +431,15 @@ export class FileTransfers {
         this.#forget(number);
         // A channel that closed before its offer came was never shown.
         if (entry.name === "") return;
+        if (receiver.kept > 0) {
+          this.#print(
+            this.#stoppedLine(label(), event) +
+              `; ${plural(receiver.kept, "file")} verified before it stopped ${
+                receiver.kept === 1 ? "is" : "are"
+              } kept ***`,
+          );
+          return;
+        }
         this.#print(this.#stoppedLine(label(), event) + "; nothing was kept ***");
         return;
     }
@@ -382,10 +454,21 @@ export class FileTransfers {
         this.#print(`*** ${this.#peer} accepted ${label}; sending ***`);
         return;
       case "progress":
-        this.#progress(entry, event.bytes, event.size);
+        this.#progress(entry, event.bytes, event.size, event.file);
+        return;
+      case "file":
+        if (!event.outcome.ok) this.#fileFailed(entry, event.outcome);
         return;
       case "done":
         this.#forget(number);
+        if (event.files !== undefined) {
+          this.#print(
+            `*** Sent ${label}: ${sizeTimeRate(event.size, event.ms)}, ${
+              setResult(event.files, event.failed ?? [])
+            } by ${this.#peer} ***`,
+          );
+          return;
+        }
         this.#print(
           `*** Sent ${label}: ${
             sizeTimeRate(event.size, event.ms)
@@ -425,13 +508,46 @@ export class FileTransfers {
     return { ...(now ? { now } : {}), ...(idleMs === undefined ? {} : { idleMs }) };
   }
 
-  #progress(entry: Entry, bytes: number, size: number): void {
+  #progress(
+    entry: Entry,
+    bytes: number,
+    size: number,
+    file?: { index: number; path: string },
+  ): void {
     const progress = this.#options.progress;
     if (progress === undefined) return;
     const now = (this.#options.now ?? (() => performance.now()))();
+    const line = progressLine(
+      entry.name,
+      entry.direction,
+      bytes,
+      size,
+      now - entry.transfer.startedAt,
+    );
     progress.update(
       String(entry.number),
-      progressLine(entry.name, entry.direction, bytes, size, now - entry.transfer.startedAt),
+      file === undefined || entry.files === undefined
+        ? line
+        : `${line} · ${file.index + 1}/${entry.files} ${printable(file.path)}`,
+    );
+  }
+
+  /** The files of a set's offer, a few of them: the user answers for all. */
+  #listSet(offer: import("../../shared/file_transfer.js").FileOffer): void {
+    if (offer.files === undefined) return;
+    const entries = [
+      ...offer.files.map((file) => `${file.path} (${formatBytes(file.size)})`),
+      ...(offer.folders ?? []).map((folder) => `${folder}/ (empty folder)`),
+    ];
+    for (const line of entries.slice(0, LISTED)) this.#print(`***   ${printable(line)} ***`);
+    if (entries.length > LISTED) this.#print(`***   … and ${entries.length - LISTED} more ***`);
+  }
+
+  #fileFailed(entry: Entry, outcome: import("../../shared/file_transfer.js").FileOutcome): void {
+    this.#print(
+      `*** ${entry.name} (file ${entry.number}): ${printable(outcome.path)} failed: ${
+        printable(outcome.reason ?? "")
+      } ***`,
     );
   }
 
@@ -446,6 +562,44 @@ export class FileTransfers {
     this.#options.progress?.clear();
     this.#options.print(line);
   }
+}
+
+/** Whether `path` names something on disk (and may be read). */
+async function isPath(path: string): Promise<boolean> {
+  const readable = await missingFlags([{ descriptor: { name: "read", path }, flag: "" }]);
+  if (readable.length > 0) return false;
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `4.2 MB`, or for a set `12 files, 1 empty folder, 4.2 MB`. */
+function describe(offer: import("../../shared/file_transfer.js").FileOffer): string {
+  const size = formatBytes(offer.size);
+  if (offer.files === undefined) return size;
+  const folders = offer.folders?.length ?? 0;
+  return [
+    plural(offer.files.length, "file"),
+    ...(folders > 0 ? [plural(folders, "empty folder")] : []),
+    size,
+  ].join(", ");
+}
+
+/** `every SHA-256 verified`, or `118 of 120 verified; failed: a (why), b (why)`. */
+function setResult(files: number, failed: readonly { path: string; reason?: string }[]): string {
+  if (failed.length === 0) return files === 0 ? "its folders made" : "every SHA-256 verified";
+  const named = failed.slice(0, LISTED).map((f) => `${f.path} (${f.reason ?? "failed"})`);
+  const more = failed.length > LISTED ? `, and ${failed.length - LISTED} more` : "";
+  return printable(
+    `${files - failed.length} of ${files} verified; failed: ${named.join(", ")}${more}`,
+  );
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 /**

@@ -12,6 +12,7 @@ import { duplicateFlightsPatch } from "./dtls_flights.ts";
 import { hostSocketsPatch } from "./host_sockets.ts";
 import { applyPatches, type WeriftPatch } from "./patch.ts";
 import { strayChannelMessagesPatch, unreadablePacketsPatch } from "./sctp_input.ts";
+import { oneSendLoopPatch } from "./send_loop.ts";
 import { earlyStreamReusePatch } from "./stream_ids.ts";
 import { defaultStunPatch } from "./stun_default.ts";
 
@@ -29,6 +30,8 @@ export const FIXES: readonly WeriftPatch<FixedModule>[] = [
   strayChannelMessagesPatch,
   unreadablePacketsPatch,
   earlyStreamReusePatch,
+  // After the stream ids: it wraps whatever sends queued messages.
+  oneSendLoopPatch,
 ];
 
 /**

@@ -516,3 +516,57 @@ Deno.test("deno task peer-files receives into the folder it was started in, make
     await Deno.remove(from, { recursive: true });
   }
 });
+
+/** Every file under `dir`, relative, with its SHA-256; folders end in `/`. */
+async function treeOf(dir: string, prefix = ""): Promise<string[]> {
+  const found: string[] = [];
+  for await (const entry of Deno.readDir(join(dir, prefix))) {
+    const relative = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory) found.push(`${relative}/`, ...await treeOf(dir, relative));
+    else found.push(`${relative} ${await sha256OfFile(join(dir, relative))}`);
+  }
+  return found.sort();
+}
+
+Deno.test("sendfile with a folder and a file sends one set: one consent, the tree recreated in a new folder, links left out, every file verified", async () => {
+  await using t = testServer();
+  await using pair = await pairedPeers(t.url);
+  const album = join(pair.from, "album");
+  await Deno.mkdir(join(album, "sub/deeper"), { recursive: true });
+  await Deno.mkdir(join(album, "empty"));
+  await Deno.mkdir(join(album, "many"));
+  await randomFile(join(album, "big.bin"), 3 * 1024 * 1024 + 5);
+  await Deno.writeTextFile(join(album, "sub/deeper/c.txt"), "deep");
+  await Deno.writeTextFile(join(album, "sub/zero"), "");
+  for (let i = 0; i < 300; i++) {
+    await Deno.writeTextFile(join(album, `many/${i}.txt`), `${i}\n`.repeat(300));
+  }
+  await Deno.symlink("/etc", join(album, "outside"));
+  await Deno.writeTextFile(join(pair.from, "my note.txt"), "note");
+  // A folder of the same name is already there: the set goes beside it, never into it.
+  await Deno.mkdir(join(pair.to, "album"));
+  await pair.sender.type('sendfile album "my note.txt"');
+  await pair.sender.waitForLine(
+    /^\*\*\* Leaving out .*album\/outside: a symbolic link, not followed \*\*\*$/,
+    "stdout",
+  );
+  await pair.receiver.waitForLine(
+    /^\*\*\* \S+ offers album and my note\.txt \(304 files, 1 empty folder, 3\.\d MB, file 1\): accept-file \/ reject-file \*\*\*$/,
+    "stdout",
+  );
+  await pair.receiver.waitForLine(/^\*\*\* {3}album\/big\.bin \(3\.1 MB\) \*\*\*$/, "stdout");
+  await pair.receiver.waitForLine(/^\*\*\* {3}… and 295 more \*\*\*$/, "stdout");
+  await pair.receiver.type("accept-file");
+  await pair.receiver.waitForLine(
+    /^\*\*\* Received album and my note\.txt \(file 1\): [\d.]+ MB in [\d.]+ s, [\d.]+ MB\/s, every SHA-256 verified; saved in album \(1\) \*\*\*$/,
+    "stdout",
+    60_000,
+  );
+  await pair.sender.waitForLine(
+    /^\*\*\* Sent album and my note\.txt \(file 1\): .*, every SHA-256 verified by \S+ \*\*\*$/,
+    "stdout",
+  );
+  const sent = (await treeOf(pair.from)).filter((line) => !line.startsWith("album/outside"))
+    .map((line) => line.replace(/^album/, "album (1)"));
+  assert.deepEqual(await treeOf(pair.to), ["album/", ...sent].sort());
+});
