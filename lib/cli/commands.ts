@@ -64,10 +64,9 @@ export function parseCommand(line: string): Command {
       return argument ? { kind: "send", text: argument } : usage("send <text>");
     case "sendfile": {
       if (!argument) return usage("sendfile <path>…");
-      const paths = splitWords(argument);
-      return paths === undefined
-        ? { kind: "invalid", reason: "sendfile: a quote is not closed" }
-        : { kind: "sendfile", paths, raw: argument };
+      // A quote left open is a name's own (John's report.pdf): the whole text is one path.
+      const paths = splitWords(argument) ?? [argument];
+      return { kind: "sendfile", paths, raw: argument };
     }
     case "accept-file":
     case "reject-file":

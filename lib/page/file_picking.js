@@ -7,6 +7,7 @@
  * @module
  */
 
+import { MAX_LIST_CHARS, MAX_PATH_CHARS, MAX_SET_FILES } from "../shared/file_protocol.js";
 import { setName } from "../shared/file_set.js";
 
 /**
@@ -63,6 +64,7 @@ export function blobSource(blob) {
  * @param {readonly PickedFile[]} files
  * @param {readonly string[]} [folders]
  * @returns {Picked | undefined} Nothing when nothing was picked.
+ * @throws {RangeError} Saying why, when the set is more than a receiver takes.
  */
 export function offerOf(files, folders = []) {
   const [only] = files;
@@ -74,6 +76,16 @@ export function offerOf(files, folders = []) {
     };
   }
   if (files.length + folders.length === 0) return undefined;
+  if (files.length + folders.length > MAX_SET_FILES) {
+    throw new RangeError(`more than ${MAX_SET_FILES} files and folders in one set`);
+  }
+  const paths = [...files.map((file) => file.path), ...folders];
+  if (paths.some((path) => path.length > MAX_PATH_CHARS)) {
+    throw new RangeError(`a path longer than ${MAX_PATH_CHARS} characters`);
+  }
+  if (paths.reduce((sum, path) => sum + path.length, 0) > MAX_LIST_CHARS) {
+    throw new RangeError(`paths of more than ${MAX_LIST_CHARS} characters in all in one set`);
+  }
   const listed = files.map(({ path, blob }) => ({ path, size: blob.size }));
   return {
     offer: {

@@ -86,7 +86,7 @@ export class FilesPanel {
     // Several files picked, a folder picked or anything dropped go as one set.
     for (const input of [this.#input, this.#folderInput]) {
       input.addEventListener("change", () => {
-        this.#offer(offerOf(inputFiles(input.files ?? [])));
+        this.#offerPicked(() => offerOf(inputFiles(input.files ?? [])));
         input.value = "";
       });
     }
@@ -102,7 +102,7 @@ export class FilesPanel {
       const dropped = event.dataTransfer;
       if (!dropped) return;
       droppedFiles(dropped).then(
-        ({ files, folders }) => this.#offer(offerOf(files, folders)),
+        ({ files, folders }) => this.#offerPicked(() => offerOf(files, folders)),
         (error) => this.#notice(`Cannot read what was dropped: ${errorText(error)}`),
       );
     });
@@ -137,7 +137,20 @@ export class FilesPanel {
    * @param {File} file
    */
   send(file) {
-    this.#offer(offerOf([{ path: file.name, blob: file }]));
+    this.#offerPicked(() => offerOf([{ path: file.name, blob: file }]));
+  }
+
+  /**
+   * Offers what was picked, or says why it cannot go.
+   *
+   * @param {() => import("./file_picking.js").Picked | undefined} pick
+   */
+  #offerPicked(pick) {
+    try {
+      this.#offer(pick());
+    } catch (error) {
+      this.#notice(`Not sent: ${errorText(error)}`);
+    }
   }
 
   /**

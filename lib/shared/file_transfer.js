@@ -619,9 +619,10 @@ export class FileSender extends Transfer {
   /** @param {import("./file_protocol.js").FileMessage & { type: "file_done" | "file_failed" }} message */
   #answer(message) {
     const ended = this.#unanswered[0];
+    // A file that failed may be answered so; empty folders only (index -1) are made or not at all.
     const matches = message.type === FileMessageType.Done
       ? ended?.sha256 !== undefined && message.sha256 === ended.sha256
-      : this.#set && ended !== undefined;
+      : this.#set && ended !== undefined && ended.index >= 0;
     if (ended === undefined || !matches) {
       return this.protocolError("a confirmation that does not match");
     }
@@ -991,7 +992,11 @@ export class FileReceiver extends Transfer {
    */
   data(bytes) {
     if (this.#refusal !== undefined) return this.opened();
-    if (this.state !== "receiving") return this.protocolError("bytes before an accept");
+    if (this.state !== "receiving") {
+      return this.protocolError(
+        this.state === "offered" ? "bytes before an accept" : "more bytes than offered",
+      );
+    }
     const file = this.#file();
     const size = file === undefined ? 0 : this.#files[file.index]?.size ?? 0;
     if (file === undefined || file.bytes + bytes.length > size) {

@@ -54,9 +54,10 @@ Deno.test("parseCommand() reads the file commands, with or without a number", ()
     paths: ["my", "report.pdf"],
     raw: "my report.pdf",
   });
-  assert.deepEqual(parseCommand('sendfile "open'), {
-    kind: "invalid",
-    reason: "sendfile: a quote is not closed",
+  assert.deepEqual(parseCommand("sendfile John's report.pdf"), {
+    kind: "sendfile",
+    paths: ["John's report.pdf"],
+    raw: "John's report.pdf",
   });
   assert.deepEqual(parseCommand("sendfile"), {
     kind: "invalid",

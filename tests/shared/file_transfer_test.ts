@@ -684,3 +684,26 @@ Deno.test("a file cancelled after its accept and before any byte still lets go o
   await within(Promise.all([t.s.final, t.r.final, t.receiver.settled]), 5000, "the end");
   assert.deepEqual([sink.aborted, sink.committed, sink.chunks.length], [true, false, 0]);
 });
+
+Deno.test("a set of empty folders only takes a confirmation, not a failure, as its answer", async () => {
+  const [a, b] = channelPair();
+  const s = recorder();
+  new FileSender({
+    channel: a,
+    offer: { name: "top", size: 0, mime: "a/b", files: [], folders: ["top"] },
+    sources: { open: () => Promise.reject(new Error("no files")) },
+    onEvent: s.onEvent,
+  });
+  b.addEventListener("message", (event) => {
+    const text = String((event as MessageEvent).data);
+    if (!text.includes('"file_list"')) return;
+    b.send('{"type":"file_accept"}');
+    b.send('{"type":"file_failed","reason":"hostile"}');
+  });
+  const end = await within(s.final, 2000, "the end");
+  assert.deepEqual(end, {
+    kind: "stopped",
+    reason: "protocol error: a confirmation that does not match",
+    by: "error",
+  });
+});

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { MAX_PATH_CHARS, MAX_SET_FILES } from "../../shared/file_protocol.js";
+import { MAX_LIST_CHARS, MAX_PATH_CHARS, MAX_SET_FILES } from "../../shared/file_protocol.js";
 import type { FileSetSource, FileSource, SetFile } from "../../shared/file_transfer.js";
 import { join } from "node:path";
 import { openSource } from "./disk.ts";
@@ -28,18 +28,26 @@ export interface Collected {
   folders: string[];
   /** What was left out, and why: links, devices, sockets. */
   skipped: { path: string; reason: string }[];
+  /** Characters of every path listed, which the receiver bounds. */
+  chars: number;
+  /** The most characters of paths the set may have. */
+  maxChars: number;
 }
 
 /**
  * Lists what `paths` hold, in a stable order (each folder's entries by
- * name). A path that is not there, or a set past `MAX_SET_FILES` entries,
+ * name). A path that is not there, or a set past `MAX_SET_FILES` entries or
+ * `maxChars` characters of paths (`MAX_LIST_CHARS`, what a receiver takes),
  * is an error; a link or a special file inside a folder is left out and
  * named in `skipped`.
  *
  * @throws {Error} Naming the path, when one cannot be read.
  */
-export async function collect(paths: readonly string[]): Promise<Collected> {
-  const found: Collected = { files: [], folders: [], skipped: [] };
+export async function collect(
+  paths: readonly string[],
+  maxChars: number = MAX_LIST_CHARS,
+): Promise<Collected> {
+  const found: Collected = { files: [], folders: [], skipped: [], chars: 0, maxChars };
   for (const path of paths) {
     // A path the user named is taken where it leads, as `cp -H` does; links found inside are not.
     const info = await Deno.stat(path).catch((error) => {
@@ -57,7 +65,7 @@ async function walk(found: Collected, disk: string, relative: string): Promise<v
   const entries: Deno.DirEntry[] = [];
   for await (const entry of Deno.readDir(disk)) entries.push(entry);
   if (entries.length === 0) {
-    found.folders.push(checked(relative));
+    found.folders.push(checked(found, relative));
     bounded(found);
     return;
   }
@@ -79,14 +87,18 @@ async function walk(found: Collected, disk: string, relative: string): Promise<v
 }
 
 function add(found: Collected, file: CollectedFile): void {
-  checked(file.path);
+  checked(found, file.path);
   found.files.push(file);
   bounded(found);
 }
 
-function checked(relative: string): string {
+function checked(found: Collected, relative: string): string {
   if (relative.length > MAX_PATH_CHARS) {
     throw new Error(`${relative.slice(0, 60)}…: a path longer than ${MAX_PATH_CHARS} characters`);
+  }
+  found.chars += relative.length;
+  if (found.chars > found.maxChars) {
+    throw new Error(`paths of more than ${found.maxChars} characters in all in one set`);
   }
   return relative;
 }

@@ -31,6 +31,23 @@ export class SetFolder implements FileSetTarget {
     this.#dir = dir;
   }
 
+  /**
+   * Removes the folders this set made, deepest first, that are still empty:
+   * for a set that kept nothing, so that nothing of it is left.
+   */
+  removeEmpty(): void {
+    const made = [...this.#made, ...this.#tops.values()]
+      .sort((a, b) => b.split("/").length - a.split("/").length);
+    for (const relative of made) {
+      try {
+        // Not recursive: a folder with anything in it stays.
+        Deno.removeSync(join(this.#dir, relative));
+      } catch {
+        // Not empty, or gone already.
+      }
+    }
+  }
+
   /** The top folders the set was saved in, relative to the download folder, as made. */
   get tops(): string[] {
     return [...this.#tops.values()];

@@ -431,6 +431,8 @@ export class FileTransfers {
         this.#forget(number);
         // A channel that closed before its offer came was never shown.
         if (entry.name === "") return;
+        // Folders made for a set that kept nothing go too: nothing of it is left.
+        if (receiver.kept === 0) entry.folder?.removeEmpty();
         if (receiver.kept > 0) {
           this.#print(
             this.#stoppedLine(label(), event) +

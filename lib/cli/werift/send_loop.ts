@@ -15,6 +15,7 @@ import {
   type WeriftPatch,
 } from "./patch.ts";
 import type { SctpTransportInternals } from "./sctp_association.ts";
+import { giveStreamIds } from "./stream_ids.ts";
 
 /** The part of werift this patch reads. */
 type Module = Pick<Werift, "RTCSctpTransport">;
@@ -88,6 +89,9 @@ export const oneSendLoopPatch: WeriftPatch<Module> = {
       let loop = loops.get(this);
       if (loop === undefined) loops.set(this, loop = { running: undefined, again: false });
       if (loop.running !== undefined) {
+        // The running loop takes this call's channel off the queue without
+        // coming back through the stream id patch: its id is given now.
+        giveStreamIds(this);
         // Not the loop's promise: a SACK waits for this call before it lets
         // SCTP transmit again, and the loop waits for that transmission.
         loop.again = true;

@@ -74,14 +74,7 @@ export const earlyStreamReusePatch = methodPatch<Module>({
     const flush = proto.dataChannelFlush as (this: SctpTransportInternals) => unknown;
     proto.dataChannelFlush = markPatched(function (this: SctpTransportInternals) {
       // Ids are given here, before werift's own loop, which then keeps them.
-      if (this.sctp.associationState === ESTABLISHED && this.dataChannelId !== undefined) {
-        for (const [channel] of this.dataChannelQueue) {
-          if (channel.id !== undefined) continue;
-          const id = freeStreamId(this, this.dataChannelId);
-          this.dataChannels[id] = channel;
-          channel.setId(id);
-        }
-      }
+      giveStreamIds(this);
       return flush.call(this);
     });
   },
@@ -95,6 +88,24 @@ export const earlyStreamReusePatch = methodPatch<Module>({
  */
 export function withoutEarlyStreamReuse(werift: Module): void {
   applyPatches(werift, [earlyStreamReusePatch]);
+}
+
+/**
+ * Gives every channel waiting in `transport`'s queue a free stream id (see
+ * {@link earlyStreamReusePatch}), once the association is up. Anything that
+ * takes channels off the queue without going through the patched
+ * `dataChannelFlush` calls it first.
+ */
+export function giveStreamIds(transport: SctpTransportInternals): void {
+  if (transport.sctp.associationState !== ESTABLISHED || transport.dataChannelId === undefined) {
+    return;
+  }
+  for (const [channel] of transport.dataChannelQueue) {
+    if (channel.id !== undefined) continue;
+    const id = freeStreamId(transport, transport.dataChannelId);
+    transport.dataChannels[id] = channel;
+    channel.setId(id);
+  }
 }
 
 function freeStreamId(transport: SctpTransportInternals, first: number): number {

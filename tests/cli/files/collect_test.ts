@@ -55,3 +55,17 @@ Deno.test("a set's source refuses a file that became a link or changed size sinc
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("collect() refuses a set whose paths are longer in all than a receiver takes, before anything is offered", async () => {
+  const dir = await tree();
+  try {
+    // "album/a.txt", "album/b.txt", "album/sub/deeper/c.txt" and "album/empty": 55 characters.
+    assert.equal((await collect([join(dir, "album")], 55)).chars, 55);
+    await assert.rejects(
+      collect([join(dir, "album")], 54),
+      /^Error: paths of more than 54 characters in all in one set$/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

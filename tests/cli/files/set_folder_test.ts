@@ -48,3 +48,23 @@ Deno.test("a set's file where its folder should be fails alone, and unsafe paths
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("removeEmpty() takes away the folders a set made that hold nothing, and nothing else", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "switchboard-set-" });
+  try {
+    await Deno.mkdir(join(dir, "mine"));
+    const folder = new SetFolder(dir);
+    await folder.folders(["photos/empty", "photos/2024/deep"]);
+    const sink = await folder.open({ path: "photos/2024/a.jpg", size: 1 });
+    await sink.write(new Uint8Array(1));
+    await sink.abort();
+    await receive(folder, "other/kept.txt", "kept");
+    folder.removeEmpty();
+    const names = [];
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+    assert.deepEqual(names.sort(), ["mine", "other"]);
+    assert.equal(await Deno.readTextFile(join(dir, "other/kept.txt")), "kept");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { loadWerift } from "../../../lib/runtime/deps.ts";
+import { fixWerift } from "../../../lib/cli/werift/fixes.ts";
 import { oneSendLoopPatch, withOneSendLoop } from "../../../lib/cli/werift/send_loop.ts";
 import { connectedPair, nextChannel, stateOf, withTransport } from "../../support/werift_peers.ts";
 import { within } from "../../support/helpers.ts";
@@ -11,7 +13,8 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const werift = await loadWerift();
-    withOneSendLoop(werift);
+    // As the CLI peer has it: every fix, this one last.
+    fixWerift(werift);
     withOneSendLoop(werift); // idempotent
     assert.equal(oneSendLoopPatch.isApplied(werift), true);
     await using pair = await connectedPair(werift);
@@ -59,4 +62,36 @@ Deno.test("withOneSendLoop() fails loudly when werift's code no longer matches",
     () => withOneSendLoop(withTransport(Other)),
     /RTCSctpTransport no longer queues messages for SCTP as expected/,
   );
+});
+
+Deno.test({
+  name:
+    "with every fix, a channel made while the send loop is busy still gets a stream id whose reset has finished",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const werift = await loadWerift();
+    fixWerift(werift);
+    await using pair = await connectedPair(werift);
+    const transport = (pair.a as unknown as {
+      sctpTransport: {
+        dataChannelId: number;
+        dataChannels: Record<number, unknown>;
+        sctp: { outboundStreamSeq: Record<number, number> };
+      };
+    }).sctpTransport;
+    const busy = pair.a.createDataChannel("busy");
+    await within(stateOf(busy, "open"), 5000, "the busy channel to open");
+    // The id werift would take next, as if a channel on it had just closed
+    // and its stream's reset were still under way.
+    let resetting = transport.dataChannelId;
+    while (resetting in transport.dataChannels) resetting += 2;
+    transport.sctp.outboundStreamSeq[resetting] = 7;
+    const arrived = nextChannel(pair.b, "during");
+    for (let i = 0; i < 64; i++) busy.send(Buffer.alloc(64 * 1024));
+    const during = pair.a.createDataChannel("during");
+    await within(stateOf(during, "open"), 10_000, "the channel made during the sends to open");
+    await within(arrived, 5000, "it to arrive");
+    assert.notEqual(during.id, resetting);
+  },
 });
