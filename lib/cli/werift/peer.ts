@@ -8,6 +8,7 @@
 import { getLogger, loadWerift } from "../../runtime/deps.ts";
 import { fixWerift } from "./fixes.ts";
 import { createDtlsKeys } from "./certificate.ts";
+import { speedUpTransfers } from "./throughput.ts";
 import { tuneWerift } from "./tuning.ts";
 import { warmUp } from "./warm_up.ts";
 import { reportTurnRefusals, withTurnErrors } from "./turn.ts";
@@ -44,6 +45,7 @@ export async function weriftFactory(
   const werift = await loadWerift();
   fixWerift(werift);
   tuneWerift(werift);
+  speedUpTransfers(werift);
   reportTurnRefusals(werift);
   const keys = await createDtlsKeys(werift);
   // The first handshake of a process pays for a cold JIT: one throw-away
