@@ -238,7 +238,8 @@ Deno.test({
       assert.equal(second.data, (first.data as number) + 1);
       // Nothing from the former pair across instances reaches anyone.
       across.a.client.send({ type: "relay", data: "lost pair" });
-      assert.equal((await next(across.a.client)).code, "not_paired");
+      const lost = await next(across.a.client);
+      assert.equal(lost.code, "not_paired", JSON.stringify(lost));
 
       await redis.restart();
       await eventually(async () => (await health(s1.port)).status === 200, 15_000, "s1 back");
