@@ -7,6 +7,8 @@
  *   every datagram read; werift's sockets now read into 16 KiB.
  * - `sctp_sacks.ts`: werift acknowledged every SCTP packet at once; now
  *   every second one, as RFC 9260 asks.
+ * - `sctp_rto.ts`: a loss that fast retransmit did not recover stalled the
+ *   channel for at least a second; now 400 ms, as Chromium's SCTP has it.
  *
  * Each goes through `patch.ts`, which checks werift's source before changing
  * it.
@@ -16,6 +18,7 @@
 
 import type { Werift } from "../../runtime/deps.ts";
 import { applyPatches, type WeriftPatch } from "./patch.ts";
+import { shorterRtoPatch } from "./sctp_rto.ts";
 import { delayedSacksPatch } from "./sctp_sacks.ts";
 import { udpReadsPatch } from "./udp_reads.ts";
 
@@ -26,6 +29,7 @@ export type ThroughputModule = Pick<Werift, "RTCSctpTransport" | "UdpTransport">
 export const THROUGHPUT: readonly WeriftPatch<ThroughputModule>[] = [
   udpReadsPatch,
   delayedSacksPatch,
+  shorterRtoPatch,
 ];
 
 /**
