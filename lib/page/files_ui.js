@@ -19,6 +19,7 @@ import {
   newFileId,
   safeFileName,
 } from "../shared/file_protocol.js";
+import { offerSummary, setEntries, setOutcome } from "../shared/file_set.js";
 import { FileReceiver, FileSender } from "../shared/file_transfer.js";
 import { droppedFiles, inputFiles, offerOf } from "./file_picking.js";
 import { printable } from "../shared/printable.js";
@@ -170,7 +171,7 @@ export class FilesPanel {
       "send",
       offer.name,
       offer.size,
-      setSummary(offer),
+      offerSummary(offer),
       offer.files?.length,
     );
     const sender = new FileSender({
@@ -205,7 +206,6 @@ export class FilesPanel {
     let row;
     /** Where the bytes go, once accepted. @type {import("./save_targets.js").SaveSink | undefined} */
     let sink;
-    let answered = false;
     const receiver = new FileReceiver({
       channel,
       onEvent: (event) => {
@@ -229,32 +229,16 @@ export class FilesPanel {
           }
           // Asked in the click itself: the save dialog needs it. The bytes
           // are written where the sink says as they arrive, never held whole.
-          const accept = () => {
-            if (answered) return;
-            answered = true;
+          this.#choice(receiver, row, `${name} (${formatBytes(size)}, ${kind})`, () => {
             saveSinkFor({ name: safeFileName(name), size }).then(
               (chosen) => {
                 sink = chosen;
                 if (!receiver.finished) row?.note(chosen.where);
                 receiver.accept(chosen);
               },
-              (error) =>
-                receiver.reject(`not saved: ${error instanceof Error ? error.message : error}`),
+              (error) => receiver.reject(`not saved: ${errorText(error)}`),
             );
-          };
-          const reject = () => {
-            if (answered) return;
-            answered = true;
-            receiver.reject("declined");
-          };
-          row.addButton("Accept", accept);
-          row.addButton("Reject", reject, "secondary");
-          const announced = this.#onOffer?.({
-            description: `${name} (${formatBytes(size)}, ${kind})`,
-            accept,
-            reject,
           });
-          if (announced) this.#announced.set(receiver, announced);
           return;
         }
         if (event.kind !== "progress") this.#settle(receiver, event);
@@ -295,7 +279,7 @@ export class FilesPanel {
    * @returns {Row}
    */
   #offeredSet(receiver, offer) {
-    const summary = setSummary(offer);
+    const summary = offerSummary(offer);
     const row = makeRow(
       this.#list,
       "receive",
@@ -306,10 +290,7 @@ export class FilesPanel {
     );
     row.setState("offered", "Several files: accept them?");
     row.list(setEntries(offer));
-    let answered = false;
-    const accept = () => {
-      if (answered) return;
-      answered = true;
+    this.#choice(receiver, row, `${offer.name} (${summary})`, () => {
       // Asked in the click itself: the folder dialog needs it.
       askForFolder().then((folder) => {
         if (folder) {
@@ -329,21 +310,34 @@ export class FilesPanel {
         );
         receiver.accept(this.#privateSet(row));
       }).catch((error) => receiver.reject(`not saved: ${errorText(error)}`));
-    };
-    const reject = () => {
+    });
+    return row;
+  }
+
+  /**
+   * An offer's Accept and Reject, in its row and where the page announces
+   * it; the first click of either answers, the rest do nothing (a second
+   * Accept would open a second dialog).
+   *
+   * @param {FileReceiver} receiver
+   * @param {Row} row
+   * @param {string} description What the announcement says of it.
+   * @param {() => void} accept Takes it.
+   */
+  #choice(receiver, row, description, accept) {
+    let answered = false;
+    /** @param {() => void} answer */
+    const once = (answer) => () => {
       if (answered) return;
       answered = true;
-      receiver.reject("declined");
+      answer();
     };
-    row.addButton("Accept", accept);
-    row.addButton("Reject", reject, "secondary");
-    const announced = this.#onOffer?.({
-      description: `${offer.name} (${summary})`,
-      accept,
-      reject,
-    });
+    const onAccept = once(accept);
+    const onReject = once(() => receiver.reject("declined"));
+    row.addButton("Accept", onAccept);
+    row.addButton("Reject", onReject, "secondary");
+    const announced = this.#onOffer?.({ description, accept: onAccept, reject: onReject });
     if (announced) this.#announced.set(receiver, announced);
-    return row;
   }
 
   /**
@@ -425,7 +419,7 @@ export class FilesPanel {
           }, ${
             event.files === undefined
               ? "SHA-256 verified"
-              : setResult(event.files, event.failed ?? [])
+              : setOutcome(event.files, event.failed ?? [], LISTED)
           }`,
         );
         return;
@@ -573,53 +567,6 @@ function makeRow(list, direction, name, size, summary = formatBytes(size), files
 }
 
 /** @typedef {ReturnType<typeof makeRow>} Row */
-
-/**
- * `214 files, 1 empty folder, 1.3 GB` for a set; the size alone for one file.
- *
- * @param {import("../shared/file_transfer.js").FileOffer} offer
- * @returns {string}
- */
-function setSummary(offer) {
-  if (offer.files === undefined) return formatBytes(offer.size);
-  const folders = offer.folders?.length ?? 0;
-  return [
-    plural(offer.files.length, "file"),
-    ...(folders > 0 ? [plural(folders, "empty folder")] : []),
-    formatBytes(offer.size),
-  ].join(", ");
-}
-
-/**
- * @param {import("../shared/file_transfer.js").FileOffer} offer
- * @returns {string[]}
- */
-function setEntries(offer) {
-  return [
-    ...(offer.files ?? []).map((file) => `${file.path} (${formatBytes(file.size)})`),
-    ...(offer.folders ?? []).map((folder) => `${folder}/ (empty folder)`),
-  ];
-}
-
-/**
- * @param {number} files
- * @param {readonly { path: string, reason?: string }[]} failed
- * @returns {string}
- */
-function setResult(files, failed) {
-  if (failed.length === 0) return files === 0 ? "its folders made" : "every SHA-256 verified";
-  const named = failed.slice(0, LISTED).map((f) => `${f.path} (${f.reason ?? "failed"})`);
-  const more = failed.length > LISTED ? `, and ${failed.length - LISTED} more` : "";
-  return `${files - failed.length} of ${files} verified; failed: ${named.join(", ")}${more}`;
-}
-
-/**
- * @param {number} n
- * @param {string} word
- */
-function plural(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
 
 /** @param {unknown} error */
 function errorText(error) {

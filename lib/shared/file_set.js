@@ -11,6 +11,7 @@
 
 import {
   FileMessageType,
+  formatBytes,
   LIST_MESSAGE_BYTES,
   MAX_LIST_CHARS,
   MAX_LIST_ENTRIES,
@@ -216,4 +217,84 @@ export function setName(files, folders) {
   if (tops.length <= 1) return tops[0] || "files";
   if (tops.length === 2) return `${tops[0]} and ${tops[1]}`;
   return `${tops[0]}, ${tops[1]} and ${tops.length - 2} more`;
+}
+
+/**
+ * What a line says of an offer's size: `4.2 MB` for one file,
+ * `12 files, 1 empty folder, 4.2 MB` for a set.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { offerSummary } from "./file_set.js";
+ * assert.equal(offerSummary({ size: 4_200_000 }), "4.2 MB");
+ * assert.equal(
+ *   offerSummary({ size: 1500, files: [{ path: "d/a", size: 1500 }], folders: ["d/e"] }),
+ *   "1 file, 1 empty folder, 1.5 kB",
+ * );
+ * ```
+ *
+ * @param {{ size: number, files?: readonly SetFile[], folders?: readonly string[] }} offer
+ * @returns {string}
+ */
+export function offerSummary(offer) {
+  if (offer.files === undefined) return formatBytes(offer.size);
+  const folders = offer.folders?.length ?? 0;
+  return [
+    plural(offer.files.length, "file"),
+    ...(folders > 0 ? [plural(folders, "empty folder")] : []),
+    formatBytes(offer.size),
+  ].join(", ");
+}
+
+/**
+ * A set's entries as a person reads them: `photos/a.jpg (1.2 MB)`, then
+ * `photos/empty/ (empty folder)`.
+ *
+ * @param {{ files?: readonly SetFile[], folders?: readonly string[] }} offer
+ * @returns {string[]}
+ */
+export function setEntries(offer) {
+  return [
+    ...(offer.files ?? []).map((file) => `${file.path} (${formatBytes(file.size)})`),
+    ...(offer.folders ?? []).map((folder) => `${folder}/ (empty folder)`),
+  ];
+}
+
+/**
+ * How a set ended, in words: `every SHA-256 verified`, or how many were and
+ * which failed (the first `named` of them, with their reasons).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { setOutcome } from "./file_set.js";
+ * assert.equal(setOutcome(3, []), "every SHA-256 verified");
+ * assert.equal(
+ *   setOutcome(3, [{ path: "a", reason: "disk full" }]),
+ *   "2 of 3 verified; failed: a (disk full)",
+ * );
+ * ```
+ *
+ * @param {number} files How many files the set had.
+ * @param {readonly { path: string, reason?: string }[]} failed
+ * @param {number} [named] How many failures to name.
+ * @returns {string}
+ */
+export function setOutcome(files, failed, named = 10) {
+  if (failed.length === 0) return files === 0 ? "its folders made" : "every SHA-256 verified";
+  const listed = failed.slice(0, named).map((f) => `${f.path} (${f.reason ?? "failed"})`);
+  const more = failed.length > named ? `, and ${failed.length - named} more` : "";
+  return `${files - failed.length} of ${files} verified; failed: ${listed.join(", ")}${more}`;
+}
+
+/**
+ * `1 file`, `2 files`.
+ *
+ * @param {number} n
+ * @param {string} word
+ * @returns {string}
+ */
+export function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }

@@ -19,7 +19,7 @@ import {
 } from "../../shared/file_transfer.js";
 import type { DataChannelLike, PeerConnectionLike } from "../../shared/rtc_types.js";
 import { verificationCode } from "../../shared/verification.js";
-import { setName } from "../../shared/file_set.js";
+import { offerSummary, plural, setEntries, setName, setOutcome } from "../../shared/file_set.js";
 import { collect, setSources } from "./collect.ts";
 import { openSource, PartFile } from "./disk.ts";
 import { SetFolder } from "./set_folder.ts";
@@ -261,7 +261,7 @@ export class FileTransfers {
     });
     this.#print(
       `*** Offered ${entry.name} (${
-        describe(offer)
+        offerSummary(offer)
       }, file ${number}) to ${this.#peer}; waiting for an answer ***`,
     );
   }
@@ -368,7 +368,7 @@ export class FileTransfers {
         this.#refusing = false;
         entry.name = printable(event.offer.name);
         if (event.offer.files) entry.files = event.offer.files.length;
-        const size = describe(event.offer);
+        const size = offerSummary(event.offer);
         const max = this.#options.maxFileBytes;
         if (max !== undefined && event.offer.size > max) {
           const [over, limit] = compared(event.offer.size, max);
@@ -403,7 +403,7 @@ export class FileTransfers {
           const saved = entry.folder?.tops.map((top) => printable(top)).join(", ");
           this.#print(
             `*** Received ${label()}: ${sizeTimeRate(event.size, event.ms)}, ${
-              setResult(event.files, event.failed ?? [])
+              printable(setOutcome(event.files, event.failed ?? [], LISTED))
             }${saved ? `; saved in ${saved}` : ""} ***`,
           );
           return;
@@ -466,7 +466,7 @@ export class FileTransfers {
         if (event.files !== undefined) {
           this.#print(
             `*** Sent ${label}: ${sizeTimeRate(event.size, event.ms)}, ${
-              setResult(event.files, event.failed ?? [])
+              printable(setOutcome(event.files, event.failed ?? [], LISTED))
             } by ${this.#peer} ***`,
           );
           return;
@@ -537,10 +537,7 @@ export class FileTransfers {
   /** The files of a set's offer, a few of them: the user answers for all. */
   #listSet(offer: import("../../shared/file_transfer.js").FileOffer): void {
     if (offer.files === undefined) return;
-    const entries = [
-      ...offer.files.map((file) => `${file.path} (${formatBytes(file.size)})`),
-      ...(offer.folders ?? []).map((folder) => `${folder}/ (empty folder)`),
-    ];
+    const entries = setEntries(offer);
     for (const line of entries.slice(0, LISTED)) this.#print(`***   ${printable(line)} ***`);
     if (entries.length > LISTED) this.#print(`***   … and ${entries.length - LISTED} more ***`);
   }
@@ -576,32 +573,6 @@ async function isPath(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** `4.2 MB`, or for a set `12 files, 1 empty folder, 4.2 MB`. */
-function describe(offer: import("../../shared/file_transfer.js").FileOffer): string {
-  const size = formatBytes(offer.size);
-  if (offer.files === undefined) return size;
-  const folders = offer.folders?.length ?? 0;
-  return [
-    plural(offer.files.length, "file"),
-    ...(folders > 0 ? [plural(folders, "empty folder")] : []),
-    size,
-  ].join(", ");
-}
-
-/** `every SHA-256 verified`, or `118 of 120 verified; failed: a (why), b (why)`. */
-function setResult(files: number, failed: readonly { path: string; reason?: string }[]): string {
-  if (failed.length === 0) return files === 0 ? "its folders made" : "every SHA-256 verified";
-  const named = failed.slice(0, LISTED).map((f) => `${f.path} (${f.reason ?? "failed"})`);
-  const more = failed.length > LISTED ? `, and ${failed.length - LISTED} more` : "";
-  return printable(
-    `${files - failed.length} of ${files} verified; failed: ${named.join(", ")}${more}`,
-  );
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 /**
