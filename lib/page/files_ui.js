@@ -20,7 +20,8 @@ import {
   safeFileName,
 } from "../shared/file_protocol.js";
 import { offerSummary, setEntries, setOutcome } from "../shared/file_set.js";
-import { FileReceiver, FileSender } from "../shared/file_transfer.js";
+import { FileReceiver } from "../shared/file_receiver.js";
+import { FileSender } from "../shared/file_sender.js";
 import { droppedFiles, inputFiles, offerOf } from "./file_picking.js";
 import { printable } from "../shared/printable.js";
 import { element } from "./elements.js";

@@ -26,6 +26,8 @@ import session from "../page/session.js" with { type: "text" };
 import status from "../page/status.js" with { type: "text" };
 import backoff from "../shared/backoff.js" with { type: "text" };
 import fileProtocol from "../shared/file_protocol.js" with { type: "text" };
+import fileReceiver from "../shared/file_receiver.js" with { type: "text" };
+import fileSender from "../shared/file_sender.js" with { type: "text" };
 import fileSet from "../shared/file_set.js" with { type: "text" };
 import fileTransfer from "../shared/file_transfer.js" with { type: "text" };
 import peerLink from "../shared/peer_link.js" with { type: "text" };
@@ -68,6 +70,8 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
     "/page/status.js": status,
     "/shared/backoff.js": backoff,
     "/shared/file_protocol.js": fileProtocol,
+    "/shared/file_receiver.js": fileReceiver,
+    "/shared/file_sender.js": fileSender,
     "/shared/file_set.js": fileSet,
     "/shared/file_transfer.js": fileTransfer,
     "/shared/peer_link.js": peerLink,

@@ -3,7 +3,8 @@
 /**
  * The shapes of the WebRTC objects Switchboard uses, declared once: the part
  * of `RTCPeerConnection`, `RTCDataChannel` and their events that the shared
- * negotiation (`peer_link.js`) and file engine (`file_transfer.js`) touch.
+ * negotiation (`peer_link.js`) and file engine (`file_transfer.js` and its
+ * sender and receiver) touch.
  * The browser's objects and werift's both fit, so the same code runs on the
  * page and in the command-line peer. Types only: this module exports no value.
  *

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  FileInbox,
-  FileReceiver,
-  FileSender,
-  type FileSink,
-  type TransferEvent,
-} from "../../lib/shared/file_transfer.js";
+import { FileReceiver } from "../../lib/shared/file_receiver.js";
+import { FileSender } from "../../lib/shared/file_sender.js";
+import { FileInbox, type FileSink, type TransferEvent } from "../../lib/shared/file_transfer.js";
 import { CHUNK_BYTES, HIGH_WATER_BYTES, WINDOW_BYTES } from "../../lib/shared/file_protocol.js";
 import { sha256Hex } from "../../lib/shared/sha256.js";
 import { within } from "../support/helpers.ts";

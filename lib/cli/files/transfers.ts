@@ -10,13 +10,9 @@
 import { missingFlags, type Needed } from "../../runtime/permissions.ts";
 import { printable } from "../../runtime/safe_text.ts";
 import { FILE_CHANNEL_PREFIX, formatBytes, newFileId } from "../../shared/file_protocol.js";
-import {
-  type FileChannelLike,
-  FileInbox,
-  FileReceiver,
-  FileSender,
-  type TransferEvent,
-} from "../../shared/file_transfer.js";
+import { FileReceiver } from "../../shared/file_receiver.js";
+import { FileSender, type FileSenderOptions } from "../../shared/file_sender.js";
+import { type FileChannelLike, FileInbox, type TransferEvent } from "../../shared/file_transfer.js";
 import type { DataChannelLike, PeerConnectionLike } from "../../shared/rtc_types.js";
 import { verificationCode } from "../../shared/verification.js";
 import { offerSummary, plural, setEntries, setName, setOutcome } from "../../shared/file_set.js";
@@ -201,7 +197,7 @@ export class FileTransfers {
       return;
     }
     let offered: Pick<
-      import("../../shared/file_transfer.js").FileSenderOptions,
+      FileSenderOptions,
       "offer" | "source" | "sources"
     >;
     let skipped: { path: string; reason: string }[] = [];

@@ -1,0 +1,453 @@
+// This module is browser compatible.
+// @ts-check
+/**
+ * The receiving side of a transfer: waits for the offer on a channel the
+ * partner opened, then takes the file, or each file of a set, into sinks,
+ * keeping each only once its SHA-256 matched.
+ *
+ * @module
+ */
+
+import { ACK_EVERY_BYTES, FileMessageType } from "./file_protocol.js";
+import { SetList } from "./file_set.js";
+import { EMPTY_SHA256, errorText, sharedInbox, Transfer } from "./file_transfer.js";
+import { Sha256 } from "./sha256.js";
+
+/**
+ * @typedef {import("./file_transfer.js").FileChannelLike} FileChannelLike
+ * @typedef {import("./file_transfer.js").FileInbox} FileInbox
+ * @typedef {import("./file_transfer.js").FileOffer} FileOffer
+ * @typedef {import("./file_transfer.js").FileOutcome} FileOutcome
+ * @typedef {import("./file_transfer.js").FileSetTarget} FileSetTarget
+ * @typedef {import("./file_transfer.js").FileSink} FileSink
+ * @typedef {import("./file_transfer.js").SetFile} SetFile
+ * @typedef {import("./file_transfer.js").TransferEvent} TransferEvent
+ */
+
+/**
+ * @typedef {object} FileReceiverOptions
+ * @property {FileChannelLike} channel A channel the partner opened, labelled `file:<id>`.
+ * @property {(event: TransferEvent) => void} onEvent Hears `offer` first;
+ *   or only `rejected`, when the inbox is full.
+ * @property {() => number} [now] The clock in milliseconds.
+ * @property {FileInbox} [inbox] The places for this partner's files; one
+ *   shared by every receiver given none.
+ * @property {number} [idleMs] Cancel when the offer, or once accepted the
+ *   next bytes, take longer than this (`TRANSFER_IDLE_MS` by default).
+ */
+
+/**
+ * One file of the set being received.
+ *
+ * @typedef {object} Arriving
+ * @property {number} index
+ * @property {number} bytes Received so far.
+ * @property {Sha256} hash
+ * @property {FileSink | undefined} sink Once opened.
+ * @property {string | undefined} failed Why it will not be kept.
+ */
+
+/**
+ * Waits for the offer on a channel the partner opened, then takes the file
+ * (or each file of a set) into a sink once accepted: hashes the bytes as
+ * they come, acknowledges them as they are stored, and commits each sink
+ * only when every byte is there and the digest matches the sender's. A
+ * channel that finds its inbox full is answered with `file_reject` at once,
+ * its offer never shown; one whose offer or bytes stop coming for `idleMs`
+ * is cancelled.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FileReceiver } from "./file_receiver.js";
+ * const channel = Object.assign(new EventTarget(), {
+ *   label: "file:1", readyState: "open", bufferedAmount: 0, bufferedAmountLowThreshold: 0,
+ *   send() {}, close() {},
+ * });
+ * const events: string[] = [];
+ * const receiver = new FileReceiver({ channel, onEvent: (event) => events.push(event.kind) });
+ * channel.dispatchEvent(Object.assign(new Event("message"), {
+ *   data: '{"type":"file_offer","name":"a.txt","size":3,"mime":"text/plain"}',
+ * }));
+ * assert.deepEqual(events, ["offer"]);
+ * assert.equal(receiver.offer?.size, 3);
+ * ```
+ */
+export class FileReceiver extends Transfer {
+  /** @type {FileOffer | undefined} */
+  offer;
+  /** @type {SetList | undefined} */
+  #list;
+  /** @type {SetFile[]} */
+  #files = [];
+  /** @type {FileSetTarget | undefined} */
+  #target;
+  /** @type {Arriving | undefined} */
+  #arriving;
+  #received = 0;
+  #position = 0;
+  #stored = 0;
+  #acked = 0;
+  #answered = 0;
+  #kept = 0;
+  /** @type {FileOutcome[]} */
+  #failed = [];
+  /** @type {Promise<void>} */
+  #writing = Promise.resolve();
+  /** Files whose sink is open and neither committed nor aborted yet. @type {Set<Arriving>} */
+  #unsettled = new Set();
+  /** @type {FileInbox} */
+  #inbox;
+  /** @type {string | undefined} */
+  #refusal;
+
+  /** @param {FileReceiverOptions} options */
+  constructor(options) {
+    super(options.channel, "offered", options.onEvent, options.now, options.idleMs);
+    this.#inbox = options.inbox ?? sharedInbox;
+    // Until the offer comes (or the refusal goes), the partner is keeping us waiting.
+    this.watch();
+    if (this.#inbox.admit(this)) return;
+    this.#refusal = `too many files at once (the receiver takes ${this.#inbox.max} at a time)`;
+    // Not from inside the constructor: the caller does not hold its receiver yet.
+    if (options.channel.readyState === "open") queueMicrotask(() => this.opened());
+  }
+
+  /**
+   * Turns the channel away once it is open, when the inbox was full.
+   *
+   * @override
+   */
+  opened() {
+    const reason = this.#refusal;
+    if (reason === undefined || this.finished) return;
+    this.tell({ type: FileMessageType.Reject, reason });
+    this.end({ kind: "rejected", reason });
+  }
+
+  /** Bytes received so far. */
+  get bytes() {
+    return this.#received;
+  }
+
+  /** How many files of the set are kept so far, verified. */
+  get kept() {
+    return this.#kept;
+  }
+
+  /** Whether the offer is a set (several files, a folder). */
+  get isSet() {
+    return this.offer?.files !== undefined;
+  }
+
+  /**
+   * Takes the offered file into `sink`, or the offered set into `target`.
+   *
+   * @param {FileSink | FileSetTarget} into
+   */
+  accept(into) {
+    if (this.state !== "offered" || this.offer === undefined) {
+      if ("abort" in into) void into.abort();
+      return;
+    }
+    /** @type {FileSetTarget} */
+    const target = this.isSet ? /** @type {FileSetTarget} */ (into) : {
+      open: () => Promise.resolve(/** @type {FileSink} */ (into)),
+      folders: () => Promise.resolve(),
+    };
+    this.#target = target;
+    if (!this.isSet) {
+      // The sink exists already: it is the file's from now on, aborted if the transfer fails.
+      const file = /** @type {Arriving} */ (this.#file());
+      file.sink = /** @type {FileSink} */ (into);
+      this.#unsettled.add(file);
+    }
+    this.state = "receiving";
+    this.startedAt = this.now();
+    this.watch();
+    const folders = this.offer.folders ?? [];
+    if (folders.length > 0) {
+      this.#writing = this.#writing.then(() => target.folders(folders));
+      this.#writing.catch((error) => this.#fail(`cannot make the folders: ${errorText(error)}`));
+    }
+    this.tell({ type: FileMessageType.Accept });
+    this.emit({ kind: "accepted" });
+    // A set of empty folders only is whole once they are made.
+    if (this.#files.length === 0) {
+      this.unwatch();
+      this.state = "verifying";
+      void this.#writing.then(() => this.#settled(), () => {});
+    }
+  }
+
+  /**
+   * Declines the offer, with a reason the sender sees.
+   *
+   * @param {string} reason
+   */
+  reject(reason) {
+    if (this.state !== "offered") return;
+    this.tell({ type: FileMessageType.Reject, reason });
+    this.end({ kind: "rejected", reason });
+  }
+
+  /**
+   * @override
+   * @param {import("./file_protocol.js").FileMessage} message
+   */
+  control(message) {
+    if (this.#refusal !== undefined) return this.opened();
+    switch (message.type) {
+      case FileMessageType.Offer: {
+        if (this.offer !== undefined || this.#list !== undefined) {
+          return this.protocolError("a second offer");
+        }
+        const { name, size, mime, files, folders } = message;
+        if (files === undefined) {
+          this.#files = [{ path: name, size }];
+          this.#offered({ name, size, mime });
+          return;
+        }
+        this.#list = new SetList({ size, files, folders: folders ?? 0 });
+        this.#pendingOffer = { name, size, mime };
+        return;
+      }
+      case FileMessageType.List: {
+        const list = this.#list;
+        if (list === undefined || this.offer !== undefined) {
+          return this.protocolError("a list without a set's offer");
+        }
+        this.progressed();
+        const added = list.add(message.entries);
+        if (added === "more") return;
+        if (added !== "complete") return this.protocolError(added);
+        this.#files = list.files;
+        this.#offered({ ...this.#pendingOffer, files: list.files, folders: list.folders });
+        return;
+      }
+      case FileMessageType.End:
+      case FileMessageType.Skip:
+        this.#fileEnd(message);
+        return;
+      default:
+        this.protocolError(`${message.type} from the sender`);
+    }
+  }
+
+  /** The set's offer until its list is whole. */
+  #pendingOffer = { name: "", size: 0, mime: "" };
+
+  /** @param {FileOffer} offer */
+  #offered(offer) {
+    this.offer = offer;
+    // The user's turn: an offer may wait for an answer as long as it takes.
+    this.unwatch();
+    this.emit({ kind: "offer", offer });
+  }
+
+  /** The file under way, begun if it is the next. @returns {Arriving | undefined} */
+  #file() {
+    if (this.#arriving !== undefined) return this.#arriving;
+    const index = this.#answeredOrEnded;
+    if (index >= this.#files.length) return undefined;
+    this.#arriving = { index, bytes: 0, hash: new Sha256(), sink: undefined, failed: undefined };
+    return this.#arriving;
+  }
+
+  /** How many files have ended (their end or skip has come). */
+  #answeredOrEnded = 0;
+
+  /**
+   * @override
+   * @param {Uint8Array} bytes
+   */
+  data(bytes) {
+    if (this.#refusal !== undefined) return this.opened();
+    if (this.state !== "receiving") {
+      return this.protocolError(
+        this.state === "offered" ? "bytes before an accept" : "more bytes than offered",
+      );
+    }
+    const file = this.#file();
+    const size = file === undefined ? 0 : this.#files[file.index]?.size ?? 0;
+    if (file === undefined || file.bytes + bytes.length > size) {
+      return this.protocolError("more bytes than offered");
+    }
+    file.bytes += bytes.length;
+    this.#received += bytes.length;
+    this.#position += bytes.length;
+    this.progressed();
+    file.hash.update(bytes);
+    // Both stacks hand each message over in a buffer of its own: no copy needed.
+    const copy = bytes;
+    const total = this.offer?.size ?? 0;
+    this.#writing = this.#writing.then(async () => {
+      if (this.finished) return;
+      await this.#write(file, copy);
+      this.#stored += copy.length;
+      this.progressed();
+      if (this.#stored - this.#acked >= ACK_EVERY_BYTES || this.#stored === total) {
+        this.#acked = this.#stored;
+        this.tell({ type: FileMessageType.Ack, bytes: this.#stored });
+      }
+    });
+    this.#writing.catch((error) => this.#fail(`cannot write the file: ${errorText(error)}`));
+    const path = this.#files[file.index]?.path ?? "";
+    this.emit({
+      kind: "progress",
+      bytes: this.#position,
+      size: total,
+      ...(this.isSet ? { file: { index: file.index, path } } : {}),
+    });
+  }
+
+  /**
+   * Writes into the file's sink, opening it first; in a set, a file that
+   * cannot be opened or written is not kept and its bytes go nowhere.
+   *
+   * @param {Arriving} file
+   * @param {Uint8Array} bytes
+   */
+  async #write(file, bytes) {
+    if (file.failed !== undefined) return;
+    try {
+      const sink = file.sink ?? await this.#open(file);
+      await sink.write(bytes);
+    } catch (error) {
+      if (!this.isSet) throw error;
+      file.failed = `cannot write it: ${errorText(error)}`;
+      await this.#abort(file);
+    }
+  }
+
+  /**
+   * @param {Arriving} file
+   * @returns {Promise<FileSink>}
+   */
+  async #open(file) {
+    const target = /** @type {FileSetTarget} */ (this.#target);
+    file.sink = await target.open(/** @type {SetFile} */ (this.#files[file.index]), file.index);
+    this.#unsettled.add(file);
+    return file.sink;
+  }
+
+  /** @param {Arriving} file */
+  async #abort(file) {
+    const sink = file.sink;
+    file.sink = undefined;
+    this.#unsettled.delete(file);
+    await sink?.abort().catch(() => {});
+  }
+
+  /**
+   * The sender's end of the file under way: its digest, or a skip.
+   *
+   * @param {import("./file_protocol.js").FileMessage & { type: "file_end" | "file_skip" }} message
+   */
+  #fileEnd(message) {
+    if (this.state !== "receiving") return this.protocolError("an end before an accept");
+    if (message.type === FileMessageType.Skip && !this.isSet) {
+      return this.protocolError("a skip outside a set");
+    }
+    const file = this.#file();
+    if (file === undefined) return this.protocolError("an end after the last file");
+    this.#arriving = undefined;
+    this.#answeredOrEnded++;
+    this.progressed();
+    const size = this.#files[file.index]?.size ?? 0;
+    this.#position += size - file.bytes;
+    const last = this.#answeredOrEnded === this.#files.length;
+    // What is left after the last end (the last writes, the digest, the commit) is this side's own.
+    if (last) {
+      this.unwatch();
+      this.state = "verifying";
+    }
+    const digest = file.hash.hex();
+    if (message.type === FileMessageType.Skip) file.failed ??= `not sent: ${message.reason}`;
+    else if (file.bytes !== size) file.failed ??= `${size - file.bytes} bytes short`;
+    else if (digest !== message.sha256) {
+      file.failed ??= "SHA-256 mismatch: the file was damaged on the way";
+    }
+    this.#writing = this.#writing.then(() => this.#finishFile(file, digest));
+    this.#writing.catch((error) => this.#fail(`cannot save the file: ${errorText(error)}`));
+  }
+
+  /**
+   * Keeps one file (commits its sink) or lets it go, and answers for it.
+   *
+   * @param {Arriving} file
+   * @param {string} digest
+   */
+  async #finishFile(file, digest) {
+    if (this.finished) return;
+    const path = this.#files[file.index]?.path ?? "";
+    if (file.failed === undefined) {
+      try {
+        const sink = file.sink ?? await this.#open(file);
+        // Behind the writes, so an abort that comes during the commit comes after it.
+        await sink.commit();
+      } catch (error) {
+        if (!this.isSet) throw error;
+        file.failed = `cannot save it: ${errorText(error)}`;
+      }
+    }
+    // Cancelled meanwhile: the release aborts what is still unsettled.
+    if (this.finished) return;
+    if (file.failed !== undefined) {
+      await this.#abort(file);
+      if (!this.isSet) {
+        this.#fail(file.failed);
+        return;
+      }
+      this.#failed.push({ index: file.index, path, ok: false, reason: file.failed });
+      this.tell({ type: FileMessageType.Failed, reason: file.failed });
+      this.emit({
+        kind: "file",
+        outcome: { index: file.index, path, ok: false, reason: file.failed },
+      });
+    } else {
+      this.#kept++;
+      this.tell({ type: FileMessageType.Done, sha256: digest });
+      if (this.isSet) this.emit({ kind: "file", outcome: { index: file.index, path, ok: true } });
+    }
+    file.sink = undefined;
+    this.#unsettled.delete(file);
+    this.#answered++;
+    if (this.#answered === this.#files.length) this.#settled(digest);
+  }
+
+  /** @param {string} [digest] The single file's. */
+  #settled(digest = "") {
+    if (this.finished) return;
+    // A set of empty folders only: one confirmation for its nothing.
+    if (this.#files.length === 0) this.tell({ type: FileMessageType.Done, sha256: EMPTY_SHA256 });
+    const size = this.offer?.size ?? 0;
+    this.end({
+      kind: "done",
+      size,
+      ms: this.now() - this.startedAt,
+      sha256: this.isSet ? "" : digest,
+      ...(this.isSet ? { files: this.#files.length, failed: this.#failed } : {}),
+    });
+  }
+
+  /**
+   * @override
+   * @param {boolean} kept
+   */
+  released(kept) {
+    this.#inbox.release(this);
+    if (kept || this.#target === undefined) return;
+    this.#arriving = undefined;
+    return this.#writing.catch(() => {}).then(() =>
+      Promise.all([...this.#unsettled].map((file) => this.#abort(file)))
+    ).then(() => {}, () => {});
+  }
+
+  /** @param {string} reason */
+  #fail(reason) {
+    if (this.finished) return;
+    this.tell({ type: FileMessageType.Cancel, reason });
+    this.end({ kind: "stopped", reason, by: "error" });
+  }
+}
