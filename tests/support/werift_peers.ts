@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import type { loadWerift } from "../../lib/runtime/deps.ts";
 import { loopbackPeerConfig } from "../../lib/cli/werift/warm_up.ts";
 import { within } from "./helpers.ts";
@@ -52,6 +53,35 @@ export function nextChannel(peer: Peer, label: string): Promise<Channel> {
       if (channel.label === label) resolve(channel);
     });
   });
+}
+
+/** A channel `pair.a` opens to `pair.b`, once open at both ends. */
+export async function openChannel(
+  pair: { a: Peer; b: Peer },
+  label: string,
+): Promise<{ ours: Channel; theirs: Channel }> {
+  const arrived = nextChannel(pair.b, label);
+  const ours = pair.a.createDataChannel(label);
+  const theirs = await within(arrived, 5000, `the ${label} channel`);
+  await within(stateOf(ours, "open"), 5000, `the ${label} channel to open`);
+  return { ours, theirs };
+}
+
+/**
+ * Sends `count` messages of 64 KiB (a byte pattern) from `from` at once,
+ * and checks that `to` receives every one whole, in order.
+ */
+export async function sendsWhole(from: Channel, to: Channel, count: number): Promise<void> {
+  const message = Buffer.from(new Uint8Array(64 * 1024).map((_, i) => i % 251));
+  const received: Uint8Array[] = [];
+  const all = new Promise<void>((resolve) =>
+    to.onMessage.subscribe((data) => {
+      if (received.push(data as Uint8Array) === count) resolve();
+    })
+  );
+  for (let i = 0; i < count; i++) from.send(message);
+  await within(all, 10_000, `${count} messages of 64 KiB`);
+  for (const data of received) assert.deepEqual(data, message);
 }
 
 /** Whether a message goes from `from` to `to` and its echo back, on both ends of one channel. */

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import { loadWerift } from "../../../lib/runtime/deps.ts";
 import { fixWerift } from "../../../lib/cli/werift/fixes.ts";
 import { withDelayedSacks } from "../../../lib/cli/werift/sctp_sacks.ts";
 import { tuneWerift } from "../../../lib/cli/werift/tuning.ts";
 import {
   connectedPair,
-  nextChannel,
+  openChannel,
   type Peer,
-  stateOf,
+  sendsWhole,
   transportMaking,
   withTransport,
 } from "../../support/werift_peers.ts";
@@ -48,21 +47,9 @@ Deno.test({
     withDelayedSacks(werift);
     withDelayedSacks(werift); // idempotent
     await using pair = await connectedPair(werift);
-    const arrived = nextChannel(pair.b, "bulk");
-    const bulk = pair.a.createDataChannel("bulk");
-    const channel = await within(arrived, 5000, "the bulk channel");
-    await within(stateOf(bulk, "open"), 5000, "the bulk channel to open");
+    const { ours, theirs } = await openChannel(pair, "bulk");
     const counts = countChunks(pair.b);
-    const message = Buffer.from(new Uint8Array(64 * 1024).map((_, i) => i % 251));
-    const received: Uint8Array[] = [];
-    const all = new Promise<void>((resolve) =>
-      channel.onMessage.subscribe((data) => {
-        if (received.push(data as Uint8Array) === 8) resolve();
-      })
-    );
-    for (let i = 0; i < 8; i++) bulk.send(message);
-    await within(all, 10_000, "512 KiB in 8 messages");
-    for (const data of received) assert.deepEqual(data, message);
+    await sendsWhole(ours, theirs, 8);
     // 8 × 57 packets of one DATA chunk each; werift alone sent a SACK for
     // every one of them.
     assert.ok(counts.dataIn >= 8 * 57, `${counts.dataIn} DATA chunks`);
@@ -83,10 +70,7 @@ Deno.test({
     tuneWerift(werift);
     withDelayedSacks(werift);
     await using pair = await connectedPair(werift);
-    const arrived = nextChannel(pair.b, "lone");
-    const lone = pair.a.createDataChannel("lone");
-    const channel = await within(arrived, 5000, "the channel");
-    await within(stateOf(lone, "open"), 5000, "the channel to open");
+    const { ours: lone, theirs: channel } = await openChannel(pair, "lone");
     const sctp = (pair.a as unknown as { sctpTransport: { sctp: Record<string, unknown> } })
       .sctpTransport.sctp;
     // Resolves once a SACK leaves nothing of ours unacknowledged.

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import { createSocket, type Socket } from "node:dgram";
 import { loadWerift } from "../../../lib/runtime/deps.ts";
 import { fixWerift } from "../../../lib/cli/werift/fixes.ts";
 import { tuneWerift } from "../../../lib/cli/werift/tuning.ts";
 import { READ_BYTES, withSmallUdpReads } from "../../../lib/cli/werift/udp_reads.ts";
-import { connectedPair, nextChannel, stateOf } from "../../support/werift_peers.ts";
+import { connectedPair, openChannel, sendsWhole } from "../../support/werift_peers.ts";
 import { within } from "../../support/helpers.ts";
 
 /** What the tests read of werift's UDP transport. */
@@ -102,21 +101,9 @@ Deno.test({
     };
     try {
       await using pair = await connectedPair(werift);
-      const arrived = nextChannel(pair.b, "bulk");
-      const bulk = pair.a.createDataChannel("bulk");
-      const channel = await within(arrived, 5000, "the bulk channel");
-      await within(stateOf(bulk, "open"), 5000, "the bulk channel to open");
+      const { ours, theirs } = await openChannel(pair, "bulk");
       // 16 messages of 64 KiB, the most werift sends in one.
-      const message = Buffer.from(new Uint8Array(64 * 1024).map((_, i) => i % 251));
-      const received: Uint8Array[] = [];
-      const all = new Promise<void>((resolve) =>
-        channel.onMessage.subscribe((data) => {
-          if (received.push(data as Uint8Array) === 16) resolve();
-        })
-      );
-      for (let i = 0; i < 16; i++) bulk.send(message);
-      await within(all, 10_000, "1 MiB in 16 messages");
-      for (const data of received) assert.deepEqual(data, message);
+      await sendsWhole(ours, theirs, 16);
       assert.ok(sockets.length >= 2);
       // No datagram filled a read: every socket still reads 16 KiB.
       assert.deepEqual(
