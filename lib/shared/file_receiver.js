@@ -248,14 +248,14 @@ export class FileReceiver extends Transfer {
   /** The file under way, begun if it is the next. @returns {Arriving | undefined} */
   #file() {
     if (this.#arriving !== undefined) return this.#arriving;
-    const index = this.#answeredOrEnded;
+    const index = this.#ended;
     if (index >= this.#files.length) return undefined;
     this.#arriving = { index, bytes: 0, hash: new Sha256(), sink: undefined, failed: undefined };
     return this.#arriving;
   }
 
-  /** How many files have ended (their end or skip has come). */
-  #answeredOrEnded = 0;
+  /** How many files have ended: their end or skip has come. */
+  #ended = 0;
 
   /**
    * @override
@@ -352,11 +352,11 @@ export class FileReceiver extends Transfer {
     const file = this.#file();
     if (file === undefined) return this.protocolError("an end after the last file");
     this.#arriving = undefined;
-    this.#answeredOrEnded++;
+    this.#ended++;
     this.progressed();
     const size = this.#files[file.index]?.size ?? 0;
     this.#position += size - file.bytes;
-    const last = this.#answeredOrEnded === this.#files.length;
+    const last = this.#ended === this.#files.length;
     // What is left after the last end (the last writes, the digest, the commit) is this side's own.
     if (last) {
       this.unwatch();

@@ -23,8 +23,6 @@ export class SetFolder implements FileSetTarget {
   readonly #tops = new Map<string, string>();
   /** Folders made (or found made by this set), relative to the download folder. */
   readonly #made = new Set<string>();
-  /** Files kept, as saved. */
-  readonly saved: string[] = [];
 
   /** @param dir The download folder. */
   constructor(dir: string) {
@@ -68,15 +66,7 @@ export class SetFolder implements FileSetTarget {
     const components = parts(file.path);
     const name = components.pop()!;
     const folder = this.#folder(components);
-    const part = await PartFile.create(folder, name);
-    return {
-      write: (bytes) => part.write(bytes),
-      commit: async () => {
-        await part.commit();
-        if (part.savedAs !== undefined) this.saved.push(part.savedAs);
-      },
-      abort: () => part.abort(),
-    };
+    return await PartFile.create(folder, name);
   }
 
   /** Makes the folder at `components` (none: the download folder itself) and returns its path. */
