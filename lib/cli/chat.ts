@@ -56,8 +56,11 @@ export interface ChannelHooks {
   opened(peer: string, connection: PeerConnectionLike | undefined): void;
   /** The partner opened another channel. */
   channel(peer: string, channel: DataChannelLike): void;
-  /** The connection is gone, or the pairing ended. */
-  closed(reason: string): void;
+  /**
+   * The connection is gone (`pairingEnded` false: it may be negotiated
+   * again with the same partner), or the pairing ended.
+   */
+  closed(reason: string, pairingEnded: boolean): void;
 }
 
 type Paired = Extract<ServerMessage, { type: typeof MessageType.Paired }>;
@@ -80,6 +83,10 @@ export class P2pChat {
   /** Starts negotiating with the new partner. */
   paired(message: Paired): void {
     this.ended();
+    this.#negotiate(message);
+  }
+
+  #negotiate(message: Paired): void {
     this.#paired = message;
     const peer = this.#peer = message.peer;
     let opened = false;
@@ -92,7 +99,7 @@ export class P2pChat {
       onEvent: (event: LinkEvent) => {
         if (this.#link !== link) return;
         if (event.kind === "failed" && opened) {
-          this.#options.channels?.closed(event.reason);
+          this.#options.channels?.closed(event.reason, false);
           this.#grace = setTimeout(() => {
             this.#grace = undefined;
             if (this.#link === link) this.#options.print(describeLinkEvent(peer, event));
@@ -104,7 +111,7 @@ export class P2pChat {
           opened = true;
           this.#options.channels?.opened(peer, link.connection);
         }
-        if (event.kind === "failed") this.#options.channels?.closed(event.reason);
+        if (event.kind === "failed") this.#options.channels?.closed(event.reason, false);
         if (event.kind !== "message") this.#options.settled?.();
       },
       onChannel: (channel) => {
@@ -161,12 +168,16 @@ export class P2pChat {
     const paired = this.#paired;
     if (paired === undefined || this.#link === undefined || this.#link.state === "open") return;
     logger.info("Negotiating a new peer-to-peer channel with {peerId}.", { peerId: paired.peer });
-    this.paired(paired);
+    // The same partner: what the old link carried may go on over the new one.
+    this.#options.channels?.closed("the link is negotiated again", false);
+    this.#link.close();
+    this.#forget();
+    this.#negotiate(paired);
   }
 
   /** Closes the link: the partner left, we left, or the server went away. */
   ended(): void {
-    if (this.#link) this.#options.channels?.closed("the pairing ended");
+    if (this.#link) this.#options.channels?.closed("the pairing ended", true);
     this.#link?.close();
     this.#forget();
   }
@@ -181,7 +192,7 @@ export class P2pChat {
     if (link === undefined) return;
     this.#forget();
     await link.finish(ms);
-    this.#options.channels?.closed("the pairing ended");
+    this.#options.channels?.closed("the pairing ended", true);
   }
 
   #forget(): void {

@@ -24,6 +24,7 @@ import type { LogFormat } from "../runtime/logging.ts";
 import { ICE_CREDENTIAL_ENV } from "../protocol/ice_servers.ts";
 import { TRANSFER_IDLE_MS } from "../shared/file_protocol.js";
 import { API_KEY_ENV } from "./api_key.ts";
+import { KEEP_PARTIALS_HOURS, MAX_PARTIALS } from "./files/partials.ts";
 
 /** Everything `client.ts` takes from its command line. */
 export interface ClientFlags {
@@ -63,6 +64,8 @@ export interface ClientFlags {
   maxFileBytes: number | undefined;
   /** End a file transfer that makes no progress for this many seconds. */
   transferIdle: number;
+  /** Keep an interrupted file's partial this many hours to resume it; 0 keeps none. */
+  keepPartials: number;
   /** The log line format. */
   logFormat: LogFormat;
   /** Whether `--help` was given. */
@@ -169,6 +172,14 @@ const CLIENT_FLAGS = {
     default: TRANSFER_IDLE_MS / 1000,
     parse: positiveNumber(DAY),
   }),
+  keepPartials: valueFlag({
+    name: "keep-partials",
+    value: "HOURS",
+    help: "keep what an interrupted file left in the download folder\n" +
+      `this long to resume it (at most ${MAX_PARTIALS}); 0 keeps nothing`,
+    default: KEEP_PARTIALS_HOURS,
+    parse: wholeNumber(0),
+  }),
   logFormat: logFormatFlag,
   help: helpFlag,
 };
@@ -189,6 +200,7 @@ const FILE_FLAGS: readonly Flag<unknown>[] = [
   F.downloadDir,
   F.maxFileBytes,
   F.transferIdle,
+  F.keepPartials,
 ];
 
 /** `client.ts --help`. */

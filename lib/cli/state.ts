@@ -43,6 +43,7 @@ export type ClientOptions =
       | "downloadDir"
       | "maxFileBytes"
       | "transferIdle"
+      | "keepPartials"
       | "answerTimeout"
     >
   >
@@ -113,6 +114,9 @@ export class ClientState {
         acceptFiles: options.acceptFiles ?? false,
         maxFileBytes: options.maxFileBytes,
         ...(options.transferIdle === undefined ? {} : { idleMs: options.transferIdle * 1000 }),
+        ...(options.keepPartials === undefined
+          ? {}
+          : { keepPartialsMs: options.keepPartials * 3600_000 }),
         print,
         ...(progress ? { progress } : {}),
       });

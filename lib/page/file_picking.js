@@ -53,6 +53,13 @@ export function blobSource(blob) {
       used += part.length;
       return part;
     },
+    // A resumed file starts where the receiver's pieces end: a slice reads from anywhere.
+    seek: (/** @type {number} */ at) => {
+      offset = at;
+      block = new Uint8Array(0);
+      used = 0;
+      return Promise.resolve();
+    },
     close: () => {},
   };
 }
@@ -71,7 +78,13 @@ export function offerOf(files, folders = []) {
   if (files.length === 1 && folders.length === 0 && only && !only.path.includes("/")) {
     const blob = /** @type {File} */ (only.blob);
     return {
-      offer: { name: only.path, size: blob.size, mime: blob.type || "application/octet-stream" },
+      offer: {
+        name: only.path,
+        size: blob.size,
+        mime: blob.type || "application/octet-stream",
+        // A picked file's time lets a receiver that kept part of it resume.
+        ...(blob instanceof File ? { modified: blob.lastModified } : {}),
+      },
       source: blobSource(blob),
     };
   }

@@ -409,6 +409,15 @@ export class FilesPanel {
         return;
       case "file":
         return;
+      case "resumed":
+        // A receiver that kept part of this file from an interrupted transfer: only the rest goes.
+        if (event.held > 0) {
+          row.setState(
+            sending ? "sending" : "receiving",
+            `Resuming: ${formatBytes(event.held)} already there`,
+          );
+        }
+        return;
       case "done":
         this.#transfers.delete(transfer);
         row.clearButtons();

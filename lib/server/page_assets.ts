@@ -27,6 +27,7 @@ import status from "../page/status.js" with { type: "text" };
 import backoff from "../shared/backoff.js" with { type: "text" };
 import fileProtocol from "../shared/file_protocol.js" with { type: "text" };
 import fileReceiver from "../shared/file_receiver.js" with { type: "text" };
+import filePieces from "../shared/file_pieces.js" with { type: "text" };
 import fileSender from "../shared/file_sender.js" with { type: "text" };
 import fileSet from "../shared/file_set.js" with { type: "text" };
 import fileTransfer from "../shared/file_transfer.js" with { type: "text" };
@@ -71,6 +72,7 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
     "/shared/backoff.js": backoff,
     "/shared/file_protocol.js": fileProtocol,
     "/shared/file_receiver.js": fileReceiver,
+    "/shared/file_pieces.js": filePieces,
     "/shared/file_sender.js": fileSender,
     "/shared/file_set.js": fileSet,
     "/shared/file_transfer.js": fileTransfer,

@@ -31,7 +31,18 @@
  * every file is answered the set is done. `file_ack` counts the whole set's
  * bytes.
  *
- * Either side may send `file_cancel {reason}` at any time. The side that
+ * **Resuming**: a single file's offer may carry `modified`, the time the
+ * sender's file last changed. A receiver that holds part of that file from
+ * an interrupted transfer (same name, size and time) accepts with `have`:
+ * the byte ranges it holds, each with the digest of its pieces (see
+ * `file_pieces.js`). The sender checks each range against its own file and
+ * sends only what is missing or does not match, each stretch after
+ * `file_seek {at}`; after an accept with `have`, the bytes always follow a
+ * seek. `file_end` still carries the whole file's SHA-256, which decides.
+ *
+ * Either side may send `file_cancel {reason}` at any time; with
+ * `resumable: true` the sender is only going away (it quit) and the
+ * receiver may keep what it holds for a later resume. The side that
  * receives `file_reject`, `file_done` or `file_cancel` closes the channel;
  * a channel that closes before `file_done` is a failed transfer. A receiver
  * holding `MAX_INCOMING_FILES` already answers a new channel with
@@ -63,6 +74,8 @@ export const FileMessageType = /** @type {const} */ ({
   Skip: "file_skip",
   /** Receiver → sender `{reason}`: the set's current file is not kept; the set goes on. */
   Failed: "file_failed",
+  /** Sender → receiver `{at}`: the bytes that follow go from this offset on (a resumed file). */
+  Seek: "file_seek",
 });
 
 /** The label prefix of a file's data channel; the id follows. */
@@ -85,6 +98,15 @@ export const ACK_EVERY_BYTES = 512 * 1024;
 
 /** The longest name in an offer, in characters. */
 export const MAX_OFFERED_NAME = 1024;
+
+/**
+ * The size of a piece: what a receiver records a digest of as it writes, so
+ * that what it holds after an interruption can be checked and claimed.
+ */
+export const PIECE_BYTES = 1024 * 1024;
+
+/** The most held ranges in one accept: about 50 KiB of them, under the smallest `max-message-size`. */
+export const MAX_HAVE_RANGES = 500;
 
 /** The most files (and, apart, empty folders) in one set. */
 export const MAX_SET_FILES = 100_000;
@@ -128,17 +150,24 @@ export const TRANSFER_IDLE_MS = 30_000;
  */
 
 /**
+ * @typedef {[start: number, end: number, sha256: string]} HeldRange Bytes
+ *   `start` to `end` (exclusive) that a resuming receiver holds, at piece
+ *   boundaries (or the file's end), with the digest of their pieces.
+ */
+
+/**
  * @typedef {{ type: "file_offer", name: string, size: number, mime: string,
- *     files?: number, folders?: number }
+ *     files?: number, folders?: number, modified?: number }
  *   | { type: "file_list", entries: ListEntry[] }
  *   | { type: "file_skip", reason: string }
  *   | { type: "file_failed", reason: string }
- *   | { type: "file_accept" }
+ *   | { type: "file_accept", have?: HeldRange[] }
+ *   | { type: "file_seek", at: number }
  *   | { type: "file_reject", reason: string }
  *   | { type: "file_ack", bytes: number }
  *   | { type: "file_end", sha256: string }
  *   | { type: "file_done", sha256: string }
- *   | { type: "file_cancel", reason: string }} FileMessage
+ *   | { type: "file_cancel", reason: string, resumable?: boolean }} FileMessage
  *   A control message on a file channel.
  */
 
@@ -189,7 +218,12 @@ export function parseFileMessage(text) {
           ? m.mime.toLowerCase()
           : "application/octet-stream",
       };
-      if (m.files === undefined && m.folders === undefined) return offer;
+      if (m.files === undefined && m.folders === undefined) {
+        // A time that is not one is left out: the file is then not resumed, but it still goes.
+        return count(m.modified)
+          ? { ...offer, modified: /** @type {number} */ (m.modified) }
+          : offer;
+      }
       const files = m.files ?? 0, folders = m.folders ?? 0;
       if (!count(files) || !count(folders)) return undefined;
       const [f, d] = [/** @type {number} */ (files), /** @type {number} */ (folders)];
@@ -213,10 +247,20 @@ export function parseFileMessage(text) {
       }
       return { type: m.type, entries };
     }
-    case FileMessageType.Accept:
-      return { type: m.type };
-    case FileMessageType.Reject:
+    case FileMessageType.Accept: {
+      if (m.have === undefined) return { type: m.type };
+      const have = heldRanges(m.have);
+      return have === undefined ? undefined : { type: m.type, have };
+    }
+    case FileMessageType.Seek:
+      return count(m.at) ? { type: m.type, at: /** @type {number} */ (m.at) } : undefined;
     case FileMessageType.Cancel:
+      return {
+        type: m.type,
+        reason: text200(m.reason) || "no reason given",
+        ...(m.resumable === true ? { resumable: true } : {}),
+      };
+    case FileMessageType.Reject:
     case FileMessageType.Skip:
     case FileMessageType.Failed:
       return { type: m.type, reason: text200(m.reason) || "no reason given" };
@@ -228,6 +272,33 @@ export function parseFileMessage(text) {
     default:
       return undefined;
   }
+}
+
+/**
+ * The held ranges of an accept, checked: at most `MAX_HAVE_RANGES`, in
+ * order, apart, each starting on a piece boundary, or `undefined`. Whether
+ * they end within the file is the sender's to check: it knows the size.
+ *
+ * @param {unknown} value
+ * @returns {HeldRange[] | undefined}
+ */
+function heldRanges(value) {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_HAVE_RANGES) {
+    return undefined;
+  }
+  /** @type {HeldRange[]} */
+  const ranges = [];
+  let last = 0;
+  for (const range of value) {
+    if (!Array.isArray(range) || range.length !== 3) return undefined;
+    const [start, end, sha256] = range;
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) return undefined;
+    if (start < last || end <= start || start % PIECE_BYTES !== 0) return undefined;
+    if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256)) return undefined;
+    ranges.push([start, end, sha256]);
+    last = end;
+  }
+  return ranges;
 }
 
 // Names Windows keeps for devices, with or without an extension; Windows

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { ACK_EVERY_BYTES, FileMessageType } from "./file_protocol.js";
+import { ACK_EVERY_BYTES, FileMessageType, PIECE_BYTES } from "./file_protocol.js";
+import { heldBytes } from "./file_pieces.js";
 import { SetList } from "./file_set.js";
 import { EMPTY_SHA256, errorText, sharedInbox, Transfer } from "./file_transfer.js";
 import { Sha256 } from "./sha256.js";
@@ -34,6 +35,14 @@ import { Sha256 } from "./sha256.js";
  *   shared by every receiver given none.
  * @property {number} [idleMs] Cancel when the offer, or once accepted the
  *   next bytes, take longer than this (`TRANSFER_IDLE_MS` by default).
+ */
+
+/**
+ * @typedef {object} Resume What a resuming receiver holds of the offered
+ *   file, checked against its disk.
+ * @property {import("./file_protocol.js").HeldRange[]} have The ranges it claims.
+ * @property {Sha256} hash The whole file's digest over its first `hashed` bytes.
+ * @property {number} hashed How many bytes from the start `hash` covers.
  */
 
 /**
@@ -100,6 +109,10 @@ export class FileReceiver extends Transfer {
   #inbox;
   /** @type {string | undefined} */
   #refusal;
+  /** A resumed file: what was claimed, and where the next bytes go once a seek came. @type {Resume | undefined} */
+  #resume;
+  /** @type {number | undefined} */
+  #writeAt;
 
   /** @param {FileReceiverOptions} options */
   constructor(options) {
@@ -141,11 +154,14 @@ export class FileReceiver extends Transfer {
   }
 
   /**
-   * Takes the offered file into `sink`, or the offered set into `target`.
+   * Takes the offered file into `sink`, or the offered set into `target`;
+   * with `resume`, a resumable sink that holds part of the file already
+   * (the sender then sends the rest).
    *
    * @param {FileSink | FileSetTarget} into
+   * @param {Resume} [resume]
    */
-  accept(into) {
+  accept(into, resume) {
     if (this.state !== "offered" || this.offer === undefined) {
       if ("abort" in into) void into.abort();
       return;
@@ -169,6 +185,13 @@ export class FileReceiver extends Transfer {
     if (folders.length > 0) {
       this.#writing = this.#writing.then(() => target.folders(folders));
       this.#writing.catch((error) => this.#fail(`cannot make the folders: ${errorText(error)}`));
+    }
+    if (resume !== undefined && !this.isSet && resume.have.length > 0) {
+      this.#resume = resume;
+      this.tell({ type: FileMessageType.Accept, have: resume.have });
+      this.emit({ kind: "accepted" });
+      this.emit({ kind: "resumed", held: heldBytes(resume.have), size: this.offer.size });
+      return;
     }
     this.tell({ type: FileMessageType.Accept });
     this.emit({ kind: "accepted" });
@@ -202,10 +225,10 @@ export class FileReceiver extends Transfer {
         if (this.offer !== undefined || this.#list !== undefined) {
           return this.protocolError("a second offer");
         }
-        const { name, size, mime, files, folders } = message;
+        const { name, size, mime, files, folders, modified } = message;
         if (files === undefined) {
           this.#files = [{ path: name, size }];
-          this.#offered({ name, size, mime });
+          this.#offered({ name, size, mime, ...(modified === undefined ? {} : { modified }) });
           return;
         }
         this.#list = new SetList({ size, files, folders: folders ?? 0 });
@@ -228,6 +251,9 @@ export class FileReceiver extends Transfer {
       case FileMessageType.End:
       case FileMessageType.Skip:
         this.#fileEnd(message);
+        return;
+      case FileMessageType.Seek:
+        this.#seek(message.at);
         return;
       default:
         this.protocolError(`${message.type} from the sender`);
@@ -268,6 +294,7 @@ export class FileReceiver extends Transfer {
         this.state === "offered" ? "bytes before an accept" : "more bytes than offered",
       );
     }
+    if (this.#resume !== undefined) return this.#resumedData(bytes);
     const file = this.#file();
     const size = file === undefined ? 0 : this.#files[file.index]?.size ?? 0;
     if (file === undefined || file.bytes + bytes.length > size) {
@@ -298,6 +325,67 @@ export class FileReceiver extends Transfer {
       bytes: this.#position,
       size: total,
       ...(this.isSet ? { file: { index: file.index, path } } : {}),
+    });
+  }
+
+  /**
+   * A resumed file: the next bytes go from `at`.
+   *
+   * @param {number} at
+   */
+  #seek(at) {
+    const size = this.offer?.size ?? 0;
+    if (this.#resume === undefined || this.state !== "receiving") {
+      return this.protocolError("a seek in a file that is not resumed");
+    }
+    if (at >= size || at % PIECE_BYTES !== 0) return this.protocolError("a seek out of the file");
+    this.#writeAt = at;
+    this.progressed();
+    const file = /** @type {Arriving} */ (this.#file());
+    this.#writing = this.#writing.then(() =>
+      this.finished ? undefined : /** @type {FileSink} */ (file.sink).seek?.(at)
+    );
+    this.#writing.catch((error) => this.#fail(`cannot write the file: ${errorText(error)}`));
+  }
+
+  /**
+   * Bytes of a resumed file, where the last seek says; the whole file's
+   * digest takes them while they come in order after what was held.
+   *
+   * @param {Uint8Array} bytes
+   */
+  #resumedData(bytes) {
+    const resume = /** @type {Resume} */ (this.#resume);
+    const size = this.offer?.size ?? 0;
+    const at = this.#writeAt;
+    if (at === undefined) return this.protocolError("bytes before a seek");
+    if (at + bytes.length > size) return this.protocolError("more bytes than offered");
+    if (resume.hashed === at) {
+      resume.hash.update(bytes);
+      resume.hashed += bytes.length;
+    } else if (at < resume.hashed) {
+      // Bytes it had hashed are replaced (they did not match): the digest is read back at the end.
+      resume.hashed = -1;
+    }
+    this.#writeAt = at + bytes.length;
+    this.#received += bytes.length;
+    this.progressed();
+    const file = /** @type {Arriving} */ (this.#file());
+    this.#writing = this.#writing.then(async () => {
+      if (this.finished) return;
+      await /** @type {FileSink} */ (file.sink).write(bytes);
+      this.#stored += bytes.length;
+      this.progressed();
+      if (this.#stored - this.#acked >= ACK_EVERY_BYTES) {
+        this.#acked = this.#stored;
+        this.tell({ type: FileMessageType.Ack, bytes: this.#stored });
+      }
+    });
+    this.#writing.catch((error) => this.#fail(`cannot write the file: ${errorText(error)}`));
+    this.emit({
+      kind: "progress",
+      bytes: Math.min(size, heldBytes(resume.have) + this.#received),
+      size,
     });
   }
 
@@ -362,6 +450,17 @@ export class FileReceiver extends Transfer {
       this.unwatch();
       this.state = "verifying";
     }
+    if (this.#resume !== undefined && message.type === FileMessageType.End) {
+      this.#writing = this.#writing.then(async () => {
+        const digest = await this.#resumedDigest(file, size);
+        if (digest !== message.sha256) {
+          file.failed ??= "SHA-256 mismatch: the file was damaged on the way";
+        }
+        await this.#finishFile(file, digest);
+      });
+      this.#writing.catch((error) => this.#fail(`cannot save the file: ${errorText(error)}`));
+      return;
+    }
     const digest = file.hash.hex();
     if (message.type === FileMessageType.Skip) file.failed ??= `not sent: ${message.reason}`;
     else if (file.bytes !== size) file.failed ??= `${size - file.bytes} bytes short`;
@@ -370,6 +469,22 @@ export class FileReceiver extends Transfer {
     }
     this.#writing = this.#writing.then(() => this.#finishFile(file, digest));
     this.#writing.catch((error) => this.#fail(`cannot save the file: ${errorText(error)}`));
+  }
+
+  /**
+   * The resumed file's digest: taken on the way when every byte after what
+   * was held came in order, else read back from the sink.
+   *
+   * @param {Arriving} file
+   * @param {number} size
+   * @returns {Promise<string>}
+   */
+  async #resumedDigest(file, size) {
+    const resume = /** @type {Resume} */ (this.#resume);
+    if (resume.hashed === size) return resume.hash.hex();
+    const digest = file.sink?.digest;
+    if (digest === undefined) throw new Error("the file's bytes came out of order");
+    return await digest.call(file.sink);
   }
 
   /**
@@ -434,13 +549,19 @@ export class FileReceiver extends Transfer {
   /**
    * @override
    * @param {boolean} kept
+   * @param {boolean} interrupted
    */
-  released(kept) {
+  released(kept, interrupted) {
     this.#inbox.release(this);
     if (kept || this.#target === undefined) return;
     this.#arriving = undefined;
     return this.#writing.catch(() => {}).then(() =>
-      Promise.all([...this.#unsettled].map((file) => this.#abort(file)))
+      Promise.all([...this.#unsettled].map((file) => {
+        const suspend = file.sink?.suspend;
+        if (!interrupted || this.isSet || suspend === undefined) return this.#abort(file);
+        this.#unsettled.delete(file);
+        return suspend.call(file.sink).catch(() => {});
+      }))
     ).then(() => {}, () => {});
   }
 

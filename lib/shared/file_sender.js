@@ -13,8 +13,10 @@ import {
   FileMessageType,
   HIGH_WATER_BYTES,
   LOW_WATER_BYTES,
+  PIECE_BYTES,
   WINDOW_BYTES,
 } from "./file_protocol.js";
+import { heldBytes, pieceDigest, rangeDigest, rangesFit } from "./file_pieces.js";
 import { listMessages, listText } from "./file_set.js";
 import { EMPTY_SHA256, errorText, Transfer } from "./file_transfer.js";
 import { Sha256 } from "./sha256.js";
@@ -110,9 +112,15 @@ export class FileSender extends Transfer {
   /** @override */
   opened() {
     if (this.state !== "offered") return;
-    const { name, size, mime, files, folders } = this.#options.offer;
+    const { name, size, mime, files, folders, modified } = this.#options.offer;
     if (files === undefined) {
-      this.tell({ type: FileMessageType.Offer, name, size, mime });
+      this.tell({
+        type: FileMessageType.Offer,
+        name,
+        size,
+        mime,
+        ...(modified === undefined ? {} : { modified }),
+      });
       return;
     }
     const empty = folders ?? [];
@@ -152,6 +160,15 @@ export class FileSender extends Transfer {
     switch (message.type) {
       case FileMessageType.Accept:
         if (this.state !== "offered") return this.protocolError("a second accept");
+        if (message.have !== undefined) {
+          if (this.#set || this.#options.offer.modified === undefined) {
+            return this.protocolError("held ranges for a file that was not offered to resume");
+          }
+          if (!rangesFit(message.have, this.#options.offer.size)) {
+            return this.protocolError("held ranges past the file's end");
+          }
+          this.#have = message.have;
+        }
         this.state = "sending";
         this.startedAt = this.now();
         this.watch();
@@ -233,10 +250,13 @@ export class FileSender extends Transfer {
   /** The set's file being read. @type {FileSource | undefined} */
   #current;
 
+  /** What a resuming receiver holds, from its accept. @type {import("./file_protocol.js").HeldRange[] | undefined} */
+  #have;
+
   async #pump() {
     for (let index = 0; index < this.#files.length; index++) {
       if (this.finished) return;
-      const sent = await this.#sendFile(index);
+      const sent = this.#have === undefined ? await this.#sendFile(index) : await this.#resume();
       if (sent === "stopped" || this.finished) return;
       // Before the last end goes: its answer may come at once.
       if (index === this.#files.length - 1) this.state = "verifying";
@@ -280,41 +300,23 @@ export class FileSender extends Transfer {
       this.#current = source;
     }
     const hash = new Sha256();
-    const channel = this.channel;
-    let sent = 0;
-    while (sent < file.size) {
-      if (this.finished) return "stopped";
-      if (channel.bufferedAmount > HIGH_WATER_BYTES || this.#sent - this.#acked >= WINDOW_BYTES) {
-        await new Promise((resolve) => this.#waiting = () => resolve(undefined));
-        continue;
-      }
-      /** @type {Uint8Array} */
-      let chunk;
-      try {
-        chunk = await source.read(Math.min(CHUNK_BYTES, file.size - sent));
-      } catch (error) {
-        if (!this.#set) throw error;
-        return skip(`cannot read it: ${errorText(error)}`);
-      }
-      if (this.finished) return "stopped";
-      if (chunk.length === 0) {
-        const reason = "the file is shorter than offered (it changed while being sent)";
-        if (this.#set) return skip(reason);
-        this.cancel(reason);
-        return "stopped";
-      }
-      hash.update(chunk);
-      channel.send(chunk);
-      sent += chunk.length;
-      this.#sent += chunk.length;
-      this.#position = start + sent;
-      this.progressed();
-      this.emit({
-        kind: "progress",
-        bytes: this.#position,
-        size: this.#options.offer.size,
-        ...(this.#set ? { file: { index, path: file.path } } : {}),
+    /** @type {"sent" | "short" | "stopped"} */
+    let streamed;
+    try {
+      streamed = await this.#stream(source, file.size, hash, (sent) => {
+        this.#position = start + sent;
+        return this.#set ? { file: { index, path: file.path } } : {};
       });
+    } catch (error) {
+      if (!this.#set) throw error;
+      return skip(`cannot read it: ${errorText(error)}`);
+    }
+    if (streamed === "stopped") return "stopped";
+    if (streamed === "short") {
+      const reason = "the file is shorter than offered (it changed while being sent)";
+      if (this.#set) return skip(reason);
+      this.cancel(reason);
+      return "stopped";
     }
     if (this.#set) {
       source.close();
@@ -322,4 +324,168 @@ export class FileSender extends Transfer {
     }
     return { sha256: hash.hex() };
   }
+
+  /**
+   * Sends the next `length` bytes of `source` with flow control, each into
+   * `hash` when given; `where` learns how far this stretch has come and
+   * names the set's file for the progress event.
+   *
+   * @param {FileSource} source
+   * @param {number} length
+   * @param {Sha256 | undefined} hash
+   * @param {(sent: number) => { file?: { index: number, path: string } }} where
+   * @returns {Promise<"sent" | "short" | "stopped">}
+   */
+  async #stream(source, length, hash, where) {
+    const channel = this.channel;
+    let sent = 0;
+    while (sent < length) {
+      if (this.finished) return "stopped";
+      if (channel.bufferedAmount > HIGH_WATER_BYTES || this.#sent - this.#acked >= WINDOW_BYTES) {
+        await new Promise((resolve) => this.#waiting = () => resolve(undefined));
+        continue;
+      }
+      const chunk = await source.read(Math.min(CHUNK_BYTES, length - sent));
+      if (this.finished) return "stopped";
+      if (chunk.length === 0) return "short";
+      hash?.update(chunk);
+      channel.send(chunk);
+      sent += chunk.length;
+      this.#sent += chunk.length;
+      this.progressed();
+      const file = where(sent);
+      this.emit({
+        kind: "progress",
+        bytes: this.#position,
+        size: this.#options.offer.size,
+        ...file,
+      });
+    }
+    return "sent";
+  }
+
+  /**
+   * Resumes the one file: checks each range the receiver holds against the
+   * file (the digests of its pieces), then sends what is missing or did not
+   * match, each stretch after a seek, hashing the whole file in order on
+   * the way for its `file_end`. A source that cannot seek sends it all.
+   *
+   * @returns {Promise<{ sha256: string } | "stopped">}
+   */
+  async #resume() {
+    const source = /** @type {FileSource} */ (this.#options.source);
+    const size = this.#options.offer.size;
+    const have = /** @type {import("./file_protocol.js").HeldRange[]} */ (this.#have);
+    const whole = new Sha256();
+    // The whole file's digest covers [0, hashed): bytes are added in order only.
+    let hashed = 0;
+    /** @type {[number, number][]} */
+    const good = [];
+    const seek = source.seek?.bind(source);
+    const short = () => {
+      this.cancel("the file is shorter than offered (it changed while being sent)");
+      return /** @type {const} */ ("stopped");
+    };
+    if (seek !== undefined) {
+      for (const [start, end, digest] of have) {
+        await seek(start);
+        /** @type {Uint8Array[]} */
+        const digests = [];
+        for (let at = start; at < end;) {
+          const bytes = await readFully(source, Math.min(end, at + PIECE_BYTES) - at);
+          if (this.finished) return "stopped";
+          if (bytes.length < Math.min(end, at + PIECE_BYTES) - at) return short();
+          if (hashed === at) {
+            whole.update(bytes);
+            hashed += bytes.length;
+          }
+          digests.push(await pieceDigest(bytes));
+          at += bytes.length;
+          // Reading what is already there counts as progress: a large file takes a while.
+          this.progressed();
+        }
+        if (await rangeDigest(digests) === digest) good.push([start, end]);
+      }
+    }
+    if (this.finished) return "stopped";
+    const held = heldBytes(good.map(([start, end]) => [start, end, ""]));
+    this.emit({ kind: "resumed", held, size });
+    /**
+     * Reads from `hashed` up to `to` into the whole file's digest, sending
+     * nothing: held bytes after a hole, which the digest takes in order.
+     *
+     * @param {(offset: number) => Promise<void>} seekTo
+     * @param {number} to
+     * @returns {Promise<"read" | "short" | "stopped">}
+     */
+    const catchUp = async (seekTo, to) => {
+      if (hashed >= to) return "read";
+      await seekTo(hashed);
+      while (hashed < to) {
+        const bytes = await readFully(source, Math.min(PIECE_BYTES, to - hashed));
+        if (this.finished) return "stopped";
+        if (bytes.length === 0) return "short";
+        whole.update(bytes);
+        hashed += bytes.length;
+      }
+      return "read";
+    };
+    // The stretches to send: everything the good ranges leave out.
+    /** @type {[number, number][]} */
+    const stretches = [];
+    let from = 0;
+    for (const [start, end] of good) {
+      if (start > from) stretches.push([from, start]);
+      from = end;
+    }
+    if (from < size) stretches.push([from, size]);
+    for (const [start, end] of stretches) {
+      if (seek !== undefined) {
+        // Bytes held before this stretch are read (not sent) to keep the digest in order.
+        const caught = await catchUp(seek, start);
+        if (caught !== "read") return caught === "short" ? short() : "stopped";
+        await seek(start);
+      }
+      this.tell({ type: FileMessageType.Seek, at: start });
+      const inOrder = hashed === start;
+      this.#position = start;
+      const streamed = await this.#stream(
+        source,
+        end - start,
+        inOrder ? whole : undefined,
+        (sent) => {
+          this.#position = start + sent;
+          return {};
+        },
+      );
+      if (streamed === "stopped") return "stopped";
+      if (streamed === "short") return short();
+      if (inOrder) hashed = end;
+    }
+    if (seek !== undefined) {
+      const caught = await catchUp(seek, size);
+      if (caught !== "read") return caught === "short" ? short() : "stopped";
+    }
+    return { sha256: whole.hex() };
+  }
+}
+
+/**
+ * Reads `length` bytes from `source`, or fewer at its end, into a buffer of
+ * their own.
+ *
+ * @param {FileSource} source
+ * @param {number} length
+ * @returns {Promise<Uint8Array>}
+ */
+async function readFully(source, length) {
+  const buffer = new Uint8Array(length);
+  let filled = 0;
+  while (filled < length) {
+    const chunk = await source.read(length - filled);
+    if (chunk.length === 0) break;
+    buffer.set(chunk, filled);
+    filled += chunk.length;
+  }
+  return buffer.subarray(0, filled);
 }

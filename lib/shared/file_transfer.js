@@ -28,6 +28,9 @@ import { Sha256 } from "./sha256.js";
  * @property {string} name The name as the sender gave it (not yet safe to use as a path).
  * @property {number} size In bytes.
  * @property {string} mime The media type.
+ * @property {number} [modified] When the file last changed, in milliseconds
+ *   since 1970 (one file only): with it, an interrupted transfer of the same
+ *   file can be resumed.
  * @property {SetFile[]} [files] For a set: its files in order, with their
  *   relative paths (on the receiving side already made safe); `name` is
  *   then what to call the set and `size` the total.
@@ -49,15 +52,21 @@ import { Sha256 } from "./sha256.js";
  *   | { kind: "accepted" }
  *   | { kind: "progress", bytes: number, size: number, file?: { index: number, path: string } }
  *   | { kind: "file", outcome: FileOutcome }
+ *   | { kind: "resumed", held: number, size: number }
  *   | { kind: "done", size: number, ms: number, sha256: string, failed?: FileOutcome[], files?: number }
  *   | { kind: "rejected", reason: string }
- *   | { kind: "stopped", reason: string, by: "you" | "peer" | "error" }} TransferEvent
+ *   | { kind: "stopped", reason: string, by: "you" | "peer" | "error", interrupted?: boolean }} TransferEvent
  *   What a transfer reports. `offer` comes first on the receiving side only
  *   (a receiver turned away by a full inbox reports only `rejected`);
  *   `done`, `rejected` and `stopped` are final and come once. For a set,
  *   `progress` names the current file, `file` reports each file's end, and
  *   `done` counts the set's `files` and lists those that `failed` (its
- *   `sha256` is empty: each file has its own).
+ *   `sha256` is empty: each file has its own). `resumed` says how many of
+ *   the file's bytes were already there (on the receiving side, those it
+ *   claims; on the sending side, those that matched). A `stopped` transfer
+ *   was `interrupted` when the link, the partner or this side went away
+ *   (not a cancel, a refusal or a damaged file): a resumable sink keeps
+ *   what it holds.
  */
 
 /**
@@ -67,6 +76,8 @@ import { Sha256 } from "./sha256.js";
  *   `send()` copies it (in the browser by the standard, in werift by its
  *   `Buffer.from`) and the digest reads it at once.
  * @property {() => void} close Called once, when the transfer ends.
+ * @property {(offset: number) => Promise<void>} [seek] Moves to `offset`:
+ *   a source that can seek lets a transfer resume where it stopped.
  */
 
 /**
@@ -76,6 +87,13 @@ import { Sha256 } from "./sha256.js";
  *   and the digest matched: keep the file.
  * @property {() => Promise<void>} abort Called instead of `commit` when the
  *   transfer fails or is cancelled: keep nothing.
+ * @property {(offset: number) => Promise<void>} [seek] A resumable sink:
+ *   the next bytes go from `offset`, a piece boundary.
+ * @property {() => Promise<string>} [digest] A resumable sink: the SHA-256
+ *   of every byte it holds, read back, when they did not arrive in order.
+ * @property {() => Promise<void>} [suspend] A resumable sink: called instead
+ *   of `abort` when the transfer was interrupted: keep what is there, and
+ *   what it takes to resume.
  */
 
 /**
@@ -237,7 +255,8 @@ export class Transfer {
     this.#listeners = {
       open: () => this.opened(),
       message: (/** @type {{ data: unknown }} */ event) => this.#message(event.data),
-      close: () => this.end({ kind: "stopped", reason: "the channel closed", by: "error" }),
+      close: () =>
+        this.end({ kind: "stopped", reason: "the channel closed", by: "error", interrupted: true }),
       bufferedamountlow: () => this.wake(),
     };
     for (const [type, listener] of Object.entries(this.#listeners)) {
@@ -251,14 +270,18 @@ export class Transfer {
   }
 
   /**
-   * Stops the transfer at this end: tells the partner why, keeps nothing.
+   * Stops the transfer at this end: tells the partner why, keeps nothing;
+   * or, when `resumable` (this side is going away, not giving up), lets both
+   * sides keep what it takes to resume.
    *
    * @param {string} [reason]
+   * @param {{ resumable?: boolean }} [options]
    */
-  cancel(reason = "cancelled") {
+  cancel(reason = "cancelled", options = {}) {
     if (this.finished) return;
-    this.tell({ type: FileMessageType.Cancel, reason });
-    this.end({ kind: "stopped", reason, by: "you" });
+    const resumable = options.resumable === true;
+    this.tell({ type: FileMessageType.Cancel, reason, ...(resumable ? { resumable } : {}) });
+    this.end({ kind: "stopped", reason, by: "you", ...(resumable ? { interrupted: true } : {}) });
   }
 
   /**
@@ -268,7 +291,7 @@ export class Transfer {
    * @param {string} reason
    */
   abandon(reason) {
-    this.end({ kind: "stopped", reason, by: "error" });
+    this.end({ kind: "stopped", reason, by: "error", interrupted: true });
     try {
       this.channel.close();
     } catch {
@@ -313,9 +336,10 @@ export class Transfer {
         return;
       }
       const reason = `no progress for ${secondsText(this.#idleMs)}`;
-      this.tell({ type: FileMessageType.Cancel, reason });
+      // A stall is an interruption (a laptop closed, a link gone quiet): both sides may resume.
+      this.tell({ type: FileMessageType.Cancel, reason, resumable: true });
       // The partner may be the one that stalled: the channel is closed from here.
-      this.end({ kind: "stopped", reason, by: "error" }, true);
+      this.end({ kind: "stopped", reason, by: "error", interrupted: true }, true);
     }, ms);
   }
 
@@ -344,7 +368,10 @@ export class Transfer {
     for (const [type, listener] of Object.entries(this.#listeners)) {
       this.channel.removeEventListener(type, listener);
     }
-    const released = this.released(event.kind === "done");
+    const released = this.released(
+      event.kind === "done",
+      event.kind === "stopped" && event.interrupted === true,
+    );
     this.wake();
     if (closeChannel) this.#close();
     else this.#closeIfKept();
@@ -363,9 +390,10 @@ export class Transfer {
    * Lets go of the source or sink.
    *
    * @param {boolean} _kept Whether the transfer succeeded.
+   * @param {boolean} _interrupted Whether it was interrupted (see `TransferEvent`).
    * @returns {Promise<void> | void} Settles when it has let go.
    */
-  released(_kept) {}
+  released(_kept, _interrupted) {}
 
   /** @param {TransferEvent} event */
   emit(event) {
@@ -448,7 +476,12 @@ export class Transfer {
       return;
     }
     if (message.type === FileMessageType.Cancel) {
-      this.end({ kind: "stopped", reason: message.reason, by: "peer" }, true);
+      this.end({
+        kind: "stopped",
+        reason: message.reason,
+        by: "peer",
+        ...(message.resumable ? { interrupted: true } : {}),
+      }, true);
       return;
     }
     this.control(message);

@@ -22,6 +22,7 @@ Deno.test("parseClientFlags() defaults to the server URL ws://localhost:8765", (
     downloadDir: ".",
     maxFileBytes: undefined,
     transferIdle: 30,
+    keepPartials: 168,
     logFormat: "text",
     help: false,
   });
@@ -61,6 +62,8 @@ Deno.test("parseClientFlags() reads every flag", () => {
       "1000000",
       "--transfer-idle",
       "5",
+      "--keep-partials",
+      "0",
       "--log-format",
       "json",
       "-h",
@@ -84,6 +87,7 @@ Deno.test("parseClientFlags() reads every flag", () => {
       downloadDir: "inbox",
       maxFileBytes: 1_000_000,
       transferIdle: 5,
+      keepPartials: 0,
       logFormat: "json",
       help: true,
     },
@@ -102,6 +106,7 @@ Deno.test("parseClientFlags() takes WebRTC flags only with --webrtc", () => {
       ["--download-dir", "x"],
       ["--max-file-bytes", "10"],
       ["--transfer-idle", "10"],
+      ["--keep-partials", "1"],
     ]
   ) {
     assert.throws(() => parseClientFlags(args), /works only with --webrtc/, args.join(" "));
@@ -156,6 +161,8 @@ Deno.test("CLIENT_USAGE lists every flag, its value, usage text and default, as 
       "                              folder the command was started in)",
       "  --max-file-bytes N          decline offers larger than N bytes",
       "  --transfer-idle SECONDS     end a transfer that makes no progress this long (default 30)",
+      "  --keep-partials HOURS       keep what an interrupted file left in the download folder",
+      "                              this long to resume it (at most 20); 0 keeps nothing (default 168)",
       "  -h, --help                  show this help",
       "",
     ].join("\n"),

@@ -61,3 +61,16 @@ Deno.test("a set's source reads each file in order, a megabyte from the browser 
     ["n.txt"],
   );
 });
+
+Deno.test("a picked file is offered with its time, and its source seeks, so that a receiver holding part of it can resume", async () => {
+  const data = new Uint8Array(READ_BYTES + 100).map((_, i) => i % 251);
+  const file = new File([data], "big.bin", { lastModified: 1_700_000_000_000 });
+  const picked = offerOf([{ path: "big.bin", blob: file }]);
+  assert.equal(picked?.offer.modified, 1_700_000_000_000);
+  const source = picked!.source!;
+  await source.read(10);
+  await source.seek!(READ_BYTES);
+  assert.deepEqual(await source.read(200), data.subarray(READ_BYTES));
+  await source.seek!(5);
+  assert.deepEqual(await source.read(3), data.subarray(5, 8));
+});

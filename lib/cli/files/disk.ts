@@ -7,8 +7,11 @@
  */
 
 import { numberedName, safeFileName } from "../../shared/file_protocol.js";
+import { PieceHasher } from "../../shared/file_pieces.js";
 import type { FileOffer, FileSink, FileSource } from "../../shared/file_transfer.js";
+import { Sha256 } from "../../shared/sha256.js";
 import { join } from "node:path";
+import { type Partial, pieceLine, RECORD_SUFFIX, type RecordHeader } from "./partials.ts";
 
 // Opening, linking, removing and looking up files are synchronous here: each
 // is one short system call on a local disk, while an asynchronous one is a
@@ -78,12 +81,21 @@ function openSourceNow(path: string): { offer: FileOffer; source: FileSource } {
     const info = file.statSync();
     if (!info.isFile) throw new Error("not a regular file");
     const name = path.split(/[/\\]/).filter((part) => part !== "").at(-1) ?? "file";
+    const modified = info.mtime?.getTime();
     let closed = false;
     // One buffer for every read: the channel copies what it sends.
     let buffer = new Uint8Array(0);
     return {
-      offer: { name, size: info.size, mime: mediaType(name) },
+      offer: {
+        name,
+        size: info.size,
+        mime: mediaType(name),
+        ...(modified === undefined ? {} : { modified: Math.floor(modified) }),
+      },
       source: {
+        async seek(offset: number): Promise<void> {
+          await file.seek(offset, Deno.SeekMode.Start);
+        },
         async read(max: number): Promise<Uint8Array> {
           if (buffer.length < max) buffer = new Uint8Array(max);
           let filled = 0;
@@ -112,7 +124,9 @@ function openSourceNow(path: string): { offer: FileOffer; source: FileSource } {
  * new (never over an existing file); `commit` links it to the final name,
  * taking `name (1).ext` and so on when the name is taken (a hard link never
  * replaces a file), and removes the `.part`; `abort` removes whatever it
- * made.
+ * made. A file that can be resumed also keeps a record of its pieces
+ * (`partials.ts`); `suspend` leaves both for a later transfer of the same
+ * file.
  */
 export class PartFile implements FileSink {
   #file: Deno.FsFile | undefined;
@@ -120,38 +134,88 @@ export class PartFile implements FileSink {
   #saved: string | undefined;
   readonly #dir: string;
   readonly #name: string;
+  #record: Deno.FsFile | undefined;
+  #pieces: PieceHasher | undefined;
 
-  private constructor(dir: string, name: string, part: string, file: Deno.FsFile) {
+  private constructor(
+    dir: string,
+    name: string,
+    part: string,
+    file: Deno.FsFile,
+    record?: { file: Deno.FsFile; size: number },
+  ) {
     this.#dir = dir;
     this.#name = name;
     this.#part = part;
     this.#file = file;
+    if (record !== undefined) {
+      this.#record = record.file;
+      this.#pieces = new PieceHasher(record.size);
+    }
   }
 
   /**
    * Creates the `.part` file for an offered name in `dir`, the name made
-   * safe first.
+   * safe first; with a record header, also its record, so that an
+   * interrupted transfer can be resumed.
    *
    * @throws {Error} When `dir` is not writable or no free name is left.
    */
-  static create(dir: string, offeredName: string): Promise<PartFile> {
-    return settled(() => PartFile.#createNow(dir, offeredName));
+  static create(dir: string, offeredName: string, header?: RecordHeader): Promise<PartFile> {
+    return settled(() => PartFile.#createNow(dir, offeredName, header));
   }
 
-  static #createNow(dir: string, offeredName: string): PartFile {
+  static #createNow(dir: string, offeredName: string, header?: RecordHeader): PartFile {
     const name = safeFileName(offeredName);
     for (let n = 0; n <= MAX_ALTERNATIVES; n++) {
       const candidate = n === 0 ? name : numberedName(name, n);
       if (exists(join(dir, candidate))) continue;
       const part = join(dir, candidate + PART_SUFFIX);
+      let file: Deno.FsFile;
       try {
-        const file = Deno.openSync(part, { write: true, createNew: true });
-        return new PartFile(dir, candidate, part, file);
+        file = Deno.openSync(part, { write: true, createNew: true });
       } catch (error) {
         if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+        continue;
+      }
+      if (header === undefined) return new PartFile(dir, candidate, part, file);
+      try {
+        const record = Deno.openSync(part + RECORD_SUFFIX, {
+          write: true,
+          create: true,
+          truncate: true,
+        });
+        writeAllSync(record, JSON.stringify(header) + "\n");
+        return new PartFile(dir, candidate, part, file, { file: record, size: header.size });
+      } catch (error) {
+        file.close();
+        Deno.removeSync(part);
+        throw error;
       }
     }
     throw new Error(`no free name for ${name} in ${dir}`);
+  }
+
+  /**
+   * Opens a kept partial again to go on writing it (after `seek`), adding
+   * to its record.
+   */
+  static resume(dir: string, partial: Partial, size: number): Promise<PartFile> {
+    return settled(() => {
+      const file = Deno.openSync(partial.part, { write: true });
+      try {
+        const record = Deno.openSync(partial.record, { append: true });
+        return new PartFile(dir, partial.saveAs, partial.part, file, { file: record, size });
+      } catch (error) {
+        file.close();
+        throw error;
+      }
+    });
+  }
+
+  /** Whether it keeps a record to resume from. */
+  get resumable(): boolean {
+    return this.#pieces !== undefined;
   }
 
   /** Where the file is saved, once committed. */
@@ -164,11 +228,47 @@ export class PartFile implements FileSink {
     return this.#part;
   }
 
-  /** Writes the next bytes. */
+  /** Writes the next bytes; a resumable file records each piece once its bytes are written. */
   async write(bytes: Uint8Array): Promise<void> {
     const file = this.#file;
     if (file === undefined) throw new Error("the file is closed");
     for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
+    if (this.#pieces === undefined || this.#record === undefined) return;
+    for (const { index, digest } of await this.#pieces.update(bytes)) {
+      writeAllSync(this.#record, pieceLine(index, digest));
+    }
+  }
+
+  /** The next bytes go from `offset`, a piece boundary (a resumed file). */
+  async seek(offset: number): Promise<void> {
+    const file = this.#file;
+    if (file === undefined || this.#pieces === undefined) throw new Error("not a resumed file");
+    this.#pieces.seek(offset);
+    await file.seek(offset, Deno.SeekMode.Start);
+  }
+
+  /** The SHA-256 of the `.part` file as it is on disk. */
+  async digest(): Promise<string> {
+    using file = await Deno.open(this.#part, { read: true });
+    const hash = new Sha256();
+    const buffer = new Uint8Array(1024 * 1024);
+    for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
+      hash.update(buffer.subarray(0, n));
+    }
+    return hash.hex();
+  }
+
+  /** Leaves the `.part` file and its record for a later resume; without a record, removes it. */
+  suspend(): Promise<void> {
+    if (this.#pieces === undefined) return this.abort();
+    return settled(() => this.#close());
+  }
+
+  #close(): void {
+    this.#file?.close();
+    this.#file = undefined;
+    this.#record?.close();
+    this.#record = undefined;
   }
 
   /** Keeps the file under its final name. */
@@ -177,8 +277,8 @@ export class PartFile implements FileSink {
   }
 
   #commitNow(): void {
-    this.#file?.close();
-    this.#file = undefined;
+    const recorded = this.#pieces !== undefined;
+    this.#close();
     for (let n = 0; n <= MAX_ALTERNATIVES; n++) {
       const name = n === 0 ? this.#name : numberedName(this.#name, n);
       const target = join(this.#dir, name);
@@ -190,6 +290,7 @@ export class PartFile implements FileSink {
       }
       this.#saved = target;
       Deno.removeSync(this.#part);
+      if (recorded) removeIfThere(this.#part + RECORD_SUFFIX);
       return;
     }
     throw new Error(`no free name for ${this.#name} in ${this.#dir}`);
@@ -201,18 +302,27 @@ export class PartFile implements FileSink {
   }
 
   #abortNow(): void {
-    this.#file?.close();
-    this.#file = undefined;
+    const recorded = this.#pieces !== undefined;
+    this.#close();
     for (const path of [this.#part, this.#saved]) {
-      if (path === undefined) continue;
-      try {
-        Deno.removeSync(path);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      }
+      if (path !== undefined) removeIfThere(path);
     }
+    if (recorded) removeIfThere(this.#part + RECORD_SUFFIX);
     this.#saved = undefined;
   }
+}
+
+function removeIfThere(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+function writeAllSync(file: Deno.FsFile, text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  for (let done = 0; done < bytes.length;) done += file.writeSync(bytes.subarray(done));
 }
 
 function exists(path: string): boolean {

@@ -9,6 +9,7 @@
 import { missingFlags } from "../../runtime/permissions.ts";
 import { errorText } from "../../runtime/safe_text.ts";
 import { receivePermissions } from "./transfers.ts";
+import { cleanPartials } from "./partials.ts";
 
 /** The flags {@link checkDownloadDir} reads. */
 export interface DownloadDirFlags {
@@ -16,6 +17,8 @@ export interface DownloadDirFlags {
   acceptFiles: boolean;
   /** `--download-dir`; `.` when not given. */
   downloadDir: string;
+  /** `--keep-partials`, in hours: older partials are removed now. */
+  keepPartials?: number;
 }
 
 /**
@@ -47,6 +50,24 @@ export async function checkDownloadDir(
     }
     report(`--download-dir ${flags.downloadDir}: ${errorText(error)}`);
     return 2;
+  }
+  if (flags.keepPartials !== undefined) {
+    try {
+      const removed = cleanPartials(flags.downloadDir, {
+        maxAgeMs: flags.keepPartials * 3600_000,
+      });
+      if (removed.length > 0) {
+        report(
+          `Removed ${removed.length} partial file${
+            removed.length === 1 ? "" : "s"
+          } older than ${flags.keepPartials} h from ${flags.downloadDir}`,
+        );
+      }
+    } catch (error) {
+      report(
+        `--download-dir ${flags.downloadDir}: cannot clean partial files: ${errorText(error)}`,
+      );
+    }
   }
   return 0;
 }

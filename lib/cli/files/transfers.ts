@@ -12,12 +12,28 @@ import { printable } from "../../runtime/safe_text.ts";
 import { FILE_CHANNEL_PREFIX, formatBytes, newFileId } from "../../shared/file_protocol.js";
 import { FileReceiver } from "../../shared/file_receiver.js";
 import { FileSender, type FileSenderOptions } from "../../shared/file_sender.js";
-import { type FileChannelLike, FileInbox, type TransferEvent } from "../../shared/file_transfer.js";
+import {
+  type FileChannelLike,
+  FileInbox,
+  type FileOffer,
+  type TransferEvent,
+} from "../../shared/file_transfer.js";
 import type { DataChannelLike, PeerConnectionLike } from "../../shared/rtc_types.js";
 import { verificationCode } from "../../shared/verification.js";
 import { offerSummary, plural, setEntries, setName, setOutcome } from "../../shared/file_set.js";
 import { collect, setSources } from "./collect.ts";
 import { openSource, PartFile } from "./disk.ts";
+import {
+  checkPartial,
+  cleanPartials,
+  findPartial,
+  KEEP_PARTIALS_HOURS,
+  type Partial,
+  recordedBytes,
+  recordHeader,
+  removePartial,
+  stalePartials,
+} from "./partials.ts";
 import { SetFolder } from "./set_folder.ts";
 import { type Direction, ProgressDisplay, progressLine, sizeTimeRate } from "./progress.ts";
 
@@ -34,6 +50,8 @@ export interface FileTransfersOptions {
   maxFileBytes: number | undefined;
   /** End a transfer that makes no progress for this long, in milliseconds (30 s by default). */
   idleMs?: number;
+  /** Keep an interrupted file's partial this long to resume it; 0 keeps none (a week by default). */
+  keepPartialsMs?: number;
   /** Prints one line on stdout. */
   print(line: string): void;
   /** Where progress goes; none when omitted. */
@@ -74,7 +92,16 @@ interface Entry {
   folder?: SetFolder;
   /** How many files a set has; undefined for one file. */
   files?: number;
+  /** The file sent, to offer it again after an interruption. */
+  path?: string;
+  /** A kept partial of the offered file, to resume. */
+  partial?: Partial;
+  /** How many bytes were already there when it resumed. */
+  held?: number;
 }
+
+/** How many interrupted files are offered again, at most, when the link is back. */
+const MAX_RESENT = 16;
 
 /** How many entries of a set an offer line lists, and how many failures a result line names. */
 const LISTED = 10;
@@ -95,6 +122,12 @@ export class FileTransfers {
   #refusing = false;
   // accept-file between its answer and the sink: stop() waits for these too.
   readonly #accepting = new Set<Promise<void>>();
+  // Files sent to the partner and interrupted: offered again when the link is back.
+  #resend: { peer: string; path: string }[] = [];
+  // Files the user took from the partner that were interrupted: taken again without asking.
+  readonly #consented = new Set<string>();
+  // Partials in use by a transfer: not found for another, not cleaned.
+  readonly #busy = new Set<string>();
 
   /** @param options Where files go and how to report. */
   constructor(options: FileTransfersOptions) {
@@ -110,6 +143,12 @@ export class FileTransfers {
       connection?.remoteDescription?.sdp ?? "",
     );
     this.verify();
+    const resend = this.#resend.filter((file) => file.peer === peer);
+    this.#resend = [];
+    for (const { path } of resend) {
+      this.#print(`*** The link is back: offering ${printable(path)} again to resume it ***`);
+      void this.send([path]);
+    }
   }
 
   /** A channel the partner opened: a file offer, if it is labelled as one. */
@@ -129,12 +168,22 @@ export class FileTransfers {
     this.#entries.set(number, { number, direction: "receive", transfer: receiver, name: "" });
   }
 
-  /** The channel is gone (the pairing ended or peer-to-peer failed): every transfer stops. */
-  closed(reason: string): void {
+  /**
+   * The channel is gone (the pairing ended, or peer-to-peer failed and may
+   * be negotiated again): every transfer stops; files interrupted on a link
+   * that may come back go on when it does.
+   */
+  closed(reason: string, pairingEnded = true): void {
     this.#connection = undefined;
     this.#code = undefined;
+    // Only the same partner, back on a new link, is offered interrupted files again.
+    this.#linkMayReturn = !pairingEnded;
+    if (!this.#linkMayReturn) this.#resend = [];
     for (const entry of [...this.#entries.values()]) entry.transfer.abandon(reason);
   }
+
+  // Whether the link closed with the pairing still on (it may be negotiated again).
+  #linkMayReturn = false;
 
   /**
    * Stops every transfer because this side is going (`quit`, Ctrl+C): tells
@@ -159,7 +208,8 @@ export class FileTransfers {
       if (transfer instanceof FileReceiver && transfer.state === "offered") {
         transfer.reject(reason);
       } else {
-        transfer.cancel(reason);
+        // Going away is not giving up: what arrived is kept to resume.
+        transfer.cancel(reason, { resumable: true });
       }
       return transfer.settled;
     });
@@ -246,7 +296,7 @@ export class FileTransfers {
       direction: "send",
       name: printable(offer.name),
       transfer: undefined!,
-      ...(offer.files ? { files: offer.files.length } : {}),
+      ...(offer.files ? { files: offer.files.length } : { path: paths[0]! }),
     };
     this.#entries.set(number, entry);
     entry.transfer = new FileSender({
@@ -289,8 +339,18 @@ export class FileTransfers {
       receiver.accept(entry.folder);
       return;
     }
+    if (entry.partial !== undefined) {
+      const resumed = await this.#resume(entry, receiver);
+      if (resumed !== "fresh") return;
+    }
+    const offer = receiver.offer;
     try {
-      entry.sink = await PartFile.create(dir, receiver.offer?.name ?? "");
+      const header = offer && this.#keepsPartials() ? recordHeader(offer) : undefined;
+      // What is kept of an older version of this file cannot be resumed: it goes.
+      if (offer && header) {
+        for (const part of stalePartials(dir, offer, this.#busy)) removePartial(part);
+      }
+      entry.sink = await PartFile.create(dir, offer?.name ?? "", header);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.#print(`*** Cannot receive ${entry.name}: ${reason} ***`);
@@ -302,6 +362,47 @@ export class FileTransfers {
       return;
     }
     receiver.accept(entry.sink);
+  }
+
+  /**
+   * Takes an offer into the partial kept for it: checks what it holds on
+   * disk and claims what still matches. `"fresh"` when nothing does (the
+   * partial is removed and the file comes whole).
+   */
+  async #resume(entry: Entry, receiver: FileReceiver): Promise<"resumed" | "fresh" | "gone"> {
+    const partial = entry.partial!;
+    const size = receiver.offer?.size ?? 0;
+    this.#busy.add(partial.part);
+    try {
+      const checked = await checkPartial(partial, size);
+      if (checked.have.length === 0) {
+        removePartial(partial.part);
+        this.#busy.delete(partial.part);
+        return "fresh";
+      }
+      entry.sink = await PartFile.resume(this.#options.downloadDir, partial, size);
+      if (receiver.state !== "offered") {
+        await entry.sink.suspend();
+        this.#busy.delete(partial.part);
+        return "gone";
+      }
+      receiver.accept(entry.sink, checked);
+      return "resumed";
+    } catch (error) {
+      this.#busy.delete(partial.part);
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#print(`*** Cannot resume ${entry.name}: ${printable(reason)}; it comes whole ***`);
+      try {
+        removePartial(partial.part);
+      } catch {
+        // Left for the next clean.
+      }
+      return "fresh";
+    }
+  }
+
+  #keepsPartials(): boolean {
+    return (this.#options.keepPartialsMs ?? KEEP_PARTIALS_HOURS * 3600_000) > 0;
   }
 
   /** `reject-file [n]`: declines an offered file, the newest without a number. */
@@ -374,18 +475,36 @@ export class FileTransfers {
           receiver.reject(`larger than the receiver's limit of ${limit}`);
           return;
         }
+        const partial = this.#partialFor(event.offer);
+        if (partial !== undefined) entry.partial = partial;
+        const consented = this.#consented.delete(resumeKey(this.#peer, event.offer)) &&
+          partial !== undefined;
+        const answer = this.#options.acceptFiles
+          ? "accepting (--accept-files)"
+          : consented
+          ? "accepting: you took it before it was interrupted"
+          : "accept-file / reject-file";
+        const held = partial === undefined
+          ? ""
+          : `; resuming: ${formatBytes(recordedBytes(partial, event.offer.size))} already here`;
         this.#print(
-          `*** ${this.#peer} offers ${entry.name} (${size}, file ${number}): ${
-            this.#options.acceptFiles ? "accepting (--accept-files)" : "accept-file / reject-file"
-          } ***`,
+          `*** ${this.#peer} offers ${entry.name} (${size}, file ${number})${held}: ${answer} ***`,
         );
         this.#listSet(event.offer);
         this.#pending.push(number);
-        if (this.#options.acceptFiles) void this.accept(number);
+        if (this.#options.acceptFiles || consented) void this.accept(number);
         return;
       }
       case "accepted":
         this.#print(`*** Receiving ${label()} into ${this.#options.downloadDir} ***`);
+        return;
+      case "resumed":
+        entry.held = event.held;
+        this.#print(
+          `*** Resumed ${label()} at ${percent(event.held, event.size)}: ${
+            formatBytes(event.held)
+          } already here ***`,
+        );
         return;
       case "progress":
         this.#progress(entry, event.bytes, event.size, event.file);
@@ -404,9 +523,12 @@ export class FileTransfers {
           );
           return;
         }
+        this.#release(entry);
         this.#print(
           `*** Received ${label()}: ${
-            sizeTimeRate(event.size, event.ms)
+            entry.held === undefined
+              ? sizeTimeRate(event.size, event.ms)
+              : `${formatBytes(event.size)}, resumed with ${formatBytes(entry.held)} already here`
           }, SHA-256 verified; saved as ${printable(entry.sink?.savedAs ?? "?")} ***`,
         );
         return;
@@ -425,8 +547,19 @@ export class FileTransfers {
         return;
       case "stopped":
         this.#forget(number);
+        this.#release(entry);
         // A channel that closed before its offer came was never shown.
         if (entry.name === "") return;
+        if (event.interrupted && entry.sink?.resumable && this.#keepsPartials()) {
+          const offer = receiver.offer;
+          if (offer !== undefined) this.#consented.add(resumeKey(this.#peer, offer));
+          this.#cleanPartials();
+          this.#print(
+            this.#stoppedLine(label(), event) +
+              `; what arrived is kept to resume (offer it again; --keep-partials) ***`,
+          );
+          return;
+        }
         // Folders made for a set that kept nothing go too: nothing of it is left.
         if (receiver.kept === 0) entry.folder?.removeEmpty();
         if (receiver.kept > 0) {
@@ -451,6 +584,14 @@ export class FileTransfers {
       case "accepted":
         this.#print(`*** ${this.#peer} accepted ${label}; sending ***`);
         return;
+      case "resumed":
+        entry.held = event.held;
+        this.#print(
+          `*** ${this.#peer} has ${formatBytes(event.held)} of ${label} (${
+            percent(event.held, event.size)
+          }): sending the rest ***`,
+        );
+        return;
       case "progress":
         this.#progress(entry, event.bytes, event.size, event.file);
         return;
@@ -459,6 +600,14 @@ export class FileTransfers {
         return;
       case "done":
         this.#forget(number);
+        if (entry.held !== undefined) {
+          this.#print(
+            `*** Sent ${label}: ${formatBytes(event.size)} sent, ${
+              formatBytes(entry.held)
+            } were already there; SHA-256 verified by ${this.#peer} ***`,
+          );
+          return;
+        }
         if (event.files !== undefined) {
           this.#print(
             `*** Sent ${label}: ${sizeTimeRate(event.size, event.ms)}, ${
@@ -484,13 +633,61 @@ export class FileTransfers {
         return;
       case "stopped":
         this.#forget(number);
+        if (event.interrupted && entry.path !== undefined && event.by !== "you") {
+          if (this.#linkMayReturn && event.by === "error") {
+            this.#resend = [...this.#resend, { peer: this.#peer, path: entry.path }].slice(
+              -MAX_RESENT,
+            );
+            this.#print(this.#stoppedLine(label, event) + "; it goes on when the link is back ***");
+            return;
+          }
+          this.#print(this.#stoppedLine(label, event) + "; sendfile it again to resume ***");
+          return;
+        }
         this.#print(this.#stoppedLine(label, event) + " ***");
         return;
     }
   }
 
+  /** A kept partial for a single file's offer, when the download folder can be read. */
+  #partialFor(offer: FileOffer): Partial | undefined {
+    const dir = this.#options.downloadDir;
+    if (recordHeader(offer) === undefined) return undefined;
+    try {
+      if (Deno.permissions.querySync({ name: "read", path: dir }).state !== "granted") {
+        return undefined;
+      }
+      return findPartial(dir, offer, this.#busy);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Removes partials past their age or the bound, leaving those in use. */
+  #cleanPartials(): void {
+    const dir = this.#options.downloadDir;
+    try {
+      cleanPartials(dir, {
+        maxAgeMs: this.#options.keepPartialsMs ?? KEEP_PARTIALS_HOURS * 3600_000,
+        keep: this.#busy,
+      });
+    } catch {
+      // The folder went away or cannot be read: nothing to clean.
+    }
+  }
+
+  /** A received file's partial is no longer in use. */
+  #release(entry: Entry): void {
+    if (entry.partial !== undefined) this.#busy.delete(entry.partial.part);
+  }
+
   #stoppedLine(label: string, event: TransferEvent & { kind: "stopped" }): string {
     const reason = printable(event.reason);
+    if (event.interrupted) {
+      return event.by === "you"
+        ? `*** Stopped ${label}: ${reason}`
+        : `*** ${label} interrupted: ${reason}`;
+    }
     switch (event.by) {
       case "you":
         return `*** Cancelled ${label}`;
@@ -557,6 +754,18 @@ export class FileTransfers {
     this.#options.progress?.clear();
     this.#options.print(line);
   }
+}
+
+/** What names an interrupted file the user took from `peer`: the partner, the name, size and time. */
+function resumeKey(peer: string, offer: FileOffer): string {
+  return JSON.stringify([peer, offer.name, offer.size, offer.modified]);
+}
+
+/** `part` of `whole` as a whole percentage, never 100 % before the end. */
+function percent(part: number, whole: number): string {
+  if (whole === 0) return "0 %";
+  const value = Math.floor((part / whole) * 100);
+  return `${part < whole ? Math.min(value, 99) : value} %`;
 }
 
 /** Whether `path` names something on disk (and may be read). */

@@ -72,16 +72,24 @@ Deno.test("PartFile takes the next name when the final name appears while the fi
   assert.deepEqual(await names(dir.path), ["late (1).txt", "late.txt"]);
 });
 
-Deno.test("openSource offers the base name, size and media type, and reads in order", async () => {
+Deno.test("openSource offers the base name, size, media type and modification time, reads in order and seeks", async () => {
   await using dir = await tempDir();
   const path = join(dir.path, "notes.txt");
   await Deno.writeTextFile(path, "abcdefghij");
+  await Deno.utime(path, new Date(), new Date(1_700_000_000_123));
   const { offer, source } = await openSource(path);
-  assert.deepEqual(offer, { name: "notes.txt", size: 10, mime: "text/plain" });
+  assert.deepEqual(offer, {
+    name: "notes.txt",
+    size: 10,
+    mime: "text/plain",
+    modified: 1_700_000_000_123,
+  });
   const decoder = new TextDecoder();
   assert.equal(decoder.decode(await source.read(4)), "abcd");
   assert.equal(decoder.decode(await source.read(100)), "efghij");
   assert.equal((await source.read(4)).length, 0);
+  await source.seek!(2);
+  assert.equal(decoder.decode(await source.read(3)), "cde");
   source.close();
   source.close();
   await assert.rejects(openSource(dir.path), /not a regular file/);

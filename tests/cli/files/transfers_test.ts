@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { MAX_INCOMING_FILES } from "../../../lib/shared/file_protocol.js";
+import { formatBytes, MAX_INCOMING_FILES } from "../../../lib/shared/file_protocol.js";
 import { Child, ROOT, spawnPeerWith, testServer } from "../../support/helpers.ts";
 import { eventually } from "../../support/hostile.ts";
 import { hostilePeer } from "../../support/hostile_peer.ts";
+import { channelPair, type MemoryChannel } from "../../support/memory_transfer.ts";
+import { FileTransfers } from "../../../lib/cli/files/transfers.ts";
+import type { DataChannelLike, PeerConnectionLike } from "../../../lib/shared/rtc_types.js";
 
 const ID_LINE = /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/;
 
@@ -241,18 +244,170 @@ Deno.test("cancel from the receiver, then from the sender, stops a transfer mid-
   assert.deepEqual(await names(pair.to), [], "no .part file is left");
 });
 
-Deno.test("when the sender is killed mid-way the receiver says so and keeps nothing", async () => {
+/** How many pieces the receiver's record of `random.bin` holds, once it has at least `min`. */
+async function recordedPieces(to: string, min: number): Promise<number> {
+  const record = join(to, "random.bin.part.pieces");
+  let count = 0;
+  await eventually(
+    async () => {
+      try {
+        count = (await Deno.readTextFile(record)).split("\n").filter((l) => / /.test(l)).length;
+      } catch {
+        return false;
+      }
+      return count >= min;
+    },
+    20_000,
+    `${min} pieces recorded`,
+  );
+  return count;
+}
+
+/** A new peer in the receiver's folder, paired by `sender` (which is still running). */
+async function newReceiver(url: string, pair: Pair): Promise<Child> {
+  const receiver = spawnPeer(
+    pair.to,
+    [`--allow-read=${pair.to}`, `--allow-write=${pair.to}`],
+    "--url",
+    url,
+    "--accept",
+    "--accept-files",
+  );
+  const [, id = ""] = await receiver.waitForLine(ID_LINE, "stdout");
+  await pair.sender.type(`pair ${id}`);
+  await pair.sender.waitForLine(/^\*\*\* Data channel open with /, "stdout", 20_000, 2);
+  await receiver.waitForLine(/^\*\*\* Data channel open with /, "stdout", 20_000);
+  return receiver;
+}
+
+const SIZE = 48 * 1024 * 1024;
+const PIECE = 1024 * 1024;
+
+Deno.test("a sender killed mid-way leaves the receiver what arrived; offered again by a new process, only the rest is sent", async () => {
   await using t = testServer();
   await using pair = await pairedPeers(t.url, { receiverArgs: ["--accept-files"] });
-  await randomFile(join(pair.from, "random.bin"), 48 * 1024 * 1024);
+  const hash = await randomFile(join(pair.from, "random.bin"), SIZE);
   await pair.sender.type("sendfile random.bin");
-  await pair.receiver.waitForLine(PROGRESS, "stderr", 20_000);
+  await recordedPieces(pair.to, 8);
   pair.sender.process.kill("SIGKILL");
   await pair.receiver.waitForLine(
-    /^\*\*\* random\.bin \(file 1\) failed: .*; nothing was kept \*\*\*$/,
+    /^\*\*\* random\.bin \(file 1\) interrupted: .*; what arrived is kept to resume \(offer it again; --keep-partials\) \*\*\*$/,
     "stdout",
   );
-  assert.deepEqual(await names(pair.to), [], "no .part file is left");
+  assert.deepEqual(await names(pair.to), ["random.bin.part", "random.bin.part.pieces"]);
+  const held = (await recordedPieces(pair.to, 8)) * PIECE;
+
+  await using sender = spawnPeer(
+    pair.from,
+    [`--allow-read=${pair.from}`],
+    "--url",
+    t.url,
+    "--pair",
+    pair.receiverId,
+  );
+  await sender.waitForLine(/^\*\*\* Data channel open with /, "stdout", 20_000);
+  await sender.type("sendfile random.bin");
+  await pair.receiver.waitForLine(
+    new RegExp(
+      `^\\*\\*\\* \\S+ offers random\\.bin \\(50\\.3 MB, file 2\\); resuming: ${
+        formatBytes(held).replace(".", "\\.")
+      } already here: accepting \\(--accept-files\\) \\*\\*\\*$`,
+    ),
+    "stdout",
+  );
+  await pair.receiver.waitForLine(/^\*\*\* Resumed random\.bin \(file 2\) at \d+ %/, "stdout");
+  await sender.waitForLine(
+    new RegExp(
+      `^\\*\\*\\* Sent random\\.bin \\(file 1\\): ${
+        formatBytes(SIZE - held).replace(".", "\\.")
+      } sent, ${formatBytes(held).replace(".", "\\.")} were already there; SHA-256 verified`,
+    ),
+    "stdout",
+    60_000,
+  );
+  await pair.receiver.waitForLine(
+    /^\*\*\* Received random\.bin \(file 2\): 50\.3 MB, resumed with .* already here, SHA-256 verified; saved as .*random\.bin \*\*\*$/,
+    "stdout",
+  );
+  assert.deepEqual(await names(pair.to), ["random.bin"], "the partial and its record are gone");
+  assert.equal(await sha256OfFile(join(pair.to, "random.bin")), hash);
+});
+
+Deno.test("a receiver killed mid-way and started again resumes; a piece damaged on its disk is fetched again", async () => {
+  await using t = testServer();
+  await using pair = await pairedPeers(t.url, { receiverArgs: ["--accept-files"] });
+  const hash = await randomFile(join(pair.from, "random.bin"), SIZE);
+  await pair.sender.type("sendfile random.bin");
+  await recordedPieces(pair.to, 8);
+  pair.receiver.process.kill("SIGKILL");
+  await pair.sender.waitForLine(
+    /^\*\*\* random\.bin \(file 1\) interrupted: the pairing ended; sendfile it again to resume \*\*\*$/,
+    "stdout",
+  );
+  const pieces = await recordedPieces(pair.to, 8);
+  // One byte of the third piece changes on disk: its record no longer matches.
+  using part = await Deno.open(join(pair.to, "random.bin.part"), { read: true, write: true });
+  const byte = new Uint8Array(1);
+  await part.seek(2 * PIECE + 5, Deno.SeekMode.Start);
+  await part.read(byte);
+  await part.seek(2 * PIECE + 5, Deno.SeekMode.Start);
+  await part.write(new Uint8Array([byte[0]! ^ 0xff]));
+
+  await using receiver = await newReceiver(t.url, pair);
+  await pair.sender.type("sendfile random.bin");
+  await receiver.waitForLine(/offers random\.bin \(50\.3 MB, file 1\); resuming: /, "stdout");
+  // Pieces 0-1 and 3 on: everything but the damaged piece is claimed.
+  const claimed = (pieces - 1) * PIECE;
+  await receiver.waitForLine(
+    new RegExp(
+      `^\\*\\*\\* Resumed random\\.bin \\(file 1\\) at \\d+ %: ${
+        formatBytes(claimed).replace(".", "\\.")
+      } already here`,
+    ),
+    "stdout",
+  );
+  await pair.sender.waitForLine(
+    new RegExp(
+      `^\\*\\*\\* Sent random\\.bin \\(file 2\\): ${
+        formatBytes(SIZE - claimed).replace(".", "\\.")
+      } sent, `,
+    ),
+    "stdout",
+    60_000,
+  );
+  await receiver.waitForLine(
+    /^\*\*\* Received random\.bin \(file 1\): .*SHA-256 verified/,
+    "stdout",
+  );
+  assert.deepEqual(await names(pair.to), ["random.bin"]);
+  assert.equal(await sha256OfFile(join(pair.to, "random.bin")), hash);
+});
+
+Deno.test("a file that changed since it was interrupted comes whole, under its own name, and the old partial goes", async () => {
+  await using t = testServer();
+  await using pair = await pairedPeers(t.url, { receiverArgs: ["--accept-files"] });
+  const path = join(pair.from, "random.bin");
+  await randomFile(path, SIZE);
+  await pair.sender.type("sendfile random.bin");
+  await recordedPieces(pair.to, 4);
+  pair.receiver.process.kill("SIGKILL");
+  await pair.sender.waitForLine(/^\*\*\* random\.bin \(file 1\) interrupted: /, "stdout");
+  await Deno.utime(path, new Date(), new Date(Date.now() - 3600_000));
+  const hash = await sha256OfFile(path);
+
+  await using receiver = await newReceiver(t.url, pair);
+  await pair.sender.type("sendfile random.bin");
+  await receiver.waitForLine(
+    /^\*\*\* \S+ offers random\.bin \(50\.3 MB, file 1\): accepting \(--accept-files\) \*\*\*$/,
+    "stdout",
+  );
+  await receiver.waitForLine(
+    /^\*\*\* Received random\.bin \(file 1\): 50\.3 MB in .*SHA-256 verified; saved as random\.bin \*\*\*$/,
+    "stdout",
+    60_000,
+  );
+  assert.deepEqual(await names(pair.to), ["random.bin"]);
+  assert.equal(await sha256OfFile(join(pair.to, "random.bin")), hash);
 });
 
 Deno.test("hostile names are cleaned and an existing file is never overwritten", async () => {
@@ -344,38 +499,45 @@ Deno.test("verify prints the same code on both sides", async () => {
 });
 
 for (
-  const [how, stop] of [
-    ["quit", (peer: Child) => peer.type("quit")],
-    ["SIGINT", (peer: Child) => peer.process.kill("SIGINT")],
-    ["SIGTERM", (peer: Child) => peer.process.kill("SIGTERM")],
+  const [how, stop, keep] of [
+    ["quit", (peer: Child) => peer.type("quit"), true],
+    ["SIGINT", (peer: Child) => peer.process.kill("SIGINT"), false],
+    ["SIGTERM", (peer: Child) => peer.process.kill("SIGTERM"), true],
   ] as const
 ) {
-  Deno.test(`with --reconnect, ${how} mid-transfer cancels it and removes the .part file before exiting`, async () => {
-    await using t = testServer();
-    await using pair = await pairedPeers(t.url, {
-      receiverArgs: ["--accept-files", "--reconnect"],
-    });
-    await randomFile(join(pair.from, "random.bin"), 48 * 1024 * 1024);
-    await pair.sender.type("sendfile random.bin");
-    await pair.receiver.waitForLine(PROGRESS, "stderr", 20_000);
-    // Frozen mid-way, so the file cannot finish before the receiver goes.
-    pair.sender.process.kill("SIGSTOP");
-    try {
-      assert.deepEqual(await names(pair.to), ["random.bin.part"], "mid-transfer");
-      await stop(pair.receiver);
-      assert.equal((await pair.receiver.exit()).code, 0);
-      assert.deepEqual(await names(pair.to), [], "no .part file is left");
-      // Cancelled by this side, before the link closes: it says so.
-      assert.ok(
-        pair.receiver.stdout.some((line) =>
-          /^\*\*\* Cancelled random\.bin \(file 1\).*; nothing was kept \*\*\*$/.test(line)
-        ),
-        pair.receiver.stdout.join("\n"),
-      );
-    } finally {
-      pair.sender.process.kill("SIGCONT");
-    }
-  });
+  Deno.test(
+    `with --reconnect, ${how} mid-transfer stops it before exiting and ${
+      keep ? "keeps what arrived to resume" : "with --keep-partials 0 removes the .part file"
+    }`,
+    async () => {
+      await using t = testServer();
+      await using pair = await pairedPeers(t.url, {
+        receiverArgs: ["--accept-files", "--reconnect", ...(keep ? [] : ["--keep-partials", "0"])],
+      });
+      await randomFile(join(pair.from, "random.bin"), 48 * 1024 * 1024);
+      await pair.sender.type("sendfile random.bin");
+      await pair.receiver.waitForLine(PROGRESS, "stderr", 20_000);
+      // Frozen mid-way, so the file cannot finish before the receiver goes.
+      pair.sender.process.kill("SIGSTOP");
+      try {
+        const part = keep ? ["random.bin.part", "random.bin.part.pieces"] : ["random.bin.part"];
+        assert.deepEqual(await names(pair.to), part, "mid-transfer");
+        await stop(pair.receiver);
+        assert.equal((await pair.receiver.exit()).code, 0);
+        assert.deepEqual(await names(pair.to), keep ? part : [], "what is left");
+        // Stopped by this side, before the link closes: it says so.
+        const said = keep
+          ? /^\*\*\* Stopped random\.bin \(file 1\): the receiver quit; what arrived is kept to resume \(offer it again; --keep-partials\) \*\*\*$/
+          : /^\*\*\* Stopped random\.bin \(file 1\): the receiver quit; nothing was kept \*\*\*$/;
+        assert.ok(
+          pair.receiver.stdout.some((line) => said.test(line)),
+          pair.receiver.stdout.join("\n"),
+        );
+      } finally {
+        pair.sender.process.kill("SIGCONT");
+      }
+    },
+  );
 }
 
 Deno.test({
@@ -435,10 +597,10 @@ Deno.test({
     assert.ok(Date.now() - started >= 1500, "not long before --transfer-idle");
     assert.deepEqual(
       cancels,
-      accepted.map(() => ({ type: "file_cancel", reason: "no progress for 2 s" })),
+      accepted.map(() => ({ type: "file_cancel", reason: "no progress for 2 s", resumable: true })),
     );
     await receiver.waitForLine(
-      /^\*\*\* flood\d+\.bin \(file \d+\) failed: no progress for 2 s; nothing was kept \*\*\*$/,
+      /^\*\*\* flood\d+\.bin \(file \d+\) interrupted: no progress for 2 s; nothing was kept \*\*\*$/,
       "stdout",
       10_000,
       MAX_INCOMING_FILES,
@@ -569,4 +731,118 @@ Deno.test("sendfile with a folder and a file sends one set: one consent, the tre
   const sent = (await treeOf(pair.from)).filter((line) => !line.startsWith("album/outside"))
     .map((line) => line.replace(/^album/, "album (1)"));
   assert.deepEqual(await treeOf(pair.to), ["album/", ...sent].sort());
+});
+
+/**
+ * A link between two sets of transfers in this process: each file channel
+ * the sender opens reaches the receiver at once; `hold` keeps the sender's
+ * bytes back past a count, as a network that stopped would.
+ */
+function memoryLink(receiver: FileTransfers, holdAfter = Infinity) {
+  const channels: MemoryChannel[] = [];
+  let sent = 0;
+  const connection = {
+    localDescription: { type: "offer", sdp: "a" },
+    remoteDescription: { type: "answer", sdp: "b" },
+    createDataChannel(label: string) {
+      const [a, b] = channelPair();
+      a.label = b.label = label;
+      const send = a.send.bind(a);
+      a.send = (data: string | Uint8Array) => {
+        if (typeof data !== "string") sent += data.length;
+        // Past the count nothing arrives, and nothing drains: flow control stops the sender.
+        if (sent > holdAfter) a.bufferedAmount += typeof data === "string" ? 0 : data.length;
+        else send(data);
+      };
+      channels.push(a, b);
+      receiver.channel("sender", b as unknown as DataChannelLike);
+      return a;
+    },
+  } as unknown as PeerConnectionLike;
+  return {
+    connection,
+    /** The link goes down: every channel closes. */
+    cut: () => channels.forEach((channel) => channel.close()),
+  };
+}
+
+Deno.test("a file interrupted by the link going down goes on when the link is back: offered again, taken without asking, only the rest sent", async () => {
+  const from = await Deno.makeTempDir({ prefix: "switchboard-send-" });
+  const to = await Deno.makeTempDir({ prefix: "switchboard-receive-" });
+  try {
+    const hash = await randomFile(join(from, "random.bin"), 6 * PIECE + 5);
+    const said = { sender: [] as string[], receiver: [] as string[] };
+    const receiver = new FileTransfers({
+      downloadDir: to,
+      acceptFiles: false,
+      maxFileBytes: undefined,
+      print: (line) => said.receiver.push(line),
+    });
+    const sender = new FileTransfers({
+      downloadDir: from,
+      acceptFiles: false,
+      maxFileBytes: undefined,
+      print: (line) => said.sender.push(line),
+    });
+    const first = memoryLink(receiver, 3 * PIECE + 100);
+    receiver.opened("sender", first.connection);
+    sender.opened("receiver", first.connection);
+    await sender.send([join(from, "random.bin")]);
+    await eventually(
+      () => said.receiver.some((l) => / offers random\.bin /.test(l)),
+      5000,
+      "the offer",
+    );
+    await receiver.accept(undefined);
+    await recordedPieces(to, 3);
+    // The link fails with the pairing still on (not "the pairing ended").
+    sender.closed("the peer-to-peer connection failed", false);
+    receiver.closed("the peer-to-peer connection failed", false);
+    first.cut();
+    await eventually(
+      () => said.receiver.some((l) => /interrupted: .*; what arrived is kept to resume/.test(l)),
+      5000,
+      "the receiver to keep what arrived",
+    );
+    assert.ok(
+      said.sender.some((l) =>
+        /^\*\*\* random\.bin \(file 1\) interrupted: the peer-to-peer connection failed; it goes on when the link is back \*\*\*$/
+          .test(l)
+      ),
+      said.sender.join("\n"),
+    );
+
+    const second = memoryLink(receiver);
+    receiver.opened("sender", second.connection);
+    sender.opened("receiver", second.connection);
+    await eventually(
+      () => said.receiver.some((l) => /^\*\*\* Received random\.bin \(file 2\)/.test(l)),
+      10_000,
+      "the file to arrive",
+    );
+    assert.ok(
+      said.receiver.some((l) =>
+        /^\*\*\* sender offers random\.bin \(6\.3 MB, file 2\); resuming: 3\.1 MB already here: accepting: you took it before it was interrupted \*\*\*$/
+          .test(l)
+      ),
+      said.receiver.join("\n"),
+    );
+    await eventually(
+      () => said.sender.some((l) => /^\*\*\* Sent /.test(l)),
+      5000,
+      "the sender's end",
+    );
+    assert.ok(
+      said.sender.some((l) =>
+        /^\*\*\* Sent random\.bin \(file 2\): 3\.1 MB sent, 3\.1 MB were already there; SHA-256 verified by receiver \*\*\*$/
+          .test(l)
+      ),
+      said.sender.join("\n"),
+    );
+    assert.deepEqual(await names(to), ["random.bin"]);
+    assert.equal(await sha256OfFile(join(to, "random.bin")), hash);
+  } finally {
+    await Deno.remove(from, { recursive: true });
+    await Deno.remove(to, { recursive: true });
+  }
 });
