@@ -27,7 +27,8 @@ export type FileKind =
   | "cli-browser"
   | "browser-cli"
   | "browser-browser"
-  | "cli-cli-set";
+  | "cli-cli-set"
+  | "cli-cli-resume";
 
 /** Every kind, in running order. */
 export const FILE_KINDS: readonly FileKind[] = [
@@ -38,10 +39,11 @@ export const FILE_KINDS: readonly FileKind[] = [
   "browser-cli",
   "browser-browser",
   "cli-cli-set",
+  "cli-cli-resume",
 ];
 
 /** A column of the tables: each kind, and the one file the set is compared with. */
-export type FileColumn = FileKind | "cli-cli-set-file";
+export type FileColumn = Exclude<FileKind, "cli-cli-resume"> | "cli-cli-set-file";
 
 /** The column heading of each column. */
 export const FILE_COLUMN_NAMES: Readonly<Record<FileColumn, string>> = {
@@ -95,7 +97,8 @@ const CODE = /^\*\*\* Verification code with /;
 const RECEIVED = /^\*\*\* Received .*SHA-256 verified/;
 const FAILED = /failed|cancelled/;
 
-function peerArgv(port: number, permissions: string[], extra: string[]): string[] {
+/** The argv of a CLI peer of the run, with its extra permissions and flags. */
+export function peerArgv(port: number, permissions: string[], extra: string[]): string[] {
   return [
     Deno.execPath(),
     "run",
@@ -112,7 +115,8 @@ function peerArgv(port: number, permissions: string[], extra: string[]): string[
   ];
 }
 
-async function randomFile(path: string, bytes: number): Promise<void> {
+/** Writes `bytes` random bytes to a new file at `path`. */
+export async function randomFile(path: string, bytes: number): Promise<void> {
   const file = await Deno.open(path, { write: true, createNew: true });
   const piece = new Uint8Array(1 << 20);
   for (let i = 0; i < piece.length; i += 65536) {
@@ -276,7 +280,10 @@ export async function runFileBench(options: {
 }
 
 /** A CLI peer that accepts whoever pairs with it, and every file, into `inbox`. */
-async function cliReceiver(port: number, inbox: string): Promise<{ rx: LineProcess; id: string }> {
+export async function cliReceiver(
+  port: number,
+  inbox: string,
+): Promise<{ rx: LineProcess; id: string }> {
   const rx = new LineProcess(
     peerArgv(port, [`--allow-read=${inbox}`, `--allow-write=${inbox}`], [
       "--accept",

@@ -40,6 +40,7 @@ import {
   renderFileTable,
   runFileBench,
 } from "./files.ts";
+import { runResumeBench } from "./files_resume.ts";
 import { loadAverage } from "./proc.ts";
 
 /** `bench/run.ts --help`. */
@@ -76,10 +77,14 @@ export const BENCH_USAGE = `Usage: deno task bench [options]
                           cli-cli-set      --file-set files of 1 KiB in one folder as one
                                            set (sendfile DIR), CLI → CLI, then one file of
                                            the same bytes
+                          cli-cli-resume   --resume-mib MiB CLI → CLI uncut, then cut at
+                                           50 % (receiver killed and started again) and
+                                           resumed: time and bytes sent in all
                         then the target lines against raw-chromium; about 3 minutes
   --file-mib N          the file's size, and the raw runs', in MiB (default 32)
   --file-kinds LIST     comma-separated kinds from the list above (default all)
   --file-set N          files in the cli-cli-set kind (default 10000)
+  --resume-mib N        the file's size in the cli-cli-resume kind, in MiB (default 256)
   --cluster             with API keys, two instances sharing one Redis against one
                         instance: keyed churn, resume after a SIGKILL, relay. Its own
                         defaults: --rounds 3 --warmup 2000 --churn-n 10000 --pairs 5
@@ -109,6 +114,7 @@ export function parseBenchFlags(
     fileMib: number;
     fileKinds: FileKind[];
     fileSet: number;
+    resumeMib: number;
     help: boolean;
   } {
   const { values } = parseArgs({
@@ -139,6 +145,7 @@ export function parseBenchFlags(
       "file-mib": { type: "string", default: "32" },
       "file-kinds": { type: "string", default: FILE_KINDS.join(",") },
       "file-set": { type: "string", default: "10000" },
+      "resume-mib": { type: "string", default: "256" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -163,6 +170,7 @@ export function parseBenchFlags(
     fileMib: whole("--file-mib", values["file-mib"], 1),
     fileKinds: fileKinds as FileKind[],
     fileSet: whole("--file-set", values["file-set"], 1),
+    resumeMib: whole("--resume-mib", values["resume-mib"], 2),
     modes: modes as Mode[],
     rounds: whole("--rounds", values.rounds ?? (c ? "3" : "5"), 1),
     warmup: whole("--warmup", values.warmup ?? (c ? "2000" : "10000"), 0),
@@ -263,6 +271,15 @@ if (import.meta.main) {
     for (const line of fileTargetLines(results)) console.log(line);
     const set = renderFileSetTable(results);
     if (set) console.log(`\n${set}`);
+    if (options.fileKinds.includes("cli-cli-resume")) {
+      const resume = await runResumeBench({
+        mib: options.resumeMib,
+        logDir: options.logDir,
+        timeoutMs: 300_000,
+        progress: (line) => console.error(line),
+      });
+      console.log(`\n${options.resumeMib} MiB, cut and resumed:\n\n${resume}`);
+    }
     console.log();
     console.log(
       `${options.fileMib} MiB file, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, ` +

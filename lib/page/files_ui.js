@@ -23,6 +23,7 @@ import { offerSummary, setEntries, setOutcome } from "../shared/file_set.js";
 import { FileReceiver } from "../shared/file_receiver.js";
 import { FileSender } from "../shared/file_sender.js";
 import { droppedFiles, inputFiles, offerOf } from "./file_picking.js";
+import { clearOldKept, findKept, keepingSink } from "./kept_pieces.js";
 import { printable } from "../shared/printable.js";
 import { element } from "./elements.js";
 import { describeKind } from "./file_kinds.js";
@@ -85,6 +86,7 @@ export class FilesPanel {
   constructor(options = {}) {
     this.#onOffer = options.onOffer;
     void clearLeftFiles();
+    void clearOldKept();
     // Several files picked, a folder picked or anything dropped go as one set.
     for (const input of [this.#input, this.#folderInput]) {
       input.addEventListener("change", () => {
@@ -228,14 +230,34 @@ export class FilesPanel {
               }`,
             );
           }
+          // Pieces kept from an interrupted transfer of this file: only the rest will come.
+          const offer = event.offer;
+          const kept = findKept(offer);
+          void kept.then((found) => {
+            if (found && !receiver.finished && receiver.state === "offered") {
+              row?.note(`Resuming: ${formatBytes(found.bytes)} already here`);
+            }
+          });
           // Asked in the click itself: the save dialog needs it. The bytes
           // are written where the sink says as they arrive, never held whole.
           this.#choice(receiver, row, `${name} (${formatBytes(size)}, ${kind})`, () => {
             saveSinkFor({ name: safeFileName(name), size }).then(
-              (chosen) => {
-                sink = chosen;
-                if (!receiver.finished) row?.note(chosen.where);
-                receiver.accept(chosen);
+              async (chosen) => {
+                /** @type {import("./save_targets.js").SaveSink} */
+                let into = chosen;
+                /** @type {Parameters<FileReceiver["accept"]>[1]} */
+                let resume;
+                // A file that can be resumed keeps its pieces too, where there is a private storage.
+                if (offer.modified !== undefined && chosen.kind !== "memory") {
+                  try {
+                    ({ sink: into, resume } = await keepingSink(offer, chosen, await kept));
+                  } catch {
+                    into = chosen;
+                  }
+                }
+                sink = into;
+                if (!receiver.finished) row?.note(into.where);
+                receiver.accept(into, resume);
               },
               (error) => receiver.reject(`not saved: ${errorText(error)}`),
             );

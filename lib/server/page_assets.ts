@@ -16,6 +16,7 @@ import fileKinds from "../page/file_kinds.js" with { type: "text" };
 import filePicking from "../page/file_picking.js" with { type: "text" };
 import elements from "../page/elements.js" with { type: "text" };
 import filesUi from "../page/files_ui.js" with { type: "text" };
+import keptPieces from "../page/kept_pieces.js" with { type: "text" };
 import keyForm from "../page/key_form.js" with { type: "text" };
 import pageParams from "../page/page_params.js" with { type: "text" };
 import pairing from "../page/pairing.js" with { type: "text" };
@@ -61,6 +62,7 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
     "/page/file_kinds.js": fileKinds,
     "/page/file_picking.js": filePicking,
     "/page/files_ui.js": filesUi,
+    "/page/kept_pieces.js": keptPieces,
     "/page/key_form.js": keyForm,
     "/page/page_params.js": pageParams,
     "/page/pairing.js": pairing,

@@ -182,13 +182,14 @@ export class PieceHasher {
   }
 
   /**
-   * Takes the next bytes; returns the pieces they complete.
+   * Takes the next bytes; returns the pieces they complete, with a copy of
+   * their bytes.
    *
    * @param {Uint8Array} bytes
-   * @returns {Promise<{ index: number, digest: Uint8Array }[]>}
+   * @returns {Promise<{ index: number, digest: Uint8Array, bytes: Uint8Array }[]>}
    */
   async update(bytes) {
-    /** @type {{ index: number, digest: Uint8Array }[]} */
+    /** @type {{ index: number, digest: Uint8Array, bytes: Uint8Array }[]} */
     const done = [];
     let offset = 0;
     while (offset < bytes.length) {
@@ -201,7 +202,8 @@ export class PieceHasher {
       this.#position += take;
       offset += take;
       if (this.#position === end) {
-        done.push({ index, digest: await pieceDigest(this.#piece.subarray(0, this.#filled)) });
+        const piece = this.#piece.slice(0, this.#filled);
+        done.push({ index, digest: await pieceDigest(piece), bytes: piece });
         this.#filled = 0;
       }
     }

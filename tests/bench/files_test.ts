@@ -48,7 +48,10 @@ Deno.test("parseBenchFlags() reads the file flags, defaults the set to 10000 fil
   assert.deepEqual(flags.fileKinds, ["raw-chromium", "cli-browser", "cli-cli-set"]);
   assert.equal(flags.fileSet, 10_000);
   assert.equal(parseBenchFlags(["--file-set", "500"]).fileSet, 500);
-  assert.equal(parseBenchFlags([]).fileKinds.length, 7);
+  assert.equal(parseBenchFlags([]).fileKinds.length, 8);
+  assert.equal(parseBenchFlags([]).resumeMib, 256);
+  assert.equal(parseBenchFlags(["--resume-mib", "64"]).resumeMib, 64);
+  assert.throws(() => parseBenchFlags(["--resume-mib", "1"]), /--resume-mib/);
   assert.throws(() => parseBenchFlags(["--file-kinds", "ftp"]), /unknown kind/);
   assert.throws(() => parseBenchFlags(["--file-set", "0"]), /--file-set/);
 });

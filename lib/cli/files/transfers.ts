@@ -587,9 +587,9 @@ export class FileTransfers {
       case "resumed":
         entry.held = event.held;
         this.#print(
-          `*** ${this.#peer} has ${formatBytes(event.held)} of ${label} (${
+          `*** ${this.#peer} already has ${formatBytes(event.held)} (${
             percent(event.held, event.size)
-          }): sending the rest ***`,
+          }) of ${label}: sending the rest ***`,
         );
         return;
       case "progress":

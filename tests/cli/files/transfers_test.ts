@@ -317,6 +317,10 @@ Deno.test("a sender killed mid-way leaves the receiver what arrived; offered aga
   );
   await pair.receiver.waitForLine(/^\*\*\* Resumed random\.bin \(file 2\) at \d+ %/, "stdout");
   await sender.waitForLine(
+    /^\*\*\* \S+ already has [\d.]+ MB \(\d+ %\) of random\.bin \(file 1\): sending the rest \*\*\*$/,
+    "stdout",
+  );
+  await sender.waitForLine(
     new RegExp(
       `^\\*\\*\\* Sent random\\.bin \\(file 1\\): ${
         formatBytes(SIZE - held).replace(".", "\\.")
