@@ -153,6 +153,7 @@ export async function keepingSink(offer, inner, kept) {
   const drop = () => root.removeEntry(folder.name, { recursive: true }).catch(() => {});
   // The file that holds each piece: a piece written again replaces the one that did not match.
   const holding = new Map(kept?.pieces ?? []);
+  let keeping = true;
   /** @type {SaveSink} */
   const sink = {
     get kind() {
@@ -174,12 +175,19 @@ export async function keepingSink(offer, inner, kept) {
     async write(bytes) {
       await inner.write(bytes);
       position += bytes.length;
-      for (const piece of await hasher.update(bytes)) {
-        const name = `${piece.index}.${toHex(piece.digest)}`;
-        await writeFile(folder, name, piece.bytes);
-        const old = holding.get(piece.index);
-        if (old !== undefined && old !== name) await folder.removeEntry(old).catch(() => {});
-        holding.set(piece.index, name);
+      if (!keeping) return;
+      try {
+        for (const piece of await hasher.update(bytes)) {
+          const name = `${piece.index}.${toHex(piece.digest)}`;
+          await writeFile(folder, name, piece.bytes);
+          const old = holding.get(piece.index);
+          if (old !== undefined && old !== name) await folder.removeEntry(old).catch(() => {});
+          holding.set(piece.index, name);
+        }
+      } catch {
+        // The storage is full or refused: the file goes on arriving, only not resumably.
+        keeping = false;
+        await drop();
       }
     },
     seek(at) {

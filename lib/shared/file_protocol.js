@@ -105,6 +105,13 @@ export const MAX_OFFERED_NAME = 1024;
  */
 export const PIECE_BYTES = 1024 * 1024;
 
+/**
+ * The slowest a peer is expected to read back and hash what a resume holds,
+ * in bytes per second: the time a side may be quiet while it does is set by
+ * this (a disk and a JavaScript SHA-256 do several times better).
+ */
+export const RECHECK_BYTES_PER_S = 20_000_000;
+
 /** The most held ranges in one accept: about 50 KiB of them, under the smallest `max-message-size`. */
 export const MAX_HAVE_RANGES = 500;
 

@@ -8,7 +8,12 @@
  * @module
  */
 
-import { ACK_EVERY_BYTES, FileMessageType, PIECE_BYTES } from "./file_protocol.js";
+import {
+  ACK_EVERY_BYTES,
+  FileMessageType,
+  PIECE_BYTES,
+  RECHECK_BYTES_PER_S,
+} from "./file_protocol.js";
 import { heldBytes } from "./file_pieces.js";
 import { SetList } from "./file_set.js";
 import { EMPTY_SHA256, errorText, sharedInbox, Transfer } from "./file_transfer.js";
@@ -113,6 +118,8 @@ export class FileReceiver extends Transfer {
   #resume;
   /** @type {number | undefined} */
   #writeAt;
+  /** A resumed file: the stretches held or written, to tell a whole file from a short one. @type {[number, number][]} */
+  #covered = [];
 
   /** @param {FileReceiverOptions} options */
   constructor(options) {
@@ -188,6 +195,9 @@ export class FileReceiver extends Transfer {
     }
     if (resume !== undefined && !this.isSet && resume.have.length > 0) {
       this.#resume = resume;
+      this.#covered = resume.have.map(([start, end]) => [start, end]);
+      // The sender reads and hashes what is claimed before its first seek: it is quiet meanwhile.
+      this.allow(heldBytes(resume.have) / RECHECK_BYTES_PER_S * 1000);
       this.tell({ type: FileMessageType.Accept, have: resume.have });
       this.emit({ kind: "accepted" });
       this.emit({ kind: "resumed", held: heldBytes(resume.have), size: this.offer.size });
@@ -339,6 +349,8 @@ export class FileReceiver extends Transfer {
       return this.protocolError("a seek in a file that is not resumed");
     }
     if (at >= size || at % PIECE_BYTES !== 0) return this.protocolError("a seek out of the file");
+    if (this.#covered.length >= MAX_STRETCHES) return this.protocolError("too many seeks");
+    this.#covered.push([at, at]);
     this.#writeAt = at;
     this.progressed();
     const file = /** @type {Arriving} */ (this.#file());
@@ -368,6 +380,8 @@ export class FileReceiver extends Transfer {
       resume.hashed = -1;
     }
     this.#writeAt = at + bytes.length;
+    const stretch = /** @type {[number, number]} */ (this.#covered.at(-1));
+    stretch[1] = this.#writeAt;
     this.#received += bytes.length;
     this.progressed();
     const file = /** @type {Arriving} */ (this.#file());
@@ -451,6 +465,8 @@ export class FileReceiver extends Transfer {
       this.state = "verifying";
     }
     if (this.#resume !== undefined && message.type === FileMessageType.End) {
+      const missing = size - coveredBytes(this.#covered, size);
+      if (missing > 0) file.failed ??= `${missing} bytes short`;
       this.#writing = this.#writing.then(async () => {
         const digest = await this.#resumedDigest(file, size);
         if (digest !== message.sha256) {
@@ -571,4 +587,26 @@ export class FileReceiver extends Transfer {
     this.tell({ type: FileMessageType.Cancel, reason });
     this.end({ kind: "stopped", reason, by: "error" });
   }
+}
+
+/** The most stretches a resumed file may arrive in: each seek starts one. */
+const MAX_STRETCHES = 10_000;
+
+/**
+ * How many bytes of `[0, size)` the stretches cover, overlaps counted once.
+ *
+ * @param {readonly [number, number][]} stretches
+ * @param {number} size
+ * @returns {number}
+ */
+function coveredBytes(stretches, size) {
+  let covered = 0;
+  let reached = 0;
+  for (const [start, end] of [...stretches].sort((a, b) => a[0] - b[0])) {
+    const from = Math.max(start, reached);
+    const to = Math.min(end, size);
+    if (to > from) covered += to - from;
+    reached = Math.max(reached, to);
+  }
+  return covered;
 }

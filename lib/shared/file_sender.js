@@ -14,6 +14,7 @@ import {
   HIGH_WATER_BYTES,
   LOW_WATER_BYTES,
   PIECE_BYTES,
+  RECHECK_BYTES_PER_S,
   WINDOW_BYTES,
 } from "./file_protocol.js";
 import { heldBytes, pieceDigest, rangeDigest, rangesFit } from "./file_pieces.js";
@@ -258,6 +259,10 @@ export class FileSender extends Transfer {
       if (this.finished) return;
       const sent = this.#have === undefined ? await this.#sendFile(index) : await this.#resume();
       if (sent === "stopped" || this.finished) return;
+      // A resuming receiver may read its whole file back to check the digest before it answers.
+      if (this.#have !== undefined) {
+        this.allow(this.#options.offer.size / RECHECK_BYTES_PER_S * 1000);
+      }
       // Before the last end goes: its answer may come at once.
       if (index === this.#files.length - 1) this.state = "verifying";
       if (sent.sha256 === undefined) {
@@ -427,6 +432,7 @@ export class FileSender extends Transfer {
         if (bytes.length === 0) return "short";
         whole.update(bytes);
         hashed += bytes.length;
+        this.progressed();
       }
       return "read";
     };

@@ -321,7 +321,19 @@ export class Transfer {
 
   /** Something moved: bytes, an acknowledgement, a message. */
   progressed() {
-    this.#lastProgress = performance.now();
+    // Never earlier than an allowance given with allow().
+    this.#lastProgress = Math.max(this.#lastProgress, performance.now());
+  }
+
+  /**
+   * The partner may be quiet for `ms` more than `idleMs` from now: it is
+   * reading and hashing what was already there (a resume), which takes
+   * time in proportion to its size and sends nothing.
+   *
+   * @param {number} ms
+   */
+  allow(ms) {
+    this.#lastProgress = Math.max(this.#lastProgress, performance.now() + ms);
   }
 
   /** @param {number} ms */

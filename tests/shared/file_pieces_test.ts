@@ -41,9 +41,11 @@ function seekableSource(data: Uint8Array, canSeek = true) {
 }
 
 /** A resumable sink over a buffer that starts as `held`, recording what happens to it. */
-function resumableSink(held: Uint8Array) {
+function resumableSink(held: Uint8Array, heldBytes = held.length) {
   const data = held.slice();
   let at = 0;
+  // How far the file reaches, as a .part file's length does.
+  let length = heldBytes;
   const sink: Required<FileSink> & {
     data: Uint8Array;
     seeks: number[];
@@ -57,6 +59,7 @@ function resumableSink(held: Uint8Array) {
     write(bytes) {
       data.set(bytes, at);
       at += bytes.length;
+      length = Math.max(length, at);
       return Promise.resolve();
     },
     seek(offset) {
@@ -66,7 +69,7 @@ function resumableSink(held: Uint8Array) {
     },
     digest() {
       sink.digests++;
-      return Promise.resolve(sha256Hex(data));
+      return Promise.resolve(sha256Hex(data.subarray(0, length)));
     },
     commit() {
       sink.ended = "committed";
@@ -323,4 +326,46 @@ Deno.test("held ranges for an offer without a time, or a seek off a piece bounda
       "protocol error: a seek out of the file",
     );
   }
+});
+
+Deno.test("a sender that ends a resumed file early, with the digest of what the receiver holds, is refused: bytes short", async () => {
+  const [a, b] = channelPair();
+  const r = recorder();
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent });
+  a.send(JSON.stringify({ type: "file_offer", name: "x", size: SIZE, mime: "a/b", modified: 1 }));
+  await offered(r);
+  const data = randomBytes(SIZE);
+  const sink = resumableSink(data, PIECE_BYTES);
+  receiver.accept(sink, await resumeOf(data, [0]));
+  // One more piece, then the end, claiming the digest of the two pieces the receiver now has.
+  a.send(JSON.stringify({ type: "file_seek", at: PIECE_BYTES }));
+  a.send(data.slice(PIECE_BYTES, 2 * PIECE_BYTES));
+  a.send(
+    JSON.stringify({ type: "file_end", sha256: sha256Hex(data.subarray(0, 2 * PIECE_BYTES)) }),
+  );
+  const final = await within(r.final, 5000, "the receiver");
+  assert.equal(final.kind, "stopped");
+  assert.equal(final.kind === "stopped" && final.reason, `${SIZE - 2 * PIECE_BYTES} bytes short`);
+  assert.equal(sink.ended, "aborted");
+});
+
+Deno.test("a receiver that claims what it holds waits for the sender to check it, longer the more it holds", async () => {
+  const [a, b] = channelPair();
+  const r = recorder();
+  const receiver = new FileReceiver({ channel: b, onEvent: r.onEvent, idleMs: 100 });
+  const size = 40 * PIECE_BYTES;
+  a.send(JSON.stringify({ type: "file_offer", name: "x", size, mime: "a/b", modified: 1 }));
+  await offered(r);
+  // 20 MiB claimed: at 20 MB/s, about a second for the sender to read and hash them.
+  const digest = "a".repeat(64);
+  const started = performance.now();
+  receiver.accept(resumableSink(new Uint8Array(0)), {
+    have: [[0, 20 * PIECE_BYTES, digest]],
+    hash: new Sha256(),
+    hashed: 0,
+  });
+  const final = await within(r.final, 5000, "the receiver to give up on a silent sender");
+  const waited = performance.now() - started;
+  assert.equal(final.kind === "stopped" && final.reason, "no progress for 0.1 s");
+  assert.ok(waited >= 1000, `waited ${waited.toFixed(0)} ms, not the 1.1 s the claim allows`);
 });

@@ -11,7 +11,13 @@ import { PieceHasher } from "../../shared/file_pieces.js";
 import type { FileOffer, FileSink, FileSource } from "../../shared/file_transfer.js";
 import { Sha256 } from "../../shared/sha256.js";
 import { join } from "node:path";
-import { type Partial, pieceLine, RECORD_SUFFIX, type RecordHeader } from "./partials.ts";
+import {
+  MAX_RECORD_BYTES,
+  type Partial,
+  pieceLine,
+  RECORD_SUFFIX,
+  type RecordHeader,
+} from "./partials.ts";
 
 // Opening, linking, removing and looking up files are synchronous here: each
 // is one short system call on a local disk, while an asynchronous one is a
@@ -136,6 +142,8 @@ export class PartFile implements FileSink {
   readonly #name: string;
   #record: Deno.FsFile | undefined;
   #pieces: PieceHasher | undefined;
+  // The record's length: it stops growing at MAX_RECORD_BYTES.
+  #recorded = 0;
 
   private constructor(
     dir: string,
@@ -205,7 +213,9 @@ export class PartFile implements FileSink {
       const file = Deno.openSync(partial.part, { write: true });
       try {
         const record = Deno.openSync(partial.record, { append: true });
-        return new PartFile(dir, partial.saveAs, partial.part, file, { file: record, size });
+        const sink = new PartFile(dir, partial.saveAs, partial.part, file, { file: record, size });
+        sink.#recorded = record.statSync().size;
+        return sink;
       } catch (error) {
         file.close();
         throw error;
@@ -235,7 +245,10 @@ export class PartFile implements FileSink {
     for (let done = 0; done < bytes.length;) done += await file.write(bytes.subarray(done));
     if (this.#pieces === undefined || this.#record === undefined) return;
     for (const { index, digest } of await this.#pieces.update(bytes)) {
-      writeAllSync(this.#record, pieceLine(index, digest));
+      const line = pieceLine(index, digest);
+      if (this.#recorded + line.length > MAX_RECORD_BYTES) continue;
+      writeAllSync(this.#record, line);
+      this.#recorded += line.length;
     }
   }
 

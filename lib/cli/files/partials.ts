@@ -26,6 +26,13 @@ export const KEEP_PARTIALS_HOURS = 7 * 24;
 /** The most partials kept in one download folder; past it, the oldest go. */
 export const MAX_PARTIALS = 20;
 
+/**
+ * The largest record read, and written: a 1 TB file's pieces, each recorded
+ * about twice. A sender that sends the same pieces over and over stops
+ * adding to the record past it (the pieces it left out are fetched again).
+ */
+export const MAX_RECORD_BYTES = 128 * 1024 * 1024;
+
 /** The most directory entries looked at for records: a huge folder is not read whole. */
 const MAX_SCANNED = 10_000;
 
@@ -117,8 +124,8 @@ function records(dir: string): { record: string; text: string; mtime: number }[]
     const record = join(dir, entry.name);
     try {
       const info = Deno.statSync(record);
-      // A record is small: one header, 70 bytes a piece.
-      if (info.size > 1024 + 80 * (1 << 22)) continue;
+      // A record is small: one header, 70 bytes a piece, each written a few times at most.
+      if (info.size > MAX_RECORD_BYTES) continue;
       found.push({
         record,
         text: Deno.readTextFileSync(record),

@@ -143,6 +143,7 @@ export class FileTransfers {
       connection?.remoteDescription?.sdp ?? "",
     );
     this.verify();
+    this.#linkMayReturn = false;
     const resend = this.#resend.filter((file) => file.peer === peer);
     this.#resend = [];
     for (const { path } of resend) {
@@ -179,11 +180,19 @@ export class FileTransfers {
     // Only the same partner, back on a new link, is offered interrupted files again.
     this.#linkMayReturn = !pairingEnded;
     if (!this.#linkMayReturn) this.#resend = [];
-    for (const entry of [...this.#entries.values()]) entry.transfer.abandon(reason);
+    // Their ends are reported as they are abandoned: only these wait for the link.
+    this.#abandoning = true;
+    try {
+      for (const entry of [...this.#entries.values()]) entry.transfer.abandon(reason);
+    } finally {
+      this.#abandoning = false;
+    }
   }
 
   // Whether the link closed with the pairing still on (it may be negotiated again).
   #linkMayReturn = false;
+  // Whether closed() is abandoning the transfers on the link, right now.
+  #abandoning = false;
 
   /**
    * Stops every transfer because this side is going (`quit`, Ctrl+C): tells
@@ -351,6 +360,7 @@ export class FileTransfers {
         for (const part of stalePartials(dir, offer, this.#busy)) removePartial(part);
       }
       entry.sink = await PartFile.create(dir, offer?.name ?? "", header);
+      this.#busy.add(entry.sink.partPath);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.#print(`*** Cannot receive ${entry.name}: ${reason} ***`);
@@ -358,6 +368,7 @@ export class FileTransfers {
       return;
     }
     if (receiver.state !== "offered") {
+      this.#release(entry);
       await entry.sink.abort();
       return;
     }
@@ -372,6 +383,11 @@ export class FileTransfers {
   async #resume(entry: Entry, receiver: FileReceiver): Promise<"resumed" | "fresh" | "gone"> {
     const partial = entry.partial!;
     const size = receiver.offer?.size ?? 0;
+    // Offered twice at once (the link came back and the user sent it again): one resumes it.
+    if (this.#busy.has(partial.part)) {
+      delete entry.partial;
+      return "fresh";
+    }
     this.#busy.add(partial.part);
     try {
       const checked = await checkPartial(partial, size);
@@ -634,7 +650,7 @@ export class FileTransfers {
       case "stopped":
         this.#forget(number);
         if (event.interrupted && entry.path !== undefined && event.by !== "you") {
-          if (this.#linkMayReturn && event.by === "error") {
+          if (this.#abandoning && this.#linkMayReturn) {
             this.#resend = [...this.#resend, { peer: this.#peer, path: entry.path }].slice(
               -MAX_RESENT,
             );
@@ -679,6 +695,7 @@ export class FileTransfers {
   /** A received file's partial is no longer in use. */
   #release(entry: Entry): void {
     if (entry.partial !== undefined) this.#busy.delete(entry.partial.part);
+    if (entry.sink !== undefined) this.#busy.delete(entry.sink.partPath);
   }
 
   #stoppedLine(label: string, event: TransferEvent & { kind: "stopped" }): string {

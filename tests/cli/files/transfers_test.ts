@@ -770,24 +770,40 @@ function memoryLink(receiver: FileTransfers, holdAfter = Infinity) {
   };
 }
 
+/**
+ * A sender's and a receiver's transfers in this process, each printing into
+ * its own list of lines: the receiver accepting files with `acceptFiles`,
+ * the sender giving up after `senderIdleMs` without progress.
+ */
+function twoSides(
+  from: string,
+  to: string,
+  options: { acceptFiles?: boolean; senderIdleMs?: number } = {},
+) {
+  const said = { sender: [] as string[], receiver: [] as string[] };
+  const side = (dir: string, lines: string[], extra: { acceptFiles?: boolean; idleMs?: number }) =>
+    new FileTransfers({
+      downloadDir: dir,
+      acceptFiles: extra.acceptFiles ?? false,
+      maxFileBytes: undefined,
+      ...(extra.idleMs === undefined ? {} : { idleMs: extra.idleMs }),
+      print: (line) => lines.push(line),
+    });
+  return {
+    said,
+    sender: side(from, said.sender, {
+      ...(options.senderIdleMs ? { idleMs: options.senderIdleMs } : {}),
+    }),
+    receiver: side(to, said.receiver, { acceptFiles: options.acceptFiles ?? false }),
+  };
+}
+
 Deno.test("a file interrupted by the link going down goes on when the link is back: offered again, taken without asking, only the rest sent", async () => {
   const from = await Deno.makeTempDir({ prefix: "switchboard-send-" });
   const to = await Deno.makeTempDir({ prefix: "switchboard-receive-" });
   try {
     const hash = await randomFile(join(from, "random.bin"), 6 * PIECE + 5);
-    const said = { sender: [] as string[], receiver: [] as string[] };
-    const receiver = new FileTransfers({
-      downloadDir: to,
-      acceptFiles: false,
-      maxFileBytes: undefined,
-      print: (line) => said.receiver.push(line),
-    });
-    const sender = new FileTransfers({
-      downloadDir: from,
-      acceptFiles: false,
-      maxFileBytes: undefined,
-      print: (line) => said.sender.push(line),
-    });
+    const { said, sender, receiver } = twoSides(from, to);
     const first = memoryLink(receiver, 3 * PIECE + 100);
     receiver.opened("sender", first.connection);
     sender.opened("receiver", first.connection);
@@ -845,6 +861,42 @@ Deno.test("a file interrupted by the link going down goes on when the link is ba
     );
     assert.deepEqual(await names(to), ["random.bin"]);
     assert.equal(await sha256OfFile(join(to, "random.bin")), hash);
+  } finally {
+    await Deno.remove(from, { recursive: true });
+    await Deno.remove(to, { recursive: true });
+  }
+});
+
+Deno.test("once the link is back, a file that stalls on it is not held for a link that already came back", async () => {
+  const from = await Deno.makeTempDir({ prefix: "switchboard-send-" });
+  const to = await Deno.makeTempDir({ prefix: "switchboard-receive-" });
+  try {
+    await randomFile(join(from, "random.bin"), 4 * PIECE);
+    const { said, sender, receiver } = twoSides(from, to, { acceptFiles: true, senderIdleMs: 300 });
+    const first = memoryLink(receiver);
+    receiver.opened("sender", first.connection);
+    sender.opened("receiver", first.connection);
+    sender.closed("the peer-to-peer connection failed", false);
+    receiver.closed("the peer-to-peer connection failed", false);
+    first.cut();
+    // Back, and then the bytes stop: the sender gives up on its own after --transfer-idle.
+    const second = memoryLink(receiver, PIECE);
+    receiver.opened("sender", second.connection);
+    sender.opened("receiver", second.connection);
+    await sender.send([join(from, "random.bin")]);
+    await eventually(
+      () => said.sender.some((l) => / interrupted: /.test(l)),
+      5000,
+      "the sender to give up",
+    );
+    assert.ok(
+      said.sender.some((l) =>
+        /^\*\*\* random\.bin \(file 1\) interrupted: no progress for 0\.3 s; sendfile it again to resume \*\*\*$/
+          .test(l)
+      ),
+      said.sender.join("\n"),
+    );
+    receiver.closed("the pairing ended");
   } finally {
     await Deno.remove(from, { recursive: true });
     await Deno.remove(to, { recursive: true });
