@@ -12,28 +12,14 @@ import { printable } from "../../runtime/safe_text.ts";
 import { FILE_CHANNEL_PREFIX, formatBytes, newFileId } from "../../shared/file_protocol.js";
 import { FileReceiver } from "../../shared/file_receiver.js";
 import { FileSender, type FileSenderOptions } from "../../shared/file_sender.js";
-import {
-  type FileChannelLike,
-  FileInbox,
-  type FileOffer,
-  type TransferEvent,
-} from "../../shared/file_transfer.js";
+import { type FileChannelLike, FileInbox, type TransferEvent } from "../../shared/file_transfer.js";
 import type { DataChannelLike, PeerConnectionLike } from "../../shared/rtc_types.js";
 import { verificationCode } from "../../shared/verification.js";
 import { offerSummary, plural, setEntries, setName, setOutcome } from "../../shared/file_set.js";
 import { collect, setSources } from "./collect.ts";
-import { openSource, PartFile } from "./disk.ts";
-import {
-  checkPartial,
-  cleanPartials,
-  findPartial,
-  KEEP_PARTIALS_HOURS,
-  type Partial,
-  recordedBytes,
-  recordHeader,
-  removePartial,
-  stalePartials,
-} from "./partials.ts";
+import { openSource, type PartFile } from "./disk.ts";
+import { KeptPartials } from "./kept_partials.ts";
+import { type Partial, recordedBytes } from "./partials.ts";
 import { SetFolder } from "./set_folder.ts";
 import { type Direction, ProgressDisplay, progressLine, sizeTimeRate } from "./progress.ts";
 
@@ -124,14 +110,13 @@ export class FileTransfers {
   readonly #accepting = new Set<Promise<void>>();
   // Files sent to the partner and interrupted: offered again when the link is back.
   #resend: { peer: string; path: string }[] = [];
-  // Files the user took from the partner that were interrupted: taken again without asking.
-  readonly #consented = new Set<string>();
-  // Partials in use by a transfer: not found for another, not cleaned.
-  readonly #busy = new Set<string>();
+  // What interrupted files left in the download folder, and which are in use.
+  readonly #kept: KeptPartials;
 
   /** @param options Where files go and how to report. */
   constructor(options: FileTransfersOptions) {
     this.#options = options;
+    this.#kept = new KeptPartials(options.downloadDir, options.keepPartialsMs);
   }
 
   /** The channel to `peer` is open: files may go; prints the verification code. */
@@ -352,15 +337,8 @@ export class FileTransfers {
       const resumed = await this.#resume(entry, receiver);
       if (resumed !== "fresh") return;
     }
-    const offer = receiver.offer;
     try {
-      const header = offer && this.#keepsPartials() ? recordHeader(offer) : undefined;
-      // What is kept of an older version of this file cannot be resumed: it goes.
-      if (offer && header) {
-        for (const part of stalePartials(dir, offer, this.#busy)) removePartial(part);
-      }
-      entry.sink = await PartFile.create(dir, offer?.name ?? "", header);
-      this.#busy.add(entry.sink.partPath);
+      entry.sink = await this.#kept.create(receiver.offer ?? { name: "", size: 0, mime: "" });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.#print(`*** Cannot receive ${entry.name}: ${reason} ***`);
@@ -378,47 +356,30 @@ export class FileTransfers {
   /**
    * Takes an offer into the partial kept for it: checks what it holds on
    * disk and claims what still matches. `"fresh"` when nothing does (the
-   * partial is removed and the file comes whole).
+   * file comes whole).
    */
   async #resume(entry: Entry, receiver: FileReceiver): Promise<"resumed" | "fresh" | "gone"> {
     const partial = entry.partial!;
-    const size = receiver.offer?.size ?? 0;
-    // Offered twice at once (the link came back and the user sent it again): one resumes it.
-    if (this.#busy.has(partial.part)) {
+    let claimed;
+    try {
+      claimed = await this.#kept.claim(partial, receiver.offer?.size ?? 0);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#print(`*** Cannot resume ${entry.name}: ${printable(reason)}; it comes whole ***`);
+      claimed = "fresh" as const;
+    }
+    if (claimed === "fresh") {
       delete entry.partial;
       return "fresh";
     }
-    this.#busy.add(partial.part);
-    try {
-      const checked = await checkPartial(partial, size);
-      if (checked.have.length === 0) {
-        removePartial(partial.part);
-        this.#busy.delete(partial.part);
-        return "fresh";
-      }
-      entry.sink = await PartFile.resume(this.#options.downloadDir, partial, size);
-      if (receiver.state !== "offered") {
-        await entry.sink.suspend();
-        this.#busy.delete(partial.part);
-        return "gone";
-      }
-      receiver.accept(entry.sink, checked);
-      return "resumed";
-    } catch (error) {
-      this.#busy.delete(partial.part);
-      const reason = error instanceof Error ? error.message : String(error);
-      this.#print(`*** Cannot resume ${entry.name}: ${printable(reason)}; it comes whole ***`);
-      try {
-        removePartial(partial.part);
-      } catch {
-        // Left for the next clean.
-      }
-      return "fresh";
+    entry.sink = claimed.sink;
+    if (receiver.state !== "offered") {
+      this.#release(entry);
+      await claimed.sink.suspend();
+      return "gone";
     }
-  }
-
-  #keepsPartials(): boolean {
-    return (this.#options.keepPartialsMs ?? KEEP_PARTIALS_HOURS * 3600_000) > 0;
+    receiver.accept(claimed.sink, claimed.checked);
+    return "resumed";
   }
 
   /** `reject-file [n]`: declines an offered file, the newest without a number. */
@@ -491,10 +452,9 @@ export class FileTransfers {
           receiver.reject(`larger than the receiver's limit of ${limit}`);
           return;
         }
-        const partial = this.#partialFor(event.offer);
+        const partial = this.#kept.find(event.offer);
         if (partial !== undefined) entry.partial = partial;
-        const consented = this.#consented.delete(resumeKey(this.#peer, event.offer)) &&
-          partial !== undefined;
+        const consented = this.#kept.consented(this.#peer, event.offer) && partial !== undefined;
         const answer = this.#options.acceptFiles
           ? "accepting (--accept-files)"
           : consented
@@ -566,10 +526,10 @@ export class FileTransfers {
         this.#release(entry);
         // A channel that closed before its offer came was never shown.
         if (entry.name === "") return;
-        if (event.interrupted && entry.sink?.resumable && this.#keepsPartials()) {
+        if (event.interrupted && entry.sink?.resumable && this.#kept.keeps) {
           const offer = receiver.offer;
-          if (offer !== undefined) this.#consented.add(resumeKey(this.#peer, offer));
-          this.#cleanPartials();
+          if (offer !== undefined) this.#kept.consent(this.#peer, offer);
+          this.#kept.clean();
           this.#print(
             this.#stoppedLine(label(), event) +
               `; what arrived is kept to resume (offer it again; --keep-partials) ***`,
@@ -665,37 +625,10 @@ export class FileTransfers {
     }
   }
 
-  /** A kept partial for a single file's offer, when the download folder can be read. */
-  #partialFor(offer: FileOffer): Partial | undefined {
-    const dir = this.#options.downloadDir;
-    if (recordHeader(offer) === undefined) return undefined;
-    try {
-      if (Deno.permissions.querySync({ name: "read", path: dir }).state !== "granted") {
-        return undefined;
-      }
-      return findPartial(dir, offer, this.#busy);
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Removes partials past their age or the bound, leaving those in use. */
-  #cleanPartials(): void {
-    const dir = this.#options.downloadDir;
-    try {
-      cleanPartials(dir, {
-        maxAgeMs: this.#options.keepPartialsMs ?? KEEP_PARTIALS_HOURS * 3600_000,
-        keep: this.#busy,
-      });
-    } catch {
-      // The folder went away or cannot be read: nothing to clean.
-    }
-  }
-
   /** A received file's partial is no longer in use. */
   #release(entry: Entry): void {
-    if (entry.partial !== undefined) this.#busy.delete(entry.partial.part);
-    if (entry.sink !== undefined) this.#busy.delete(entry.sink.partPath);
+    if (entry.partial !== undefined) this.#kept.release(entry.partial.part);
+    if (entry.sink !== undefined) this.#kept.release(entry.sink.partPath);
   }
 
   #stoppedLine(label: string, event: TransferEvent & { kind: "stopped" }): string {
@@ -771,11 +704,6 @@ export class FileTransfers {
     this.#options.progress?.clear();
     this.#options.print(line);
   }
-}
-
-/** What names an interrupted file the user took from `peer`: the partner, the name, size and time. */
-function resumeKey(peer: string, offer: FileOffer): string {
-  return JSON.stringify([peer, offer.name, offer.size, offer.modified]);
 }
 
 /** `part` of `whole` as a whole percentage, never 100 % before the end. */
