@@ -23,7 +23,7 @@ import { offerSummary, setEntries, setOutcome } from "../shared/file_set.js";
 import { FileReceiver } from "../shared/file_receiver.js";
 import { FileSender } from "../shared/file_sender.js";
 import { droppedFiles, inputFiles, offerOf } from "./file_picking.js";
-import { clearOldKept, findKept, keepingSink } from "./kept_pieces.js";
+import { clearOldKept, discardKept, findKept, keepingSink } from "./kept_pieces.js";
 import { printable } from "../shared/printable.js";
 import { element } from "./elements.js";
 import { describeKind } from "./file_kinds.js";
@@ -232,11 +232,19 @@ export class FilesPanel {
           }
           // Pieces kept from an interrupted transfer of this file: only the rest will come.
           const offer = event.offer;
-          const kept = findKept(offer);
+          let kept = findKept(offer);
           void kept.then((found) => {
-            if (found && !receiver.finished && receiver.state === "offered") {
-              row?.note(`Resuming: ${formatBytes(found.bytes)} already here`);
-            }
+            if (!found || receiver.finished || receiver.state !== "offered" || !row) return;
+            const offered = row;
+            offered.note(`Resuming: ${formatBytes(found.bytes)} already here`);
+            // What was kept can be let go: the file then comes whole, if accepted.
+            const discard = offered.addButton("Start over", () => {
+              discard.remove();
+              kept = Promise.resolve(undefined);
+              void discardKept(found).then(() =>
+                offered.note("What was kept is deleted: the file comes whole")
+              );
+            }, "secondary");
           });
           // Asked in the click itself: the save dialog needs it. The bytes
           // are written where the sink says as they arrive, never held whole.
@@ -568,6 +576,7 @@ function makeRow(list, direction, name, size, summary = formatBytes(size), files
      * @param {string} label
      * @param {() => void} onClick
      * @param {string} [className] `secondary` for the choice that is not the main one.
+     * @returns {HTMLButtonElement}
      */
     addButton(label, onClick, className) {
       const button = document.createElement("button");
@@ -576,6 +585,7 @@ function makeRow(list, direction, name, size, summary = formatBytes(size), files
       if (className) button.className = className;
       button.addEventListener("click", onClick);
       buttons.append(button);
+      return button;
     },
     clearButtons() {
       buttons.replaceChildren();

@@ -111,6 +111,16 @@ export async function findKept(offer) {
 }
 
 /**
+ * Deletes what was kept: the user would rather have the file whole.
+ *
+ * @param {Kept} kept
+ * @returns {Promise<void>}
+ */
+export async function discardKept(kept) {
+  await (await keptRoot()).removeEntry(kept.folder.name, { recursive: true }).catch(() => {});
+}
+
+/**
  * A sink that writes into `inner` in order and keeps each piece for a
  * resume. With `kept`, it first checks the kept pieces from the start,
  * writes those that match into `inner`, and gives what to claim.

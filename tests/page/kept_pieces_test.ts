@@ -34,7 +34,7 @@ const KEPT_TREE = `(async () => {
 
 Deno.test({
   name:
-    "a page reloaded while it receives keeps each piece; offered the file again, it shows what is there and only the rest comes",
+    "a page reloaded while it receives keeps each piece; offered the file again, it shows what is there and only the rest comes, unless the user starts over",
   ignore: SKIP_BROWSER_TESTS,
   // Chromium and werift keep timers and sockets of their own past a test.
   sanitizeOps: false,
@@ -115,6 +115,36 @@ Deno.test({
       ]);
       assert.equal(sha256Hex(await Deno.readFile(await saved.path())), sha256Hex(data));
       assert.deepEqual(await page.evaluate(KEPT_TREE), {}, "the kept pieces went once verified");
+
+      // Cut again; offered again, the user would rather start over.
+      const live =
+        '#transfers li[data-direction="receive"][data-name="big.bin"]:not([data-state="done"])';
+      await peer.type(`sendfile ${join(dir, "big.bin")}`);
+      await page.click(`${live}[data-state="offered"] button:text('Accept')`);
+      await page.waitForFunction(
+        ([selector, bytes]) =>
+          Number((globalThis as PageWorld).document.querySelector(selector)?.value) > bytes!,
+        [`${live} progress`, 4 * MIB] as const,
+        { polling: 50, timeout: 30_000 },
+      );
+      await page.goto(url);
+      await waitForState(page, "open");
+      await peer.waitForLine(/^\*\*\* big\.bin \(file 3\) interrupted: /, "stdout");
+      await peer.type(`sendfile ${join(dir, "big.bin")}`);
+      await waitForText(page, `${live} .file-saved`, /^Resuming: [\d.]+ MB already here$/);
+      await page.click(`${live} button:text('Start over')`);
+      await waitForText(
+        page,
+        `${live} .file-saved`,
+        /^What was kept is deleted: the file comes whole$/,
+      );
+      assert.deepEqual(await page.evaluate(KEPT_TREE), {}, "nothing kept once discarded");
+      await page.click(`${live}[data-state="offered"] button:text('Accept')`);
+      await peer.waitForLine(
+        /^\*\*\* Sent big\.bin \(file 4\): 50\.3 MB in [\d.]+ s, .*SHA-256 verified by /,
+        "stdout",
+        60_000,
+      );
       assert.deepEqual(browser.errors, []);
     } finally {
       await Deno.remove(dir, { recursive: true });
