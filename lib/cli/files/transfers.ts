@@ -15,13 +15,21 @@ import { FileSender, type FileSenderOptions } from "../../shared/file_sender.js"
 import { type FileChannelLike, FileInbox, type TransferEvent } from "../../shared/file_transfer.js";
 import type { DataChannelLike, PeerConnectionLike } from "../../shared/rtc_types.js";
 import { verificationCode } from "../../shared/verification.js";
-import { offerSummary, plural, setEntries, setName, setOutcome } from "../../shared/file_set.js";
+import { offerSummary, plural, setEntries, setName } from "../../shared/file_set.js";
 import { collect, setSources } from "./collect.ts";
 import { openSource, type PartFile } from "./disk.ts";
 import { KeptPartials } from "./kept_partials.ts";
 import { type Partial, recordedBytes } from "./partials.ts";
 import { SetFolder } from "./set_folder.ts";
-import { type Direction, ProgressDisplay, progressLine, sizeTimeRate } from "./progress.ts";
+import { type Direction, ProgressDisplay, progressLine } from "./progress.ts";
+import {
+  compared,
+  partnerHasLine,
+  receivedLine,
+  resumedLine,
+  sentLine,
+  stoppedLine,
+} from "./transfer_lines.ts";
 
 /** How long quitting waits for partial files to be removed: a disk that hangs must not hang the exit. */
 export const STOP_TIMEOUT_MS = 5000;
@@ -476,11 +484,7 @@ export class FileTransfers {
         return;
       case "resumed":
         entry.held = event.held;
-        this.#print(
-          `*** Resumed ${label()} at ${percent(event.held, event.size)}: ${
-            formatBytes(event.held)
-          } already here ***`,
-        );
+        this.#print(resumedLine(label(), event.held, event.size));
         return;
       case "progress":
         this.#progress(entry, event.bytes, event.size, event.file);
@@ -490,23 +494,12 @@ export class FileTransfers {
         return;
       case "done":
         this.#forget(number);
-        if (event.files !== undefined) {
-          const saved = entry.folder?.tops.map((top) => printable(top)).join(", ");
-          this.#print(
-            `*** Received ${label()}: ${sizeTimeRate(event.size, event.ms)}, ${
-              printable(setOutcome(event.files, event.failed ?? [], LISTED))
-            }${saved ? `; saved in ${saved}` : ""} ***`,
-          );
-          return;
-        }
         this.#release(entry);
-        this.#print(
-          `*** Received ${label()}: ${
-            entry.held === undefined
-              ? sizeTimeRate(event.size, event.ms)
-              : `${formatBytes(event.size)}, resumed with ${formatBytes(entry.held)} already here`
-          }, SHA-256 verified; saved as ${printable(entry.sink?.savedAs ?? "?")} ***`,
-        );
+        this.#print(receivedLine(label(), event, {
+          ...(entry.folder ? { tops: entry.folder.tops } : {}),
+          ...(entry.sink?.savedAs === undefined ? {} : { savedAs: entry.sink.savedAs }),
+          ...(entry.held === undefined ? {} : { held: entry.held }),
+        }));
         return;
       case "rejected":
         this.#forget(number);
@@ -531,7 +524,7 @@ export class FileTransfers {
           if (offer !== undefined) this.#kept.consent(this.#peer, offer);
           this.#kept.clean();
           this.#print(
-            this.#stoppedLine(label(), event) +
+            stoppedLine(this.#peer, label(), event) +
               `; what arrived is kept to resume (offer it again; --keep-partials) ***`,
           );
           return;
@@ -540,14 +533,14 @@ export class FileTransfers {
         if (receiver.kept === 0) entry.folder?.removeEmpty();
         if (receiver.kept > 0) {
           this.#print(
-            this.#stoppedLine(label(), event) +
+            stoppedLine(this.#peer, label(), event) +
               `; ${plural(receiver.kept, "file")} verified before it stopped ${
                 receiver.kept === 1 ? "is" : "are"
               } kept ***`,
           );
           return;
         }
-        this.#print(this.#stoppedLine(label(), event) + "; nothing was kept ***");
+        this.#print(stoppedLine(this.#peer, label(), event) + "; nothing was kept ***");
         return;
     }
   }
@@ -562,11 +555,7 @@ export class FileTransfers {
         return;
       case "resumed":
         entry.held = event.held;
-        this.#print(
-          `*** ${this.#peer} already has ${formatBytes(event.held)} (${
-            percent(event.held, event.size)
-          }) of ${label}: sending the rest ***`,
-        );
+        this.#print(partnerHasLine(this.#peer, label, event.held, event.size));
         return;
       case "progress":
         this.#progress(entry, event.bytes, event.size, event.file);
@@ -576,27 +565,7 @@ export class FileTransfers {
         return;
       case "done":
         this.#forget(number);
-        if (entry.held !== undefined) {
-          this.#print(
-            `*** Sent ${label}: ${formatBytes(event.size)} sent, ${
-              formatBytes(entry.held)
-            } were already there; SHA-256 verified by ${this.#peer} ***`,
-          );
-          return;
-        }
-        if (event.files !== undefined) {
-          this.#print(
-            `*** Sent ${label}: ${sizeTimeRate(event.size, event.ms)}, ${
-              printable(setOutcome(event.files, event.failed ?? [], LISTED))
-            } by ${this.#peer} ***`,
-          );
-          return;
-        }
-        this.#print(
-          `*** Sent ${label}: ${
-            sizeTimeRate(event.size, event.ms)
-          }, SHA-256 verified by ${this.#peer} ***`,
-        );
+        this.#print(sentLine(this.#peer, label, event, entry.held));
         return;
       case "rejected":
         this.#forget(number);
@@ -614,13 +583,15 @@ export class FileTransfers {
             this.#resend = [...this.#resend, { peer: this.#peer, path: entry.path }].slice(
               -MAX_RESENT,
             );
-            this.#print(this.#stoppedLine(label, event) + "; it goes on when the link is back ***");
+            this.#print(
+              stoppedLine(this.#peer, label, event) + "; it goes on when the link is back ***",
+            );
             return;
           }
-          this.#print(this.#stoppedLine(label, event) + "; sendfile it again to resume ***");
+          this.#print(stoppedLine(this.#peer, label, event) + "; sendfile it again to resume ***");
           return;
         }
-        this.#print(this.#stoppedLine(label, event) + " ***");
+        this.#print(stoppedLine(this.#peer, label, event) + " ***");
         return;
     }
   }
@@ -629,23 +600,6 @@ export class FileTransfers {
   #release(entry: Entry): void {
     if (entry.partial !== undefined) this.#kept.release(entry.partial.part);
     if (entry.sink !== undefined) this.#kept.release(entry.sink.partPath);
-  }
-
-  #stoppedLine(label: string, event: TransferEvent & { kind: "stopped" }): string {
-    const reason = printable(event.reason);
-    if (event.interrupted) {
-      return event.by === "you"
-        ? `*** Stopped ${label}: ${reason}`
-        : `*** ${label} interrupted: ${reason}`;
-    }
-    switch (event.by) {
-      case "you":
-        return `*** Cancelled ${label}`;
-      case "peer":
-        return `*** ${this.#peer} cancelled ${label}: ${reason}`;
-      case "error":
-        return `*** ${label} failed: ${reason}`;
-    }
   }
 
   #timing(): { now?: () => number; idleMs?: number } {
@@ -706,13 +660,6 @@ export class FileTransfers {
   }
 }
 
-/** `part` of `whole` as a whole percentage, never 100 % before the end. */
-function percent(part: number, whole: number): string {
-  if (whole === 0) return "0 %";
-  const value = Math.floor((part / whole) * 100);
-  return `${part < whole ? Math.min(value, 99) : value} %`;
-}
-
 /** Whether `path` names something on disk (and may be read). */
 async function isPath(path: string): Promise<boolean> {
   const readable = await missingFlags([{ descriptor: { name: "read", path }, flag: "" }]);
@@ -723,13 +670,4 @@ async function isPath(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/**
- * Two sizes for people, in bytes where rounding would make them look the
- * same (1001 B is over a limit of 1000 B; "1.0 kB" over "1.0 kB" is not).
- */
-function compared(size: number, limit: number): [string, string] {
-  const [a, b] = [formatBytes(size), formatBytes(limit)];
-  return a === b ? [`${size} B`, `${limit} B`] : [a, b];
 }
