@@ -584,7 +584,8 @@ export class FileTransfers {
               -MAX_RESENT,
             );
             this.#print(
-              stoppedLine(this.#peer, label, event) + "; it goes on when the link is back ***",
+              stoppedLine(this.#peer, label, event) +
+                "; it goes on if the link comes back, or sendfile it again ***",
             );
             return;
           }
