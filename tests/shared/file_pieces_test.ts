@@ -347,6 +347,7 @@ Deno.test("a sender that ends a resumed file early, with the digest of what the 
   assert.equal(final.kind, "stopped");
   assert.equal(final.kind === "stopped" && final.reason, `${SIZE - 2 * PIECE_BYTES} bytes short`);
   assert.equal(sink.ended, "aborted");
+  assert.equal(sink.digests, 0, "a file known to be short is not read back");
 });
 
 Deno.test("a receiver that claims what it holds waits for the sender to check it, longer the more it holds", async () => {
