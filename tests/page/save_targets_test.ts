@@ -52,7 +52,16 @@ function privateFiles(page: Page, folder: string): Promise<Record<string, number
       return found;
     }
     for await (const [entry, handle] of dir.entries()) {
-      found[entry] = handle.kind === "file" ? (await handle.getFile()).size : -1;
+      if (handle.kind !== "file") {
+        found[entry] = -1;
+        continue;
+      }
+      // The page may be clearing this folder while it is listed: a file gone meanwhile is gone.
+      try {
+        found[entry] = (await handle.getFile()).size;
+      } catch (error) {
+        if ((error as Error).name !== "NotFoundError") throw error;
+      }
     }
     return found;
   }, folder);
