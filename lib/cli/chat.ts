@@ -16,6 +16,7 @@ import {
   type PeerConnectionLike,
   PeerLink,
 } from "../shared/peer_link.js";
+import type { FingerprintBinding } from "../shared/code_exchange.js";
 import type { PeerConnectionFactory } from "./werift/peer.ts";
 
 const logger = getLogger(["switchboard", "webrtc"]);
@@ -48,12 +49,17 @@ export interface P2pChatOptions {
   settled?(): void;
   /** How long a channel that closed after it was open waits for `peer_left`; {@linkcode LEFT_GRACE_MS} by default. */
   leftGraceMs?: number;
+  /**
+   * The partner's description failed its code proof: the caller ends the
+   * pairing (and says why); chat does not fall back to the server.
+   */
+  tampered?(): void;
 }
 
 /** Hooks for what uses the peer connection besides chat. */
 export interface ChannelHooks {
-  /** The chat channel to `peer` opened on `connection`. */
-  opened(peer: string, connection: PeerConnectionLike | undefined): void;
+  /** The chat channel to `peer` opened on `connection` (`byCode`: its descriptions proven by a code). */
+  opened(peer: string, connection: PeerConnectionLike | undefined, byCode: boolean): void;
   /** The partner opened another channel. */
   channel(peer: string, channel: DataChannelLike): void;
   /**
@@ -72,6 +78,8 @@ export class P2pChat {
   #peer = "";
   // The pairing the link serves, to negotiate again after a resume.
   #paired: Paired | undefined;
+  // For a pairing by code: what binds every description to the code's key.
+  #binding: FingerprintBinding | undefined;
   // Holds back the fall-back line of a channel that closed after it was open.
   #grace: ReturnType<typeof setTimeout> | undefined;
 
@@ -80,14 +88,18 @@ export class P2pChat {
     this.#options = options;
   }
 
-  /** Starts negotiating with the new partner. */
-  paired(message: Paired): void {
+  /**
+   * Starts negotiating with the new partner; paired by code, with the
+   * binding of descriptions to the code's key.
+   */
+  paired(message: Paired, binding?: FingerprintBinding): void {
     this.ended();
-    this.#negotiate(message);
+    this.#negotiate(message, binding);
   }
 
-  #negotiate(message: Paired): void {
+  #negotiate(message: Paired, binding: FingerprintBinding | undefined): void {
     this.#paired = message;
+    this.#binding = binding;
     const peer = this.#peer = message.peer;
     let opened = false;
     const link = this.#link = new PeerLink({
@@ -98,6 +110,12 @@ export class P2pChat {
       },
       onEvent: (event: LinkEvent) => {
         if (this.#link !== link) return;
+        if (event.kind === "failed" && event.tampered) {
+          this.#options.channels?.closed(event.reason, true);
+          this.#options.settled?.();
+          this.#options.tampered?.();
+          return;
+        }
         if (event.kind === "failed" && opened) {
           this.#options.channels?.closed(event.reason, false);
           this.#grace = setTimeout(() => {
@@ -109,7 +127,7 @@ export class P2pChat {
         this.#options.print(describeLinkEvent(peer, event));
         if (event.kind === "open") {
           opened = true;
-          this.#options.channels?.opened(peer, link.connection);
+          this.#options.channels?.opened(peer, link.connection, binding !== undefined);
         }
         if (event.kind === "failed") this.#options.channels?.closed(event.reason, false);
         if (event.kind !== "message") this.#options.settled?.();
@@ -121,6 +139,7 @@ export class P2pChat {
       },
       timeoutMs: this.#options.timeoutMs,
       relayOnly: this.#options.relayOnly ?? false,
+      ...(binding ? { binding } : {}),
       debug: (text) =>
         logger.debug("Peer connection with {peerId}: {text}", { peerId: peer, text }),
     });
@@ -170,9 +189,10 @@ export class P2pChat {
     logger.info("Negotiating a new peer-to-peer channel with {peerId}.", { peerId: paired.peer });
     // The same partner: what the old link carried may go on over the new one.
     this.#options.channels?.closed("the link is negotiated again", false);
+    const binding = this.#binding;
     this.#link.close();
     this.#forget();
-    this.#negotiate(paired);
+    this.#negotiate(paired, binding);
   }
 
   /** Closes the link: the partner left, we left, or the server went away. */
@@ -200,5 +220,6 @@ export class P2pChat {
     this.#grace = undefined;
     this.#link = undefined;
     this.#paired = undefined;
+    this.#binding = undefined;
   }
 }

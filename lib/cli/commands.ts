@@ -5,6 +5,8 @@
  * @module
  */
 
+import { parseCode } from "../shared/pairing_code.js";
+
 /** A command the user typed. */
 export type Command =
   | { kind: "pair"; target: string }
@@ -15,6 +17,7 @@ export type Command =
   | { kind: "sendfile"; paths: string[]; raw: string }
   | { kind: "accept-file" | "reject-file" | "cancel"; file: number | undefined }
   | { kind: "verify" }
+  | { kind: "code" }
   | { kind: "quit" }
   | { kind: "help" }
   | { kind: "empty" }
@@ -22,7 +25,8 @@ export type Command =
 
 /** What `help` prints. */
 export const COMMANDS_HELP = `Commands:
-  pair <id>           ask a client to pair with you
+  code                get a code for someone to pair with you (7-tidy-orbit)
+  pair <id or code>   ask a client to pair with you, or pair by its code
   accept [<id>]       accept a pair request (the latest one without an id)
   reject [<id>]       reject a pair request (the latest one without an id)
   send <text>         send a line to your partner
@@ -44,7 +48,7 @@ export const COMMANDS_HELP = `Commands:
  * import assert from "node:assert/strict";
  * import { parseCommand } from "./commands.ts";
  * assert.deepEqual(parseCommand("send hello there"), { kind: "send", text: "hello there" });
- * assert.deepEqual(parseCommand("pair"), { kind: "invalid", reason: "usage: pair <id>" });
+ * assert.deepEqual(parseCommand("pair"), { kind: "invalid", reason: "usage: pair <id or code>" });
  * ```
  */
 export function parseCommand(line: string): Command {
@@ -54,7 +58,9 @@ export function parseCommand(line: string): Command {
   const argument = trimmed.slice(word.length).trim();
   switch (word.toLowerCase()) {
     case "pair":
-      return rest.length === 1 ? { kind: "pair", target: argument } : usage("pair <id>");
+      return rest.length === 1 || parseCode(argument)
+        ? { kind: "pair", target: argument }
+        : usage("pair <id or code>");
     case "accept":
     case "reject":
       return rest.length <= 1
@@ -75,6 +81,8 @@ export function parseCommand(line: string): Command {
       if (argument === "") return { kind, file: undefined };
       return /^\d{1,9}$/.test(argument) ? { kind, file: Number(argument) } : usage(`${kind} [<n>]`);
     }
+    case "code":
+      return rest.length === 0 ? { kind: "code" } : usage("code");
     case "verify":
     case "leave":
     case "quit":

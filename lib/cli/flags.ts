@@ -25,6 +25,7 @@ import { ICE_CREDENTIAL_ENV } from "../protocol/ice_servers.ts";
 import { TRANSFER_IDLE_MS } from "../shared/file_protocol.js";
 import { API_KEY_ENV } from "./api_key.ts";
 import { KEEP_PARTIALS_HOURS, MAX_PARTIALS } from "./files/partials.ts";
+import { parseCode } from "../shared/pairing_code.js";
 
 /** Everything `client.ts` takes from its command line. */
 export interface ClientFlags {
@@ -38,8 +39,10 @@ export interface ClientFlags {
   retryDelay: number;
   /** Retries in a row, after the attempt that failed first, before giving up. */
   maxRetries: number;
-  /** An id to ask to pair with on each connection. */
+  /** An id to ask to pair with on each connection, or a code to pair by. */
   pair: string | undefined;
+  /** Get a code for someone to pair with, once connected (WebRTC mode). */
+  code: boolean;
   /** Accept every pairing request at once. */
   accept: boolean;
   /** In piped input, how long `pair` and `accept` wait for their answer, in seconds. */
@@ -112,8 +115,14 @@ const CLIENT_FLAGS = {
   }),
   pair: valueFlag({
     name: "pair",
-    value: "ID",
-    help: "ask this client to pair as soon as connected",
+    value: "ID|CODE",
+    help: "ask this client to pair as soon as connected, or pair by\n" +
+      "its code (a code alone as the last argument does the same)",
+  }),
+  code: switchFlag({
+    name: "code",
+    help: "get a code for someone to pair with you (7-tidy-orbit),\n" +
+      "with its link and a QR code (WebRTC mode)",
   }),
   accept: switchFlag({ name: "accept", help: "accept pairing requests automatically" }),
   answerTimeout: valueFlag({
@@ -188,6 +197,7 @@ const F = CLIENT_FLAGS;
 
 /** The flags of WebRTC mode, which make no sense without `--webrtc`. */
 const WEBRTC_FLAGS: readonly Flag<unknown>[] = [
+  F.code,
   F.p2pTimeout,
   F.iceUrls,
   F.iceUsername,
@@ -260,7 +270,34 @@ const CLIENT_RULES: readonly FlagRule[] = [
  * ```
  */
 export function parseClientFlags(args: readonly string[]): ClientFlags {
-  return parseFlags(args, CLIENT_FLAGS, CLIENT_RULES);
+  return parseFlags(withCodeAsPair(args), CLIENT_FLAGS, CLIENT_RULES);
+}
+
+/**
+ * `peer 7-tidy-orbit`: a code as the last argument (not a flag's value)
+ * means `--pair 7-tidy-orbit`, as people type it after reading it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withCodeAsPair } from "./flags.ts";
+ * assert.deepEqual(withCodeAsPair(["--webrtc", "7-tidy-orbit"]), [
+ *   "--webrtc",
+ *   "--pair",
+ *   "7-tidy-orbit",
+ * ]);
+ * assert.deepEqual(withCodeAsPair(["--url", "7-tidy-orbit"]), ["--url", "7-tidy-orbit"]);
+ * ```
+ */
+export function withCodeAsPair(args: readonly string[]): string[] {
+  const last = args.at(-1);
+  const before = args.at(-2);
+  if (last === undefined || parseCode(last) === undefined) return [...args];
+  const takesValue = before !== undefined && /^--[^=]+$/.test(before) &&
+    Object.values(CLIENT_FLAGS).some((flag) =>
+      flag.name === before.slice(2) && flag.value !== undefined
+    );
+  return takesValue ? [...args] : [...args.slice(0, -1), "--pair", last];
 }
 
 /** A WebSocket URL the client can connect to, as given; a usage error otherwise. */

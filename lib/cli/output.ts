@@ -58,7 +58,7 @@ function describe(message: ServerMessage, { webrtc, accepting }: DescribeOptions
         : `*** Pair request from ${message.from} (accept or reject) ***`;
     case MessageType.Paired:
       if (!webrtc) return `*** Paired with ${message.peer} ***`;
-      return `*** Paired with ${message.peer} (${
+      return `*** Paired with ${message.peer}${message.by_code ? " by code" : ""} (${
         message.initiator ? "you make the offer" : "they make the offer"
       }) ***`;
     case MessageType.PairRejected:
@@ -82,6 +82,13 @@ function describe(message: ServerMessage, { webrtc, accepting }: DescribeOptions
       return `*** ${message.type} from ${message.from} (${message.sdp.length} characters of SDP) ***`;
     case MessageType.Candidate:
       return `*** ICE candidate from ${message.from} ***`;
+    // Said in words of their own by code_pairing.ts, which takes these first.
+    case MessageType.Nameplate:
+      return `*** Nameplate ${message.nameplate} (${message.expires_s} s) ***`;
+    case MessageType.NameplateExpired:
+      return `*** Nameplate ${message.nameplate} expired ***`;
+    case MessageType.Pake:
+      return `*** Key exchange from ${message.from} ***`;
   }
 }
 

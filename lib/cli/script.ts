@@ -33,7 +33,9 @@ export type PendingAnswer =
    * In WebRTC mode, once paired: the data channel opens or the link falls
    * back to the server, within `--p2p-timeout`.
    */
-  | { kind: "channel"; peer: string };
+  | { kind: "channel"; peer: string }
+  /** `code`: the `nameplate` that makes the code, or an error. */
+  | { kind: "code"; peer: string };
 
 /** What a {@link CommandQueue} runs commands with. */
 export interface QueueHooks {

@@ -21,6 +21,8 @@ import { printable } from "../runtime/safe_text.ts";
 import { FileTransfers } from "./files/transfers.ts";
 import type { ProgressDisplay } from "./files/progress.ts";
 import { P2pChat } from "./chat.ts";
+import { CodePairing } from "./code_pairing.ts";
+import { parseCode } from "../shared/pairing_code.js";
 import type { PeerConnectionFactory } from "./werift/peer.ts";
 import { describeError } from "./connect_failure.ts";
 import { CommandQueue, type PendingAnswer } from "./script.ts";
@@ -34,6 +36,7 @@ export type ClientOptions =
     ClientFlags,
     "url" | "once" | "reconnect" | "retryDelay" | "maxRetries" | "pair" | "accept"
   >
+  & Partial<Pick<ClientFlags, "code">>
   & Partial<
     Pick<
       ClientFlags,
@@ -84,6 +87,8 @@ export class ClientState {
   readonly #peerReady: Promise<unknown> | undefined;
   // Whether the WebRTC library is ready (always, in plain mode): pair asks only then.
   #peerStarted: boolean;
+  // Pairing by code, in WebRTC mode only: it needs the descriptions' fingerprints.
+  readonly #codes: CodePairing | undefined;
 
   constructor(
     readonly options: ClientOptions,
@@ -130,6 +135,15 @@ export class ClientState {
         settled: () => {
           if (this.#script.awaiting?.kind === "channel") this.#script.answered();
         },
+        tampered: () => this.#codes?.tampered(),
+      });
+      this.#codes = new CodePairing({
+        serverUrl: options.url,
+        print,
+        send: (message) => this.#send?.(message) ?? false,
+        leave: () => this.#leave(),
+        proven: (paired, binding) => this.#p2p?.paired(paired, binding),
+        qr: interactive,
       });
     }
   }
@@ -167,6 +181,7 @@ export class ClientState {
     this.#partner = undefined;
     this.#requests.clear();
     this.#p2p?.ended();
+    this.#codes?.ended();
   }
 
   /** Prints the event and reacts to it; `true` ends the session (`--once`, a queued `quit`). */
@@ -193,6 +208,12 @@ export class ClientState {
       return false;
     }
     if (this.#p2p?.take(message)) return false;
+    if (this.#codes?.take(message)) {
+      if (this.#script.awaiting?.kind === "code" && message.type === MessageType.Nameplate) {
+        this.#script.answered();
+      }
+      return false;
+    }
     if (message.type === MessageType.YourId && this.#resuming) return this.#reconnected(message.id);
     this.print(
       describeEvent(message, { webrtc: this.#p2p !== undefined, accepting: this.options.accept }),
@@ -222,7 +243,10 @@ export class ClientState {
       case MessageType.Paired:
         this.#requests.clear();
         this.#partner = message.peer;
-        this.#p2p?.paired(message);
+        this.#codes?.paired(message);
+        // Paired by code, the link waits until the code is proven.
+        if (message.by_code !== true) this.#p2p?.paired(message);
+        else this.#p2p?.ended();
         this.#pairedWith(message.peer);
         break;
       case MessageType.PairRejected:
@@ -233,9 +257,15 @@ export class ClientState {
       case MessageType.PeerLeft:
         this.#partner = undefined;
         this.#p2p?.ended();
+        this.#codes?.ended();
         if (this.#script.awaiting?.kind === "channel") this.#script.answered();
         break;
       case MessageType.Error:
+        if (
+          message.code === ErrorCode.UnknownNameplate || message.code === ErrorCode.TooManyCodes
+        ) {
+          this.#codes?.refused();
+        }
         // Printed above, for the user: not logged again. It answers what was asked.
         if (this.#script.awaiting !== undefined && this.#script.awaiting.kind !== "channel") {
           this.#script.answered();
@@ -271,6 +301,8 @@ export class ClientState {
     // Asked before anything queued runs, which in a script waits for the answer.
     if (target !== undefined && this.#partner === undefined) {
       this.#execute({ kind: "pair", target });
+    } else if (this.options.code && this.#partner === undefined) {
+      this.#execute({ kind: "code" });
     }
     this.#script.drain();
     return false;
@@ -296,6 +328,7 @@ export class ClientState {
     this.#partner = undefined;
     this.#requests.clear();
     this.#p2p?.ended();
+    this.#codes?.ended();
     this.print(printable(
       `*** Could not resume the session of ${previous ?? "the last connection"}${
         partner === undefined ? "" : ` (no longer paired with ${partner})`
@@ -332,8 +365,23 @@ export class ClientState {
 
   #execute(command: Command): void {
     switch (command.kind) {
-      case "pair":
-        this.#pair(command.target);
+      case "pair": {
+        const code = parseCode(command.target);
+        if (code !== undefined) this.#useCode(code);
+        else this.#pair(command.target);
+        return;
+      }
+      case "code":
+        if (this.#codes === undefined) {
+          this.print("*** Pairing by code needs WebRTC mode (deno task peer) ***");
+          return;
+        }
+        if (this.#partner !== undefined) {
+          this.print("*** You already have a partner: leave first ***");
+          return;
+        }
+        this.#codes.claim();
+        this.#script.expect({ kind: "code", peer: "" });
         return;
       case "accept":
       case "reject": {
@@ -376,15 +424,39 @@ export class ClientState {
           this.print("*** No partner to leave ***");
           return;
         }
-        if (!this.send({ type: MessageType.Unpair })) return;
-        // Closed after the unpair went out, so the partner is likelier to hear
-        // peer_left before it sees the channel close.
-        this.#p2p?.ended();
-        this.#partner = undefined;
-        this.print(`*** Left ${printable(partner)} ***`);
+        if (this.#leave()) this.print(`*** Left ${printable(partner)} ***`);
         return;
       }
     }
+  }
+
+  /** Ends the pairing: whether the server was told. */
+  #leave(): boolean {
+    if (this.#partner === undefined || !this.send({ type: MessageType.Unpair })) return false;
+    // Closed after the unpair went out, so the partner is likelier to hear
+    // peer_left before it sees the channel close.
+    this.#p2p?.ended();
+    this.#codes?.ended();
+    this.#partner = undefined;
+    if (this.#script.awaiting?.kind === "channel") this.#script.answered();
+    return true;
+  }
+
+  /** `pair 7-tidy-orbit`: asks the server for the nameplate's holder, once the library is ready. */
+  #useCode(code: NonNullable<ReturnType<typeof parseCode>>): void {
+    const codes = this.#codes;
+    if (codes === undefined) {
+      this.print("*** Pairing by code needs WebRTC mode (deno task peer) ***");
+      return;
+    }
+    const awaited: PendingAnswer = { kind: "pair", peer: "" };
+    this.#script.expect(awaited);
+    const use = (): void => {
+      if (this.#script.awaiting !== awaited) return;
+      codes.use(code);
+    };
+    if (this.#peerStarted || this.#peerReady === undefined) use();
+    else this.#peerReady.then(use, use);
   }
 
   /**

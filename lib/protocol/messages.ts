@@ -80,10 +80,11 @@ export interface SessionMessage {
 
 /** WebRTC signaling and application data, as a client sends it to its partner. */
 export type SignalMessage =
-  | { type: typeof MessageType.Offer; sdp: string }
-  | { type: typeof MessageType.Answer; sdp: string }
+  | { type: typeof MessageType.Offer; sdp: string; proof?: string }
+  | { type: typeof MessageType.Answer; sdp: string; proof?: string }
   | { type: typeof MessageType.Candidate; candidate: Record<string, unknown> | null }
-  | { type: typeof MessageType.Relay; data: unknown };
+  | { type: typeof MessageType.Relay; data: unknown }
+  | { type: typeof MessageType.Pake; share?: string; confirm?: string; failure?: string };
 
 /** Any message a client sends. */
 export type ClientMessage =
@@ -91,6 +92,9 @@ export type ClientMessage =
   | { type: typeof MessageType.PairAccept; from: string }
   | { type: typeof MessageType.PairReject; from: string }
   | { type: typeof MessageType.Unpair }
+  | { type: typeof MessageType.CodeClaim }
+  | { type: typeof MessageType.CodeRelease }
+  | { type: typeof MessageType.CodeUse; nameplate: string }
   | SignalMessage;
 
 /** Any message the server sends. */
@@ -104,6 +108,8 @@ export type ServerMessage =
     initiator: boolean;
     /** ICE servers for the peer connection; absent when the server has none. */
     iceServers?: IceServer[];
+    /** Present (`true`) when the pair was made by a code: the partners run a PAKE first. */
+    by_code?: boolean;
   }
   | { type: typeof MessageType.PairRejected; peer: string; reason: PairRejectedReason }
   | { type: typeof MessageType.PairCancelled; from: string; reason: PairCancelledReason }
@@ -111,6 +117,8 @@ export type ServerMessage =
   | SessionMessage
   | { type: typeof MessageType.PeerReconnecting; peer: string }
   | { type: typeof MessageType.PeerBack; peer: string }
+  | { type: typeof MessageType.Nameplate; nameplate: string; expires_s: number }
+  | { type: typeof MessageType.NameplateExpired; nameplate: string }
   // The server stamps `from` itself, whatever the sender wrote.
   | (SignalMessage & { from: string });
 

@@ -37,6 +37,8 @@ export interface ServerOptions {
   allowedOrigins: readonly string[];
   /** Seconds a pairing request stays pending before it times out. */
   pairTimeout: number;
+  /** Seconds a pairing code's nameplate lives unused. */
+  codeTtl: number;
   /** Bytes a client may leave unread before it is closed with 1008. */
   maxBufferedBytes: number;
   /** STUN and TURN servers sent to both partners in `paired`. */
@@ -96,6 +98,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = {
   maxClients: 10_000,
   allowedOrigins: [],
   pairTimeout: 30,
+  codeTtl: 300,
   maxBufferedBytes: 1024 * 1024,
   iceServers: [],
   web: true,

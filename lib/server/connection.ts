@@ -27,6 +27,8 @@ import { sendJson } from "../runtime/json_socket.ts";
 import type { ServerOptions } from "./config.ts";
 import type { Joined, Peer, Refused, Resumed, SignalingService } from "../signaling/service.ts";
 import type { SocketTracker } from "./socket_tracker.ts";
+import type { CodeLimits } from "./code_limits.ts";
+import { tooManyCodes } from "../signaling/refusals.ts";
 import { plural, printable, truncate } from "../runtime/safe_text.ts";
 import { protocolViolation } from "./ws_violations.ts";
 
@@ -53,6 +55,8 @@ export interface ServerState {
   readonly refusalLog: RefusalLog;
   /** Who may connect and whom each client may reach: keys, tenants, reload. */
   readonly access: Access;
+  /** How fast codes may be claimed and tried, per address and per key. */
+  readonly codeLimits: CodeLimits;
 }
 
 /**
@@ -67,6 +71,8 @@ export class Connection implements Peer {
   readonly #server: ServerState;
   readonly #socket: WebSocket;
   readonly #remoteAddr: string;
+  // What per-address limits count under (an IPv4 address, an IPv6 /64).
+  readonly #addressKey: string;
   readonly #bucket: TokenBucket;
   // Set when the server closes the connection itself.
   #closing = false;
@@ -94,10 +100,12 @@ export class Connection implements Peer {
     remoteAddr: string,
     resume: ResumeRequest = NOT_RESUMABLE,
     key?: KeyRecord,
+    addressKey: string = remoteAddr,
   ) {
     this.#server = server;
     this.#socket = socket;
     this.#remoteAddr = remoteAddr;
+    this.#addressKey = addressKey;
     this.#resume = resume;
     this.tenant = key?.sha256;
     this.keyLabel = key?.label;
@@ -438,6 +446,14 @@ export class Connection implements Peer {
         return;
     }
     const message = frame.message;
+    if (
+      (message.type === MessageType.CodeClaim || message.type === MessageType.CodeUse) &&
+      !this.#server.codeLimits.allow(this.#addressKey, this.tenant, performance.now())
+    ) {
+      const refused = tooManyCodes();
+      this.#refuse(message.type, refused.code, refused.reason);
+      return;
+    }
     const outcome = this.#server.signaling.handle(clientId, message);
     // An answer that needs no round trip comes at once, without a promise.
     if (outcome instanceof Promise) outcome.then((refused) => this.#handled(message.type, refused));
@@ -596,6 +612,7 @@ export function classify(event: Pick<CloseEvent, "code" | "wasClean">): Disconne
 
 // What a partner receives as sent; the rest is pairing, which the server answers itself.
 const RELAYED_TYPES: ReadonlySet<string> = new Set([
+  MessageType.Pake,
   MessageType.Offer,
   MessageType.Answer,
   MessageType.Candidate,

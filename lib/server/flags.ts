@@ -133,6 +133,13 @@ const SERVER_FLAGS = {
     default: d.pairTimeout,
     parse: positiveNumber(DAY),
   }),
+  codeTtl: valueFlag({
+    name: "code-ttl",
+    value: "SECONDS",
+    help: "a pairing code's number (nameplate) expires unused after this",
+    default: d.codeTtl,
+    parse: positiveNumber(DAY),
+  }),
   maxBufferedBytes: valueFlag({
     name: "max-buffered-bytes",
     value: "BYTES",

@@ -26,18 +26,24 @@ import serverProbe from "../page/server_probe.js" with { type: "text" };
 import session from "../page/session.js" with { type: "text" };
 import status from "../page/status.js" with { type: "text" };
 import backoff from "../shared/backoff.js" with { type: "text" };
+import codeExchange from "../shared/code_exchange.js" with { type: "text" };
+// The page's copy of `shared/deps.js`: its npm modules, bundled (`deno task vendor`).
+import sharedDeps from "../vendor/shared_deps.js" with { type: "text" };
 import fileProtocol from "../shared/file_protocol.js" with { type: "text" };
 import fileReceiver from "../shared/file_receiver.js" with { type: "text" };
 import filePieces from "../shared/file_pieces.js" with { type: "text" };
+import pairingCode from "../shared/pairing_code.js" with { type: "text" };
 import fileSender from "../shared/file_sender.js" with { type: "text" };
 import fileSet from "../shared/file_set.js" with { type: "text" };
 import fileTransfer from "../shared/file_transfer.js" with { type: "text" };
 import peerLink from "../shared/peer_link.js" with { type: "text" };
 import printable from "../shared/printable.js" with { type: "text" };
 import protocol from "../shared/protocol.js" with { type: "text" };
+import qrCode from "../shared/qr_code.js" with { type: "text" };
 import resumeParams from "../shared/resume_params.js" with { type: "text" };
 import rtcTypes from "../shared/rtc_types.js" with { type: "text" };
 import sha256 from "../shared/sha256.js" with { type: "text" };
+import spake2 from "../shared/spake2.js" with { type: "text" };
 import verification from "../shared/verification.js" with { type: "text" };
 
 /** One file of the page. */
@@ -72,18 +78,23 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
     "/page/session.js": session,
     "/page/status.js": status,
     "/shared/backoff.js": backoff,
+    "/shared/code_exchange.js": codeExchange,
+    "/shared/deps.js": sharedDeps,
     "/shared/file_protocol.js": fileProtocol,
     "/shared/file_receiver.js": fileReceiver,
     "/shared/file_pieces.js": filePieces,
     "/shared/file_sender.js": fileSender,
     "/shared/file_set.js": fileSet,
     "/shared/file_transfer.js": fileTransfer,
+    "/shared/pairing_code.js": pairingCode,
     "/shared/peer_link.js": peerLink,
     "/shared/printable.js": printable,
     "/shared/protocol.js": protocol,
+    "/shared/qr_code.js": qrCode,
     "/shared/resume_params.js": resumeParams,
     "/shared/rtc_types.js": rtcTypes,
     "/shared/sha256.js": sha256,
+    "/shared/spake2.js": spake2,
     "/shared/verification.js": verification,
   }).map(([path, body]): [string, Asset] => [path, { body, contentType: JS }]),
 ]);

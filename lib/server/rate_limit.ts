@@ -51,6 +51,19 @@ export class TokenBucket {
    * @returns Whether the message is within the limit.
    */
   take(now: number): boolean {
+    if (!this.has(now)) return false;
+    this.#tokens = Math.max(0, this.#tokens - 1);
+    return true;
+  }
+
+  /**
+   * Whether {@linkcode TokenBucket.take} would succeed now, without taking:
+   * for a message that must pass two buckets and spend from neither unless
+   * it passes both.
+   *
+   * @param now The current time in milliseconds.
+   */
+  has(now: number): boolean {
     const elapsed = Math.max(0, now - this.#updatedAt);
     this.#tokens = Math.min(
       this.burst,
@@ -58,8 +71,11 @@ export class TokenBucket {
     );
     this.#updatedAt = now;
     // Refills of fractional tokens add up to 0.999…; don't lose that token.
-    if (this.#tokens < 1 - 1e-9) return false;
-    this.#tokens = Math.max(0, this.#tokens - 1);
-    return true;
+    return this.#tokens >= 1 - 1e-9;
+  }
+
+  /** How long, from the last refill, until the bucket is full again, in milliseconds. */
+  msUntilFull(): number {
+    return ((this.burst - this.#tokens) / this.rate) * 1000;
   }
 }

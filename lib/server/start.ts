@@ -27,6 +27,7 @@ import { Connection, type ServerState } from "./connection.ts";
 import { wantsUpgrade } from "./handshake.ts";
 import { reloadKeys, revokeShared } from "./key_reload.ts";
 import { formatAddr, ListenError, Listeners } from "./listeners.ts";
+import { CodeLimits } from "./code_limits.ts";
 import { RefusalLog } from "./refusal_log.ts";
 import { serverRoutes } from "./routes.ts";
 import { shutdownOnce } from "./shutdown.ts";
@@ -108,6 +109,7 @@ export function startServer(
   // Only what is configured is asked for: a signaling that cannot honour an option refuses it.
   const signalingOptions: SignalingOptions = {
     pairTimeoutMs: config.pairTimeout * 1000,
+    codeTtlMs: config.codeTtl * 1000,
     iceServers: config.iceServers,
     ...(turn ? { iceServersFor: (id: string) => turn.iceServers(id) } : {}),
     // Another key's client answers exactly like an unknown id.
@@ -159,6 +161,7 @@ export function startServer(
     stopping: false,
     // A stranger can cause refusals as fast as it can connect: cap their lines.
     refusalLog: new RefusalLog(10, 10_000),
+    codeLimits: new CodeLimits(),
     access,
   };
 

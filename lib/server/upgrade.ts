@@ -58,7 +58,14 @@ export function upgrade(
   }
   server.metrics.connections++;
   sockets.track(upgraded.socket, client.key, remoteAddr);
-  new Connection(server, upgraded.socket, remoteAddr, resumeRequest(request.url), entered.record);
+  new Connection(
+    server,
+    upgraded.socket,
+    remoteAddr,
+    resumeRequest(request.url),
+    entered.record,
+    client.key,
+  );
   return upgraded.response;
 }
 

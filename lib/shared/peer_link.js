@@ -36,8 +36,8 @@ import { CHAT_CHANNEL, MessageType } from "./protocol.js";
  */
 
 /**
- * @typedef {{ type: "offer", sdp: string }
- *   | { type: "answer", sdp: string }
+ * @typedef {{ type: "offer", sdp: string, proof?: string }
+ *   | { type: "answer", sdp: string, proof?: string }
  *   | { type: "candidate", candidate: CandidateInit | null }} SignalOut
  *   A message for the server to forward to the partner.
  */
@@ -55,11 +55,17 @@ export const PATH_WORDS = Object.freeze({ direct: "direct", relay: "via TURN rel
 /**
  * @typedef {{ kind: "open", ms: number, path?: LinkPath }
  *   | { kind: "message", text: string }
- *   | { kind: "failed", reason: string }} LinkEvent
+ *   | { kind: "failed", reason: string, tampered?: true }} LinkEvent
  *   What the link reports: the channel opened (`ms` since `start()`, and the
  *   path when the statistics tell it), a line arrived on it, or peer-to-peer
- *   is not (or no longer) possible.
+ *   is not (or no longer) possible. `tampered`: the partner's description
+ *   did not carry its proof (see `binding`), so the pairing must end.
  */
+
+/**
+ * The reason of a link that refused a description changed on the way.
+ */
+export const TAMPERED = "the connection details were changed on the way";
 
 /** The reason given when a TURN server refuses the credentials. */
 export const TURN_REFUSED = "TURN server refused the credentials";
@@ -84,6 +90,9 @@ const STATS_TIMEOUT_MS = 2000;
  * @property {() => number} [now] The clock in milliseconds; `performance.now` by default.
  * @property {(channel: DataChannelLike) => void} [onChannel] Receives the
  *   other channels the partner opens (files); without it they are closed.
+ * @property {import("./code_exchange.js").FingerprintBinding} [binding] For
+ *   partners paired by code: every description sent carries its `proof`, and
+ *   one received without the right proof fails the link (`tampered`).
  */
 
 /** @typedef {"new" | "negotiating" | "open" | "failed" | "closed"} LinkState */
@@ -197,8 +206,7 @@ export class PeerLink {
         this.#watch(pc.createDataChannel(CHAT_CHANNEL, { ordered: true }));
         const offer = await pc.createOffer();
         await pc.setLocalDescription(offer);
-        this.#signal({ type: MessageType.Offer, sdp: pc.localDescription?.sdp ?? offer.sdp ?? "" });
-        this.#described();
+        this.#describe(MessageType.Offer, pc.localDescription?.sdp ?? offer.sdp ?? "");
       }
     }, "create a peer connection");
   }
@@ -206,7 +214,7 @@ export class PeerLink {
   /**
    * Takes an `offer`, `answer` or `candidate` message from the partner.
    *
-   * @param {{ type: string, sdp?: unknown, candidate?: unknown }} message
+   * @param {{ type: string, sdp?: unknown, candidate?: unknown, proof?: unknown }} message
    */
   handle(message) {
     switch (message.type) {
@@ -217,6 +225,11 @@ export class PeerLink {
         // Only the initiator offers, so only the other side takes an offer.
         if (typeof sdp !== "string" || (type === MessageType.Offer) === this.#options.initiator) {
           this.#debug(`ignored an unexpected ${type}`);
+          return;
+        }
+        const binding = this.#options.binding;
+        if (binding && !binding.check(sdp, message.proof)) {
+          this.#fail(TAMPERED, true);
           return;
         }
         this.#enqueue(() => this.#takeDescription(type, sdp), `take the ${type}`);
@@ -313,9 +326,21 @@ export class PeerLink {
     if (type === MessageType.Offer) {
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
-      this.#signal({ type: MessageType.Answer, sdp: pc.localDescription?.sdp ?? answer.sdp ?? "" });
-      this.#described();
+      this.#describe(MessageType.Answer, pc.localDescription?.sdp ?? answer.sdp ?? "");
     }
+  }
+
+  /**
+   * Sends this side's description, with its proof when paired by code, and
+   * the candidates found meanwhile after it.
+   *
+   * @param {"offer" | "answer"} type
+   * @param {string} sdp
+   */
+  #describe(type, sdp) {
+    const binding = this.#options.binding;
+    this.#signal(binding ? { type, sdp, proof: binding.proof(sdp) } : { type, sdp });
+    this.#described();
   }
 
   /** @param {CandidateInit} candidate */
@@ -410,12 +435,15 @@ export class PeerLink {
     if (this.#options.relayOnly) this.#fail(TURN_REFUSED);
   }
 
-  /** @param {string} reason */
-  #fail(reason) {
+  /**
+   * @param {string} reason
+   * @param {boolean} [tampered]
+   */
+  #fail(reason, tampered = false) {
     if (this.#state !== "negotiating" && this.#state !== "open") return;
     this.#state = "failed";
     this.#release();
-    this.#emit({ kind: "failed", reason });
+    this.#emit(tampered ? { kind: "failed", reason, tampered } : { kind: "failed", reason });
   }
 
   #release() {

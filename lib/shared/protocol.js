@@ -49,6 +49,24 @@ export const MessageType = /** @type {const} */ ({
   PeerReconnecting: "peer_reconnecting",
   /** Server → partner `{peer}`: the partner resumed its session. */
   PeerBack: "peer_back",
+  /** Client → server: hold a nameplate, the number of a code for pairing by code. */
+  CodeClaim: "code_claim",
+  /** Server → client `{nameplate, expires_s}`: the nameplate it holds, and for how long. */
+  Nameplate: "nameplate",
+  /** Client → server: give up the nameplate it holds. */
+  CodeRelease: "code_release",
+  /**
+   * Client → server `{nameplate}`: pair with the nameplate's holder at once
+   * (typing the code is the consent); the nameplate is spent either way.
+   */
+  CodeUse: "code_use",
+  /** Server → holder `{nameplate}`: the nameplate expired unused. */
+  NameplateExpired: "nameplate_expired",
+  /**
+   * The password-authenticated key exchange of partners paired by code
+   * `{share?, confirm?, failure?}`, forwarded to the partner with `from`.
+   */
+  Pake: "pake",
 });
 
 /** Error codes carried by an `error` message. */
@@ -81,6 +99,10 @@ export const ErrorCode = /** @type {const} */ ({
   PeerUnavailable: "peer_unavailable",
   /** The client's API key has as many clients as it may; the connection is closed next. */
   KeyLimit: "key_limit",
+  /** No code is waiting under that nameplate: it was used, expired or mistyped. */
+  UnknownNameplate: "unknown_nameplate",
+  /** Too many codes claimed or tried from this address or key; try again in a minute. */
+  TooManyCodes: "too_many_codes",
 });
 
 /** WebSocket close codes the server uses (RFC 6455, section 7.4.1). */
@@ -135,7 +157,8 @@ export const HttpPath = /** @type {const} */ ({
  * What each field of a message may hold: `any` is any JSON value, but it
  * must be present; a kind ending in `?` may also be absent.
  *
- * @typedef {"string" | "number" | "boolean" | "object|null" | "any" | "array?"} FieldKind
+ * @typedef {"string" | "number" | "boolean" | "object|null" | "any" | "array?" | "string?"
+ *   | "boolean?"} FieldKind
  */
 
 /**
@@ -154,10 +177,15 @@ export const CLIENT_SCHEMA = {
   [MessageType.PairAccept]: { from: "string" },
   [MessageType.PairReject]: { from: "string" },
   [MessageType.Unpair]: {},
-  [MessageType.Offer]: { sdp: "string" },
-  [MessageType.Answer]: { sdp: "string" },
+  [MessageType.CodeClaim]: {},
+  [MessageType.CodeRelease]: {},
+  [MessageType.CodeUse]: { nameplate: "string" },
+  // `proof`: for partners paired by code, the MAC of the description's fingerprints.
+  [MessageType.Offer]: { sdp: "string", proof: "string?" },
+  [MessageType.Answer]: { sdp: "string", proof: "string?" },
   [MessageType.Candidate]: { candidate: "object|null" },
   [MessageType.Relay]: { data: "any" },
+  [MessageType.Pake]: { share: "string?", confirm: "string?", failure: "string?" },
 };
 
 /**
@@ -169,17 +197,25 @@ export const SERVER_SCHEMA = {
   [MessageType.YourId]: { id: "string" },
   [MessageType.Error]: { code: "string", message: "string" },
   [MessageType.PairRequest]: { from: "string" },
-  [MessageType.Paired]: { peer: "string", initiator: "boolean", iceServers: "array?" },
+  [MessageType.Paired]: {
+    peer: "string",
+    initiator: "boolean",
+    iceServers: "array?",
+    by_code: "boolean?",
+  },
   [MessageType.PairRejected]: { peer: "string", reason: "string" },
   [MessageType.PairCancelled]: { from: "string", reason: "string" },
   [MessageType.PeerLeft]: { peer: "string", reason: "string" },
   [MessageType.Session]: { resume_token: "string", grace_s: "number" },
   [MessageType.PeerReconnecting]: { peer: "string" },
   [MessageType.PeerBack]: { peer: "string" },
-  [MessageType.Offer]: { sdp: "string", from: "string" },
-  [MessageType.Answer]: { sdp: "string", from: "string" },
+  [MessageType.Nameplate]: { nameplate: "string", expires_s: "number" },
+  [MessageType.NameplateExpired]: { nameplate: "string" },
+  [MessageType.Offer]: { sdp: "string", proof: "string?", from: "string" },
+  [MessageType.Answer]: { sdp: "string", proof: "string?", from: "string" },
   [MessageType.Candidate]: { candidate: "object|null", from: "string" },
   [MessageType.Relay]: { data: "any", from: "string" },
+  [MessageType.Pake]: { share: "string?", confirm: "string?", failure: "string?", from: "string" },
 };
 
 /**
@@ -322,6 +358,8 @@ const KIND_NAMES = {
   "object|null": "an object or null",
   any: "present",
   "array?": "an array",
+  "string?": "a string",
+  "boolean?": "a boolean",
 };
 
 /**
@@ -343,6 +381,10 @@ function fits(value, kind) {
       return value !== undefined;
     case "array?":
       return Array.isArray(value);
+    case "string?":
+      return typeof value === "string";
+    case "boolean?":
+      return typeof value === "boolean";
   }
 }
 

@@ -10,6 +10,7 @@
 import { getLogger } from "../runtime/deps.ts";
 import { DeadlineTimer } from "../runtime/deadline_timer.ts";
 import { Pairing } from "./pairing.ts";
+import { isNameplate, Nameplates } from "./nameplates.ts";
 import {
   type ClientMessage,
   ErrorCode,
@@ -29,6 +30,8 @@ import {
   notPaired,
   peerUnavailable,
   requestRefused,
+  selfCode,
+  unknownNameplate,
   unknownPeer,
 } from "./refusals.ts";
 import type {
@@ -42,6 +45,37 @@ import type {
 import { MemorySessions } from "./sessions/memory_sessions.ts";
 
 const logger = getLogger(["switchboard", "signaling"]);
+
+/** How long a nameplate lives unused when the server does not say: five minutes. */
+export const DEFAULT_CODE_TTL_MS = 300_000;
+
+/** What `paired` carries besides the peer and role. */
+type PairedExtras = { iceServers?: IceServer[]; by_code?: true };
+
+/**
+ * The Prometheus families of pairing by code, for any signaling.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { nameplateMetrics } from "./memory.ts";
+ * assert.match(nameplateMetrics(2, 5, 1), /^switchboard_nameplates 2$/m);
+ * ```
+ */
+export function nameplateMetrics(held: number, paired: number, expired: number): string {
+  return [
+    "# HELP switchboard_nameplates Nameplates (the numbers of pairing codes) held now.",
+    "# TYPE switchboard_nameplates gauge",
+    `switchboard_nameplates ${held}`,
+    "# HELP switchboard_code_pairings_total Pairs made by a code.",
+    "# TYPE switchboard_code_pairings_total counter",
+    `switchboard_code_pairings_total ${paired}`,
+    "# HELP switchboard_nameplates_expired_total Nameplates that expired unused.",
+    "# TYPE switchboard_nameplates_expired_total counter",
+    `switchboard_nameplates_expired_total ${expired}`,
+    "",
+  ].join("\n");
+}
 const narrate = new Narration(logger);
 
 /**
@@ -67,6 +101,14 @@ export class MemorySignaling implements SignalingService {
   readonly #announcing = new Map<string, number>();
   #announceSerial = 0;
   readonly #canReach: (from: string, to: string) => boolean;
+  readonly #tenantOf: (id: string) => string;
+  readonly #nameplates: Nameplates;
+  #codePairs = 0;
+  #nameplatesExpired = 0;
+  readonly #nameplateTimer = new DeadlineTimer(
+    () => this.#nameplates.nextExpiryAt,
+    (now) => this.#expireNameplates(now),
+  );
   // One timer for every pending request on the server, due at the earliest expiry.
   readonly #timer = new DeadlineTimer(
     () => this.#pairing.nextExpiryAt,
@@ -86,6 +128,8 @@ export class MemorySignaling implements SignalingService {
     this.#iceFor = options.iceServersFor;
     const tenantOf = options.tenantOf ?? (() => undefined);
     this.#canReach = (from, to) => tenantOf(from) === tenantOf(to);
+    this.#tenantOf = (id) => tenantOf(id) ?? "";
+    this.#nameplates = new Nameplates({ ttlMs: options.codeTtlMs ?? DEFAULT_CODE_TTL_MS });
     this.#sessions = new MemorySessions(options.resume, {
       tenantOf,
       away: (id) => this.#away(id),
@@ -144,6 +188,14 @@ export class MemorySignaling implements SignalingService {
         });
         return undefined;
       }
+      case MessageType.CodeClaim:
+        return this.#claimCode(me, now);
+      case MessageType.CodeRelease:
+        this.#nameplates.release(me);
+        this.#nameplateTimer.reschedule();
+        return undefined;
+      case MessageType.CodeUse:
+        return this.#useCode(me, message.nameplate, now);
       case MessageType.Unpair: {
         const result = this.#pairing.unpair(me);
         if (!result.ok) return noPartner();
@@ -167,6 +219,7 @@ export class MemorySignaling implements SignalingService {
    * the target of its own request hears `pair_cancelled` (`peer_left`).
    */
   disconnected(id: string, reason: PeerLeftReason = "disconnected"): void {
+    if (this.#nameplates.release(id)) this.#nameplateTimer.reschedule();
     const { partner, dropped, withdrawn } = this.#pairing.remove(id);
     if (partner !== undefined) {
       narrate.left(id, partner);
@@ -204,14 +257,15 @@ export class MemorySignaling implements SignalingService {
     this.#send(partner, { type: MessageType.PeerBack, peer: id });
   }
 
-  /** Nothing: its counters are the server's own. */
+  /** The nameplates held now, and the pairings made by code. */
   metricsText(): string {
-    return "";
+    return nameplateMetrics(this.#nameplates.size, this.#codePairs, this.#nameplatesExpired);
   }
 
   /** Stops the timers and ends every session; for server shutdown. */
   close(): void {
     this.#timer.stop();
+    this.#nameplateTimer.stop();
     this.#sessions.close();
   }
 
@@ -233,7 +287,50 @@ export class MemorySignaling implements SignalingService {
     return undefined;
   }
 
-  #accept(me: string, from: string, now: number): Refused | undefined {
+  /** Gives `me` a nameplate (its previous one is released) and tells it the number. */
+  #claimCode(me: string, now: number): Refused | undefined {
+    if (this.#pairing.isPaired(me)) return acceptWhilePaired();
+    const held = this.#nameplates.claim(me, this.#tenantOf(me), now);
+    narrate.claimed(me, held.nameplate);
+    this.#send(me, {
+      type: MessageType.Nameplate,
+      nameplate: held.nameplate,
+      expires_s: this.#nameplates.ttlMs / 1000,
+    });
+    this.#nameplateTimer.reschedule();
+    return undefined;
+  }
+
+  /**
+   * Pairs `me` with the holder of `nameplate` at once: typing the code was
+   * the consent, and the two prove the code's password to each other next.
+   */
+  #useCode(me: string, nameplate: string, now: number): Refused | undefined {
+    if (this.#pairing.isPaired(me)) return acceptWhilePaired();
+    if (!isNameplate(nameplate)) return unknownNameplate(nameplate);
+    if (this.#nameplates.heldBy(me)?.nameplate === nameplate) return selfCode();
+    const held = this.#nameplates.use(nameplate, this.#tenantOf(me), now);
+    this.#nameplateTimer.reschedule();
+    // A holder that is away, or paired by id meanwhile, has nothing to pair with.
+    if (held === undefined || !this.#registry.has(held.holder)) return unknownNameplate(nameplate);
+    const asked = this.#pairing.request(me, held.holder, now);
+    if (!asked.ok) return unknownNameplate(nameplate);
+    if (asked.replaced !== undefined) this.#cancelled(me, asked.replaced, "replaced");
+    narrate.codeUsed(me, held.holder, nameplate);
+    this.#codePairs++;
+    return this.#accept(held.holder, me, now, true);
+  }
+
+  /** Tells the holders of nameplates that expired unused. */
+  #expireNameplates(now: number): void {
+    for (const held of this.#nameplates.expire(now)) {
+      this.#nameplatesExpired++;
+      narrate.nameplateExpired(held.holder, held.nameplate);
+      this.#send(held.holder, { type: MessageType.NameplateExpired, nameplate: held.nameplate });
+    }
+  }
+
+  #accept(me: string, from: string, now: number, byCode = false): Refused | undefined {
     // Its request stays pending, with its own timeout, until it is back. Only
     // its own tenant may learn it is away: to others it is any unknown id.
     if (this.#sessions.isAway(from) && this.#canReach(me, from)) return peerUnavailable(from);
@@ -244,8 +341,13 @@ export class MemorySignaling implements SignalingService {
       return result.code === ErrorCode.AlreadyPaired ? acceptWhilePaired() : noPendingRequest(from);
     }
     narrate.paired(from, me);
-    if (this.#iceFor) this.#announceLater(from, me, this.#iceFor);
-    else this.#announce(from, me, this.#ice, this.#ice);
+    // A client in a pair has no use for a nameplate: nobody else may pair with it by code.
+    this.#nameplates.release(me);
+    this.#nameplates.release(from);
+    this.#nameplateTimer.reschedule();
+    const code: { by_code?: true } = byCode ? { by_code: true } : {};
+    if (this.#iceFor) this.#announceLater(from, me, this.#iceFor, code);
+    else this.#announce(from, me, { ...this.#ice, ...code }, { ...this.#ice, ...code });
     for (const requester of result.dropped) {
       const peer = askedRequester.has(requester) ? from : me;
       narrate.targetPaired(requester, peer);
@@ -261,8 +363,8 @@ export class MemorySignaling implements SignalingService {
   #announce(
     initiator: string,
     responder: string,
-    initiatorIce: { iceServers?: IceServer[] },
-    responderIce: { iceServers?: IceServer[] },
+    initiatorIce: PairedExtras,
+    responderIce: PairedExtras,
   ): void {
     this.#send(initiator, {
       type: MessageType.Paired,
@@ -290,13 +392,14 @@ export class MemorySignaling implements SignalingService {
     initiator: string,
     responder: string,
     iceFor: (clientId: string) => Promise<readonly IceServer[]>,
+    code: { by_code?: true },
   ): void {
     const serial = ++this.#announceSerial;
     this.#announcing.set(initiator, serial);
     const shared = this.#ice.iceServers ?? [];
     const entries = (own: readonly IceServer[]) => {
       const all = [...own, ...shared];
-      return all.length > 0 ? { iceServers: all } : {};
+      return all.length > 0 ? { iceServers: all, ...code } : code;
     };
     Promise.all([iceFor(initiator), iceFor(responder)]).catch((error) => {
       logger.error("Cannot issue ICE servers for {initiatorId} and {responderId}: {error}", {

@@ -42,6 +42,31 @@ export class Narration {
     });
   }
 
+  /** `holder` holds nameplate `nameplate` (a code's number; the code's words never reach the server). */
+  claimed(holder: string, nameplate: string): void {
+    this.#logger.info("Client {clientId} holds nameplate {nameplate}.", {
+      clientId: holder,
+      nameplate,
+    });
+  }
+
+  /** `user` typed the code of `holder`'s nameplate: the two are paired next. */
+  codeUsed(user: string, holder: string, nameplate: string): void {
+    this.#logger.info("Client {clientId} used nameplate {nameplate} of {peerId}.", {
+      clientId: user,
+      peerId: holder,
+      nameplate,
+    });
+  }
+
+  /** `holder`'s nameplate expired unused. */
+  nameplateExpired(holder: string, nameplate: string): void {
+    this.#logger.info("Nameplate {nameplate} of client {clientId} expired unused.", {
+      clientId: holder,
+      nameplate,
+    });
+  }
+
   /** `target` rejected `requester`'s request. */
   rejected(target: string, requester: string): void {
     this.#info("Client {clientId} rejected pairing with {peerId}.", target, requester);

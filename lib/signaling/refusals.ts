@@ -75,3 +75,26 @@ export function notPaired(type: string): Refused {
 export function sharedStateUnreachable(code: ErrorCode): Refused {
   return { code, reason: "the server cannot reach its shared registry; try again later" };
 }
+
+/** A `code_use` naming a nameplate nobody holds (used, expired, mistyped, or another key's). */
+export function unknownNameplate(nameplate: string): Refused {
+  return {
+    code: ErrorCode.UnknownNameplate,
+    reason: `no code is waiting with the number ${
+      truncate(nameplate, 12)
+    }: it was used, it expired, or it was mistyped`,
+  };
+}
+
+/** A `code_use` of the sender's own nameplate. */
+export function selfCode(): Refused {
+  return { code: ErrorCode.SelfPair, reason: "that is your own code: give it to the other side" };
+}
+
+/** A `code_claim` or `code_use` over the limit of the sender's address or key. */
+export function tooManyCodes(): Refused {
+  return {
+    code: ErrorCode.TooManyCodes,
+    reason: "too many codes from your address or key; try again in a minute",
+  };
+}

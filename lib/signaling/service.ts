@@ -120,6 +120,8 @@ export interface SignalingOptions {
   tenantOf?: (clientId: string) => string | undefined;
   /** What this server hears from the others that share its state. */
   cluster?: ClusterEvents;
+  /** How long a nameplate (a pairing code's number) lives unused, in milliseconds. */
+  codeTtlMs?: number;
 }
 
 /** What another instance can ask of this one; never called by the in-memory signaling. */

@@ -26,8 +26,12 @@ Deno.test("parseCommand() treats a blank line as empty", () => {
 });
 
 Deno.test("parseCommand() explains a wrong form or an unknown word", () => {
-  assert.deepEqual(parseCommand("pair"), { kind: "invalid", reason: "usage: pair <id>" });
-  assert.deepEqual(parseCommand("pair a b"), { kind: "invalid", reason: "usage: pair <id>" });
+  assert.deepEqual(parseCommand("pair"), { kind: "invalid", reason: "usage: pair <id or code>" });
+  assert.deepEqual(parseCommand("pair a b"), {
+    kind: "invalid",
+    reason: "usage: pair <id or code>",
+  });
+  assert.deepEqual(parseCommand("code 7"), { kind: "invalid", reason: "usage: code" });
   assert.deepEqual(parseCommand("send"), { kind: "invalid", reason: "usage: send <text>" });
   assert.deepEqual(parseCommand("quit now"), { kind: "invalid", reason: "usage: quit" });
   assert.deepEqual(parseCommand("dance"), {
@@ -38,7 +42,9 @@ Deno.test("parseCommand() explains a wrong form or an unknown word", () => {
 
 Deno.test("COMMANDS_HELP names every command", () => {
   const words = ["pair", "accept", "reject", "send", "leave", "quit", "help"];
-  for (const word of [...words, "sendfile", "accept-file", "reject-file", "cancel", "verify"]) {
+  for (
+    const word of [...words, "sendfile", "accept-file", "reject-file", "cancel", "verify", "code"]
+  ) {
     assert.match(COMMANDS_HELP, new RegExp(`^  ${word}\\b`, "m"));
   }
 });
@@ -68,4 +74,10 @@ Deno.test("parseCommand() reads the file commands, with or without a number", ()
   assert.deepEqual(parseCommand("cancel 2"), { kind: "cancel", file: 2 });
   assert.deepEqual(parseCommand("cancel two"), { kind: "invalid", reason: "usage: cancel [<n>]" });
   assert.deepEqual(parseCommand("verify"), { kind: "verify" });
+});
+
+Deno.test("code asks for a code, and pair takes a code as typed, spaces and all", () => {
+  assert.deepEqual(parseCommand("code"), { kind: "code" });
+  assert.deepEqual(parseCommand("pair 7-tidy-orbit"), { kind: "pair", target: "7-tidy-orbit" });
+  assert.deepEqual(parseCommand("pair 7 tidy orbit"), { kind: "pair", target: "7 tidy orbit" });
 });

@@ -10,6 +10,7 @@ Deno.test("parseClientFlags() defaults to the server URL ws://localhost:8765", (
     retryDelay: 0.5,
     maxRetries: 10,
     pair: undefined,
+    code: false,
     accept: false,
     answerTimeout: 60,
     webrtc: false,
@@ -42,6 +43,7 @@ Deno.test("parseClientFlags() reads every flag", () => {
       "3",
       "--pair",
       "abc",
+      "--code",
       "--accept",
       "--answer-timeout",
       "2",
@@ -75,6 +77,7 @@ Deno.test("parseClientFlags() reads every flag", () => {
       retryDelay: 0.1,
       maxRetries: 3,
       pair: "abc",
+      code: true,
       accept: true,
       answerTimeout: 2,
       webrtc: true,
@@ -138,7 +141,8 @@ Deno.test("CLIENT_USAGE lists every flag, its value, usage text and default, as 
       "  --reconnect                 retry after a refused connection or a lost one",
       "  --retry-delay SECONDS       wait before the first retry; doubles, to 30 s (default 0.5)",
       "  --max-retries N             retries in a row before giving up (default 10)",
-      "  --pair ID                   ask this client to pair as soon as connected",
+      "  --pair ID|CODE              ask this client to pair as soon as connected, or pair by",
+      "                              its code (a code alone as the last argument does the same)",
       "  --accept                    accept pairing requests automatically",
       "  --answer-timeout SECONDS    in piped commands, how long pair and accept wait for",
       "                              their answer before the next command runs (default 60)",
@@ -148,6 +152,8 @@ Deno.test("CLIENT_USAGE lists every flag, its value, usage text and default, as 
       "",
       "WebRTC mode (deno task peer; needs --allow-net --allow-env --allow-sys=networkInterfaces):",
       "  --webrtc                    chat over a peer-to-peer data channel once paired",
+      "  --code                      get a code for someone to pair with you (7-tidy-orbit),",
+      "                              with its link and a QR code (WebRTC mode)",
       "  --p2p-timeout SECONDS       fall back to the server relay after this (default 15)",
       "  --ice-server URL            a stun: or turn: URL, added to the server's; repeatable",
       "  --ice-username NAME         username for turn: URLs; the password is read from",
@@ -188,4 +194,22 @@ Deno.test("parseClientFlags() checks --ice-server and --ice-username together", 
     () => parseClientFlags(["--webrtc", "--ice-username", "bob"]),
     { name: "UsageError", message: "--ice-username goes with a turn: URL in --ice-server" },
   );
+});
+
+Deno.test("a code as the last argument pairs by it, unless it is a flag's value", () => {
+  assert.equal(parseClientFlags(["--webrtc", "7-tidy-orbit"]).pair, "7-tidy-orbit");
+  assert.equal(
+    parseClientFlags(["--webrtc", "7 tidy orbit".replaceAll(" ", "-")]).pair,
+    "7-tidy-orbit",
+  );
+  assert.equal(parseClientFlags(["--webrtc", "--pair", "7-tidy-orbit"]).pair, "7-tidy-orbit");
+  // Not a code: still a stray argument, refused as before.
+  assert.throws(() => parseClientFlags(["--webrtc", "hello"]), UsageError);
+  assert.throws(() => parseClientFlags(["--webrtc", "7-tidy"]), UsageError);
+  // A code-shaped value of a flag that takes one stays that flag's.
+  assert.throws(() => parseClientFlags(["--url", "7-tidy-orbit"]), UsageError);
+  assert.throws(() => parseClientFlags(["--code"]), {
+    name: "UsageError",
+    message: "--code works only with --webrtc",
+  });
 });

@@ -28,7 +28,9 @@ async function filesOnDisk(): Promise<Record<string, string>> {
       // The page's deno.json is for `deno check`, not the browser.
       if (!/\.(html|css|js)$/.test(entry.name)) continue;
       const file = `${folder}/${entry.name}`;
-      files[file === "page/index.html" ? "/" : `/${file}`] = file;
+      // The browser cannot load npm: modules: shared/deps.js is served as their bundle.
+      const served = file === "shared/deps.js" ? "vendor/shared_deps.js" : file;
+      files[file === "page/index.html" ? "/" : `/${file}`] = served;
     }
   }
   return files;

@@ -122,14 +122,21 @@ export class FileTransfers {
   readonly #kept: KeptPartials;
 
   /** @param options Where files go and how to report. */
+  // Whether the open channel was proven by a pairing code.
+  #byCode = false;
+
   constructor(options: FileTransfersOptions) {
     this.#options = options;
     this.#kept = new KeptPartials(options.downloadDir, options.keepPartialsMs);
   }
 
-  /** The channel to `peer` is open: files may go; prints the verification code. */
-  opened(peer: string, connection: PeerConnectionLike | undefined): void {
+  /**
+   * The channel to `peer` is open: files may go; prints the verification
+   * code (paired by code, as already checked).
+   */
+  opened(peer: string, connection: PeerConnectionLike | undefined, byCode = false): void {
     this.#peer = peer;
+    this.#byCode = byCode;
     this.#connection = connection;
     this.#code = verificationCode(
       connection?.localDescription?.sdp ?? "",
@@ -225,7 +232,9 @@ export class FileTransfers {
       return;
     }
     this.#print(
-      `*** Verification code with ${this.#peer}: ${this.#code} (the same on both screens means no one is in between) ***`,
+      this.#byCode
+        ? `*** Verification code with ${this.#peer}: ${this.#code} (no need to compare: the code you paired with proved no one is in between) ***`
+        : `*** Verification code with ${this.#peer}: ${this.#code} (the same on both screens means no one is in between) ***`,
     );
   }
 

@@ -338,6 +338,13 @@ export class RedisSignaling implements SignalingService {
       }
       case MessageType.Unpair:
         return await this.#unpair(me);
+      case MessageType.CodeClaim:
+      case MessageType.CodeRelease:
+      case MessageType.CodeUse:
+        return {
+          code: ErrorCode.UnknownType,
+          reason: "pairing by code is not available on a cluster (--redis) yet; pair by id",
+        };
       default:
         return await this.#relay(me, message);
     }
