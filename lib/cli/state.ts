@@ -21,7 +21,8 @@ import { printable } from "../runtime/safe_text.ts";
 import { FileTransfers } from "./files/transfers.ts";
 import type { ProgressDisplay } from "./files/progress.ts";
 import { P2pChat } from "./chat.ts";
-import { CodePairing } from "./code_pairing.ts";
+import { terminalCodes } from "./code_pairing.ts";
+import type { CodeSession } from "../shared/code_session.js";
 import { parseCode } from "../shared/pairing_code.js";
 import type { PeerConnectionFactory } from "./werift/peer.ts";
 import { describeError } from "./connect_failure.ts";
@@ -87,8 +88,10 @@ export class ClientState {
   readonly #peerReady: Promise<unknown> | undefined;
   // Whether the WebRTC library is ready (always, in plain mode): pair asks only then.
   #peerStarted: boolean;
+  // The pairing's `paired` message, for the link once a code is proven.
+  #paired: Extract<ServerMessage, { type: typeof MessageType.Paired }> | undefined;
   // Pairing by code, in WebRTC mode only: it needs the descriptions' fingerprints.
-  readonly #codes: CodePairing | undefined;
+  readonly #codes: CodeSession | undefined;
 
   constructor(
     readonly options: ClientOptions,
@@ -137,12 +140,14 @@ export class ClientState {
         },
         tampered: () => this.#codes?.tampered(),
       });
-      this.#codes = new CodePairing({
+      this.#codes = terminalCodes({
         serverUrl: options.url,
         print,
         send: (message) => this.#send?.(message) ?? false,
         leave: () => this.#leave(),
-        proven: (paired, binding) => this.#p2p?.paired(paired, binding),
+        proven: (_paired, binding) => {
+          if (this.#paired !== undefined) this.#p2p?.paired(this.#paired, binding);
+        },
         qr: interactive,
       });
     }
@@ -243,6 +248,7 @@ export class ClientState {
       case MessageType.Paired:
         this.#requests.clear();
         this.#partner = message.peer;
+        this.#paired = message;
         this.#codes?.paired(message);
         // Paired by code, the link waits until the code is proven.
         if (message.by_code !== true) this.#p2p?.paired(message);

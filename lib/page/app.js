@@ -5,10 +5,12 @@
  * peer-to-peer is not possible. This module wires the controls and starts;
  * each part is a module of its own:
  *
- * - `page_params.js`: the query (`peer=<id>`, `relay=1`, `p2p_timeout=<seconds>`);
+ * - `page_params.js`: the query (`peer=<id>`, `relay=1`, `p2p_timeout=<seconds>`) and
+ *   the fragment (`#code=7-tidy-orbit`);
  * - `connection.js`: the resumable session with the server, reconnects, the API key;
  * - `server_messages.js`: what each message from the server does;
  * - `pairing.js`: requests, the data channel, leaving;
+ * - `codes.js`: pairing by code (shared with the terminal in `code_session.js`);
  * - `status.js`, `chat_view.js`, `key_form.js`, `files_ui.js`: what the user sees.
  *
  * When the server wants an API key (its `/config.json` says `auth: true`), the
@@ -32,34 +34,22 @@
 import { ui } from "./elements.js";
 import { session } from "./session.js";
 import { askToPair, leave, sendChat } from "./pairing.js";
+import { getCode, useCode } from "./codes.js";
 import { connect } from "./connection.js";
 import { onKeyEntered } from "./key_form.js";
 import { wantsKey } from "./server_probe.js";
+import { copyButton } from "./copy_button.js";
 
-/** How long the copy button says what it did before it reads "Copy link" again. */
-const COPIED_MS = 2000;
-
-/** @type {ReturnType<typeof setTimeout> | undefined} */
-let copiedTimer;
-
-ui.copyLink.addEventListener("click", async () => {
-  ui.shareLink.select();
-  try {
-    await navigator.clipboard.writeText(ui.shareLink.value);
-    ui.copyLink.textContent = "Copied";
-  } catch {
-    // No clipboard on a plain-http LAN address: the link is selected to copy by hand.
-    ui.copyLink.textContent = "Selected: press Ctrl+C";
-  }
-  clearTimeout(copiedTimer);
-  copiedTimer = setTimeout(() => ui.copyLink.textContent = "Copy link", COPIED_MS);
-});
+copyButton(ui.copyLink, ui.shareLink);
 
 ui.pairForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  askToPair(ui.peerId.value);
+  // A code pairs by code; anything else is an id to ask.
+  if (!useCode(ui.peerId.value)) askToPair(ui.peerId.value);
   ui.peerId.value = "";
 });
+
+ui.getCode.addEventListener("click", getCode);
 
 ui.chatForm.addEventListener("submit", (event) => {
   event.preventDefault();

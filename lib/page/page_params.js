@@ -1,10 +1,14 @@
 /**
  * The page's query parameters: `peer=<id>` asks that client to pair at once,
  * once; `relay=1` uses TURN relays only; `p2p_timeout=<seconds>` (default
- * 15, at most 300) is how long the data channel may take to open.
+ * 15, at most 300) is how long the data channel may take to open. And its
+ * fragment: `#code=7-tidy-orbit` pairs by that code, once (a fragment never
+ * reaches a server, so neither does the code's password).
  *
  * @module
  */
+
+import { CODE_FRAGMENT } from "../shared/pairing_code.js";
 
 const params = new URLSearchParams(location.search);
 
@@ -40,4 +44,28 @@ export function takePeerToAsk() {
   const wanted = peerToAsk;
   peerToAsk = undefined;
   return wanted;
+}
+
+/**
+ * `#code=` pairs once: it leaves the address bar at once, so it is neither in
+ * the history nor tried again on a reload (the code is spent by then).
+ *
+ * @type {string | undefined}
+ */
+let codeToUse = new URLSearchParams(location.hash.slice(1)).get(CODE_FRAGMENT) ?? undefined;
+if (codeToUse !== undefined) {
+  const address = new URL(location.href);
+  address.hash = "";
+  history.replaceState(history.state, "", address);
+}
+
+/**
+ * The code `#code=` carried, the first time it is asked for; `undefined` after.
+ *
+ * @returns {string | undefined}
+ */
+export function takeCodeToUse() {
+  const code = codeToUse;
+  codeToUse = undefined;
+  return code;
 }

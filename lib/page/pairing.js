@@ -86,17 +86,21 @@ export function withdrawRequest(from, reason) {
   }
 }
 
+/** @typedef {import("./session.js").ProvenByCode} ProvenByCode */
+
 /**
- * The pair is made: negotiates a data channel with `peer`.
+ * The pair is made (and, paired by code, the code proven): negotiates a
+ * data channel with `peer`.
  *
  * @param {string} peer
  * @param {boolean} initiator
  * @param {IceServer[]} iceServers
+ * @param {ProvenByCode} [code]
  */
-export function startLink(peer, initiator, iceServers) {
+export function startLink(peer, initiator, iceServers, code) {
   session.link?.close();
   session.partner = peer;
-  session.pairing = { initiator, iceServers };
+  session.pairing = code ? { initiator, iceServers, code } : { initiator, iceServers };
   ui.requests.replaceChildren();
   setState("negotiating", `Negotiating a peer-to-peer connection with ${short(peer)}…`);
   let opened = false;
@@ -121,6 +125,7 @@ export function startLink(peer, initiator, iceServers) {
     },
     timeoutMs: P2P_TIMEOUT_MS,
     relayOnly,
+    ...(code ? { binding: code.binding } : {}),
     debug: (text) => console.debug(`Peer connection: ${text}`),
     onEvent: (event) => {
       if (session.link !== link) return;
@@ -141,6 +146,11 @@ export function startLink(peer, initiator, iceServers) {
         case "failed":
           files.closed(event.reason);
           showVerification(undefined);
+          // Paired by code, a description changed on the way ends the pairing: no fall-back.
+          if (event.tampered) {
+            code?.tampered();
+            break;
+          }
           if (!opened) {
             fallBack(link, event.reason);
             break;
@@ -202,17 +212,23 @@ export function carryOn() {
   } else if (session.link?.state === "open") {
     setState("open", `Peer-to-peer with ${short(peer)}`);
   } else if (session.pairing) {
-    startLink(peer, session.pairing.initiator, session.pairing.iceServers);
+    const { initiator, iceServers, code } = session.pairing;
+    startLink(peer, initiator, iceServers, code);
   }
 }
 
 /** The user leaves the conversation. */
 export function leave() {
+  leaveQuietly();
+  setState("ready", "You left; waiting for a new partner");
+  addLine("system", "You left the conversation");
+}
+
+/** Ends the pairing without a word of its own (the caller says why). */
+export function leaveQuietly() {
   // The server's word goes first: the partner hears "left" rather than a closed channel.
   sendToServer({ type: MessageType.Unpair });
   endLink();
-  setState("ready", "You left; waiting for a new partner");
-  addLine("system", "You left the conversation");
 }
 
 /**

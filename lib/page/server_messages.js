@@ -8,11 +8,12 @@
 import { ErrorCode, MessageType, toIceServers } from "../shared/protocol.js";
 import { printable } from "../shared/printable.js";
 import { ui } from "./elements.js";
-import { takePeerToAsk } from "./page_params.js";
+import { takeCodeToUse, takePeerToAsk } from "./page_params.js";
+import { CODE_MESSAGES, codes, pairedByServer, useCode } from "./codes.js";
 import { session } from "./session.js";
 import { setState } from "./status.js";
 import { addLine, short } from "./chat_view.js";
-import { askToPair, carryOn, endLink, showRequest, startLink, withdrawRequest } from "./pairing.js";
+import { askToPair, carryOn, endLink, showRequest, withdrawRequest } from "./pairing.js";
 
 /**
  * Acts on a checked message from the server.
@@ -23,6 +24,10 @@ import { askToPair, carryOn, endLink, showRequest, startLink, withdrawRequest } 
 export function receive(message) {
   // The schema checked each field's kind; this reads the text fields as such.
   const text = (/** @type {string} */ key) => String(message[key] ?? "");
+  if (CODE_MESSAGES.has(message.type)) {
+    codes.take(message);
+    return;
+  }
   switch (message.type) {
     case MessageType.YourId:
       takeId(text("id"));
@@ -47,7 +52,13 @@ export function receive(message) {
       withdrawRequest(text("from"), text("reason"));
       break;
     case MessageType.Paired:
-      startLink(text("peer"), message.initiator === true, toIceServers(message.iceServers));
+      pairedByServer({
+        type: message.type,
+        peer: text("peer"),
+        initiator: message.initiator === true,
+        by_code: message.by_code === true,
+        iceServers: toIceServers(message.iceServers),
+      });
       break;
     case MessageType.PairRejected:
       if (session.partner === undefined) {
@@ -57,6 +68,7 @@ export function receive(message) {
     case MessageType.PeerLeft:
       if (text("peer") !== session.partner) break;
       endLink();
+      codes.ended();
       setState("left", `${short(text("peer"))} left (${text("reason")})`);
       addLine("system", `${text("peer")} left (${text("reason")})`);
       break;
@@ -77,6 +89,9 @@ export function receive(message) {
     case MessageType.Error:
       // The new id's line has said it already.
       if (message.code === ErrorCode.ResumeFailed) break;
+      if (message.code === ErrorCode.UnknownNameplate || message.code === ErrorCode.TooManyCodes) {
+        codes.refused();
+      }
       addLine("system", `Server: ${text("message")}`);
       if (session.partner === undefined && document.body.dataset.state === "pairing") {
         setState("ready", `Could not pair: ${text("message")}`);
@@ -126,4 +141,8 @@ function takeId(id) {
   setState("ready", "Waiting: share your link, or enter a partner's id");
   const wanted = takePeerToAsk();
   if (wanted && wanted !== session.myId) askToPair(wanted);
+  const code = takeCodeToUse();
+  if (code !== undefined && !useCode(code)) {
+    addLine("system", "The link's code is not one this page can read: type it in the pair box");
+  }
 }

@@ -8,6 +8,15 @@
 /** @typedef {import("../shared/peer_link.js").PeerLink} PeerLink */
 /** @typedef {import("../shared/protocol.js").IceServer} IceServer */
 
+/**
+ * What a pairing by code adds to the link: the binding of descriptions to
+ * the code's key, and what to do when the partner's fails it.
+ *
+ * @typedef {object} ProvenByCode
+ * @property {import("../shared/code_exchange.js").FingerprintBinding} binding
+ * @property {() => void} tampered
+ */
+
 /** Everything the page knows about its session. */
 export const session = {
   /** @type {WebSocket | undefined} */
@@ -17,7 +26,11 @@ export const session = {
   partner: undefined,
   /** @type {PeerLink | undefined} */
   link: undefined,
-  /** @type {{ initiator: boolean, iceServers: IceServer[] } | undefined} How the pair was made. */
+  /**
+   * How the pair was made, and for a pair made by code, what proves its link.
+   *
+   * @type {{ initiator: boolean, iceServers: IceServer[], code?: ProvenByCode } | undefined}
+   */
   pairing: undefined,
   /** @type {string | undefined} Resumes the session after a lost connection. */
   token: undefined,

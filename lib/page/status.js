@@ -35,7 +35,8 @@ export function updateControls() {
   const online = session.connected;
   ui.message.disabled = ui.send.disabled = !(paired && (p2p || online));
   ui.leave.disabled = !(paired && online);
-  ui.peerId.disabled = ui.askToPair.disabled = !online || paired;
+  ui.peerId.disabled = ui.askToPair.disabled = ui.getCode.disabled = !online || paired;
+  if (paired) ui.codeBox.hidden = true;
   ui.path.textContent = p2p
     ? document.body.dataset.path === "relay" ? `peer-to-peer ${PATH_WORDS.relay}` : "peer-to-peer"
     : online && paired && (state === "relay" || state === "negotiating")

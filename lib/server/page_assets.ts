@@ -11,7 +11,9 @@ import html from "../page/index.html" with { type: "text" };
 import style from "../page/style.css" with { type: "text" };
 import app from "../page/app.js" with { type: "text" };
 import chatView from "../page/chat_view.js" with { type: "text" };
+import codesPage from "../page/codes.js" with { type: "text" };
 import connection from "../page/connection.js" with { type: "text" };
+import copyButton from "../page/copy_button.js" with { type: "text" };
 import fileKinds from "../page/file_kinds.js" with { type: "text" };
 import filePicking from "../page/file_picking.js" with { type: "text" };
 import elements from "../page/elements.js" with { type: "text" };
@@ -27,6 +29,7 @@ import session from "../page/session.js" with { type: "text" };
 import status from "../page/status.js" with { type: "text" };
 import backoff from "../shared/backoff.js" with { type: "text" };
 import codeExchange from "../shared/code_exchange.js" with { type: "text" };
+import codeSession from "../shared/code_session.js" with { type: "text" };
 // The page's copy of `shared/deps.js`: its npm modules, bundled (`deno task vendor`).
 import sharedDeps from "../vendor/shared_deps.js" with { type: "text" };
 import fileProtocol from "../shared/file_protocol.js" with { type: "text" };
@@ -63,7 +66,9 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ...Object.entries({
     "/page/app.js": app,
     "/page/chat_view.js": chatView,
+    "/page/codes.js": codesPage,
     "/page/connection.js": connection,
+    "/page/copy_button.js": copyButton,
     "/page/elements.js": elements,
     "/page/file_kinds.js": fileKinds,
     "/page/file_picking.js": filePicking,
@@ -79,6 +84,7 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
     "/page/status.js": status,
     "/shared/backoff.js": backoff,
     "/shared/code_exchange.js": codeExchange,
+    "/shared/code_session.js": codeSession,
     "/shared/deps.js": sharedDeps,
     "/shared/file_protocol.js": fileProtocol,
     "/shared/file_receiver.js": fileReceiver,
