@@ -10,7 +10,7 @@
 import { getLogger } from "../runtime/deps.ts";
 import { DeadlineTimer } from "../runtime/deadline_timer.ts";
 import { Pairing } from "./pairing.ts";
-import { isNameplate, Nameplates } from "./nameplates.ts";
+import { DEFAULT_CODE_TTL_MS, isNameplate, nameplateMetrics, Nameplates } from "./nameplates.ts";
 import {
   type ClientMessage,
   ErrorCode,
@@ -46,36 +46,9 @@ import { MemorySessions } from "./sessions/memory_sessions.ts";
 
 const logger = getLogger(["switchboard", "signaling"]);
 
-/** How long a nameplate lives unused when the server does not say: five minutes. */
-export const DEFAULT_CODE_TTL_MS = 300_000;
-
 /** What `paired` carries besides the peer and role. */
 type PairedExtras = { iceServers?: IceServer[]; by_code?: true };
 
-/**
- * The Prometheus families of pairing by code, for any signaling.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { nameplateMetrics } from "./memory.ts";
- * assert.match(nameplateMetrics(2, 5, 1), /^switchboard_nameplates 2$/m);
- * ```
- */
-export function nameplateMetrics(held: number, paired: number, expired: number): string {
-  return [
-    "# HELP switchboard_nameplates Nameplates (the numbers of pairing codes) held now.",
-    "# TYPE switchboard_nameplates gauge",
-    `switchboard_nameplates ${held}`,
-    "# HELP switchboard_code_pairings_total Pairs made by a code.",
-    "# TYPE switchboard_code_pairings_total counter",
-    `switchboard_code_pairings_total ${paired}`,
-    "# HELP switchboard_nameplates_expired_total Nameplates that expired unused.",
-    "# TYPE switchboard_nameplates_expired_total counter",
-    `switchboard_nameplates_expired_total ${expired}`,
-    "",
-  ].join("\n");
-}
 const narrate = new Narration(logger);
 
 /**

@@ -13,6 +13,34 @@
  * @module
  */
 
+/** How long a nameplate lives unused when the server does not say: five minutes. */
+export const DEFAULT_CODE_TTL_MS = 300_000;
+
+/**
+ * The Prometheus families of pairing by code, for any signaling.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { nameplateMetrics } from "./nameplates.ts";
+ * assert.match(nameplateMetrics(2, 5, 1), /^switchboard_nameplates 2$/m);
+ * ```
+ */
+export function nameplateMetrics(held: number, paired: number, expired: number): string {
+  return [
+    "# HELP switchboard_nameplates Nameplates (the numbers of pairing codes) held now.",
+    "# TYPE switchboard_nameplates gauge",
+    `switchboard_nameplates ${held}`,
+    "# HELP switchboard_code_pairings_total Pairs made by a code.",
+    "# TYPE switchboard_code_pairings_total counter",
+    `switchboard_code_pairings_total ${paired}`,
+    "# HELP switchboard_nameplates_expired_total Nameplates that expired unused.",
+    "# TYPE switchboard_nameplates_expired_total counter",
+    `switchboard_nameplates_expired_total ${expired}`,
+    "",
+  ].join("\n");
+}
+
 /** A nameplate someone holds. */
 export interface HeldNameplate {
   /** The number, as the code shows it (`"7"`). */
@@ -133,17 +161,35 @@ export class Nameplates {
     this.#byHolder.delete(held.holder);
   }
 
-  // A random free number, as short as the tenant's use allows: a short code is
-  // easy to type, and a random one tells nobody how many codes are out.
   #freeNumber(tenant: string): string {
-    for (let digits = 2; digits <= MAX_DIGITS; digits++) {
-      const range = 10 ** digits - 1;
-      for (let i = 0; i < TRIES_PER_LENGTH; i++) {
-        const nameplate = String(1 + Math.floor(this.#random() * range));
-        if (!this.#byNumber.has(key(tenant, nameplate))) return nameplate;
-      }
+    for (const nameplate of nameplateCandidates(this.#random)) {
+      if (!this.#byNumber.has(key(tenant, nameplate))) return nameplate;
     }
     throw new RangeError("no free nameplate");
+  }
+}
+
+/**
+ * The numbers to try for a new nameplate, in order: a few random ones of
+ * 1–99, then of 1–999, and so on up to nine digits. The first free one is
+ * taken: a short code is easy to type, and a random one tells nobody how
+ * many codes are out.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { nameplateCandidates } from "./nameplates.ts";
+ * const candidates = [...nameplateCandidates(() => 0.5)];
+ * assert.equal(candidates[0], "50");
+ * assert.equal(candidates.at(-1), "500000000");
+ * ```
+ */
+export function* nameplateCandidates(random: () => number = secureRandom): Generator<string> {
+  for (let digits = 2; digits <= MAX_DIGITS; digits++) {
+    const range = 10 ** digits - 1;
+    for (let i = 0; i < TRIES_PER_LENGTH; i++) {
+      yield String(1 + Math.floor(random() * range));
+    }
   }
 }
 

@@ -6,19 +6,7 @@ import type { Peer } from "../../lib/signaling/service.ts";
 import { TestClient, testServer } from "../support/helpers.ts";
 import { eventually } from "../support/hostile.ts";
 
-type Message = Record<string, unknown>;
-
-async function next(client: TestClient, ms = 5000): Promise<Message> {
-  return await client.next(ms) as Message;
-}
-
-async function holding(url: string) {
-  const { client, id } = await TestClient.connect(url);
-  client.send({ type: "code_claim" });
-  const plate = await next(client);
-  assert.equal(plate.type, "nameplate");
-  return { client, id, nameplate: String(plate.nameplate), expiresS: Number(plate.expires_s) };
-}
+import { holding, next, usingCode } from "../support/code_clients.ts";
 
 Deno.test("a typed nameplate pairs its holder with the typist at once, marked by_code, and is spent", async () => {
   await using t = testServer();
@@ -26,21 +14,8 @@ Deno.test("a typed nameplate pairs its holder with the typist at once, marked by
   await using _h = holder.client;
   assert.match(holder.nameplate, /^[1-9]\d?$/);
   assert.equal(holder.expiresS, 300);
-  const { client: user, id: userId } = await TestClient.connect(t.url);
+  const { client: user, id: userId } = await usingCode(t.url, holder);
   await using _u = user;
-  user.send({ type: "code_use", nameplate: holder.nameplate });
-  assert.deepEqual(await next(user), {
-    type: "paired",
-    peer: holder.id,
-    initiator: true,
-    by_code: true,
-  });
-  assert.deepEqual(await next(holder.client), {
-    type: "paired",
-    peer: userId,
-    initiator: false,
-    by_code: true,
-  });
   // The key exchange goes to the partner only, stamped, with nothing but its own fields.
   user.send({ type: "pake", share: "04ab", extra: "dropped", from: "forged" });
   assert.deepEqual(await next(holder.client), { type: "pake", share: "04ab", from: userId });

@@ -34,13 +34,21 @@ import type {
 } from "../service.ts";
 import { Narration } from "../narration.ts";
 import {
+  DEFAULT_CODE_TTL_MS,
+  isNameplate,
+  nameplateCandidates,
+  nameplateMetrics,
+} from "../nameplates.ts";
+import {
   acceptWhilePaired,
   noPartner,
   noPendingRequest,
   notPaired,
   peerUnavailable,
   requestRefused,
+  selfCode,
   sharedStateUnreachable as unreachable,
+  unknownNameplate,
   unknownPeer,
 } from "../refusals.ts";
 import { errorText, plural, truncate } from "../../runtime/safe_text.ts";
@@ -60,10 +68,14 @@ export interface HeartbeatOptions {
   ttlMs: number;
 }
 
+// How many nameplates a claim tries, shortest first (8 of two digits, 8 of three, …).
+const CLAIM_CANDIDATES = 32;
+
 /** The defaults: a dead instance is noticed within 1.5 s + 0.25 s. */
 export const DEFAULT_HEARTBEAT: Readonly<HeartbeatOptions> = { intervalMs: 250, ttlMs: 1500 };
 
 const RELAYED: ReadonlySet<string> = new Set([
+  MessageType.Pake,
   MessageType.Offer,
   MessageType.Answer,
   MessageType.Candidate,
@@ -99,6 +111,14 @@ export class RedisSignaling implements SignalingService {
   readonly #outgoing = new Map<string, { target: string; timer: ReturnType<typeof setTimeout> }>();
   // Clients with a call under way: their next messages wait behind it, in order.
   readonly #busy = new Map<string, Promise<void>>();
+  // This instance's clients holding a nameplate (kept in Redis) → it, and when to say it expired.
+  readonly #nameplates = new Map<
+    string,
+    { nameplate: string; timer: ReturnType<typeof setTimeout> }
+  >();
+  readonly #codeTtlMs: number;
+  #codePairs = 0;
+  #nameplatesExpired = 0;
   #available = true;
   #closed = false;
   #tick: ReturnType<typeof setTimeout> | undefined;
@@ -125,6 +145,7 @@ export class RedisSignaling implements SignalingService {
     this.#link = link;
     this.#instance = instance;
     this.#timeoutMs = options.pairTimeoutMs;
+    this.#codeTtlMs = options.codeTtlMs ?? DEFAULT_CODE_TTL_MS;
     this.#heartbeat = heartbeat;
     const iceServers = options.iceServers ?? [];
     this.#ice = iceServers.length > 0 ? { iceServers: [...iceServers] } : {};
@@ -198,6 +219,7 @@ export class RedisSignaling implements SignalingService {
   disconnected(id: string): void {
     const partner = this.#partners.get(id);
     this.#partners.delete(id);
+    this.#forgetNameplate(id);
     this.#forgetRequest(id);
     this.#holdBack.delete(id);
     this.#sessions.forget(id);
@@ -256,9 +278,13 @@ export class RedisSignaling implements SignalingService {
     return ended;
   }
 
-  /** Redis round trips, cross-instance traffic and instances removed, for `/metrics`. */
+  /**
+   * Redis round trips, cross-instance traffic and instances removed, and the
+   * codes of this instance's clients, for `/metrics`.
+   */
   metricsText(): string {
-    return this.#link.metrics.render();
+    return this.#link.metrics.render() +
+      nameplateMetrics(this.#nameplates.size, this.#codePairs, this.#nameplatesExpired);
   }
 
   /** Stops the heartbeat, lets pending calls finish, and leaves Redis: others forget this instance at once. */
@@ -268,6 +294,7 @@ export class RedisSignaling implements SignalingService {
     clearTimeout(this.#tick);
     for (const { timer } of this.#outgoing.values()) clearTimeout(timer);
     this.#outgoing.clear();
+    for (const id of [...this.#nameplates.keys()]) this.#forgetNameplate(id);
     await Promise.all(this.#busy.values());
     this.#sessions.close();
     if (this.#available) {
@@ -339,12 +366,13 @@ export class RedisSignaling implements SignalingService {
       case MessageType.Unpair:
         return await this.#unpair(me);
       case MessageType.CodeClaim:
+        return await this.#claimCode(me);
       case MessageType.CodeRelease:
+        this.#forgetNameplate(me);
+        if (this.#available) await this.#call("coderelease", [me, ""]);
+        return undefined;
       case MessageType.CodeUse:
-        return {
-          code: ErrorCode.UnknownType,
-          reason: "pairing by code is not available on a cluster (--redis) yet; pair by id",
-        };
+        return await this.#useCode(me, message.nameplate);
       default:
         return await this.#relay(me, message);
     }
@@ -374,6 +402,82 @@ export class RedisSignaling implements SignalingService {
     this.#logTold(reply, 3, "request");
     this.#expireLater(me, target, this.#timeoutMs);
     return undefined;
+  }
+
+  /** Gives `me` a nameplate free across the cluster, and tells it the number. */
+  async #claimCode(me: string): Promise<Refused | undefined> {
+    if (!this.#available) return unreachable(ErrorCode.TooManyCodes);
+    const candidates = [...nameplateCandidates()].slice(0, CLAIM_CANDIDATES);
+    const reply = await this.#call("codeclaim", [me, String(this.#codeTtlMs), ...candidates]);
+    if (!reply) return unreachable(ErrorCode.TooManyCodes);
+    switch (String(reply[0])) {
+      case "ok":
+        break;
+      case "gone":
+        return this.#gone(ErrorCode.TooManyCodes);
+      case ErrorCode.AlreadyPaired:
+        return acceptWhilePaired();
+      default:
+        return { code: ErrorCode.TooManyCodes, reason: "no nameplate is free; try again" };
+    }
+    const nameplate = String(reply[1]);
+    this.#forgetNameplate(me);
+    // Redis forgets the nameplate on its own at the end of its life; the holder is told here.
+    const timer = setTimeout(() => this.#nameplateExpired(me, nameplate), this.#codeTtlMs);
+    this.#nameplates.set(me, { nameplate, timer });
+    narrate.claimed(me, nameplate);
+    this.#send(me, {
+      type: MessageType.Nameplate,
+      nameplate,
+      expires_s: this.#codeTtlMs / 1000,
+    });
+    return undefined;
+  }
+
+  /** Pairs `me` with the holder of `nameplate`, wherever it is connected. */
+  async #useCode(me: string, nameplate: string): Promise<Refused | undefined> {
+    if (!isNameplate(nameplate)) return unknownNameplate(nameplate);
+    if (!this.#available) return unreachable(ErrorCode.UnknownNameplate);
+    const reply = await this.#call("codeuse", [me, nameplate]);
+    if (!reply) return unreachable(ErrorCode.UnknownNameplate);
+    switch (String(reply[0])) {
+      case "ok":
+        break;
+      case "gone":
+        return this.#gone(ErrorCode.UnknownNameplate);
+      case ErrorCode.AlreadyPaired:
+        return acceptWhilePaired();
+      case ErrorCode.SelfPair:
+        return selfCode();
+      default:
+        return unknownNameplate(nameplate);
+    }
+    this.#codePairs++;
+    narrate.codeUsed(me, String(reply[1]), nameplate);
+    this.#logTold(reply, 2, "codeuse");
+    return undefined;
+  }
+
+  /** The nameplate's life is over: released in Redis if it still is `id`'s, and `id` told. */
+  #nameplateExpired(id: string, nameplate: string): void {
+    if (this.#nameplates.get(id)?.nameplate !== nameplate) return;
+    this.#nameplates.delete(id);
+    this.#nameplatesExpired++;
+    narrate.nameplateExpired(id, nameplate);
+    this.#send(id, { type: MessageType.NameplateExpired, nameplate });
+    if (this.#available) {
+      this.#queue(id, async () => {
+        await this.#call("coderelease", [id, nameplate]);
+      });
+    }
+  }
+
+  /** This instance forgets what `id` held: it paired, left, or claimed again. */
+  #forgetNameplate(id: string): void {
+    const held = this.#nameplates.get(id);
+    if (held === undefined) return;
+    clearTimeout(held.timer);
+    this.#nameplates.delete(id);
   }
 
   async #unpair(me: string): Promise<Refused | undefined> {
@@ -474,7 +578,9 @@ export class RedisSignaling implements SignalingService {
         // Both ends here: set both, so the first to hear can relay to the other at once.
         if (this.#registry.has(peer)) this.#partners.set(peer, to);
         this.#forgetRequest(to);
-        this.#announce(to, peer, event.reason === "1");
+        // Redis released any nameplate of a client in a pair.
+        this.#forgetNameplate(to);
+        this.#announce(to, peer, event.reason.startsWith("1"), event.reason.endsWith("c"));
         return;
       }
       case "r":
@@ -530,10 +636,11 @@ export class RedisSignaling implements SignalingService {
    * are issued, and whatever else comes for the client meanwhile waits
    * behind it, so a partner's offer never arrives before `paired`.
    */
-  #announce(to: string, peer: string, initiator: boolean): void {
+  #announce(to: string, peer: string, initiator: boolean, byCode: boolean): void {
     const iceFor = this.#iceFor;
+    const code: { by_code?: true } = byCode ? { by_code: true } : {};
     if (iceFor === undefined) {
-      this.#send(to, { type: MessageType.Paired, peer, initiator, ...this.#ice });
+      this.#send(to, { type: MessageType.Paired, peer, initiator, ...this.#ice, ...code });
       return;
     }
     const held: ServerMessage[] = [];
@@ -555,6 +662,7 @@ export class RedisSignaling implements SignalingService {
           peer,
           initiator,
           ...(all.length > 0 ? { iceServers: all } : {}),
+          ...code,
         });
       }
       for (const message of held) this.#send(to, message);
@@ -790,7 +898,7 @@ export class RedisSignaling implements SignalingService {
           narrate.requested(peer, to);
           break;
         case "p":
-          if (reason === "1") narrate.paired(to, peer);
+          if (reason.startsWith("1")) narrate.paired(to, peer);
           break;
         case "l":
           if (op === "leave") narrate.left(peer, to);

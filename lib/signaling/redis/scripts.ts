@@ -20,6 +20,8 @@
  * - `q:<id>`: list of the events waiting for an away client, oldest first; `rq:<id>`: those
  *   that reached its old instance after it had gone, which come first
  * - `revoked`: set of key SHA-256 revoked on some instance
+ * - `np:<tenant>:<nameplate>`: the client holding a pairing code's nameplate, with
+ *   the code's lifetime as TTL; `nph:<id>`: the `<tenant>:<nameplate>` it holds
  * - `stats`: hash of counts not yet reported (`overflow`: sessions ended by a full queue)
  * - channel `ch:<instance>`: events for the instance's clients
  *
@@ -43,7 +45,8 @@ export type StoreEvent =
   | { to: string; kind: EventKind; peer: string; reason: string };
 
 /**
- * `r` pair_request from peer; `p` paired with peer (reason `1`: initiator);
+ * `r` pair_request from peer; `p` paired with peer (reason `1`: initiator, and
+ * a `c` after it when by code: `1c`, `0c`);
  * `j` pair_rejected by or for peer; `c` pair_cancelled by peer; `l` peer_left;
  * `w` peer (the partner) reconnecting; `b` peer back; `s` the client resumed
  * on another instance (peer and reason `-`); and, to `*`, `k` the key peer
@@ -151,6 +154,12 @@ local function clear(id, partner, dropped, withdrawn, skip)
     if requester ~= partner then tell(requester, 'j', id, dropped, skip) end
   end
 end
+local function release(id)
+  local held = redis.call('GET', P .. 'nph:' .. id)
+  if not held then return false end
+  redis.call('DEL', P .. 'np:' .. held, P .. 'nph:' .. id)
+  return held
+end
 local function same_tenant(a, b)
   local ta = redis.call('HGET', P .. 'tenant', a)
   return ta ~= false and ta == redis.call('HGET', P .. 'tenant', b)
@@ -164,6 +173,7 @@ local function forget_session(id)
 end
 remove = function(id, skip, reason)
   forget_session(id)
+  release(id)
   local partner = redis.call('HGET', P .. 'partner', id)
   if partner then
     redis.call('HDEL', P .. 'partner', id, partner)
@@ -325,11 +335,84 @@ local target = redis.call('HGET', P .. 'req', from)
 local exp = tonumber(redis.call('HGET', P .. 'exp', from) or '0')
 if target ~= me or exp <= now_ms() then return reply('no_pending_request') end
 redis.call('HSET', P .. 'partner', me, from, from, me)
+-- A client in a pair has no use for a nameplate: nobody else may pair with it by code.
+release(me)
+release(from)
 tell(from, 'p', me, '1')
 tell(me, 'p', from, '0')
 clear(me, from, 'rejected', 'paired')
 clear(from, me, 'rejected', 'paired')
 return reply('ok')
+`,
+  ),
+  /**
+   * ARGV me, lifetime ms, then candidate nameplates: gives me the first
+   * candidate free in its tenant, releasing the one it held → status, the
+   * nameplate. \`already_paired\` for a client with a partner; \`full\` when
+   * every candidate is taken.
+   */
+  codeclaim: script(
+    "codeclaim",
+    `
+local me, ttl = ARGV[1], tonumber(ARGV[2])
+if redis.call('HEXISTS', P .. 'clients', me) == 0 then return reply('gone') end
+if redis.call('HEXISTS', P .. 'partner', me) == 1 then return reply('already_paired') end
+local tenant = redis.call('HGET', P .. 'tenant', me) or ''
+release(me)
+for i = 3, #ARGV do
+  local held = tenant .. ':' .. ARGV[i]
+  if redis.call('SET', P .. 'np:' .. held, me, 'NX', 'PX', ttl) then
+    redis.call('SET', P .. 'nph:' .. me, held, 'PX', ttl)
+    return reply('ok', ARGV[i])
+  end
+end
+return reply('full')
+`,
+  ),
+  /**
+   * ARGV me, and a nameplate or '': releases what me holds, if it is that
+   * nameplate (or any, with '') → status \`ok\` when one was released.
+   */
+  coderelease: script(
+    "coderelease",
+    `
+local me, nameplate = ARGV[1], ARGV[2]
+local held = redis.call('GET', P .. 'nph:' .. me)
+if not held then return reply('gone') end
+local tenant = redis.call('HGET', P .. 'tenant', me) or ''
+if nameplate ~= '' and held ~= tenant .. ':' .. nameplate then return reply('gone') end
+release(me)
+return reply('ok')
+`,
+  ),
+  /**
+   * ARGV me, nameplate: pairs me at once with the holder of its tenant's
+   * nameplate, which is spent → status, the holder. \`unknown_nameplate\`
+   * when none is held (or its holder is away or paired), \`self_pair\` for
+   * me's own (not spent), \`already_paired\` when me has a partner.
+   */
+  codeuse: script(
+    "codeuse",
+    `
+local me, nameplate = ARGV[1], ARGV[2]
+if redis.call('HEXISTS', P .. 'clients', me) == 0 then return reply('gone') end
+if redis.call('HEXISTS', P .. 'partner', me) == 1 then return reply('already_paired') end
+local tenant = redis.call('HGET', P .. 'tenant', me) or ''
+local holder = redis.call('GET', P .. 'np:' .. tenant .. ':' .. nameplate)
+if not holder then return reply('unknown_nameplate') end
+if holder == me then return reply('self_pair') end
+release(holder)
+if redis.call('HEXISTS', P .. 'clients', holder) == 0
+  or redis.call('HEXISTS', P .. 'partner', holder) == 1 then
+  return reply('unknown_nameplate')
+end
+release(me)
+redis.call('HSET', P .. 'partner', me, holder, holder, me)
+tell(me, 'p', holder, '1c')
+tell(holder, 'p', me, '0c')
+clear(me, holder, 'rejected', 'paired')
+clear(holder, me, 'rejected', 'paired')
+return reply('ok', holder)
 `,
   ),
   /** ARGV me, from: me declines from's request. */
