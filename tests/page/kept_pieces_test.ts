@@ -70,6 +70,8 @@ Deno.test({
       const url = `http://127.0.0.1:${t.port}/?peer=${peerId}`;
       const page = await browser.open(url);
       await waitForState(page, "open");
+      // The terminal's side opens a moment apart from the page's: files go once both have.
+      await peer.waitForLine(/^\*\*\* Data channel open with /, "stdout", 20_000, 1);
 
       const offer = (n: number) =>
         `#transfers li[data-direction="receive"][data-name="big.bin"]:nth-of-type(${n})`;
@@ -84,6 +86,7 @@ Deno.test({
       // The page goes mid-way; the link to it is opened again.
       await page.goto(url);
       await waitForState(page, "open");
+      await peer.waitForLine(/^\*\*\* Data channel open with /, "stdout", 20_000, 2);
       await peer.waitForLine(/^\*\*\* big\.bin \(file 1\) interrupted: /, "stdout");
       const kept = await page.evaluate(KEPT_TREE) as Record<string, string[]>;
       const [files = []] = Object.values(kept);
@@ -129,6 +132,7 @@ Deno.test({
       );
       await page.goto(url);
       await waitForState(page, "open");
+      await peer.waitForLine(/^\*\*\* Data channel open with /, "stdout", 20_000, 3);
       await peer.waitForLine(/^\*\*\* big\.bin \(file 3\) interrupted: /, "stdout");
       await peer.type(`sendfile ${join(dir, "big.bin")}`);
       await waitForText(page, `${live} .file-saved`, /^Resuming: [\d.]+ MB already here$/);

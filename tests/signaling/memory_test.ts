@@ -109,7 +109,9 @@ Deno.test("MemorySignaling: partnerOf and pairCount follow a pair until it ends"
     assert.equal(signaling.handle(a, { type: "unpair" }, 2), undefined);
     assert.equal(signaling.partnerOf(b), undefined);
     assert.equal(signaling.pairCount, 0);
-    assert.equal(signaling.metricsText(), "", "no counters of its own");
+    // Its own families are the codes' alone, none of them moved by pairing by id.
+    assert.match(signaling.metricsText(), /^switchboard_nameplates 0$/m);
+    assert.match(signaling.metricsText(), /^switchboard_code_pairings_total 0$/m);
   } finally {
     signaling.close();
   }
