@@ -12,6 +12,7 @@ import { markdownTable } from "./table.ts";
 import { percentile } from "./stats.ts";
 import { startServer, SWITCHBOARD } from "./servers.ts";
 import {
+  cliCodePairing,
   cliPairing,
   DEFAULT_TIMEOUTS,
   type PairingResult,
@@ -20,14 +21,15 @@ import {
 import { browserPairing, launchChromium } from "./webrtc_browser.ts";
 
 /** Who is paired: two command-line peers, or two Chromium pages. */
-export type PeerKind = "cli" | "chromium";
+export type PeerKind = "cli" | "cli-code" | "chromium";
 
-/** Both kinds, in running order. */
-export const PEER_KINDS: readonly PeerKind[] = ["cli", "chromium"];
+/** Every kind, in running order. */
+export const PEER_KINDS: readonly PeerKind[] = ["cli", "cli-code", "chromium"];
 
 /** The column heading for each kind. */
 export const KIND_NAMES: Readonly<Record<PeerKind, string>> = {
   cli: "CLI ↔ CLI",
+  "cli-code": "CLI ↔ CLI by code",
   chromium: "Chromium ↔ Chromium",
 };
 
@@ -82,9 +84,10 @@ export async function runWebrtcBench(options: WebrtcOptions): Promise<WebrtcResu
               : `failed: ${result.error}`),
         );
       };
-      if (kind === "cli") {
+      if (kind === "cli" || kind === "cli-code") {
+        const pairing = kind === "cli" ? cliPairing : cliCodePairing;
         for (let i = 0; i < options.pairings; i++) {
-          note(await cliPairing(server.port, `c${i}`, options.echoes, timeouts));
+          note(await pairing(server.port, `${kind}${i}`, options.echoes, timeouts));
         }
       } else {
         await using browser = await launchChromium();
@@ -211,7 +214,7 @@ export function targetLines(results: WebrtcResults): string[] {
         met(s.ok === s.tried)
       }`,
     );
-    if (kind === "cli") {
+    if (kind === "cli" || kind === "cli-code") {
       lines.push(
         `target ${KIND_NAMES[kind]}: paired → open p50 ≤ 100 ms: ${s.openP50.toFixed(0)} ms, ${
           met(s.openP50 <= 100)

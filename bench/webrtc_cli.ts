@@ -91,25 +91,76 @@ export async function cliPairing(
       a.waitFor(OPEN_LINE, { ...open, what: "peer A's channel to open" }),
     ]);
     result.openMs.push(Number(openB.match[1]), Number(openA.match[1]));
-    for (let i = 0; i < echoes; i++) {
-      const token = `${label}-${i}`;
-      // A line that came through the server reads "<id> (via server): …" and
-      // does not match: only the data channel counts.
-      const sent = await a.type(`send ping-${token}`);
-      await b.waitFor(new RegExp(`^${escape(idA)}: ping-${escape(token)}$`), {
-        timeoutMs: timeouts.echoMs,
-        what: `ping ${token} at B`,
-      });
-      await b.type(`send pong-${token}`);
-      const back = await a.waitFor(new RegExp(`^${escape(idB)}: pong-${escape(token)}$`), {
-        timeoutMs: timeouts.echoMs,
-        what: `pong ${token} at A`,
-      });
-      result.roundTripsMs.push(back.at - sent);
-    }
+    result.roundTripsMs.push(...await roundTrips({ a, idA, b, idB }, label, echoes, timeouts));
     result.ok = true;
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
   }
   return result;
+}
+
+const CODE_LINE = /^\*\*\* Your code: (\d+-[a-z]+-[a-z]+) /;
+const PAIRED_BY_CODE = /^\*\*\* Paired with (\S+) by code \*\*\*$/;
+
+/**
+ * As {@linkcode cliPairing}, but by code: A asks for a code, B types it. The
+ * time to open is from each side's `paired` line to its open line, as the
+ * lines arrive here, so it includes the key exchange that proves the code
+ * (the open line's own figure counts from the link's start, after it).
+ */
+export async function cliCodePairing(
+  port: number,
+  label: string,
+  echoes: number,
+  timeouts: PairingTimeouts = DEFAULT_TIMEOUTS,
+): Promise<PairingResult> {
+  const result: PairingResult = { ok: false, openMs: [], roundTripsMs: [] };
+  await using a = new LineProcess(peerArgv(port, ["--code"]));
+  try {
+    const start = { timeoutMs: timeouts.startMs };
+    const idA = (await a.waitFor(ID_LINE, { ...start, what: "peer A's id" })).match[1]!;
+    const code = (await a.waitFor(CODE_LINE, { ...start, what: "peer A's code" })).match[1]!;
+    await using b = new LineProcess(peerArgv(port, [code]));
+    const idB = (await b.waitFor(ID_LINE, { ...start, what: "peer B's id" })).match[1]!;
+    const open = { timeoutMs: timeouts.openMs, failOn: NO_CHANNEL };
+    const side = async (peer: LineProcess, name: string): Promise<number> => {
+      const paired = await peer.waitFor(PAIRED_BY_CODE, { ...open, what: `peer ${name} paired` });
+      const opened = await peer.waitFor(OPEN_LINE, { ...open, what: `peer ${name}'s channel` });
+      return opened.at - paired.at;
+    };
+    const [openB, openA] = await Promise.all([side(b, "B"), side(a, "A")]);
+    result.openMs.push(openB, openA);
+    result.roundTripsMs.push(...await roundTrips({ a, idA, b, idB }, label, echoes, timeouts));
+    result.ok = true;
+  } catch (error) {
+    result.error = error instanceof Error ? error.message : String(error);
+  }
+  return result;
+}
+
+/** Times `echoes` round trips on the data channel of two paired peers, A pinging B. */
+async function roundTrips(
+  { a, idA, b, idB }: { a: LineProcess; idA: string; b: LineProcess; idB: string },
+  label: string,
+  echoes: number,
+  timeouts: PairingTimeouts,
+): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < echoes; i++) {
+    const token = `${label}-${i}`;
+    // A line that came through the server reads "<id> (via server): …" and
+    // does not match: only the data channel counts.
+    const sent = await a.type(`send ping-${token}`);
+    await b.waitFor(new RegExp(`^${escape(idA)}: ping-${escape(token)}$`), {
+      timeoutMs: timeouts.echoMs,
+      what: `ping ${token} at B`,
+    });
+    await b.type(`send pong-${token}`);
+    const back = await a.waitFor(new RegExp(`^${escape(idB)}: pong-${escape(token)}$`), {
+      timeoutMs: timeouts.echoMs,
+      what: `pong ${token} at A`,
+    });
+    times.push(back.at - sent);
+  }
+  return times;
 }

@@ -53,7 +53,7 @@ export interface P2pChatOptions {
    * The partner's description failed its code proof: the caller ends the
    * pairing (and says why); chat does not fall back to the server.
    */
-  tampered?(): void;
+  tampered?(reason: string): void;
 }
 
 /** Hooks for what uses the peer connection besides chat. */
@@ -113,7 +113,7 @@ export class P2pChat {
         if (event.kind === "failed" && event.tampered) {
           this.#options.channels?.closed(event.reason, true);
           this.#options.settled?.();
-          this.#options.tampered?.();
+          this.#options.tampered?.(event.reason);
           return;
         }
         if (event.kind === "failed" && opened) {

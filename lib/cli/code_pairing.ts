@@ -32,6 +32,8 @@ export interface TerminalCodesOptions {
   proven(paired: PairedLike, binding: FingerprintBinding): void;
   /** Whether to draw the QR code (not in scripts, where nobody scans). */
   qr: boolean;
+  /** The partner sent its device key, to remember it by (see `devices/remembered.ts`). */
+  identity?(peer: string): void;
 }
 
 /**
@@ -93,6 +95,9 @@ function eventLine(event: CodeEvent, options: TerminalCodesOptions): string | un
       return failureLine(event.failure, event.fromPartner, event.code);
     case "stranger":
       return "*** Paired by a code this side knows nothing of; leaving ***";
+    case "identity":
+      options.identity?.(event.peer);
+      return undefined;
   }
 }
 

@@ -18,6 +18,8 @@ export type Command =
   | { kind: "accept-file" | "reject-file" | "cancel"; file: number | undefined }
   | { kind: "verify" }
   | { kind: "code" }
+  | { kind: "remember" | "forget" | "meet"; name: string }
+  | { kind: "devices" }
   | { kind: "quit" }
   | { kind: "help" }
   | { kind: "empty" }
@@ -26,6 +28,10 @@ export type Command =
 /** What `help` prints. */
 export const COMMANDS_HELP = `Commands:
   code                get a code for someone to pair with you (7-tidy-orbit)
+  remember <name>     after pairing by code, remember the partner as <name>
+  meet <name>         pair with a remembered device, without a code (both sides)
+  devices             list the remembered devices
+  forget <name>       forget a remembered device
   pair <id or code>   ask a client to pair with you, or pair by its code
   accept [<id>]       accept a pair request (the latest one without an id)
   reject [<id>]       reject a pair request (the latest one without an id)
@@ -83,6 +89,14 @@ export function parseCommand(line: string): Command {
     }
     case "code":
       return rest.length === 0 ? { kind: "code" } : usage("code");
+    case "devices":
+      return rest.length === 0 ? { kind: "devices" } : usage("devices");
+    case "remember":
+    case "forget":
+    case "meet": {
+      const kind = word.toLowerCase() as "remember" | "forget" | "meet";
+      return argument ? { kind, name: argument } : usage(`${kind} <name>`);
+    }
     case "verify":
     case "leave":
     case "quit":

@@ -43,6 +43,10 @@ export interface ClientFlags {
   pair: string | undefined;
   /** Get a code for someone to pair with, once connected (WebRTC mode). */
   code: boolean;
+  /** A remembered device to meet once connected (WebRTC mode). */
+  to: string | undefined;
+  /** Where remembered devices are kept; `$XDG_CONFIG_HOME/switchboard` or `~/.config/switchboard`. */
+  devicesDir: string | undefined;
   /** Accept every pairing request at once. */
   accept: boolean;
   /** In piped input, how long `pair` and `accept` wait for their answer, in seconds. */
@@ -124,6 +128,19 @@ const CLIENT_FLAGS = {
     help: "get a code for someone to pair with you (7-tidy-orbit),\n" +
       "with its link and a QR code (WebRTC mode)",
   }),
+  to: valueFlag({
+    name: "to",
+    value: "NAME",
+    help: "pair with a remembered device once both are connected",
+  }),
+  devicesDir: valueFlag({
+    name: "devices-dir",
+    value: "DIR",
+    help: "where remembered devices are kept; needs --allow-read=DIR\n" +
+      "--allow-write=DIR (deno task peer-devices)",
+    showDefault: "~/.config/switchboard",
+    parse: folder,
+  }),
   accept: switchFlag({ name: "accept", help: "accept pairing requests automatically" }),
   answerTimeout: valueFlag({
     name: "answer-timeout",
@@ -198,6 +215,8 @@ const F = CLIENT_FLAGS;
 /** The flags of WebRTC mode, which make no sense without `--webrtc`. */
 const WEBRTC_FLAGS: readonly Flag<unknown>[] = [
   F.code,
+  F.to,
+  F.devicesDir,
   F.p2pTimeout,
   F.iceUrls,
   F.iceUsername,

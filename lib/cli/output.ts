@@ -58,9 +58,11 @@ function describe(message: ServerMessage, { webrtc, accepting }: DescribeOptions
         : `*** Pair request from ${message.from} (accept or reject) ***`;
     case MessageType.Paired:
       if (!webrtc) return `*** Paired with ${message.peer} ***`;
-      return `*** Paired with ${message.peer}${message.by_code ? " by code" : ""} (${
-        message.initiator ? "you make the offer" : "they make the offer"
-      }) ***`;
+      // Who offers is settled once the code is proven (see code_session.js).
+      if (message.by_code) return `*** Paired with ${message.peer} by code ***`;
+      return `*** Paired with ${message.peer}${
+        message.by_device ? " as a remembered device" : ""
+      } (${message.initiator ? "you make the offer" : "they make the offer"}) ***`;
     case MessageType.PairRejected:
       return `*** Pair request to ${message.peer} ended (${message.reason}) ***`;
     case MessageType.PairCancelled:
@@ -89,6 +91,10 @@ function describe(message: ServerMessage, { webrtc, accepting }: DescribeOptions
       return `*** Nameplate ${message.nameplate} expired ***`;
     case MessageType.Pake:
       return `*** Key exchange from ${message.from} ***`;
+    case MessageType.MeetWaiting:
+      return `*** Waiting for a remembered device (${message.expires_s} s) ***`;
+    case MessageType.MeetExpired:
+      return "*** The remembered device did not come ***";
   }
 }
 

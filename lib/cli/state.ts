@@ -23,6 +23,8 @@ import type { ProgressDisplay } from "./files/progress.ts";
 import { P2pChat } from "./chat.ts";
 import { terminalCodes } from "./code_pairing.ts";
 import type { CodeSession } from "../shared/code_session.js";
+import { RememberedDevices } from "./devices/remembered.ts";
+import { defaultDevicesDir, DeviceStore } from "./devices/store.ts";
 import { parseCode } from "../shared/pairing_code.js";
 import type { PeerConnectionFactory } from "./werift/peer.ts";
 import { describeError } from "./connect_failure.ts";
@@ -37,7 +39,7 @@ export type ClientOptions =
     ClientFlags,
     "url" | "once" | "reconnect" | "retryDelay" | "maxRetries" | "pair" | "accept"
   >
-  & Partial<Pick<ClientFlags, "code">>
+  & Partial<Pick<ClientFlags, "code" | "to" | "devicesDir">>
   & Partial<
     Pick<
       ClientFlags,
@@ -92,6 +94,8 @@ export class ClientState {
   #paired: Extract<ServerMessage, { type: typeof MessageType.Paired }> | undefined;
   // Pairing by code, in WebRTC mode only: it needs the descriptions' fingerprints.
   readonly #codes: CodeSession | undefined;
+  // Remembered devices, in WebRTC mode only, like codes.
+  readonly #devices: RememberedDevices | undefined;
 
   constructor(
     readonly options: ClientOptions,
@@ -138,17 +142,31 @@ export class ClientState {
         settled: () => {
           if (this.#script.awaiting?.kind === "channel") this.#script.answered();
         },
-        tampered: () => this.#codes?.tampered(),
+        tampered: (reason) => {
+          if (this.#devices?.pairedWithDevice) this.#devices.refused(reason);
+          else this.#codes?.tampered();
+        },
       });
       this.#codes = terminalCodes({
         serverUrl: options.url,
         print,
         send: (message) => this.#send?.(message) ?? false,
         leave: () => this.#leave(),
-        proven: (_paired, binding) => {
-          if (this.#paired !== undefined) this.#p2p?.paired(this.#paired, binding);
+        proven: (paired, binding) => {
+          if (this.#paired?.peer === paired.peer) {
+            this.#p2p?.paired({ ...this.#paired, initiator: paired.initiator }, binding);
+          }
         },
         qr: interactive,
+        identity: (peer) => void this.#devices?.identity(peer),
+      });
+      this.#devices = new RememberedDevices({
+        store: new DeviceStore(options.devicesDir ?? defaultDevicesDir(configEnv())),
+        codes: this.#codes,
+        print,
+        send: (message) => this.#send?.(message) ?? false,
+        leave: () => this.#leave(),
+        connect: (paired, binding) => this.#p2p?.paired(paired, binding),
       });
     }
   }
@@ -187,6 +205,7 @@ export class ClientState {
     this.#requests.clear();
     this.#p2p?.ended();
     this.#codes?.ended();
+    this.#devices?.ended();
   }
 
   /** Prints the event and reacts to it; `true` ends the session (`--once`, a queued `quit`). */
@@ -213,6 +232,7 @@ export class ClientState {
       return false;
     }
     if (this.#p2p?.take(message)) return false;
+    if (this.#devices?.take(message)) return false;
     if (this.#codes?.take(message)) {
       if (this.#script.awaiting?.kind === "code" && message.type === MessageType.Nameplate) {
         this.#script.answered();
@@ -250,9 +270,11 @@ export class ClientState {
         this.#partner = message.peer;
         this.#paired = message;
         this.#codes?.paired(message);
-        // Paired by code, the link waits until the code is proven.
-        if (message.by_code !== true) this.#p2p?.paired(message);
-        else this.#p2p?.ended();
+        // Paired by code, the link waits until the code is proven; as remembered
+        // devices, it is bound to their keys.
+        if (message.by_code === true || message.by_device === true) this.#p2p?.ended();
+        else this.#p2p?.paired(message);
+        this.#devices?.paired(message);
         this.#pairedWith(message.peer);
         break;
       case MessageType.PairRejected:
@@ -264,6 +286,7 @@ export class ClientState {
         this.#partner = undefined;
         this.#p2p?.ended();
         this.#codes?.ended();
+        this.#devices?.ended();
         if (this.#script.awaiting?.kind === "channel") this.#script.answered();
         break;
       case MessageType.Error:
@@ -309,6 +332,8 @@ export class ClientState {
       this.#execute({ kind: "pair", target });
     } else if (this.options.code && this.#partner === undefined) {
       this.#execute({ kind: "code" });
+    } else if (this.options.to !== undefined && this.#partner === undefined) {
+      this.#execute({ kind: "meet", name: this.options.to });
     }
     this.#script.drain();
     return false;
@@ -389,6 +414,12 @@ export class ClientState {
         this.#codes.claim();
         this.#script.expect({ kind: "code", peer: "" });
         return;
+      case "remember":
+      case "forget":
+      case "meet":
+      case "devices":
+        this.#deviceCommand(command);
+        return;
       case "accept":
       case "reject": {
         const from = command.from ?? [...this.#requests].at(-1);
@@ -436,6 +467,37 @@ export class ClientState {
     }
   }
 
+  #deviceCommand(
+    command: Extract<Command, { kind: "remember" | "forget" | "meet" | "devices" }>,
+  ): void {
+    const devices = this.#devices;
+    if (devices === undefined) {
+      this.print("*** Remembered devices need WebRTC mode (deno task peer-devices) ***");
+      return;
+    }
+    switch (command.kind) {
+      case "remember":
+        void devices.remember(command.name, this.#partner);
+        return;
+      case "forget":
+        void devices.forget(command.name);
+        return;
+      case "devices":
+        void devices.list();
+        return;
+      case "meet": {
+        if (this.#partner !== undefined) {
+          this.print("*** You already have a partner: leave first ***");
+          return;
+        }
+        const meet = (): void => void devices.meet(command.name);
+        if (this.#peerStarted || this.#peerReady === undefined) meet();
+        else this.#peerReady.then(meet, meet);
+        return;
+      }
+    }
+  }
+
   /** Ends the pairing: whether the server was told. */
   #leave(): boolean {
     if (this.#partner === undefined || !this.send({ type: MessageType.Unpair })) return false;
@@ -443,6 +505,7 @@ export class ClientState {
     // peer_left before it sees the channel close.
     this.#p2p?.ended();
     this.#codes?.ended();
+    this.#devices?.ended();
     this.#partner = undefined;
     if (this.#script.awaiting?.kind === "channel") this.#script.answered();
     return true;
@@ -535,5 +598,14 @@ export class ClientState {
     if (this.#send?.(message)) return true;
     this.print("*** Not connected ***");
     return false;
+  }
+}
+
+/** Where config folders are, from the environment (WebRTC mode may read it). */
+function configEnv(): Record<string, string | undefined> {
+  try {
+    return { XDG_CONFIG_HOME: Deno.env.get("XDG_CONFIG_HOME"), HOME: Deno.env.get("HOME") };
+  } catch {
+    return {};
   }
 }

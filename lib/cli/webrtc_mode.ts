@@ -15,6 +15,7 @@ import {
 import { missingFlags, readSecretEnv, WEBRTC_PERMISSIONS } from "../runtime/permissions.ts";
 import { errorText } from "../runtime/safe_text.ts";
 import { type PeerConnectionFactory, weriftFactory } from "./werift/peer.ts";
+import { rehearseExchange } from "../shared/code_exchange.js";
 
 /** WebRTC mode, started: its connections, and when the library is ready. */
 export interface WebrtcMode {
@@ -50,6 +51,10 @@ export async function prepareWebrtc(
     ownIceServers: iceServersFromUrls(flags.iceUrls, flags.iceUsername, credential),
     relayOnly: flags.relayOnly,
     interfaces: Deno.networkInterfaces(),
+  }).then((factory) => {
+    // Then the curves of pairing by code, so a code typed early is checked warm too.
+    rehearseExchange();
+    return factory;
   });
   // A failure shows on the first pairing, whose link falls back to the server.
   ready.catch(() => {});

@@ -84,7 +84,13 @@ export type SignalMessage =
   | { type: typeof MessageType.Answer; sdp: string; proof?: string }
   | { type: typeof MessageType.Candidate; candidate: Record<string, unknown> | null }
   | { type: typeof MessageType.Relay; data: unknown }
-  | { type: typeof MessageType.Pake; share?: string; confirm?: string; failure?: string };
+  | {
+    type: typeof MessageType.Pake;
+    share?: string;
+    confirm?: string;
+    failure?: string;
+    identity?: string;
+  };
 
 /** Any message a client sends. */
 export type ClientMessage =
@@ -95,6 +101,7 @@ export type ClientMessage =
   | { type: typeof MessageType.CodeClaim }
   | { type: typeof MessageType.CodeRelease }
   | { type: typeof MessageType.CodeUse; nameplate: string }
+  | { type: typeof MessageType.Meet; rendezvous: string }
   | SignalMessage;
 
 /** Any message the server sends. */
@@ -110,6 +117,8 @@ export type ServerMessage =
     iceServers?: IceServer[];
     /** Present (`true`) when the pair was made by a code: the partners run a PAKE first. */
     by_code?: boolean;
+    /** Present (`true`) when two remembered devices met: each proves its saved key. */
+    by_device?: boolean;
   }
   | { type: typeof MessageType.PairRejected; peer: string; reason: PairRejectedReason }
   | { type: typeof MessageType.PairCancelled; from: string; reason: PairCancelledReason }
@@ -119,6 +128,8 @@ export type ServerMessage =
   | { type: typeof MessageType.PeerBack; peer: string }
   | { type: typeof MessageType.Nameplate; nameplate: string; expires_s: number }
   | { type: typeof MessageType.NameplateExpired; nameplate: string }
+  | { type: typeof MessageType.MeetWaiting; expires_s: number }
+  | { type: typeof MessageType.MeetExpired }
   // The server stamps `from` itself, whatever the sender wrote.
   | (SignalMessage & { from: string });
 

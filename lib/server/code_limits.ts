@@ -21,10 +21,28 @@ export interface CodeRate {
 }
 
 /** The default limits: a person types a few codes a minute; a program holds a key. */
-export const DEFAULT_CODE_LIMITS = {
-  perAddress: { perMinute: 10, burst: 20 },
-  perKey: { perMinute: 120, burst: 240 },
-} as const satisfies { perAddress: CodeRate; perKey: CodeRate };
+export const DEFAULT_CODE_LIMITS = codeLimitsOf(10);
+
+/**
+ * The limits of `--code-rate N`: N a minute per address after a burst of
+ * 2N; a key's clients together twelve times that.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { codeLimitsOf } from "./code_limits.ts";
+ * assert.deepEqual(codeLimitsOf(10), {
+ *   perAddress: { perMinute: 10, burst: 20 },
+ *   perKey: { perMinute: 120, burst: 240 },
+ * });
+ * ```
+ */
+export function codeLimitsOf(perMinute: number): { perAddress: CodeRate; perKey: CodeRate } {
+  return {
+    perAddress: { perMinute, burst: 2 * perMinute },
+    perKey: { perMinute: 12 * perMinute, burst: 24 * perMinute },
+  };
+}
 
 // Past this many buckets, the full ones are forgotten (a new one starts full
 // too), at most once a minute so that a crowd of busy buckets costs one scan.

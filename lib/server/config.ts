@@ -39,6 +39,8 @@ export interface ServerOptions {
   pairTimeout: number;
   /** Seconds a pairing code's nameplate lives unused. */
   codeTtl: number;
+  /** Codes claimed or tried a minute per address, after a burst of twice as many; a key's clients, twelve times that. */
+  codeRate: number;
   /** Bytes a client may leave unread before it is closed with 1008. */
   maxBufferedBytes: number;
   /** STUN and TURN servers sent to both partners in `paired`. */
@@ -99,6 +101,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = {
   allowedOrigins: [],
   pairTimeout: 30,
   codeTtl: 300,
+  codeRate: 10,
   maxBufferedBytes: 1024 * 1024,
   iceServers: [],
   web: true,

@@ -447,7 +447,8 @@ export class Connection implements Peer {
     }
     const message = frame.message;
     if (
-      (message.type === MessageType.CodeClaim || message.type === MessageType.CodeUse) &&
+      (message.type === MessageType.CodeClaim || message.type === MessageType.CodeUse ||
+        message.type === MessageType.Meet) &&
       !this.#server.codeLimits.allow(this.#addressKey, this.tenant, performance.now())
     ) {
       const refused = tooManyCodes();

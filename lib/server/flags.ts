@@ -140,6 +140,14 @@ const SERVER_FLAGS = {
     default: d.codeTtl,
     parse: positiveNumber(DAY),
   }),
+  codeRate: valueFlag({
+    name: "code-rate",
+    value: "N",
+    help: "codes claimed or tried a minute per address (twice that at once;\n" +
+      "twelve times that per API key)",
+    default: d.codeRate,
+    parse: positiveNumber(1_000_000),
+  }),
   maxBufferedBytes: valueFlag({
     name: "max-buffered-bytes",
     value: "BYTES",

@@ -30,6 +30,7 @@ import status from "../page/status.js" with { type: "text" };
 import backoff from "../shared/backoff.js" with { type: "text" };
 import codeExchange from "../shared/code_exchange.js" with { type: "text" };
 import codeSession from "../shared/code_session.js" with { type: "text" };
+import deviceBinding from "../shared/device_binding.js" with { type: "text" };
 // The page's copy of `shared/deps.js`: its npm modules, bundled (`deno task vendor`).
 import sharedDeps from "../vendor/shared_deps.js" with { type: "text" };
 import fileProtocol from "../shared/file_protocol.js" with { type: "text" };
@@ -85,6 +86,7 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
     "/shared/backoff.js": backoff,
     "/shared/code_exchange.js": codeExchange,
     "/shared/code_session.js": codeSession,
+    "/shared/device_binding.js": deviceBinding,
     "/shared/deps.js": sharedDeps,
     "/shared/file_protocol.js": fileProtocol,
     "/shared/file_receiver.js": fileReceiver,

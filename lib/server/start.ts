@@ -27,7 +27,7 @@ import { Connection, type ServerState } from "./connection.ts";
 import { wantsUpgrade } from "./handshake.ts";
 import { reloadKeys, revokeShared } from "./key_reload.ts";
 import { formatAddr, ListenError, Listeners } from "./listeners.ts";
-import { CodeLimits } from "./code_limits.ts";
+import { CodeLimits, codeLimitsOf } from "./code_limits.ts";
 import { RefusalLog } from "./refusal_log.ts";
 import { serverRoutes } from "./routes.ts";
 import { shutdownOnce } from "./shutdown.ts";
@@ -161,7 +161,7 @@ export function startServer(
     stopping: false,
     // A stranger can cause refusals as fast as it can connect: cap their lines.
     refusalLog: new RefusalLog(10, 10_000),
-    codeLimits: new CodeLimits(),
+    codeLimits: new CodeLimits(codeLimitsOf(config.codeRate)),
     access,
   };
 

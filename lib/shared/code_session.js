@@ -14,6 +14,7 @@
 import { MessageType } from "./protocol.js";
 import { CodeExchange, CodeFailure, failureMessage, partnerFailure } from "./code_exchange.js";
 import { formatCode, newPassword } from "./pairing_code.js";
+import { identityMac, rememberingKeys } from "./device_binding.js";
 
 /**
  * @typedef {import("./pairing_code.js").PairingCode} PairingCode
@@ -31,13 +32,15 @@ import { formatCode, newPassword } from "./pairing_code.js";
  *   | { kind: "checking", peer: string }
  *   | { kind: "matched", peer: string }
  *   | { kind: "failed", failure: CodeFailureValue, fromPartner: boolean, code: string }
- *   | { kind: "stranger", peer: string }} CodeEvent
+ *   | { kind: "stranger", peer: string }
+ *   | { kind: "identity", peer: string }} CodeEvent
  *   `code`: the code this side shows; `using`: a typed code went to the
  *   server; `expired`: the shown code expired unused; `checking` and
  *   `matched`: the exchange with the partner began and succeeded;
  *   `failed`: it did not, or the partner refused a description (the pairing
  *   is being ended); `stranger`: the server paired this side by a code it
- *   neither shows nor typed, so it leaves.
+ *   neither shows nor typed, so it leaves; `identity`: the partner sent its
+ *   device key, to be remembered (see {@linkcode CodeSession.rememberable}).
  */
 
 /**
@@ -46,7 +49,9 @@ import { formatCode, newPassword } from "./pairing_code.js";
  *   Sends a message to the server; `false` when not connected.
  * @property {() => void} leave Ends the pairing, as the user's leave does.
  * @property {(paired: PairedLike, binding: FingerprintBinding) => void} proven
- *   The code was proven by both sides: connect, with descriptions bound to it.
+ *   The code was proven by both sides: connect, with descriptions bound to
+ *   it. `paired` is the server's, with `initiator` turned round: here the
+ *   initiator makes the offer, and that is the side that did not type the code.
  * @property {(event: CodeEvent) => void} onEvent Told what happens.
  */
 
@@ -88,8 +93,14 @@ export class CodeSession {
   #paired;
   #code = "";
   #proven = false;
+  /** @type {{ macKey: Uint8Array, linkSecret: Uint8Array } | undefined} */
+  #remembering;
+  /** @type {string | undefined} The partner's device key, MAC checked. */
+  #partnerKey;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #unpairTimer;
+  /** @type {{ code: PairingCode, initiator: boolean, exchange: CodeExchange } | undefined} */
+  #prepared;
 
   /** @param {CodeSessionOptions} options */
   constructor(options) {
@@ -127,6 +138,7 @@ export class CodeSession {
     if (this.#options.send({ type: MessageType.CodeUse, nameplate: code.nameplate })) {
       this.#using = code;
       this.#options.onEvent({ kind: "using", code: formatCode(code) });
+      this.#prepare(code, true);
     }
   }
 
@@ -146,6 +158,7 @@ export class CodeSession {
         if (password === undefined) return true;
         this.#claiming = undefined;
         this.#held = { nameplate: String(message.nameplate), password };
+        this.#prepare(this.#held, false);
         this.#options.onEvent({
           kind: "code",
           code: formatCode(this.#held),
@@ -182,6 +195,8 @@ export class CodeSession {
     this.#using = undefined;
     this.#held = undefined;
     this.#claiming = undefined;
+    const prepared = this.#prepared;
+    this.#prepared = undefined;
     if (paired.by_code !== true) return;
     if (code === undefined) {
       this.#options.onEvent({ kind: "stranger", peer: paired.peer });
@@ -191,24 +206,53 @@ export class CodeSession {
     this.#paired = paired;
     this.#code = formatCode(code);
     this.#options.onEvent({ kind: "checking", peer: paired.peer });
-    const exchange = this.#exchange = new CodeExchange({
-      initiator: paired.initiator,
+    const exchange = this.#exchange =
+      prepared?.code === code && prepared.initiator === paired.initiator
+        ? prepared.exchange
+        : this.#newExchange(code, paired.initiator);
+    exchange.start();
+  }
+
+  /**
+   * An exchange for `code`, in the role this side will have: made as soon as
+   * the code is known (its curve arithmetic then takes no time once paired).
+   *
+   * @param {PairingCode} code
+   * @param {boolean} initiator
+   * @returns {CodeExchange}
+   */
+  #newExchange(code, initiator) {
+    const exchange = new CodeExchange({
+      initiator,
       code,
       send: (pake) => {
         if (this.#exchange === exchange) this.#options.send(pake);
       },
       done: (outcome) => {
-        if (this.#exchange !== exchange) return;
+        const paired = this.#paired;
+        if (this.#exchange !== exchange || paired === undefined) return;
         if (outcome.ok) {
           this.#proven = true;
+          this.#remembering = rememberingKeys(outcome.ke);
           this.#options.onEvent({ kind: "matched", peer: paired.peer });
-          this.#options.proven(paired, outcome.binding);
+          // The side that did not type the code makes the offer. Its last message went a
+          // round trip ago, so the offer does not wait behind it for an acknowledgement
+          // (a browser's or Deno's WebSocket holds a second small frame until then).
+          this.#options.proven({ ...paired, initiator: !paired.initiator }, outcome.binding);
         } else {
           this.#failed(outcome.failure, outcome.fromPartner);
         }
       },
     });
-    exchange.start();
+    return exchange;
+  }
+
+  /**
+   * @param {PairingCode} code
+   * @param {boolean} initiator
+   */
+  #prepare(code, initiator) {
+    this.#prepared = { code, initiator, exchange: this.#newExchange(code, initiator) };
   }
 
   /**
@@ -228,6 +272,37 @@ export class CodeSession {
     this.#unpair();
   }
 
+  /**
+   * Sends the partner this device's public key, MACed under the proven
+   * code's key, so that it may remember this device; `false` unless a code
+   * is proven with the partner.
+   *
+   * @param {string} publicHex
+   * @returns {boolean}
+   */
+  sendIdentity(publicHex) {
+    const keys = this.#remembering;
+    const paired = this.#paired;
+    if (!this.#proven || keys === undefined || paired === undefined) return false;
+    return this.#options.send({
+      type: MessageType.Pake,
+      identity: publicHex,
+      confirm: identityMac(keys.macKey, paired.initiator, publicHex),
+    });
+  }
+
+  /**
+   * What remembering the partner takes: its device key and the link secret,
+   * once it has sent its key; `undefined` before.
+   *
+   * @returns {{ partnerKey: string, linkSecret: Uint8Array } | undefined}
+   */
+  rememberable() {
+    const keys = this.#remembering;
+    if (keys === undefined || this.#partnerKey === undefined) return undefined;
+    return { partnerKey: this.#partnerKey, linkSecret: keys.linkSecret };
+  }
+
   /** A typed code was refused by the server (spent, mistyped, rate limit): nothing is pending. */
   refused() {
     this.#using = undefined;
@@ -240,11 +315,18 @@ export class CodeSession {
     this.#exchange = undefined;
     this.#paired = undefined;
     this.#proven = false;
+    this.#remembering = undefined;
+    this.#partnerKey = undefined;
   }
 
   /** @param {{ [field: string]: unknown }} message */
   #pake(message) {
     if (this.#paired === undefined || message.from !== this.#paired.peer) return;
+    // After the code matched: the partner's device key, for remembering it.
+    if (typeof message.identity === "string" && this.#proven) {
+      this.#takeIdentity(message.identity, message.confirm);
+      return;
+    }
     const failure = partnerFailure(message);
     // After the code matched, a failure is the partner refusing a description.
     if (failure !== undefined && this.#proven) {
@@ -254,6 +336,21 @@ export class CodeSession {
       return;
     }
     this.#exchange?.take(message);
+  }
+
+  /**
+   * @param {string} identity
+   * @param {unknown} confirm
+   */
+  #takeIdentity(identity, confirm) {
+    const keys = this.#remembering;
+    const paired = this.#paired;
+    if (keys === undefined || paired === undefined || !/^04[0-9a-f]{128}$/.test(identity)) return;
+    // A key whose MAC fails did not come from the partner: it is never remembered.
+    const expected = identityMac(keys.macKey, !paired.initiator, identity);
+    if (typeof confirm !== "string" || !sameText(confirm, expected)) return;
+    this.#partnerKey = identity;
+    this.#options.onEvent({ kind: "identity", peer: paired.peer });
   }
 
   /**
@@ -276,4 +373,18 @@ export class CodeSession {
     this.ended();
     this.#options.leave();
   }
+}
+
+/**
+ * Whether two MACs in hex are equal, in time that does not depend on where
+ * they differ.
+ *
+ * @param {string} a
+ * @param {string} b
+ */
+function sameText(a, b) {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
 }

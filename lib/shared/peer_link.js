@@ -59,13 +59,9 @@ export const PATH_WORDS = Object.freeze({ direct: "direct", relay: "via TURN rel
  *   What the link reports: the channel opened (`ms` since `start()`, and the
  *   path when the statistics tell it), a line arrived on it, or peer-to-peer
  *   is not (or no longer) possible. `tampered`: the partner's description
- *   did not carry its proof (see `binding`), so the pairing must end.
+ *   did not carry its proof (see `binding`; the reason is the binding's), so
+ *   the pairing must end.
  */
-
-/**
- * The reason of a link that refused a description changed on the way.
- */
-export const TAMPERED = "the connection details were changed on the way";
 
 /** The reason given when a TURN server refuses the credentials. */
 export const TURN_REFUSED = "TURN server refused the credentials";
@@ -206,7 +202,7 @@ export class PeerLink {
         this.#watch(pc.createDataChannel(CHAT_CHANNEL, { ordered: true }));
         const offer = await pc.createOffer();
         await pc.setLocalDescription(offer);
-        this.#describe(MessageType.Offer, pc.localDescription?.sdp ?? offer.sdp ?? "");
+        await this.#describe(MessageType.Offer, pc.localDescription?.sdp ?? offer.sdp ?? "");
       }
     }, "create a peer connection");
   }
@@ -227,12 +223,13 @@ export class PeerLink {
           this.#debug(`ignored an unexpected ${type}`);
           return;
         }
-        const binding = this.#options.binding;
-        if (binding && !binding.check(sdp, message.proof)) {
-          this.#fail(TAMPERED, true);
-          return;
-        }
-        this.#enqueue(() => this.#takeDescription(type, sdp), `take the ${type}`);
+        const proof = message.proof;
+        this.#enqueue(async () => {
+          const binding = this.#options.binding;
+          const checked = binding ? await binding.check(sdp, proof) : true;
+          if (checked !== true) this.#fail(checked, true);
+          else await this.#takeDescription(type, sdp);
+        }, `take the ${type}`);
         return;
       }
       case MessageType.Candidate: {
@@ -326,20 +323,20 @@ export class PeerLink {
     if (type === MessageType.Offer) {
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
-      this.#describe(MessageType.Answer, pc.localDescription?.sdp ?? answer.sdp ?? "");
+      await this.#describe(MessageType.Answer, pc.localDescription?.sdp ?? answer.sdp ?? "");
     }
   }
 
   /**
-   * Sends this side's description, with its proof when paired by code, and
-   * the candidates found meanwhile after it.
+   * Sends this side's description, with its proof when paired by code (or
+   * as remembered devices), and the candidates found meanwhile after it.
    *
    * @param {"offer" | "answer"} type
    * @param {string} sdp
    */
-  #describe(type, sdp) {
+  async #describe(type, sdp) {
     const binding = this.#options.binding;
-    this.#signal(binding ? { type, sdp, proof: binding.proof(sdp) } : { type, sdp });
+    this.#signal(binding ? { type, sdp, proof: await binding.proof(sdp) } : { type, sdp });
     this.#described();
   }
 

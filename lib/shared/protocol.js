@@ -63,6 +63,16 @@ export const MessageType = /** @type {const} */ ({
   /** Server → holder `{nameplate}`: the nameplate expired unused. */
   NameplateExpired: "nameplate_expired",
   /**
+   * Client → server `{rendezvous}`: meet a remembered device, which sends the
+   * same rendezvous (a secret both derived when they first paired by code):
+   * the first to come waits, the second is paired with it at once.
+   */
+  Meet: "meet",
+  /** Server → client `{expires_s}`: nobody waits under that rendezvous yet; this client does. */
+  MeetWaiting: "meet_waiting",
+  /** Server → client: its wait under a rendezvous ended unmet. */
+  MeetExpired: "meet_expired",
+  /**
    * The password-authenticated key exchange of partners paired by code
    * `{share?, confirm?, failure?}`, forwarded to the partner with `from`.
    */
@@ -180,12 +190,18 @@ export const CLIENT_SCHEMA = {
   [MessageType.CodeClaim]: {},
   [MessageType.CodeRelease]: {},
   [MessageType.CodeUse]: { nameplate: "string" },
+  [MessageType.Meet]: { rendezvous: "string" },
   // `proof`: for partners paired by code, the MAC of the description's fingerprints.
   [MessageType.Offer]: { sdp: "string", proof: "string?" },
   [MessageType.Answer]: { sdp: "string", proof: "string?" },
   [MessageType.Candidate]: { candidate: "object|null" },
   [MessageType.Relay]: { data: "any" },
-  [MessageType.Pake]: { share: "string?", confirm: "string?", failure: "string?" },
+  [MessageType.Pake]: {
+    share: "string?",
+    confirm: "string?",
+    failure: "string?",
+    identity: "string?",
+  },
 };
 
 /**
@@ -202,6 +218,7 @@ export const SERVER_SCHEMA = {
     initiator: "boolean",
     iceServers: "array?",
     by_code: "boolean?",
+    by_device: "boolean?",
   },
   [MessageType.PairRejected]: { peer: "string", reason: "string" },
   [MessageType.PairCancelled]: { from: "string", reason: "string" },
@@ -211,11 +228,19 @@ export const SERVER_SCHEMA = {
   [MessageType.PeerBack]: { peer: "string" },
   [MessageType.Nameplate]: { nameplate: "string", expires_s: "number" },
   [MessageType.NameplateExpired]: { nameplate: "string" },
+  [MessageType.MeetWaiting]: { expires_s: "number" },
+  [MessageType.MeetExpired]: {},
   [MessageType.Offer]: { sdp: "string", proof: "string?", from: "string" },
   [MessageType.Answer]: { sdp: "string", proof: "string?", from: "string" },
   [MessageType.Candidate]: { candidate: "object|null", from: "string" },
   [MessageType.Relay]: { data: "any", from: "string" },
-  [MessageType.Pake]: { share: "string?", confirm: "string?", failure: "string?", from: "string" },
+  [MessageType.Pake]: {
+    share: "string?",
+    confirm: "string?",
+    failure: "string?",
+    identity: "string?",
+    from: "string",
+  },
 };
 
 /**

@@ -197,6 +197,9 @@ export function spake2Start(role, w, random) {
   const ownMask = role === "A" ? SPAKE2_M : SPAKE2_N;
   const peerMask = role === "A" ? SPAKE2_N : SPAKE2_M;
   const share = Point.BASE.multiply(secret).add(ownMask.multiply(w)).toBytes(false);
+  // Computed now, not when the peer's share comes: a caller that starts
+  // ahead of time takes this multiplication off the exchange's critical path.
+  const peerMasked = peerMask.multiply(w);
   let finished = false;
 
   return {
@@ -206,7 +209,7 @@ export function spake2Start(role, w, random) {
       // middle gets to check against our confirmation.
       if (finished) throw new Error("SPAKE2 exchange is already finished");
       const peer = decodeShare(peerShare);
-      const unmasked = peer.subtract(peerMask.multiply(w));
+      const unmasked = peer.subtract(peerMasked);
       // The peer's share was exactly w times the mask: K would be the
       // identity whatever our secret, which RFC 9382 says to abort on.
       if (unmasked.is0()) throw new RangeError("SPAKE2 peer share gives an identity key");

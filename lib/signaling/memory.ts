@@ -10,7 +10,13 @@
 import { getLogger } from "../runtime/deps.ts";
 import { DeadlineTimer } from "../runtime/deadline_timer.ts";
 import { Pairing } from "./pairing.ts";
-import { DEFAULT_CODE_TTL_MS, isNameplate, nameplateMetrics, Nameplates } from "./nameplates.ts";
+import {
+  DEFAULT_CODE_TTL_MS,
+  isNameplate,
+  isRendezvous,
+  nameplateMetrics,
+  Nameplates,
+} from "./nameplates.ts";
 import {
   type ClientMessage,
   ErrorCode,
@@ -25,6 +31,7 @@ import type { Registry } from "../registry.ts";
 import { Narration } from "./narration.ts";
 import {
   acceptWhilePaired,
+  badRendezvous,
   noPartner,
   noPendingRequest,
   notPaired,
@@ -47,7 +54,12 @@ import { MemorySessions } from "./sessions/memory_sessions.ts";
 const logger = getLogger(["switchboard", "signaling"]);
 
 /** What `paired` carries besides the peer and role. */
-type PairedExtras = { iceServers?: IceServer[]; by_code?: true };
+type PairedExtras = { iceServers?: IceServer[]; by_code?: true; by_device?: true };
+
+/** The earlier of two optional deadlines. */
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
 
 const narrate = new Narration(logger);
 
@@ -76,10 +88,12 @@ export class MemorySignaling implements SignalingService {
   readonly #canReach: (from: string, to: string) => boolean;
   readonly #tenantOf: (id: string) => string;
   readonly #nameplates: Nameplates;
+  // Remembered devices waiting for each other, under the rendezvous they share.
+  readonly #rendezvous: Nameplates;
   #codePairs = 0;
   #nameplatesExpired = 0;
   readonly #nameplateTimer = new DeadlineTimer(
-    () => this.#nameplates.nextExpiryAt,
+    () => earliest(this.#nameplates.nextExpiryAt, this.#rendezvous.nextExpiryAt),
     (now) => this.#expireNameplates(now),
   );
   // One timer for every pending request on the server, due at the earliest expiry.
@@ -103,6 +117,7 @@ export class MemorySignaling implements SignalingService {
     this.#canReach = (from, to) => tenantOf(from) === tenantOf(to);
     this.#tenantOf = (id) => tenantOf(id) ?? "";
     this.#nameplates = new Nameplates({ ttlMs: options.codeTtlMs ?? DEFAULT_CODE_TTL_MS });
+    this.#rendezvous = new Nameplates({ ttlMs: options.codeTtlMs ?? DEFAULT_CODE_TTL_MS });
     this.#sessions = new MemorySessions(options.resume, {
       tenantOf,
       away: (id) => this.#away(id),
@@ -169,6 +184,8 @@ export class MemorySignaling implements SignalingService {
         return undefined;
       case MessageType.CodeUse:
         return this.#useCode(me, message.nameplate, now);
+      case MessageType.Meet:
+        return this.#meet(me, message.rendezvous, now);
       case MessageType.Unpair: {
         const result = this.#pairing.unpair(me);
         if (!result.ok) return noPartner();
@@ -192,7 +209,9 @@ export class MemorySignaling implements SignalingService {
    * the target of its own request hears `pair_cancelled` (`peer_left`).
    */
   disconnected(id: string, reason: PeerLeftReason = "disconnected"): void {
-    if (this.#nameplates.release(id)) this.#nameplateTimer.reschedule();
+    if (this.#nameplates.release(id) || this.#rendezvous.release(id)) {
+      this.#nameplateTimer.reschedule();
+    }
     const { partner, dropped, withdrawn } = this.#pairing.remove(id);
     if (partner !== undefined) {
       narrate.left(id, partner);
@@ -291,7 +310,31 @@ export class MemorySignaling implements SignalingService {
     if (asked.replaced !== undefined) this.#cancelled(me, asked.replaced, "replaced");
     narrate.codeUsed(me, held.holder, nameplate);
     this.#codePairs++;
-    return this.#accept(held.holder, me, now, true);
+    return this.#accept(held.holder, me, now, "code");
+  }
+
+  /**
+   * Pairs `me` with the client waiting under `rendezvous`, or has it wait
+   * there: two remembered devices meet, and prove their saved keys next.
+   */
+  #meet(me: string, rendezvous: string, now: number): Refused | undefined {
+    if (this.#pairing.isPaired(me)) return acceptWhilePaired();
+    if (!isRendezvous(rendezvous)) return badRendezvous();
+    const tenant = this.#tenantOf(me);
+    const waiting = this.#rendezvous.use(rendezvous, tenant, now);
+    this.#nameplateTimer.reschedule();
+    if (waiting !== undefined && waiting.holder !== me && this.#registry.has(waiting.holder)) {
+      const asked = this.#pairing.request(me, waiting.holder, now);
+      if (asked.ok) {
+        if (asked.replaced !== undefined) this.#cancelled(me, asked.replaced, "replaced");
+        narrate.met(me, waiting.holder);
+        return this.#accept(waiting.holder, me, now, "device");
+      }
+    }
+    this.#rendezvous.hold(me, tenant, rendezvous, now);
+    this.#nameplateTimer.reschedule();
+    this.#send(me, { type: MessageType.MeetWaiting, expires_s: this.#rendezvous.ttlMs / 1000 });
+    return undefined;
   }
 
   /** Tells the holders of nameplates that expired unused. */
@@ -301,9 +344,17 @@ export class MemorySignaling implements SignalingService {
       narrate.nameplateExpired(held.holder, held.nameplate);
       this.#send(held.holder, { type: MessageType.NameplateExpired, nameplate: held.nameplate });
     }
+    for (const held of this.#rendezvous.expire(now)) {
+      this.#send(held.holder, { type: MessageType.MeetExpired });
+    }
   }
 
-  #accept(me: string, from: string, now: number, byCode = false): Refused | undefined {
+  #accept(
+    me: string,
+    from: string,
+    now: number,
+    how: "code" | "device" | undefined = undefined,
+  ): Refused | undefined {
     // Its request stays pending, with its own timeout, until it is back. Only
     // its own tenant may learn it is away: to others it is any unknown id.
     if (this.#sessions.isAway(from) && this.#canReach(me, from)) return peerUnavailable(from);
@@ -317,8 +368,14 @@ export class MemorySignaling implements SignalingService {
     // A client in a pair has no use for a nameplate: nobody else may pair with it by code.
     this.#nameplates.release(me);
     this.#nameplates.release(from);
+    this.#rendezvous.release(me);
+    this.#rendezvous.release(from);
     this.#nameplateTimer.reschedule();
-    const code: { by_code?: true } = byCode ? { by_code: true } : {};
+    const code: { by_code?: true; by_device?: true } = how === "code"
+      ? { by_code: true }
+      : how === "device"
+      ? { by_device: true }
+      : {};
     if (this.#iceFor) this.#announceLater(from, me, this.#iceFor, code);
     else this.#announce(from, me, { ...this.#ice, ...code }, { ...this.#ice, ...code });
     for (const requester of result.dropped) {
@@ -365,7 +422,7 @@ export class MemorySignaling implements SignalingService {
     initiator: string,
     responder: string,
     iceFor: (clientId: string) => Promise<readonly IceServer[]>,
-    code: { by_code?: true },
+    code: { by_code?: true; by_device?: true },
   ): void {
     const serial = ++this.#announceSerial;
     this.#announcing.set(initiator, serial);

@@ -113,6 +113,20 @@ export class Nameplates {
   }
 
   /**
+   * Has `holder` hold the name it chose (a remembered devices' rendezvous),
+   * releasing what it held; whoever held that name before loses it.
+   */
+  hold(holder: string, tenant: string, name: string, now: number): HeldNameplate {
+    this.release(holder);
+    const before = this.#byNumber.get(key(tenant, name));
+    if (before !== undefined) this.#forget(before);
+    const held = { nameplate: name, holder, tenant, expiresAt: now + this.#ttlMs };
+    this.#byNumber.set(key(tenant, name), held);
+    this.#byHolder.set(holder, held);
+    return held;
+  }
+
+  /**
    * Spends the live nameplate `nameplate` of `tenant`, returning it;
    * `undefined` when none is held under that number (or it has expired).
    */
@@ -191,6 +205,21 @@ export function* nameplateCandidates(random: () => number = secureRandom): Gener
       yield String(1 + Math.floor(random() * range));
     }
   }
+}
+
+/**
+ * Whether `text` is a well-formed rendezvous: 64 lowercase hex digits (an HMAC-SHA-256).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isRendezvous } from "./nameplates.ts";
+ * assert.equal(isRendezvous("ab".repeat(32)), true);
+ * assert.equal(isRendezvous("AB".repeat(32)), false);
+ * ```
+ */
+export function isRendezvous(text: string): boolean {
+  return /^[0-9a-f]{64}$/.test(text);
 }
 
 /**

@@ -59,6 +59,11 @@ export class Narration {
     });
   }
 
+  /** `me` met `waiting`, a remembered device, under the rendezvous they share. */
+  met(me: string, waiting: string): void {
+    this.#info("Client {clientId} met {peerId}, a remembered device.", me, waiting);
+  }
+
   /** `holder`'s nameplate expired unused. */
   nameplateExpired(holder: string, nameplate: string): void {
     this.#logger.info("Nameplate {nameplate} of client {clientId} expired unused.", {

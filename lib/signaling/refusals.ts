@@ -98,3 +98,8 @@ export function tooManyCodes(): Refused {
     reason: "too many codes from your address or key; try again in a minute",
   };
 }
+
+/** A `meet` whose rendezvous is not 64 hex digits. */
+export function badRendezvous(): Refused {
+  return { code: ErrorCode.InvalidMessage, reason: "a rendezvous is 64 lowercase hex digits" };
+}

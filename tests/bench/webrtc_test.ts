@@ -28,10 +28,10 @@ Deno.test({
     const results = await runWebrtcBench({
       pairings: 2,
       echoes: 2,
-      kinds: ["cli", "chromium"],
+      kinds: ["cli", "cli-code", "chromium"],
       logDir: "/tmp",
     });
-    for (const kind of ["cli", "chromium"] as const) {
+    for (const kind of ["cli", "cli-code", "chromium"] as const) {
       const pairings = results[kind] ?? [];
       assert.equal(pairings.length, 2, kind);
       for (const pairing of pairings) {
@@ -43,6 +43,9 @@ Deno.test({
         }
       }
     }
-    assert.match(renderWebrtcTable(results), /\| pairings open\s+\| 2\/2\s+\| 2\/2\s+\|/);
+    assert.match(
+      renderWebrtcTable(results),
+      /\| pairings open\s+\| 2\/2\s+\| 2\/2\s+\| 2\/2\s+\|/,
+    );
   },
 });

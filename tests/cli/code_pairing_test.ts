@@ -50,7 +50,7 @@ Deno.test("two CLI peers pair by a code typed as the last argument, prove it, an
   await using user = spawnPeer("--url", t.url, code);
   const [, userId = ""] = await user.waitForLine(ID_LINE, "stdout", 15_000);
   await user.waitForLine(
-    line(`*** Paired with ${shown.id} by code (you make the offer) ***`),
+    line(`*** Paired with ${shown.id} by code ***`),
     "stdout",
   );
   await user.waitForLine(
@@ -64,7 +64,7 @@ Deno.test("two CLI peers pair by a code typed as the last argument, prove it, an
   await user.waitForLine(channelOpen(shown.id), "stdout", 20_000);
   await shown.peer.waitForLine(channelOpen(userId), "stdout", 20_000);
   await user.waitForLine(
-    /no need to compare: the code you paired with proved no one is in between/,
+    /no need to compare: the pairing proved no one is in between/,
     "stdout",
   );
 
@@ -107,9 +107,9 @@ Deno.test("a server that swaps the fingerprints in the descriptions it relays is
   await using _holder = shown.peer;
   await using user = spawnPeer("--url", proxy.url, `${shown.nameplate}-${shown.password}`);
   await user.waitForLine(/^\*\*\* The code matched: /, "stdout", 15_000);
-  // The holder receives the changed offer and refuses it; the user hears why.
-  await shown.peer.waitForLine(line(failureLine("tampered", false, "")), "stdout", 20_000);
-  await user.waitForLine(line(failureLine("tampered", true, "")), "stdout", 20_000);
+  // The holder makes the offer; the user receives it changed and refuses it; the holder hears why.
+  await user.waitForLine(line(failureLine("tampered", false, "")), "stdout", 20_000);
+  await shown.peer.waitForLine(line(failureLine("tampered", true, "")), "stdout", 20_000);
   assert.ok(proxy.rewritten >= 1, "the proxy changed a description");
   for (const peer of [shown.peer, user]) {
     assert.ok(!peer.stdout.some((text) => /Data channel open/.test(text)), "nothing connected");

@@ -43,7 +43,11 @@ Deno.test("parseCommand() explains a wrong form or an unknown word", () => {
 Deno.test("COMMANDS_HELP names every command", () => {
   const words = ["pair", "accept", "reject", "send", "leave", "quit", "help"];
   for (
-    const word of [...words, "sendfile", "accept-file", "reject-file", "cancel", "verify", "code"]
+    const word of [
+      ...words,
+      ...["sendfile", "accept-file", "reject-file", "cancel", "verify", "code"],
+      ...["remember", "meet", "devices", "forget"],
+    ]
   ) {
     assert.match(COMMANDS_HELP, new RegExp(`^  ${word}\\b`, "m"));
   }
@@ -80,4 +84,13 @@ Deno.test("code asks for a code, and pair takes a code as typed, spaces and all"
   assert.deepEqual(parseCommand("code"), { kind: "code" });
   assert.deepEqual(parseCommand("pair 7-tidy-orbit"), { kind: "pair", target: "7-tidy-orbit" });
   assert.deepEqual(parseCommand("pair 7 tidy orbit"), { kind: "pair", target: "7 tidy orbit" });
+});
+
+Deno.test("remember, meet and forget take a name with spaces; devices takes nothing", () => {
+  assert.deepEqual(parseCommand("remember Ana's phone"), { kind: "remember", name: "Ana's phone" });
+  assert.deepEqual(parseCommand("meet desk"), { kind: "meet", name: "desk" });
+  assert.deepEqual(parseCommand("forget desk"), { kind: "forget", name: "desk" });
+  assert.deepEqual(parseCommand("devices"), { kind: "devices" });
+  assert.deepEqual(parseCommand("remember"), { kind: "invalid", reason: "usage: remember <name>" });
+  assert.deepEqual(parseCommand("devices x"), { kind: "invalid", reason: "usage: devices" });
 });

@@ -5,6 +5,7 @@ import {
   failureMessage,
   fingerprintBinding,
   partnerFailure,
+  TAMPERED,
 } from "../../lib/shared/code_exchange.js";
 import type { CodeOutcome, PakeMessage } from "../../lib/shared/code_exchange.js";
 import type { PairingCode } from "../../lib/shared/pairing_code.js";
@@ -177,21 +178,21 @@ Deno.test("a proof fails for a description with one fingerprint digit changed", 
   ) {
     const tampered = offer.replace(changed, changeDigit(changed, index));
     assert.notEqual(tampered, offer);
-    assert.equal(responder.check(tampered, proof), false);
+    assert.equal(responder.check(tampered, proof), TAMPERED);
   }
   // Nor may a fingerprint be dropped or added.
-  assert.equal(responder.check(sdp(FINGERPRINT_A), proof), false);
+  assert.equal(responder.check(sdp(FINGERPRINT_A), proof), TAMPERED);
   assert.equal(
     responder.check(sdp(FINGERPRINT_A, FINGERPRINT_B, FINGERPRINT_A.replace("03", "04")), proof),
-    false,
+    TAMPERED,
   );
 });
 
 Deno.test("a proof fails the check of the side that made it", () => {
   const { initiator, responder } = pairedBindings();
   const description = sdp(FINGERPRINT_A);
-  assert.equal(initiator.check(description, initiator.proof(description)), false);
-  assert.equal(responder.check(description, responder.proof(description)), false);
+  assert.equal(initiator.check(description, initiator.proof(description)), TAMPERED);
+  assert.equal(responder.check(description, responder.proof(description)), TAMPERED);
   assert.equal(responder.check(description, initiator.proof(description)), true);
 });
 
@@ -199,7 +200,7 @@ Deno.test("a proof from another run of the exchange, with the same code, fails",
   const first = pairedBindings();
   const second = pairedBindings();
   const description = sdp(FINGERPRINT_A);
-  assert.equal(second.responder.check(description, first.initiator.proof(description)), false);
+  assert.equal(second.responder.check(description, first.initiator.proof(description)), TAMPERED);
   assert.equal(second.responder.check(description, second.initiator.proof(description)), true);
 });
 
@@ -224,7 +225,7 @@ Deno.test("a missing or odd proof fails the check", () => {
       "zz" + proof.slice(2),
     ]
   ) {
-    assert.equal(responder.check(description, odd), false, JSON.stringify(odd));
+    assert.equal(responder.check(description, odd), TAMPERED, JSON.stringify(odd));
   }
 });
 
@@ -233,9 +234,9 @@ Deno.test("a description without fingerprints can neither be proven nor checked"
   const bare = sdp();
   const proof = initiator.proof(bare);
   assert.doesNotMatch(proof, /^[0-9a-f]{64}$/);
-  assert.equal(responder.check(bare, proof), false);
-  assert.equal(responder.check(bare, initiator.proof(sdp(FINGERPRINT_A))), false);
-  assert.equal(responder.check("", "0".repeat(64)), false);
+  assert.equal(responder.check(bare, proof), TAMPERED);
+  assert.equal(responder.check(bare, initiator.proof(sdp(FINGERPRINT_A))), TAMPERED);
+  assert.equal(responder.check("", "0".repeat(64)), TAMPERED);
 });
 
 Deno.test("a wrong password ends the exchange as wrong_code on both sides, with no binding", () => {
@@ -428,6 +429,6 @@ Deno.test("fingerprintBinding binds proofs to the key: another key's check refus
   const description = sdp(FINGERPRINT_A);
   const proof = fingerprintBinding(ke, true).proof(description);
   assert.equal(fingerprintBinding(ke, false).check(description, proof), true);
-  assert.equal(fingerprintBinding(other, false).check(description, proof), false);
+  assert.equal(fingerprintBinding(other, false).check(description, proof), TAMPERED);
   assert.equal(fingerprintBinding(ke, true).proof(description), proof, "a proof is deterministic");
 });

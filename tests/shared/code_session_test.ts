@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { CodeSession, FAILED_UNPAIR_MS } from "../../lib/shared/code_session.js";
 import type { CodeEvent, PairedLike } from "../../lib/shared/code_session.js";
 import type { FingerprintBinding } from "../../lib/shared/code_exchange.js";
+import { TAMPERED } from "../../lib/shared/code_exchange.js";
 import { parseCode } from "../../lib/shared/pairing_code.js";
 import type { PairingCode } from "../../lib/shared/pairing_code.js";
 
@@ -197,9 +198,10 @@ Deno.test("the holder's code typed by the other side is used, checked and matche
   assert.equal(alice.proven.length, 1);
   assert.equal(bob.proven.length, 1);
   assert.equal(alice.proven[0]?.paired.peer, "bob");
-  assert.equal(alice.proven[0]?.paired.initiator, false);
+  // The holder makes the offer once the code is proven: the roles turn round.
+  assert.equal(alice.proven[0]?.paired.initiator, true);
   assert.equal(bob.proven[0]?.paired.peer, "alice");
-  assert.equal(bob.proven[0]?.paired.initiator, true);
+  assert.equal(bob.proven[0]?.paired.initiator, false);
   assert.equal(alice.leaves + bob.leaves, 0);
 
   const initiator = bob.proven[0]?.binding;
@@ -208,7 +210,7 @@ Deno.test("the holder's code typed by the other side is used, checked and matche
   assert.equal(responder.check(SDP, initiator.proof(SDP)), true);
   assert.equal(initiator.check(SDP, responder.proof(SDP)), true);
   const changed = SDP.replace("AA:BB", "AA:BC");
-  assert.equal(responder.check(changed, initiator.proof(SDP)), false);
+  assert.equal(responder.check(changed, initiator.proof(SDP)), TAMPERED);
 
   // The password never went to the server.
   const password = pair.code.password;

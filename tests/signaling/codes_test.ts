@@ -6,7 +6,7 @@ import type { Peer } from "../../lib/signaling/service.ts";
 import { TestClient, testServer } from "../support/helpers.ts";
 import { eventually } from "../support/hostile.ts";
 
-import { holding, next, usingCode } from "../support/code_clients.ts";
+import { holding, meeting, next, usingCode } from "../support/code_clients.ts";
 
 Deno.test("a typed nameplate pairs its holder with the typist at once, marked by_code, and is spent", async () => {
   await using t = testServer();
@@ -141,4 +141,28 @@ Deno.test("a nameplate is its tenant's: another key's client cannot use it", () 
   } finally {
     signaling.close();
   }
+});
+
+Deno.test("two remembered devices meet under the rendezvous they share: the first waits, the second pairs", async () => {
+  await using t = testServer({ codeTtl: 0.3 });
+  const rendezvous = "ab".repeat(32);
+  const { client: first, id: firstId } = await TestClient.connect(t.url);
+  await using _f = first;
+  first.send({ type: "meet", rendezvous });
+  assert.deepEqual(await next(first), { type: "meet_waiting", expires_s: 0.3 });
+  // Another rendezvous meets nobody: it waits too, and its wait ends unmet.
+  const { client: stranger } = await TestClient.connect(t.url);
+  await using _s = stranger;
+  stranger.send({ type: "meet", rendezvous: "cd".repeat(32) });
+  assert.deepEqual(await next(stranger), { type: "meet_waiting", expires_s: 0.3 });
+  assert.deepEqual(await next(stranger), { type: "meet_expired" });
+  // The first's wait expired too; it waits again, and the second comes in time.
+  assert.deepEqual(await next(first), { type: "meet_expired" });
+  first.send({ type: "meet", rendezvous });
+  assert.deepEqual(await next(first), { type: "meet_waiting", expires_s: 0.3 });
+  const { client: second } = await meeting(t.url, rendezvous, { client: first, id: firstId });
+  await using _2 = second;
+  // A rendezvous is 64 lowercase hex digits.
+  stranger.send({ type: "meet", rendezvous: "AB".repeat(32) });
+  assert.equal((await next(stranger)).code, "invalid_message");
 });

@@ -49,3 +49,29 @@ export async function usingCode(
   });
   return { client, id };
 }
+
+/**
+ * A client connected to `url` that meets `waiting` under `rendezvous`: both
+ * hear `paired` as remembered devices, the newcomer as the initiator.
+ */
+export async function meeting(
+  url: string,
+  rendezvous: string,
+  waiting: { client: TestClient; id: string },
+): Promise<{ client: TestClient; id: string }> {
+  const { client, id } = await TestClient.connect(url);
+  client.send({ type: "meet", rendezvous });
+  assert.deepEqual(await next(client), {
+    type: "paired",
+    peer: waiting.id,
+    initiator: true,
+    by_device: true,
+  });
+  assert.deepEqual(await next(waiting.client), {
+    type: "paired",
+    peer: id,
+    initiator: false,
+    by_device: true,
+  });
+  return { client, id };
+}

@@ -233,7 +233,7 @@ export class FileTransfers {
     }
     this.#print(
       this.#byCode
-        ? `*** Verification code with ${this.#peer}: ${this.#code} (no need to compare: the code you paired with proved no one is in between) ***`
+        ? `*** Verification code with ${this.#peer}: ${this.#code} (no need to compare: the pairing proved no one is in between) ***`
         : `*** Verification code with ${this.#peer}: ${this.#code} (the same on both screens means no one is in between) ***`,
     );
   }

@@ -36,11 +36,13 @@ import { Narration } from "../narration.ts";
 import {
   DEFAULT_CODE_TTL_MS,
   isNameplate,
+  isRendezvous,
   nameplateCandidates,
   nameplateMetrics,
 } from "../nameplates.ts";
 import {
   acceptWhilePaired,
+  badRendezvous,
   noPartner,
   noPendingRequest,
   notPaired,
@@ -284,7 +286,12 @@ export class RedisSignaling implements SignalingService {
    */
   metricsText(): string {
     return this.#link.metrics.render() +
-      nameplateMetrics(this.#nameplates.size, this.#codePairs, this.#nameplatesExpired);
+      nameplateMetrics(
+        // Remembered devices waiting under a rendezvous are kept alike, but are no codes.
+        [...this.#nameplates.values()].filter((held) => isNameplate(held.nameplate)).length,
+        this.#codePairs,
+        this.#nameplatesExpired,
+      );
   }
 
   /** Stops the heartbeat, lets pending calls finish, and leaves Redis: others forget this instance at once. */
@@ -373,6 +380,8 @@ export class RedisSignaling implements SignalingService {
         return undefined;
       case MessageType.CodeUse:
         return await this.#useCode(me, message.nameplate);
+      case MessageType.Meet:
+        return await this.#meet(me, message.rendezvous);
       default:
         return await this.#relay(me, message);
     }
@@ -455,6 +464,35 @@ export class RedisSignaling implements SignalingService {
     this.#codePairs++;
     narrate.codeUsed(me, String(reply[1]), nameplate);
     this.#logTold(reply, 2, "codeuse");
+    return undefined;
+  }
+
+  /** Pairs `me` with the remembered device waiting under `rendezvous`, or has it wait. */
+  async #meet(me: string, rendezvous: string): Promise<Refused | undefined> {
+    if (!isRendezvous(rendezvous)) return badRendezvous();
+    if (!this.#available) return unreachable(ErrorCode.UnknownNameplate);
+    const reply = await this.#call("meet", [me, String(this.#codeTtlMs), rendezvous]);
+    if (!reply) return unreachable(ErrorCode.UnknownNameplate);
+    switch (String(reply[0])) {
+      case "ok":
+        break;
+      case "gone":
+        return this.#gone(ErrorCode.UnknownNameplate);
+      default:
+        return acceptWhilePaired();
+    }
+    if (reply[1] === "paired") {
+      this.#logTold(reply, 2, "meet");
+      return undefined;
+    }
+    this.#forgetNameplate(me);
+    const timer = setTimeout(() => {
+      if (this.#nameplates.get(me)?.nameplate !== rendezvous) return;
+      this.#nameplates.delete(me);
+      this.#send(me, { type: MessageType.MeetExpired });
+    }, this.#codeTtlMs);
+    this.#nameplates.set(me, { nameplate: rendezvous, timer });
+    this.#send(me, { type: MessageType.MeetWaiting, expires_s: this.#codeTtlMs / 1000 });
     return undefined;
   }
 
@@ -580,7 +618,7 @@ export class RedisSignaling implements SignalingService {
         this.#forgetRequest(to);
         // Redis released any nameplate of a client in a pair.
         this.#forgetNameplate(to);
-        this.#announce(to, peer, event.reason.startsWith("1"), event.reason.endsWith("c"));
+        this.#announce(to, peer, event.reason.startsWith("1"), event.reason.slice(1));
         return;
       }
       case "r":
@@ -636,9 +674,13 @@ export class RedisSignaling implements SignalingService {
    * are issued, and whatever else comes for the client meanwhile waits
    * behind it, so a partner's offer never arrives before `paired`.
    */
-  #announce(to: string, peer: string, initiator: boolean, byCode: boolean): void {
+  #announce(to: string, peer: string, initiator: boolean, how: string): void {
     const iceFor = this.#iceFor;
-    const code: { by_code?: true } = byCode ? { by_code: true } : {};
+    const code: { by_code?: true; by_device?: true } = how === "c"
+      ? { by_code: true }
+      : how === "d"
+      ? { by_device: true }
+      : {};
     if (iceFor === undefined) {
       this.#send(to, { type: MessageType.Paired, peer, initiator, ...this.#ice, ...code });
       return;

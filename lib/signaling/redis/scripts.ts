@@ -22,6 +22,8 @@
  * - `revoked`: set of key SHA-256 revoked on some instance
  * - `np:<tenant>:<nameplate>`: the client holding a pairing code's nameplate, with
  *   the code's lifetime as TTL; `nph:<id>`: the `<tenant>:<nameplate>` it holds
+ * - `rv:<tenant>:<rendezvous>`: the remembered device waiting there, with a TTL;
+ *   `rvh:<id>`: the `<tenant>:<rendezvous>` it waits under
  * - `stats`: hash of counts not yet reported (`overflow`: sessions ended by a full queue)
  * - channel `ch:<instance>`: events for the instance's clients
  *
@@ -46,7 +48,7 @@ export type StoreEvent =
 
 /**
  * `r` pair_request from peer; `p` paired with peer (reason `1`: initiator, and
- * a `c` after it when by code: `1c`, `0c`);
+ * a `c` after it when by code: `1c`, `0c`, a `d` when remembered devices met);
  * `j` pair_rejected by or for peer; `c` pair_cancelled by peer; `l` peer_left;
  * `w` peer (the partner) reconnecting; `b` peer back; `s` the client resumed
  * on another instance (peer and reason `-`); and, to `*`, `k` the key peer
@@ -155,10 +157,22 @@ local function clear(id, partner, dropped, withdrawn, skip)
   end
 end
 local function release(id)
+  local waits = redis.call('GET', P .. 'rvh:' .. id)
+  if waits then redis.call('DEL', P .. 'rv:' .. waits, P .. 'rvh:' .. id) end
   local held = redis.call('GET', P .. 'nph:' .. id)
   if not held then return false end
   redis.call('DEL', P .. 'np:' .. held, P .. 'nph:' .. id)
   return held
+end
+-- Pairs \`initiator\` with \`responder\` at once (by code, \`how\` 'c'; remembered devices, 'd').
+local function pair_now(initiator, responder, how)
+  release(initiator)
+  release(responder)
+  redis.call('HSET', P .. 'partner', initiator, responder, responder, initiator)
+  tell(initiator, 'p', responder, '1' .. how)
+  tell(responder, 'p', initiator, '0' .. how)
+  clear(initiator, responder, 'rejected', 'paired')
+  clear(responder, initiator, 'rejected', 'paired')
 end
 local function same_tenant(a, b)
   local ta = redis.call('HGET', P .. 'tenant', a)
@@ -406,13 +420,34 @@ if redis.call('HEXISTS', P .. 'clients', holder) == 0
   or redis.call('HEXISTS', P .. 'partner', holder) == 1 then
   return reply('unknown_nameplate')
 end
-release(me)
-redis.call('HSET', P .. 'partner', me, holder, holder, me)
-tell(me, 'p', holder, '1c')
-tell(holder, 'p', me, '0c')
-clear(me, holder, 'rejected', 'paired')
-clear(holder, me, 'rejected', 'paired')
+pair_now(me, holder, 'c')
 return reply('ok', holder)
+`,
+  ),
+  /**
+   * ARGV me, lifetime ms, rendezvous: pairs me with the client waiting under
+   * the rendezvous in its tenant → \`ok\`, \`paired\`; or has me wait there
+   * → \`ok\`, \`waiting\`.
+   */
+  meet: script(
+    "meet",
+    `
+local me, ttl, rendezvous = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+if redis.call('HEXISTS', P .. 'clients', me) == 0 then return reply('gone') end
+if redis.call('HEXISTS', P .. 'partner', me) == 1 then return reply('already_paired') end
+local tenant = redis.call('HGET', P .. 'tenant', me) or ''
+local place = tenant .. ':' .. rendezvous
+local waiting = redis.call('GET', P .. 'rv:' .. place)
+if waiting and waiting ~= me and redis.call('HEXISTS', P .. 'clients', waiting) == 1
+  and redis.call('HEXISTS', P .. 'partner', waiting) == 0 then
+  pair_now(me, waiting, 'd')
+  return reply('ok', 'paired')
+end
+release(me)
+if waiting then redis.call('DEL', P .. 'rvh:' .. waiting) end
+redis.call('SET', P .. 'rv:' .. place, me, 'PX', ttl)
+redis.call('SET', P .. 'rvh:' .. me, place, 'PX', ttl)
+return reply('ok', 'waiting')
 `,
   ),
   /** ARGV me, from: me declines from's request. */

@@ -1,10 +1,20 @@
 import assert from "node:assert/strict";
 import { spawnPeer, TestClient } from "../../support/helpers.ts";
 import { eventually } from "../../support/hostile.ts";
-import { holding, next, usingCode } from "../../support/code_clients.ts";
+import { holding, meeting, next, usingCode } from "../../support/code_clients.ts";
 import { haveRedis, type RedisInstance, redisInstances, RedisServer } from "../../support/redis.ts";
 
 const ignore = !haveRedis();
+
+/** One redis-cli command against the test's Redis, its answer trimmed. */
+async function redisCli(port: number, ...args: string[]): Promise<string> {
+  const { stdout } = await new Deno.Command("redis-cli", {
+    args: ["-p", String(port), ...args],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(stdout).trim();
+}
 
 async function metricsOf(port: number): Promise<string> {
   return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -67,6 +77,13 @@ Deno.test({
       5000,
       "the instance to forget the nameplate of a client that left",
     );
+    // Its instance tells Redis a moment later (a client typing the code meanwhile would
+    // be paired with one that is leaving, and hear peer_left): wait for Redis to let go.
+    await eventually(
+      async () => await redisCli(redis.port, "EXISTS", `switchboard:nph:${leaving.id}`) === "0",
+      5000,
+      "Redis to forget the nameplate of a client that left",
+    );
     user.send({ type: "code_use", nameplate: leaving.nameplate });
     assert.equal((await next(user)).code, "unknown_nameplate");
   },
@@ -94,5 +111,23 @@ Deno.test({
     await holder.waitForLine(/^\*\*\* Data channel open with /, "stdout", 20_000);
     await user.type("send across instances, by code");
     await holder.waitForLine(/: across instances, by code$/, "stdout");
+  },
+});
+
+Deno.test({
+  name: "two remembered devices on two instances meet under their rendezvous, in Redis",
+  ignore,
+  fn: async () => {
+    await using redis = await RedisServer.start();
+    await using c = await redisInstances(redis, 2);
+    const [s1, s2] = c.servers as [RedisInstance, RedisInstance];
+    const rendezvous = "ef".repeat(32);
+    const { client: first, id: firstId } = await TestClient.connect(s1.url);
+    await using _f = first;
+    first.send({ type: "meet", rendezvous });
+    assert.deepEqual(await next(first), { type: "meet_waiting", expires_s: 300 });
+    assert.match(await metricsOf(s1.port), /^switchboard_nameplates 0$/m, "a wait is no code");
+    const { client: second } = await meeting(s2.url, rendezvous, { client: first, id: firstId });
+    await using _s = second;
   },
 });
