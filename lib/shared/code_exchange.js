@@ -247,21 +247,21 @@ export function rehearseExchange() {
   const code = { nameplate: "1", password: "rehearsal" };
   /** @type {boolean[]} */
   const outcomes = [];
-  /** @type {CodeExchange | undefined} */
-  let other;
-  const first = new CodeExchange({
+  /** @type {{ first?: CodeExchange, second?: CodeExchange }} */
+  const sides = {};
+  sides.first = new CodeExchange({
     initiator: true,
     code,
-    send: (message) => other?.take(message),
+    send: (message) => sides.second?.take(message),
     done: (outcome) => outcomes.push(outcome.ok),
   });
-  other = new CodeExchange({
+  sides.second = new CodeExchange({
     initiator: false,
     code,
-    send: (message) => first.take(message),
+    send: (message) => sides.first?.take(message),
     done: (outcome) => outcomes.push(outcome.ok),
   });
-  first.start();
+  sides.first.start();
   return outcomes.length === 2 && outcomes.every(Boolean);
 }
 
