@@ -59,7 +59,7 @@ export const BENCH_USAGE = `Usage: deno task bench [options]
   --webrtc              run WebRTC pairings instead of the modes above
   --pairings N          consecutive pairings per kind (default 20)
   --echoes N            data-channel round trips timed per pairing (default 5)
-  --kinds LIST          comma-separated: cli,cli-code,chromium (default all)
+  --kinds LIST          comma-separated: cli,cli-code,chromium,chromium-cold (default all)
   --relay               relay between pairs instead: in memory, with --redis on one
                         instance, and across two instances sharing one Redis, without
                         and with API keys

@@ -151,7 +151,16 @@ export async function browserPairing(
     const b = await context.newPage();
     pages.push(b);
     b.setDefaultTimeout(timeouts.openMs);
-    await b.goto(`${baseUrl}?peer=${encodeURIComponent(idA)}`, { timeout: timeouts.startMs });
+    const withPeer = new URL(baseUrl);
+    withPeer.searchParams.set("peer", idA);
+    await b.goto(withPeer.href, { timeout: timeouts.startMs });
+    // A person takes seconds to accept: the pages have warmed their WebRTC stack by then.
+    for (const page of [a, b]) {
+      await page.waitForSelector("body[data-warm]", {
+        state: "attached",
+        timeout: timeouts.startMs,
+      });
+    }
     await a.click("#requests button", { timeout: timeouts.openMs });
     const [openB, openA] = await Promise.all([
       openedMs(b, timeouts.openMs, "page B"),

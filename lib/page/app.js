@@ -11,7 +11,8 @@
  * - `server_messages.js`: what each message from the server does;
  * - `pairing.js`: requests, the data channel, leaving;
  * - `codes.js`: pairing by code (shared with the terminal in `code_session.js`);
- * - `status.js`, `chat_view.js`, `key_form.js`, `files_ui.js`: what the user sees.
+ * - `status.js`, `chat_view.js`, `key_form.js`, `files_ui.js`: what the user sees;
+ * - `warm_up.js`: a certificate made ahead and a throw-away connection, while it waits.
  *
  * When the server wants an API key (its `/config.json` says `auth: true`), the
  * page asks for it once and keeps it for this tab. A connection refused
@@ -39,6 +40,8 @@ import { connect } from "./connection.js";
 import { onKeyEntered } from "./key_form.js";
 import { wantsKey } from "./server_probe.js";
 import { copyButton } from "./copy_button.js";
+// Warms the page's WebRTC stack while it waits for a partner.
+import "./warm_up.js";
 
 copyButton(ui.copyLink, ui.shareLink);
 

@@ -38,6 +38,12 @@ const FAILURE_WORDS = {
     "was connected.",
 };
 
+/**
+ * What the code session tells the rest of the page: `matched` and
+ * `identity` (the partner sent its device key), each with the partner's id.
+ */
+export const codeEvents = new EventTarget();
+
 /** This page's codes: the one it shows, the one typed, the exchange that proves it. */
 export const codes = new CodeSession({
   send: sendToServer,
@@ -67,6 +73,7 @@ export const codes = new CodeSession({
         break;
       case "matched":
         addLine("system", `The code matched: ${event.peer} knows it too; connecting end to end`);
+        codeEvents.dispatchEvent(new CustomEvent("matched", { detail: event.peer }));
         break;
       case "failed": {
         const words = (FAILURE_WORDS[event.failure] ?? FAILURE_WORDS[CodeFailure.Malformed])?.(
@@ -79,6 +86,9 @@ export const codes = new CodeSession({
       }
       case "stranger":
         addLine("system", "Paired by a code this page knows nothing of; leaving");
+        break;
+      case "identity":
+        codeEvents.dispatchEvent(new CustomEvent("identity", { detail: event.peer }));
         break;
     }
   },
@@ -112,13 +122,15 @@ export function useCode(text) {
 
 /**
  * A `paired` from the server: by code, the code is checked before the link
- * starts; by id, any code shown goes.
+ * starts (as remembered devices, `devices.js` starts it); by id, any code
+ * shown goes.
  *
- * @param {{ type: string, peer: string, initiator: boolean, by_code?: boolean, iceServers?: unknown }} paired
+ * @param {{ type: string, peer: string, initiator: boolean, by_code?: boolean, by_device?: boolean, iceServers?: unknown }} paired
  */
 export function pairedByServer(paired) {
   codes.paired(paired);
-  if (paired.by_code === true) {
+  // By code, the code is proven first; as remembered devices, their keys bind the link.
+  if (paired.by_code === true || paired.by_device === true) {
     session.partner = paired.peer;
     ui.requests.replaceChildren();
     return;

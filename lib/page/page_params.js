@@ -1,7 +1,8 @@
 /**
  * The page's query parameters: `peer=<id>` asks that client to pair at once,
  * once; `relay=1` uses TURN relays only; `p2p_timeout=<seconds>` (default
- * 15, at most 300) is how long the data channel may take to open. And its
+ * 15, at most 300) is how long the data channel may take to open; `warm=0`
+ * skips the WebRTC warm-up (`warm_up.js`). And its
  * fragment: `#code=7-tidy-orbit` pairs by that code, once (a fragment never
  * reaches a server, so neither does the code's password).
  *
@@ -11,6 +12,12 @@
 import { CODE_FRAGMENT } from "../shared/pairing_code.js";
 
 const params = new URLSearchParams(location.search);
+
+/**
+ * Whether the page warms its WebRTC stack while it waits (`?warm=0` turns it
+ * off: for the benchmark's reference, a page as it was before).
+ */
+export const warmUp = params.get("warm") !== "0";
 
 /** Whether the peer connection may use TURN relays only (`?relay=1`). */
 export const relayOnly = params.get("relay") === "1";

@@ -13,6 +13,7 @@ import { printable } from "../shared/printable.js";
 import { ui } from "./elements.js";
 import { FilesPanel } from "./files_ui.js";
 import { P2P_TIMEOUT_MS, relayOnly } from "./page_params.js";
+import { withCertificate } from "./warm_up.js";
 import { sendToServer, session } from "./session.js";
 import { setState, updateControls } from "./status.js";
 import { addLine, announceOffer, button, short, showVerification } from "./chat_view.js";
@@ -109,11 +110,10 @@ export function startLink(peer, initiator, iceServers, code) {
     // The DOM types its handlers' events more narrowly than the shared shape
     // (`Event`, not `unknown`), so the browser's connection is cast to it.
     createPeerConnection:
-      () => /** @type {import("../shared/rtc_types.js").PeerConnectionLike} */ (/** @type {unknown} */ (
-        new RTCPeerConnection({
-          iceServers,
-          iceTransportPolicy: relayOnly ? "relay" : "all",
-        })
+      async () => /** @type {import("../shared/rtc_types.js").PeerConnectionLike} */ (/** @type {unknown} */ (
+        new RTCPeerConnection(
+          await withCertificate({ iceServers, iceTransportPolicy: relayOnly ? "relay" : "all" }),
+        )
       )),
     signal: (message) => sendToServer(message),
     onChannel: (channel) => {
@@ -148,7 +148,7 @@ export function startLink(peer, initiator, iceServers, code) {
           showVerification(undefined);
           // Paired by code, a description changed on the way ends the pairing: no fall-back.
           if (event.tampered) {
-            code?.tampered();
+            code?.tampered(event.reason);
             break;
           }
           if (!opened) {

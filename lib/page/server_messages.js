@@ -10,6 +10,7 @@ import { printable } from "../shared/printable.js";
 import { ui } from "./elements.js";
 import { takeCodeToUse, takePeerToAsk } from "./page_params.js";
 import { CODE_MESSAGES, codes, pairedByServer, useCode } from "./codes.js";
+import { deviceEnded, devicePaired, showDevices, takeDeviceMessage } from "./devices.js";
 import { session } from "./session.js";
 import { setState } from "./status.js";
 import { addLine, short } from "./chat_view.js";
@@ -24,6 +25,7 @@ import { askToPair, carryOn, endLink, showRequest, withdrawRequest } from "./pai
 export function receive(message) {
   // The schema checked each field's kind; this reads the text fields as such.
   const text = (/** @type {string} */ key) => String(message[key] ?? "");
+  if (takeDeviceMessage(message)) return;
   if (CODE_MESSAGES.has(message.type)) {
     codes.take(message);
     return;
@@ -57,7 +59,14 @@ export function receive(message) {
         peer: text("peer"),
         initiator: message.initiator === true,
         by_code: message.by_code === true,
+        by_device: message.by_device === true,
         iceServers: toIceServers(message.iceServers),
+      });
+      devicePaired({
+        peer: text("peer"),
+        initiator: message.initiator === true,
+        by_device: message.by_device === true,
+        iceServers: message.iceServers,
       });
       break;
     case MessageType.PairRejected:
@@ -69,6 +78,7 @@ export function receive(message) {
       if (text("peer") !== session.partner) break;
       endLink();
       codes.ended();
+      deviceEnded();
       setState("left", `${short(text("peer"))} left (${text("reason")})`);
       addLine("system", `${text("peer")} left (${text("reason")})`);
       break;
@@ -141,6 +151,7 @@ function takeId(id) {
   setState("ready", "Waiting: share your link, or enter a partner's id");
   const wanted = takePeerToAsk();
   if (wanted && wanted !== session.myId) askToPair(wanted);
+  void showDevices();
   const code = takeCodeToUse();
   if (code !== undefined && !useCode(code)) {
     addLine("system", "The link's code is not one this page can read: type it in the pair box");

@@ -14,7 +14,7 @@
  *
  * @typedef {object} ProvenByCode
  * @property {import("../shared/code_exchange.js").FingerprintBinding} binding
- * @property {() => void} tampered
+ * @property {(reason: string) => void} tampered Told why the partner's description was refused.
  */
 
 /** Everything the page knows about its session. */

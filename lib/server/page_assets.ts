@@ -14,6 +14,8 @@ import chatView from "../page/chat_view.js" with { type: "text" };
 import codesPage from "../page/codes.js" with { type: "text" };
 import connection from "../page/connection.js" with { type: "text" };
 import copyButton from "../page/copy_button.js" with { type: "text" };
+import deviceStore from "../page/device_store.js" with { type: "text" };
+import devices from "../page/devices.js" with { type: "text" };
 import fileKinds from "../page/file_kinds.js" with { type: "text" };
 import filePicking from "../page/file_picking.js" with { type: "text" };
 import elements from "../page/elements.js" with { type: "text" };
@@ -27,6 +29,7 @@ import serverMessages from "../page/server_messages.js" with { type: "text" };
 import serverProbe from "../page/server_probe.js" with { type: "text" };
 import session from "../page/session.js" with { type: "text" };
 import status from "../page/status.js" with { type: "text" };
+import warmUp from "../page/warm_up.js" with { type: "text" };
 import backoff from "../shared/backoff.js" with { type: "text" };
 import codeExchange from "../shared/code_exchange.js" with { type: "text" };
 import codeSession from "../shared/code_session.js" with { type: "text" };
@@ -36,6 +39,7 @@ import sharedDeps from "../vendor/shared_deps.js" with { type: "text" };
 import fileProtocol from "../shared/file_protocol.js" with { type: "text" };
 import fileReceiver from "../shared/file_receiver.js" with { type: "text" };
 import filePieces from "../shared/file_pieces.js" with { type: "text" };
+import hex from "../shared/hex.js" with { type: "text" };
 import pairingCode from "../shared/pairing_code.js" with { type: "text" };
 import fileSender from "../shared/file_sender.js" with { type: "text" };
 import fileSet from "../shared/file_set.js" with { type: "text" };
@@ -70,6 +74,8 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
     "/page/codes.js": codesPage,
     "/page/connection.js": connection,
     "/page/copy_button.js": copyButton,
+    "/page/device_store.js": deviceStore,
+    "/page/devices.js": devices,
     "/page/elements.js": elements,
     "/page/file_kinds.js": fileKinds,
     "/page/file_picking.js": filePicking,
@@ -83,6 +89,7 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
     "/page/server_probe.js": serverProbe,
     "/page/session.js": session,
     "/page/status.js": status,
+    "/page/warm_up.js": warmUp,
     "/shared/backoff.js": backoff,
     "/shared/code_exchange.js": codeExchange,
     "/shared/code_session.js": codeSession,
@@ -94,6 +101,7 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
     "/shared/file_sender.js": fileSender,
     "/shared/file_set.js": fileSet,
     "/shared/file_transfer.js": fileTransfer,
+    "/shared/hex.js": hex,
     "/shared/pairing_code.js": pairingCode,
     "/shared/peer_link.js": peerLink,
     "/shared/printable.js": printable,

@@ -29,6 +29,7 @@ import { hkdf, hmac, sha256 } from "./deps.js";
 import { MessageType } from "./protocol.js";
 import { passwordScalar, spake2Start } from "./spake2.js";
 import { sdpFingerprints } from "./verification.js";
+import { fromHex, toHex } from "./hex.js";
 
 /** Why an exchange ended without a key, as `failure` names it on the wire. */
 export const CodeFailure = /** @type {const} */ ({
@@ -352,16 +353,4 @@ function sameBytes(a, b) {
   let difference = 0;
   for (let i = 0; i < a.length; i++) difference |= (a[i] ?? 0) ^ (b[i] ?? 0);
   return difference === 0;
-}
-
-/** @param {Uint8Array} bytes */
-function toHex(bytes) {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-/** @param {string} hex Lowercase hex of even length (checked by the caller). */
-function fromHex(hex) {
-  const bytes = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
 }

@@ -25,6 +25,7 @@
 import { hkdf, hmac, sha256 } from "./deps.js";
 import { TAMPERED } from "./code_exchange.js";
 import { sdpFingerprints } from "./verification.js";
+import { fromHex, toHex } from "./hex.js";
 
 const ECDSA = { name: "ECDSA", namedCurve: "P-256" };
 const SIGNING = { name: "ECDSA", hash: "SHA-256" };
@@ -41,6 +42,34 @@ const PROOF = /^([0-9a-f]{32})\.([0-9a-f]{128})$/;
  */
 export function keyChanged(name) {
   return `the key of ${name} is not the one you remembered`;
+}
+
+/** How long a device name may be, in characters. */
+export const MAX_DEVICE_NAME = 40;
+
+/**
+ * Why `name` cannot name a device, or `undefined` when it can: 1 to 40
+ * characters, no control or text-reordering characters, not only spaces.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { badDeviceName } from "./device_binding.js";
+ * assert.equal(badDeviceName("Ana's phone"), undefined);
+ * assert.match(badDeviceName("bad\u0007") ?? "", /control/);
+ * ```
+ *
+ * @param {string} name
+ * @returns {string | undefined}
+ */
+export function badDeviceName(name) {
+  if (name.trim() === "") return "a device needs a name";
+  if ([...name].length > MAX_DEVICE_NAME) return `a name has at most ${MAX_DEVICE_NAME} characters`;
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(name)) {
+    return "a name cannot hold control characters";
+  }
+  return undefined;
 }
 
 /**
@@ -186,16 +215,4 @@ export function deviceBinding({ privateKey, publicHex, partnerHex, partnerName, 
 function signed(sdp, byInitiator) {
   const role = byInitiator ? "initiator" : "responder";
   return encoder.encode(`switchboard device\n${role}\n${sdpFingerprints(sdp).join(",")}`);
-}
-
-/** @param {Uint8Array} bytes */
-function toHex(bytes) {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-/** @param {string} hex */
-function fromHex(hex) {
-  const bytes = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
 }

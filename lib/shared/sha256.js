@@ -9,6 +9,8 @@
  * @module
  */
 
+import { toHex } from "./hex.js";
+
 const K = new Uint32Array([
   0x428a2f98,
   0x71374491,
@@ -232,14 +234,5 @@ export function sha256Hex(data) {
   return new Sha256().update(data).hex();
 }
 
-/**
- * Bytes as lowercase hex.
- *
- * @param {Uint8Array} bytes
- * @returns {string}
- */
-export function toHex(bytes) {
-  let text = "";
-  for (const byte of bytes) text += byte.toString(16).padStart(2, "0");
-  return text;
-}
+// Bytes as lowercase hex, where this module's callers have long found it.
+export { toHex };

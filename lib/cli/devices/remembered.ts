@@ -15,6 +15,7 @@ import { CodeFailure, failureMessage } from "../../shared/code_exchange.js";
 import type { FingerprintBinding } from "../../shared/code_exchange.js";
 import { deviceBinding, keyThumbprint, rendezvousOf } from "../../shared/device_binding.js";
 import { errorText, printable } from "../../runtime/safe_text.ts";
+import { fromHex, toHex } from "../../shared/hex.js";
 import { badDeviceName, type DeviceKey, type DeviceStore, type RememberedDevice } from "./store.ts";
 
 type Paired = Extract<ServerMessage, { type: typeof MessageType.Paired }>;
@@ -268,14 +269,4 @@ export class RememberedDevices {
   #print(line: string): void {
     this.#options.print(line);
   }
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-function fromHex(hex: string): Uint8Array {
-  const bytes = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return bytes;
 }

@@ -16,6 +16,8 @@ import { join } from "node:path";
 import { missingFlags, MissingPermission, shellWord } from "../../runtime/permissions.ts";
 import { newDeviceKeys, publicKeyHex } from "../../shared/device_binding.js";
 
+export { badDeviceName, MAX_DEVICE_NAME } from "../../shared/device_binding.js";
+
 /** One remembered device. */
 export interface RememberedDevice {
   /** Its public key, hex (65 bytes). */
@@ -34,9 +36,6 @@ export interface DeviceKey {
   publicHex: string;
 }
 
-/** How long a device name may be, in characters. */
-export const MAX_DEVICE_NAME = 40;
-
 /**
  * The folder remembered devices live in when `--devices-dir` is not given.
  *
@@ -51,28 +50,6 @@ export const MAX_DEVICE_NAME = 40;
 export function defaultDevicesDir(env: Record<string, string | undefined>): string {
   const config = env.XDG_CONFIG_HOME || join(env.HOME ?? ".", ".config");
   return join(config, "switchboard");
-}
-
-/**
- * Why `name` cannot name a device, or `undefined` when it can: 1 to 40
- * characters, no control characters, not only spaces.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { badDeviceName } from "./store.ts";
- * assert.equal(badDeviceName("Ana's phone"), undefined);
- * assert.match(badDeviceName("bad\u0007") ?? "", /control/);
- * ```
- */
-export function badDeviceName(name: string): string | undefined {
-  if (name.trim() === "") return "a device needs a name";
-  if ([...name].length > MAX_DEVICE_NAME) return `a name has at most ${MAX_DEVICE_NAME} characters`;
-  // deno-lint-ignore no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(name)) {
-    return "a name cannot hold control characters";
-  }
-  return undefined;
 }
 
 /** The folder of remembered devices, read and written on demand. */
