@@ -10,6 +10,7 @@
 import { getLogger } from "../runtime/deps.ts";
 import { type ClientMessage, MessageType, type ServerMessage } from "../protocol/messages.ts";
 import { describeLinkEvent, describeRelayed } from "./output.ts";
+import { printable } from "../runtime/safe_text.ts";
 import {
   type DataChannelLike,
   type LinkEvent,
@@ -71,8 +72,21 @@ export interface ChannelHooks {
 
 type Paired = Extract<ServerMessage, { type: typeof MessageType.Paired }>;
 
+/**
+ * Why a pairing by code or by remembered device does not use the server's
+ * relay: it was proven end to end, and the relay is the server's to read
+ * and to forge.
+ */
+export const END_TO_END_ONLY =
+  "a pairing by code or by remembered device talks only over its proven channel";
+
 /** The command-line peer's side of peer-to-peer chat. */
 export class P2pChat {
+  /**
+   * Set for a pairing by code or by remembered device: nothing goes through
+   * the server's relay, and nothing that comes through it is shown.
+   */
+  endToEndOnly = false;
   readonly #options: P2pChatOptions;
   #link: PeerLink | undefined;
   #peer = "";
@@ -124,7 +138,13 @@ export class P2pChat {
           }, this.#options.leftGraceMs ?? LEFT_GRACE_MS);
           return;
         }
-        this.#options.print(describeLinkEvent(peer, event));
+        if (event.kind === "failed" && this.endToEndOnly) {
+          this.#options.print(printable(
+            `*** No peer-to-peer channel with ${peer} (${event.reason}): ${END_TO_END_ONLY}; leave and pair again ***`,
+          ));
+        } else {
+          this.#options.print(describeLinkEvent(peer, event));
+        }
         if (event.kind === "open") {
           opened = true;
           this.#options.channels?.opened(peer, link.connection, binding !== undefined);
@@ -160,7 +180,13 @@ export class P2pChat {
         if (message.from === this.#peer) this.#link?.handle(message);
         return true;
       case MessageType.Relay:
-        this.#options.print(describeRelayed(message.from, message.data));
+        if (this.endToEndOnly) {
+          this.#options.print(
+            `*** A line came through the server, not shown: ${END_TO_END_ONLY} ***`,
+          );
+        } else {
+          this.#options.print(describeRelayed(message.from, message.data));
+        }
         return true;
       default:
         return false;
@@ -175,6 +201,10 @@ export class P2pChat {
    */
   send(text: string): boolean {
     if (this.#link?.send(text)) return true;
+    if (this.endToEndOnly) {
+      this.#options.print(`*** Not sent: ${END_TO_END_ONLY}, which is not open ***`);
+      return true;
+    }
     return this.#options.send({ type: MessageType.Relay, data: text });
   }
 

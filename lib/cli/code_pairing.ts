@@ -130,5 +130,8 @@ export function failureLine(
     case CodeFailure.Malformed:
       return "*** The other side answered the code with something that is not a valid key " +
         "exchange: nothing was connected ***";
+    case CodeFailure.Timeout:
+      return "*** The other side did not finish checking the code in time: nothing was " +
+        "connected ***";
   }
 }

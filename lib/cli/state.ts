@@ -25,7 +25,7 @@ import { terminalCodes } from "./code_pairing.ts";
 import type { CodeSession } from "../shared/code_session.js";
 import { RememberedDevices } from "./devices/remembered.ts";
 import { defaultDevicesDir, DeviceStore } from "./devices/store.ts";
-import { parseCode } from "../shared/pairing_code.js";
+import { looksLikeCode, NOT_A_CODE, parseCode } from "../shared/pairing_code.js";
 import type { PeerConnectionFactory } from "./werift/peer.ts";
 import { describeError } from "./connect_failure.ts";
 import { CommandQueue, type PendingAnswer } from "./script.ts";
@@ -90,6 +90,8 @@ export class ClientState {
   readonly #peerReady: Promise<unknown> | undefined;
   // Whether the WebRTC library is ready (always, in plain mode): pair asks only then.
   #peerStarted: boolean;
+  // What `--pair` asks for on each connection: an id each time, a code once.
+  #pairTarget: string | undefined;
   // The pairing's `paired` message, for the link once a code is proven.
   #paired: Extract<ServerMessage, { type: typeof MessageType.Paired }> | undefined;
   // Pairing by code, in WebRTC mode only: it needs the descriptions' fingerprints.
@@ -115,6 +117,7 @@ export class ClientState {
       quit,
     });
     this.#peerReady = peerReady;
+    this.#pairTarget = options.pair;
     this.#peerStarted = peerReady === undefined;
     const started = (): void => {
       this.#peerStarted = true;
@@ -269,6 +272,9 @@ export class ClientState {
         this.#requests.clear();
         this.#partner = message.peer;
         this.#paired = message;
+        if (this.#p2p) {
+          this.#p2p.endToEndOnly = message.by_code === true || message.by_device === true;
+        }
         this.#codes?.paired(message);
         // Paired by code, the link waits until the code is proven; as remembered
         // devices, it is bound to their keys.
@@ -326,7 +332,9 @@ export class ClientState {
       this.print("*** Type help for the commands ***");
     }
     this.#script.ready();
-    const target = this.options.pair;
+    const target = this.#pairTarget;
+    // A code serves one pairing: `--pair CODE` is used on the first connection only.
+    if (target !== undefined && looksLikeCode(target)) this.#pairTarget = undefined;
     // Asked before anything queued runs, which in a script waits for the answer.
     if (target !== undefined && this.#partner === undefined) {
       this.#execute({ kind: "pair", target });
@@ -399,6 +407,8 @@ export class ClientState {
       case "pair": {
         const code = parseCode(command.target);
         if (code !== undefined) this.#useCode(code);
+        // Never sent as an id: the server would see the words of a mistyped code.
+        else if (looksLikeCode(command.target)) this.print(`*** ${NOT_A_CODE} ***`);
         else this.#pair(command.target);
         return;
       }

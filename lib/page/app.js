@@ -36,6 +36,8 @@ import { ui } from "./elements.js";
 import { session } from "./session.js";
 import { askToPair, leave, sendChat } from "./pairing.js";
 import { getCode, useCode } from "./codes.js";
+import { looksLikeCode, NOT_A_CODE } from "../shared/pairing_code.js";
+import { addLine } from "./chat_view.js";
 import { connect } from "./connection.js";
 import { onKeyEntered } from "./key_form.js";
 import { wantsKey } from "./server_probe.js";
@@ -47,8 +49,16 @@ copyButton(ui.copyLink, ui.shareLink);
 
 ui.pairForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  // A code pairs by code; anything else is an id to ask.
-  if (!useCode(ui.peerId.value)) askToPair(ui.peerId.value);
+  // A code pairs by code; a mistyped one is never sent (the server would see its words);
+  // anything else is an id to ask.
+  if (useCode(ui.peerId.value)) {
+    // Used, or said why not.
+  } else if (looksLikeCode(ui.peerId.value)) {
+    addLine("system", NOT_A_CODE);
+    return;
+  } else {
+    askToPair(ui.peerId.value);
+  }
   ui.peerId.value = "";
 });
 

@@ -33,6 +33,8 @@ const FAILURE_WORDS = {
     `${fromPartner ? "Refused by the other side" : "Refused"}: the connection details were ` +
     "changed on the way, so someone between you (the server or the network) may be listening " +
     "in. Nothing was connected.",
+  [CodeFailure.Timeout]: () =>
+    "The other side did not finish checking the code in time: nothing was connected.",
   [CodeFailure.Malformed]: () =>
     "The other side answered the code with something that is not a valid key exchange: nothing " +
     "was connected.",
@@ -130,7 +132,8 @@ export function useCode(text) {
 export function pairedByServer(paired) {
   codes.paired(paired);
   // By code, the code is proven first; as remembered devices, their keys bind the link.
-  if (paired.by_code === true || paired.by_device === true) {
+  session.endToEndOnly = paired.by_code === true || paired.by_device === true;
+  if (session.endToEndOnly) {
     session.partner = paired.peer;
     ui.requests.replaceChildren();
     return;

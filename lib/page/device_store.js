@@ -76,7 +76,15 @@ export function pageDeviceKey() {
       return { privateKey: saved.privateKey, publicHex: await publicKeyHex(saved.publicKey) };
     }
     const fresh = await newDeviceKeys(false);
-    await request(KEYS, "readwrite", (keys) => keys.put(fresh, "device"));
+    try {
+      // `add`, not `put`: another tab that made its key meanwhile keeps it, and this one reads it.
+      await request(KEYS, "readwrite", (keys) => keys.add(fresh, "device"));
+    } catch {
+      /** @type {{ privateKey: CryptoKey, publicKey: CryptoKey } | undefined} */
+      const theirs = await request(KEYS, "readonly", (keys) => keys.get("device"));
+      if (theirs === undefined) throw new Error("the device key could not be saved");
+      return { privateKey: theirs.privateKey, publicHex: await publicKeyHex(theirs.publicKey) };
+    }
     return { privateKey: fresh.privateKey, publicHex: await publicKeyHex(fresh.publicKey) };
   })();
   deviceKey.catch(() => deviceKey = undefined);

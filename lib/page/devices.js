@@ -45,7 +45,7 @@ codeEvents.addEventListener("matched", () => {
 codeEvents.addEventListener("identity", (event) => {
   const peer = String(/** @type {CustomEvent} */ (event).detail);
   if (naming?.peer === peer) {
-    void store();
+    store().catch(failed("remember the partner"));
     return;
   }
   ui.rememberForm.hidden = false;
@@ -54,8 +54,19 @@ codeEvents.addEventListener("identity", (event) => {
 
 ui.rememberForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  void remember(ui.rememberName.value.trim());
+  remember(ui.rememberName.value.trim()).catch(failed("remember the partner"));
 });
+
+/**
+ * What a failed step of remembering or meeting says (a browser without
+ * IndexedDB, a storage error): one line, never an unhandled rejection.
+ *
+ * @param {string} what
+ * @returns {(error: unknown) => void}
+ */
+function failed(what) {
+  return (error) => addLine("system", `Could not ${what}: ${error}`);
+}
 
 /**
  * Remembers the partner paired by code as `name`, once its key is here too.
@@ -121,11 +132,12 @@ export async function showDevices() {
       item.append(
         label,
         thumbprint,
-        button("Pair", () => void meet(name, device)),
-        button("Forget", async () => {
-          await forgetDevice(name);
-          addLine("system", `Forgot ${name}`);
-          await showDevices();
+        button("Pair", () => meet(name, device).catch(failed(`meet ${name}`))),
+        button("Forget", () => {
+          forgetDevice(name).then(() => {
+            addLine("system", `Forgot ${name}`);
+            return showDevices();
+          }).catch(failed(`forget ${name}`));
         }, "secondary"),
       );
       return item;

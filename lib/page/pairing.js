@@ -179,6 +179,14 @@ export function startLink(peer, initiator, iceServers, code) {
  */
 function fallBack(link, reason) {
   if (session.link !== link) return;
+  if (session.endToEndOnly) {
+    addLine(
+      "system",
+      `No peer-to-peer channel (${reason}): ${END_TO_END_ONLY}; leave and pair again`,
+    );
+    updateControls();
+    return;
+  }
   if (!session.connected) {
     addLine(
       "system",
@@ -199,6 +207,7 @@ export function endLink() {
   session.link = undefined;
   session.partner = undefined;
   session.pairing = undefined;
+  session.endToEndOnly = false;
 }
 
 /**
@@ -216,6 +225,14 @@ export function carryOn() {
     startLink(peer, initiator, iceServers, code);
   }
 }
+
+/**
+ * Why a pairing by code or by remembered device does not use the server's
+ * relay: it was proven end to end, and the relay is the server's to read
+ * and to forge.
+ */
+export const END_TO_END_ONLY =
+  "a pairing by code or by remembered device talks only over its proven channel";
 
 /** The user leaves the conversation. */
 export function leave() {
@@ -240,6 +257,9 @@ export function leaveQuietly() {
 export function sendChat(text) {
   if (session.link?.send(text)) {
     addLine("mine", text, "You");
+  } else if (session.endToEndOnly) {
+    addLine("system", `Not sent: ${END_TO_END_ONLY}, which is not open`);
+    return false;
   } else if (sendToServer({ type: MessageType.Relay, data: text })) {
     addLine("mine", text, "You", true);
   } else {

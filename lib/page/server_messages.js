@@ -9,12 +9,20 @@ import { ErrorCode, MessageType, toIceServers } from "../shared/protocol.js";
 import { printable } from "../shared/printable.js";
 import { ui } from "./elements.js";
 import { takeCodeToUse, takePeerToAsk } from "./page_params.js";
+import { NOT_A_CODE } from "../shared/pairing_code.js";
 import { CODE_MESSAGES, codes, pairedByServer, useCode } from "./codes.js";
 import { deviceEnded, devicePaired, showDevices, takeDeviceMessage } from "./devices.js";
 import { session } from "./session.js";
 import { setState } from "./status.js";
 import { addLine, short } from "./chat_view.js";
-import { askToPair, carryOn, endLink, showRequest, withdrawRequest } from "./pairing.js";
+import {
+  askToPair,
+  carryOn,
+  END_TO_END_ONLY,
+  endLink,
+  showRequest,
+  withdrawRequest,
+} from "./pairing.js";
 
 /**
  * Acts on a checked message from the server.
@@ -89,6 +97,10 @@ export function receive(message) {
       break;
     case MessageType.Relay:
       if (text("from") !== session.partner) break;
+      if (session.endToEndOnly) {
+        addLine("system", `A line came through the server, not shown: ${END_TO_END_ONLY}`);
+        break;
+      }
       addLine(
         "theirs",
         typeof message.data === "string" ? message.data : JSON.stringify(message.data),
@@ -154,6 +166,6 @@ function takeId(id) {
   void showDevices();
   const code = takeCodeToUse();
   if (code !== undefined && !useCode(code)) {
-    addLine("system", "The link's code is not one this page can read: type it in the pair box");
+    addLine("system", `The link's code: ${NOT_A_CODE}`);
   }
 }

@@ -42,6 +42,11 @@ export const session = {
   connected: false,
   /** What the status says about the state, under any passing notice. */
   words: "",
+  /**
+   * Whether the pairing was made by code or as remembered devices: then it
+   * talks only over its proven channel, never through the server's relay.
+   */
+  endToEndOnly: false,
 };
 
 /**

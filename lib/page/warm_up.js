@@ -24,7 +24,7 @@ const WARM_UP_TIMEOUT_MS = 3000;
  *
  * @type {Promise<RTCCertificate | undefined>}
  */
-export const certificate = wanted
+export const certificate = wanted && typeof RTCPeerConnection === "function"
   ? RTCPeerConnection.generateCertificate(
     /** @type {AlgorithmIdentifier} */ ({ name: "ECDSA", namedCurve: "P-256" }),
   ).catch(() => undefined)
@@ -42,9 +42,11 @@ export async function withCertificate(config) {
 }
 
 /** Settles once the throw-away connection has opened and closed, or failed (or was not wanted). */
-export const warmed = (wanted ? warmUp() : Promise.resolve()).then(() => {
-  document.body.dataset.warm = wanted ? "1" : "0";
-});
+// A browser without WebRTC still chats through the server: nothing to warm there.
+export const warmed =
+  (wanted && typeof RTCPeerConnection === "function" ? warmUp() : Promise.resolve()).then(() => {
+    document.body.dataset.warm = wanted ? "1" : "0";
+  });
 
 async function warmUp() {
   /** @type {RTCPeerConnection[]} */

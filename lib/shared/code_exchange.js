@@ -39,6 +39,8 @@ export const CodeFailure = /** @type {const} */ ({
   Tampered: "tampered",
   /** The partner's message was not a valid step of the exchange. */
   Malformed: "malformed",
+  /** The exchange did not finish in time: the partner went quiet. */
+  Timeout: "timeout",
 });
 
 /** @typedef {typeof CodeFailure[keyof typeof CodeFailure]} CodeFailureValue */

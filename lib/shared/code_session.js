@@ -53,10 +53,18 @@ import { identityMac, rememberingKeys } from "./device_binding.js";
  *   it. `paired` is the server's, with `initiator` turned round: here the
  *   initiator makes the offer, and that is the side that did not type the code.
  * @property {(event: CodeEvent) => void} onEvent Told what happens.
+ * @property {number} [exchangeTimeoutMs] How long the exchange may take once
+ *   paired; {@linkcode EXCHANGE_TIMEOUT_MS} by default.
  */
 
 /** How long the initiator waits for the partner to end a failed pairing before it does. */
 export const FAILED_UNPAIR_MS = 5000;
+
+/**
+ * How long the exchange may take once paired: a partner that goes quiet
+ * halfway must not hold this side paired, "checking", for ever.
+ */
+export const EXCHANGE_TIMEOUT_MS = 30_000;
 
 /**
  * Claims, uses and checks codes for one client.
@@ -101,6 +109,8 @@ export class CodeSession {
   #unpairTimer;
   /** @type {{ code: PairingCode, initiator: boolean, exchange: CodeExchange } | undefined} */
   #prepared;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #exchangeTimer;
 
   /** @param {CodeSessionOptions} options */
   constructor(options) {
@@ -210,6 +220,17 @@ export class CodeSession {
       prepared?.code === code && prepared.initiator === paired.initiator
         ? prepared.exchange
         : this.#newExchange(code, paired.initiator);
+    this.#exchangeTimer = setTimeout(() => {
+      if (this.#exchange !== exchange || exchange.finished) return;
+      this.#exchange = undefined;
+      this.#options.onEvent({
+        kind: "failed",
+        failure: CodeFailure.Timeout,
+        fromPartner: false,
+        code: this.#code,
+      });
+      this.#unpair();
+    }, this.#options.exchangeTimeoutMs ?? EXCHANGE_TIMEOUT_MS);
     exchange.start();
   }
 
@@ -231,6 +252,7 @@ export class CodeSession {
       done: (outcome) => {
         const paired = this.#paired;
         if (this.#exchange !== exchange || paired === undefined) return;
+        clearTimeout(this.#exchangeTimer);
         if (outcome.ok) {
           this.#proven = true;
           this.#remembering = rememberingKeys(outcome.ke);
@@ -312,6 +334,8 @@ export class CodeSession {
   ended() {
     clearTimeout(this.#unpairTimer);
     this.#unpairTimer = undefined;
+    clearTimeout(this.#exchangeTimer);
+    this.#exchangeTimer = undefined;
     this.#exchange = undefined;
     this.#paired = undefined;
     this.#proven = false;

@@ -355,6 +355,35 @@ export function parseCode(text) {
 }
 
 /**
+ * Whether `text` was meant as a code, even a mistyped one: a number, then a
+ * separator and a letter (an id is a UUID, which this never takes). Such
+ * text is never sent to the server as an id, since that would hand it the
+ * code's password: it is a code, or it is refused where it was typed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { looksLikeCode } from "./pairing_code.js";
+ * assert.equal(looksLikeCode("7-tidy-orbitt"), true);
+ * assert.equal(looksLikeCode(" 7 tidy"), true);
+ * assert.equal(looksLikeCode("12345678-1234-4abc-8def-123456789abc"), false);
+ * assert.equal(looksLikeCode("b5e1c0de"), false);
+ * ```
+ *
+ * @param {string} text
+ * @returns {boolean}
+ */
+export function looksLikeCode(text) {
+  const trimmed = text.trim();
+  if (/^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(trimmed)) return false;
+  return /^\d+[\s\-._]+[a-z]/i.test(trimmed);
+}
+
+/** What a person is told when what they typed looks like a code but is not one. */
+export const NOT_A_CODE =
+  "not a code: a code is a number and two words from the list, such as 7-tidy-orbit";
+
+/**
  * The page's link for a code: the code rides in the fragment, which a
  * browser never sends to a server, so only the person who opens the link
  * (and the page, in that browser) ever reads its password.

@@ -209,9 +209,9 @@ export class MemorySignaling implements SignalingService {
    * the target of its own request hears `pair_cancelled` (`peer_left`).
    */
   disconnected(id: string, reason: PeerLeftReason = "disconnected"): void {
-    if (this.#nameplates.release(id) || this.#rendezvous.release(id)) {
-      this.#nameplateTimer.reschedule();
-    }
+    const heldCode = this.#nameplates.release(id);
+    const waited = this.#rendezvous.release(id);
+    if (heldCode || waited) this.#nameplateTimer.reschedule();
     const { partner, dropped, withdrawn } = this.#pairing.remove(id);
     if (partner !== undefined) {
       narrate.left(id, partner);

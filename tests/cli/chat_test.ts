@@ -165,3 +165,29 @@ Deno.test("P2pChat says chat goes via the server when a channel that was open cl
   await fellBack(t);
   t.p2p.ended();
 });
+
+Deno.test("a pairing that talks end to end only never uses the server's relay, either way", () => {
+  const printed: string[] = [];
+  const sent: ClientMessage[] = [];
+  const p2p = new P2pChat({
+    createPeerConnection: () => {
+      throw new Error("not reached: no link is negotiated here");
+    },
+    timeoutMs: 60_000,
+    print: (line) => printed.push(line),
+    send: (message) => sent.push(message) > 0,
+  });
+  p2p.endToEndOnly = true;
+  // No channel is open (the code is still being checked): the line is not sent anywhere.
+  assert.equal(p2p.send("secret plans"), true);
+  assert.deepEqual(sent, []);
+  assert.match(printed.at(-1) ?? "", /^\*\*\* Not sent: a pairing by code or by remembered device/);
+  // A line the server relays could come from anyone on its path: it is not shown.
+  assert.equal(p2p.take({ type: "relay", data: "forged", from: "partner" }), true);
+  assert.ok(!printed.some((line) => line.includes("forged")));
+  assert.match(printed.at(-1) ?? "", /^\*\*\* A line came through the server, not shown: /);
+  // A pairing by id goes through the server as before.
+  p2p.endToEndOnly = false;
+  assert.equal(p2p.send("plain"), true);
+  assert.deepEqual(sent, [{ type: "relay", data: "plain" }]);
+});

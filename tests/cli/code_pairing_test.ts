@@ -116,3 +116,18 @@ Deno.test("a server that swaps the fingerprints in the descriptions it relays is
     assert.ok(!peer.stdout.some((text) => /messages go via the server/.test(text)), "no fall-back");
   }
 });
+
+Deno.test("a mistyped code is refused where it was typed, and its words never reach the server", async () => {
+  await using t = testServer();
+  await using peer = spawnPeer("--url", t.url);
+  await peer.waitForLine(ID_LINE, "stdout", 15_000);
+  await peer.type("pair 7-tidy-orbitt");
+  await peer.waitForLine(
+    /^\*\*\* not a code: a code is a number and two words from the list, such as 7-tidy-orbit \*\*\*$/,
+    "stdout",
+  );
+  // A real id still goes to the server: its refusal shows the round trip was made.
+  await peer.type("pair 12345678-1234-4abc-8def-123456789abc");
+  await peer.waitForLine(/^\*\*\* Error \(unknown_peer\)/, "stdout");
+  assert.ok(!t.logs.lines.some((line) => line.includes("orbitt")), "the words stayed here");
+});

@@ -410,7 +410,12 @@ Deno.test("partnerFailure names a known failure, counts an unknown one as malfor
     assert.equal(partnerFailure({ failure }), failure);
     assert.equal(partnerFailure(failureMessage(failure)), failure);
   }
-  assert.deepEqual(Object.values(CodeFailure).sort(), ["malformed", "tampered", "wrong_code"]);
+  assert.deepEqual(Object.values(CodeFailure).sort(), [
+    "malformed",
+    "tampered",
+    "timeout",
+    "wrong_code",
+  ]);
   for (const unknown of ["??", "", "WRONG_CODE", 42, null, {}]) {
     assert.equal(partnerFailure({ failure: unknown }), "malformed", JSON.stringify(unknown));
   }

@@ -441,3 +441,27 @@ Deno.test("a pake from someone other than the partner is ignored", () => {
   assert.equal(alice.events.at(-1)?.kind, "failed");
   assert.equal(alice.leaves, 1);
 });
+
+Deno.test("an exchange whose partner goes quiet ends after the timeout, and this side leaves", async () => {
+  const events: CodeEvent[] = [];
+  let resolveLeft = () => {};
+  const left = new Promise<void>((resolve) => resolveLeft = resolve);
+  const sent: string[] = [];
+  const session = new CodeSession({
+    send: (message) => sent.push(message.type) > 0,
+    leave: () => resolveLeft(),
+    proven: () => assert.fail("nothing is proven"),
+    onEvent: (event) => events.push(event),
+    exchangeTimeoutMs: 50,
+  });
+  session.use({ nameplate: "7", password: "tidy-orbit" });
+  session.paired({ type: "paired", peer: "quiet", initiator: true, by_code: true });
+  assert.deepEqual(sent, ["code_use", "pake"], "the first share went out, and nothing came back");
+  assert.equal(await within(left, 5000), true, "it left within the timeout");
+  assert.deepEqual(events.at(-1), {
+    kind: "failed",
+    failure: "timeout",
+    fromPartner: false,
+    code: "7-tidy-orbit",
+  });
+});

@@ -125,7 +125,13 @@ export class RememberedDevices {
   async meet(name: string): Promise<boolean> {
     const key = await this.#key();
     if (key === undefined) return false;
-    const devices = await this.#options.store.devices();
+    let devices: Record<string, RememberedDevice>;
+    try {
+      devices = await this.#options.store.devices();
+    } catch (error) {
+      this.#print(`*** ${errorText(error)} ***`);
+      return false;
+    }
     const device = Object.hasOwn(devices, name) ? devices[name] : undefined;
     if (device === undefined) {
       this.#print(

@@ -149,7 +149,17 @@ export class DeviceStore {
       // Extractable only long enough to be written once, for this device's owner alone.
       const fresh = await newDeviceKeys(true);
       jwk = await crypto.subtle.exportKey("jwk", fresh.privateKey);
-      await this.#write("device-key.json", JSON.stringify(jwk) + "\n", 0o600);
+      await Deno.mkdir(this.#dir, { recursive: true, mode: 0o700 });
+      try {
+        // Made only if absent: another peer of this user that made one meanwhile keeps it.
+        await Deno.writeTextFile(path, JSON.stringify(jwk) + "\n", {
+          mode: 0o600,
+          createNew: true,
+        });
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+        jwk = JSON.parse(await Deno.readTextFile(path));
+      }
     }
     const privateKey = await crypto.subtle.importKey(
       "jwk",
