@@ -33,24 +33,16 @@ import type {
   SignalingService,
 } from "../service.ts";
 import { Narration } from "../narration.ts";
-import {
-  DEFAULT_CODE_TTL_MS,
-  isNameplate,
-  isRendezvous,
-  nameplateCandidates,
-  nameplateMetrics,
-} from "../nameplates.ts";
+import { DEFAULT_CODE_TTL_MS } from "../nameplates.ts";
+import { RedisCodes } from "./codes.ts";
 import {
   acceptWhilePaired,
-  badRendezvous,
   noPartner,
   noPendingRequest,
   notPaired,
   peerUnavailable,
   requestRefused,
-  selfCode,
   sharedStateUnreachable as unreachable,
-  unknownNameplate,
   unknownPeer,
 } from "../refusals.ts";
 import { errorText, plural, truncate } from "../../runtime/safe_text.ts";
@@ -69,9 +61,6 @@ export interface HeartbeatOptions {
   /** How long a key lives without renewal, in ms: an instance silent this long is dead. */
   ttlMs: number;
 }
-
-// How many nameplates a claim tries, shortest first (8 of two digits, 8 of three, …).
-const CLAIM_CANDIDATES = 32;
 
 /** The defaults: a dead instance is noticed within 1.5 s + 0.25 s. */
 export const DEFAULT_HEARTBEAT: Readonly<HeartbeatOptions> = { intervalMs: 250, ttlMs: 1500 };
@@ -113,14 +102,8 @@ export class RedisSignaling implements SignalingService {
   readonly #outgoing = new Map<string, { target: string; timer: ReturnType<typeof setTimeout> }>();
   // Clients with a call under way: their next messages wait behind it, in order.
   readonly #busy = new Map<string, Promise<void>>();
-  // This instance's clients holding a nameplate (kept in Redis) → it, and when to say it expired.
-  readonly #nameplates = new Map<
-    string,
-    { nameplate: string; timer: ReturnType<typeof setTimeout> }
-  >();
-  readonly #codeTtlMs: number;
-  #codePairs = 0;
-  #nameplatesExpired = 0;
+  // Its clients' codes and meetings (kept in Redis).
+  readonly #codes: RedisCodes;
   #available = true;
   #closed = false;
   #tick: ReturnType<typeof setTimeout> | undefined;
@@ -147,7 +130,14 @@ export class RedisSignaling implements SignalingService {
     this.#link = link;
     this.#instance = instance;
     this.#timeoutMs = options.pairTimeoutMs;
-    this.#codeTtlMs = options.codeTtlMs ?? DEFAULT_CODE_TTL_MS;
+    this.#codes = new RedisCodes({
+      available: () => this.#available,
+      call: (name, args) => this.#call(name, args),
+      queue: (id, op) => void this.#queue(id, op),
+      send: (id, message) => this.#send(id, message),
+      gone: (code) => this.#gone(code),
+      logTold: (reply, from, op) => this.#logTold(reply, from, op),
+    }, options.codeTtlMs ?? DEFAULT_CODE_TTL_MS);
     this.#heartbeat = heartbeat;
     const iceServers = options.iceServers ?? [];
     this.#ice = iceServers.length > 0 ? { iceServers: [...iceServers] } : {};
@@ -221,7 +211,7 @@ export class RedisSignaling implements SignalingService {
   disconnected(id: string): void {
     const partner = this.#partners.get(id);
     this.#partners.delete(id);
-    this.#forgetNameplate(id);
+    this.#codes.forget(id);
     this.#forgetRequest(id);
     this.#holdBack.delete(id);
     this.#sessions.forget(id);
@@ -285,13 +275,7 @@ export class RedisSignaling implements SignalingService {
    * codes of this instance's clients, for `/metrics`.
    */
   metricsText(): string {
-    return this.#link.metrics.render() +
-      nameplateMetrics(
-        // Remembered devices waiting under a rendezvous are kept alike, but are no codes.
-        [...this.#nameplates.values()].filter((held) => isNameplate(held.nameplate)).length,
-        this.#codePairs,
-        this.#nameplatesExpired,
-      );
+    return this.#link.metrics.render() + this.#codes.metricsText();
   }
 
   /** Stops the heartbeat, lets pending calls finish, and leaves Redis: others forget this instance at once. */
@@ -301,7 +285,7 @@ export class RedisSignaling implements SignalingService {
     clearTimeout(this.#tick);
     for (const { timer } of this.#outgoing.values()) clearTimeout(timer);
     this.#outgoing.clear();
-    for (const id of [...this.#nameplates.keys()]) this.#forgetNameplate(id);
+    this.#codes.close();
     await Promise.all(this.#busy.values());
     this.#sessions.close();
     if (this.#available) {
@@ -373,15 +357,13 @@ export class RedisSignaling implements SignalingService {
       case MessageType.Unpair:
         return await this.#unpair(me);
       case MessageType.CodeClaim:
-        return await this.#claimCode(me);
+        return await this.#codes.claim(me);
       case MessageType.CodeRelease:
-        this.#forgetNameplate(me);
-        if (this.#available) await this.#call("coderelease", [me, ""]);
-        return undefined;
+        return await this.#codes.release(me);
       case MessageType.CodeUse:
-        return await this.#useCode(me, message.nameplate);
+        return await this.#codes.use(me, message.nameplate);
       case MessageType.Meet:
-        return await this.#meet(me, message.rendezvous);
+        return await this.#codes.meet(me, message.rendezvous);
       default:
         return await this.#relay(me, message);
     }
@@ -411,111 +393,6 @@ export class RedisSignaling implements SignalingService {
     this.#logTold(reply, 3, "request");
     this.#expireLater(me, target, this.#timeoutMs);
     return undefined;
-  }
-
-  /** Gives `me` a nameplate free across the cluster, and tells it the number. */
-  async #claimCode(me: string): Promise<Refused | undefined> {
-    if (!this.#available) return unreachable(ErrorCode.TooManyCodes);
-    const candidates = [...nameplateCandidates()].slice(0, CLAIM_CANDIDATES);
-    const reply = await this.#call("codeclaim", [me, String(this.#codeTtlMs), ...candidates]);
-    if (!reply) return unreachable(ErrorCode.TooManyCodes);
-    switch (String(reply[0])) {
-      case "ok":
-        break;
-      case "gone":
-        return this.#gone(ErrorCode.TooManyCodes);
-      case ErrorCode.AlreadyPaired:
-        return acceptWhilePaired();
-      default:
-        return { code: ErrorCode.TooManyCodes, reason: "no nameplate is free; try again" };
-    }
-    const nameplate = String(reply[1]);
-    this.#forgetNameplate(me);
-    // Redis forgets the nameplate on its own at the end of its life; the holder is told here.
-    const timer = setTimeout(() => this.#nameplateExpired(me, nameplate), this.#codeTtlMs);
-    this.#nameplates.set(me, { nameplate, timer });
-    narrate.claimed(me, nameplate);
-    this.#send(me, {
-      type: MessageType.Nameplate,
-      nameplate,
-      expires_s: this.#codeTtlMs / 1000,
-    });
-    return undefined;
-  }
-
-  /** Pairs `me` with the holder of `nameplate`, wherever it is connected. */
-  async #useCode(me: string, nameplate: string): Promise<Refused | undefined> {
-    if (!isNameplate(nameplate)) return unknownNameplate(nameplate);
-    if (!this.#available) return unreachable(ErrorCode.UnknownNameplate);
-    const reply = await this.#call("codeuse", [me, nameplate]);
-    if (!reply) return unreachable(ErrorCode.UnknownNameplate);
-    switch (String(reply[0])) {
-      case "ok":
-        break;
-      case "gone":
-        return this.#gone(ErrorCode.UnknownNameplate);
-      case ErrorCode.AlreadyPaired:
-        return acceptWhilePaired();
-      case ErrorCode.SelfPair:
-        return selfCode();
-      default:
-        return unknownNameplate(nameplate);
-    }
-    this.#codePairs++;
-    narrate.codeUsed(me, String(reply[1]), nameplate);
-    this.#logTold(reply, 2, "codeuse");
-    return undefined;
-  }
-
-  /** Pairs `me` with the remembered device waiting under `rendezvous`, or has it wait. */
-  async #meet(me: string, rendezvous: string): Promise<Refused | undefined> {
-    if (!isRendezvous(rendezvous)) return badRendezvous();
-    if (!this.#available) return unreachable(ErrorCode.UnknownNameplate);
-    const reply = await this.#call("meet", [me, String(this.#codeTtlMs), rendezvous]);
-    if (!reply) return unreachable(ErrorCode.UnknownNameplate);
-    switch (String(reply[0])) {
-      case "ok":
-        break;
-      case "gone":
-        return this.#gone(ErrorCode.UnknownNameplate);
-      default:
-        return acceptWhilePaired();
-    }
-    if (reply[1] === "paired") {
-      this.#logTold(reply, 2, "meet");
-      return undefined;
-    }
-    this.#forgetNameplate(me);
-    const timer = setTimeout(() => {
-      if (this.#nameplates.get(me)?.nameplate !== rendezvous) return;
-      this.#nameplates.delete(me);
-      this.#send(me, { type: MessageType.MeetExpired });
-    }, this.#codeTtlMs);
-    this.#nameplates.set(me, { nameplate: rendezvous, timer });
-    this.#send(me, { type: MessageType.MeetWaiting, expires_s: this.#codeTtlMs / 1000 });
-    return undefined;
-  }
-
-  /** The nameplate's life is over: released in Redis if it still is `id`'s, and `id` told. */
-  #nameplateExpired(id: string, nameplate: string): void {
-    if (this.#nameplates.get(id)?.nameplate !== nameplate) return;
-    this.#nameplates.delete(id);
-    this.#nameplatesExpired++;
-    narrate.nameplateExpired(id, nameplate);
-    this.#send(id, { type: MessageType.NameplateExpired, nameplate });
-    if (this.#available) {
-      this.#queue(id, async () => {
-        await this.#call("coderelease", [id, nameplate]);
-      });
-    }
-  }
-
-  /** This instance forgets what `id` held: it paired, left, or claimed again. */
-  #forgetNameplate(id: string): void {
-    const held = this.#nameplates.get(id);
-    if (held === undefined) return;
-    clearTimeout(held.timer);
-    this.#nameplates.delete(id);
   }
 
   async #unpair(me: string): Promise<Refused | undefined> {
@@ -617,7 +494,7 @@ export class RedisSignaling implements SignalingService {
         if (this.#registry.has(peer)) this.#partners.set(peer, to);
         this.#forgetRequest(to);
         // Redis released any nameplate of a client in a pair.
-        this.#forgetNameplate(to);
+        this.#codes.forget(to);
         this.#announce(to, peer, event.reason.startsWith("1"), event.reason.slice(1));
         return;
       }
