@@ -13,7 +13,9 @@
 import type { KeyRecord } from "./lib/auth/key_file.ts";
 import { readKeyFile } from "./lib/auth/key_file_io.ts";
 import { runKeysCommand } from "./lib/auth/keys_command.ts";
-import { parseServerFlags, SERVER_USAGE } from "./lib/server/flags.ts";
+import { parseServerFlags, SERVER_USAGE, type ServerFlags } from "./lib/server/flags.ts";
+import { readTokenKeys } from "./lib/auth/token_keys.ts";
+import { TokenVerifier } from "./lib/auth/tokens.ts";
 import { UsageError, usageError } from "./lib/runtime/args.ts";
 import { getLogger } from "./lib/runtime/deps.ts";
 import { setupLogging } from "./lib/runtime/logging.ts";
@@ -118,10 +120,12 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   let apiKeys: KeyRecord[] | undefined;
   let tls: TlsFiles | undefined;
+  let tokens: TokenVerifier | undefined;
   try {
     if (flags.apiKeysFile !== undefined) {
       apiKeys = await readKeyFile(flags.apiKeysFile, "--api-keys");
     }
+    tokens = await tokenVerifier(flags);
     if (flags.tlsCert !== undefined && flags.tlsKey !== undefined) {
       tls = await readTlsFiles(flags.tlsCert, flags.tlsKey);
     }
@@ -131,7 +135,7 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   let server: RunningServer;
   try {
-    server = startServer({ ...flags, iceServers, turn, apiKeys, tls }, shared);
+    server = startServer({ ...flags, iceServers, turn, apiKeys, tls, tokens }, shared);
   } catch (error) {
     await closeStore();
     if (error instanceof ListenError) {
@@ -145,6 +149,34 @@ export async function main(args: readonly string[]): Promise<number> {
     return 1;
   }
   return await runUntilSignalled(server, flags.apiKeysFile);
+}
+
+/**
+ * The access token check the flags ask for, with its key or secret read
+ * (and the JOSE library loaded) only then; `undefined` without token flags.
+ */
+async function tokenVerifier(flags: ServerFlags): Promise<TokenVerifier | undefined> {
+  const source = flags.tokenKey !== undefined
+    ? { flag: "--token-key" as const, file: flags.tokenKey }
+    : flags.tokenSecretFile !== undefined
+    ? { flag: "--token-secret-file" as const, file: flags.tokenSecretFile }
+    : undefined;
+  if (source === undefined) return undefined;
+  const keys = await readTokenKeys(source);
+  const verifier = await TokenVerifier.create(keys, {
+    issuer: flags.tokenIssuer,
+    audience: flags.tokenAudience,
+  });
+  logger.info("Accepting access tokens verified with {what}{rules}.", {
+    what: keys.kind === "secret"
+      ? "an HS256 secret"
+      : `${keys.keys.length === 1 ? "1 public key" : `${keys.keys.length} public keys`}`,
+    rules: [
+      flags.tokenIssuer === undefined ? "" : `, iss ${JSON.stringify(flags.tokenIssuer)}`,
+      flags.tokenAudience === undefined ? "" : `, aud ${JSON.stringify(flags.tokenAudience)}`,
+    ].join(""),
+  });
+  return verifier;
 }
 
 /** An environment variable's value when this process may read it; never a prompt. */

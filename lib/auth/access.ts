@@ -1,22 +1,35 @@
 /**
- * Access control in one place: the key check at the handshake, the check
- * again as a client opens (its key may have been revoked since, or be at its
- * client limit), the tenant rule (a client reaches only clients of its own
- * key), each key's limits, and the reload that replaces the keys. The server
- * asks; this decides. Pure state: headers and ids in, verdicts out.
+ * Access control in one place: the key or token check at the handshake, the
+ * check again as a client opens (its key may have been revoked since, or be
+ * at its client limit), the tenant rule (a client reaches only clients of its
+ * own key, or of its token's tenant), token grants, each key's limits, and
+ * the reload that replaces the keys. The server asks; this decides. State
+ * only: headers and ids in, verdicts out (a token's check is asynchronous).
  *
  * @module
  */
 
-import { type Admitted, checkKey, type Denied } from "./credentials.ts";
+import {
+  type Admitted,
+  checkKey,
+  type Denied,
+  misplacedCredential,
+  presented,
+  WWW_AUTHENTICATE,
+} from "./credentials.ts";
 import type { KeyRecord } from "./key_file.ts";
 import { Keyring } from "./keyring.ts";
 import { Tenants } from "./tenants.ts";
+import { type AccessToken, grantRecord, isTokenTenant, mayPair } from "./token_claims.ts";
+import type { TokenVerifier } from "./tokens.ts";
+import { looksLikeToken } from "../protocol/token_format.ts";
 
-/** A handshake let through: with the key it presented, or none on an open server. */
+/** A handshake let through: with the key or token it presented, or none on an open server. */
 export interface Entered {
-  /** The key's entry; `undefined` on an open server. */
+  /** The key's entry; `undefined` for a token or on an open server. */
   record: KeyRecord | undefined;
+  /** The verified access token, when it presented one. */
+  token?: AccessToken;
 }
 
 /** Whether a client may register as it opens, and if not, why. */
@@ -54,25 +67,73 @@ export class Access {
   readonly #tenants = new Tenants();
   // Keys revoked on another instance that shares this one's state, by SHA-256.
   readonly #revokedElsewhere = new Set<string>();
+  readonly #tokens: TokenVerifier | undefined;
+  // The tokens of connected token clients, for their grants.
+  readonly #tokenOf = new Map<string, AccessToken>();
 
-  /** @param keys The accepted keys; `undefined` for an open server. */
-  constructor(keys: readonly KeyRecord[] | undefined) {
+  /**
+   * @param keys The accepted keys; `undefined` for no API keys.
+   * @param tokens The access token check; `undefined` for no tokens. With
+   *   neither, the server is open.
+   */
+  constructor(keys: readonly KeyRecord[] | undefined, tokens?: TokenVerifier) {
     this.#keyring = keys === undefined ? undefined : new Keyring(keys);
+    this.#tokens = tokens;
   }
 
-  /** Whether clients need a key. */
+  /** Whether clients need a key or a token: each is then in a tenant. */
   get keyed(): boolean {
+    return this.#keyring !== undefined || this.#tokens !== undefined;
+  }
+
+  /** Whether the server takes API keys. */
+  get takesKeys(): boolean {
     return this.#keyring !== undefined;
   }
 
+  /** Whether the server takes access tokens. */
+  get takesTokens(): boolean {
+    return this.#tokens !== undefined;
+  }
+
   /**
-   * Checks the key a handshake presents, before the upgrade. An open server
-   * lets every handshake through.
+   * Checks the key or token a handshake presents, before the upgrade. An
+   * open server lets every handshake through. A token's check is
+   * asynchronous (its signature), a key's is not.
    */
-  handshake(headers: Headers): Entered | Denied {
-    if (this.#keyring === undefined) return { record: undefined };
+  handshake(headers: Headers): Entered | Denied | Promise<Entered | Denied> {
+    if (!this.keyed) return { record: undefined };
+    const shown = presented(headers);
+    const credential = shown.key;
+    if (this.#tokens !== undefined && credential !== undefined && looksLikeToken(credential)) {
+      const misplaced = misplacedCredential(shown);
+      if (misplaced) return misplaced;
+      return this.verifyToken(credential).then((verdict) =>
+        "reason" in verdict ? invalidToken(verdict.reason) : { record: undefined, token: verdict }
+      );
+    }
+    if (this.#keyring === undefined) {
+      return credential === undefined
+        ? { status: 401, reason: "access token required", headers: CHALLENGE }
+        : invalidToken("malformed token");
+    }
     const checked: Admitted | Denied = checkKey(headers, this.#keyring, this.#revokedElsewhere);
-    return "status" in checked ? checked : { record: checked.record };
+    if ("record" in checked) return { record: checked.record };
+    return credential === undefined && this.#tokens !== undefined
+      ? { ...checked, reason: "API key or access token required" }
+      : checked;
+  }
+
+  /**
+   * Verifies an access token: at the handshake, and when a connected client
+   * presents a fresh one.
+   *
+   * @returns The token, or why it is refused (one line, never the token).
+   */
+  async verifyToken(jwt: string): Promise<AccessToken | { reason: string }> {
+    if (this.#tokens === undefined) return { reason: "this server takes no access tokens" };
+    const verdict = await this.#tokens.verify(jwt);
+    return verdict.ok ? verdict.token : { reason: verdict.reason };
   }
 
   /**
@@ -82,7 +143,7 @@ export class Access {
    * @param tenant The SHA-256 of the key its handshake presented; `undefined` for none.
    */
   open(tenant: string | undefined): Opening {
-    if (tenant === undefined) return { ok: true };
+    if (tenant === undefined || isTokenTenant(tenant)) return { ok: true };
     const key = this.#keyring?.byHash(tenant);
     if (key === undefined || this.#revokedElsewhere.has(tenant)) {
       return { ok: false, why: "revoked" };
@@ -104,13 +165,15 @@ export class Access {
    * assert.equal(Access.rateLimit(20, undefined), 20);
    * ```
    */
-  static rateLimit(serverRate: number, key: KeyRecord | undefined): number {
-    return Math.min(serverRate, key?.rateLimit ?? Infinity);
+  static rateLimit(serverRate: number, key: KeyRecord | undefined, token?: AccessToken): number {
+    return Math.min(serverRate, key?.rateLimit ?? Infinity, token?.rate ?? Infinity);
   }
 
   /** The accepted key whose SHA-256 is `tenant`, if any. */
   keyOf(tenant: string | undefined): KeyRecord | undefined {
-    return tenant === undefined ? undefined : this.#keyring?.byHash(tenant);
+    return tenant === undefined || isTokenTenant(tenant)
+      ? undefined
+      : this.#keyring?.byHash(tenant);
   }
 
   /** The client limit of the key whose SHA-256 is `tenant`; `undefined` for none. */
@@ -118,14 +181,39 @@ export class Access {
     return this.keyOf(tenant)?.maxClients;
   }
 
-  /** Records that `clientId` registered with the key whose hash is `tenant`. */
-  join(clientId: string, tenant: string | undefined): void {
+  /**
+   * Records that `clientId` registered in `tenant` (its key's hash, or its
+   * token's tenant), with its token's grants when it came with one. A
+   * session keeps the grants of the token it began with, through resumes
+   * and refreshes: only the first token of an id counts, until it leaves.
+   */
+  join(clientId: string, tenant: string | undefined, token?: AccessToken): void {
     this.#tenants.join(clientId, tenant);
+    if (token !== undefined && !this.#tokenOf.has(clientId)) this.#tokenOf.set(clientId, token);
   }
 
   /** Forgets a client whose session is over; idempotent. */
   leave(clientId: string): void {
     this.#tenants.leave(clientId);
+    this.#tokenOf.delete(clientId);
+  }
+
+  /**
+   * What `clientId`'s token grants, as the shared store keeps it: JSON
+   * `{"s": sub, "p": [subs]}`; `undefined` for a client without a token.
+   */
+  grantOf(clientId: string): string | undefined {
+    const token = this.#tokenOf.get(clientId);
+    return token === undefined ? undefined : grantRecord(token);
+  }
+
+  /**
+   * Whether `a` may reach `b`: the same tenant, and grants that let each
+   * pair with the other.
+   */
+  mayReach(a: string, b: string): boolean {
+    return this.tenantOf(a) === this.tenantOf(b) &&
+      mayPair(this.#tokenOf.get(a), this.#tokenOf.get(b));
   }
 
   /**
@@ -139,7 +227,7 @@ export class Access {
 
   /** Whether `tenant` is a key that is no longer accepted (never for no key). */
   revoked(tenant: string | undefined): boolean {
-    return tenant !== undefined &&
+    return tenant !== undefined && !isTokenTenant(tenant) &&
       (this.#keyring?.byHash(tenant) === undefined || this.#revokedElsewhere.has(tenant));
   }
 
@@ -177,4 +265,19 @@ export class Access {
   clientsPerKey(): [string, number][] | undefined {
     return this.#keyring?.records.map((key) => [key.label, this.#tenants.count(key.sha256)]);
   }
+}
+
+/** The challenge for a request with no credential (RFC 6750, section 3: no error code). */
+const CHALLENGE = { "www-authenticate": WWW_AUTHENTICATE };
+
+/** The refusal of a token: 401 with RFC 6750's `invalid_token` and the reason, never the token. */
+function invalidToken(reason: string): Denied {
+  return {
+    status: 401,
+    reason: `access token refused: ${reason}`,
+    headers: {
+      "www-authenticate":
+        `${WWW_AUTHENTICATE}, error="invalid_token", error_description="${reason}"`,
+    },
+  };
 }

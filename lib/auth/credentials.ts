@@ -64,6 +64,28 @@ export function presented(headers: Headers): Presented {
   };
 }
 
+/**
+ * The refusal of a key or token offered in a subprotocol without
+ * `switchboard` next to it: the answer must name a subprotocol the client
+ * offered, and only that one may be named.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { misplacedCredential, presented } from "./credentials.ts";
+ * const alone = new Headers({ "sec-websocket-protocol": "switchboard.key.sbk_x" });
+ * assert.equal(misplacedCredential(presented(alone))?.status, 400);
+ * ```
+ */
+export function misplacedCredential(shown: Presented): Denied | undefined {
+  if (!shown.keyInSubprotocol || shown.offersSubprotocol) return undefined;
+  return {
+    status: 400,
+    reason: `offer the subprotocol "${SUBPROTOCOL}" next to the one carrying the key`,
+    headers: {},
+  };
+}
+
 /** A handshake the key check lets through, and whose key it was. */
 export interface Admitted {
   /** The key's entry. */
@@ -104,19 +126,14 @@ export function checkKey(
   keyring: Keyring,
   revoked: ReadonlySet<string> = new Set(),
 ): Admitted | Denied {
-  const { key, offersSubprotocol, keyInSubprotocol } = presented(headers);
+  const shown = presented(headers);
+  const { key } = shown;
   const challenge = { "www-authenticate": WWW_AUTHENTICATE };
   if (key === undefined) {
     return { status: 401, reason: "API key required", headers: challenge };
   }
-  if (keyInSubprotocol && !offersSubprotocol) {
-    // The answer must name a subprotocol the client offered, and only this one may be named.
-    return {
-      status: 400,
-      reason: `offer the subprotocol "${SUBPROTOCOL}" next to the one carrying the key`,
-      headers: {},
-    };
-  }
+  const misplaced = misplacedCredential(shown);
+  if (misplaced) return misplaced;
   const record = keyring.find(key);
   // A key revoked elsewhere in the cluster is refused exactly like an unknown one.
   if (record === undefined || revoked.has(record.sha256)) {

@@ -1,18 +1,23 @@
 /**
- * Where the command-line client gets its API key: a file named by
- * `--api-key-file`, or the `SWITCHBOARD_API_KEY` environment variable;
- * never a flag's value, which any user of the machine can read in the
- * process list.
+ * Where the command-line client gets its API key or access token: a file
+ * named by `--api-key-file` (either), the `SWITCHBOARD_API_KEY` environment
+ * variable, or `SWITCHBOARD_TOKEN` (an access token an app's backend
+ * minted); never a flag's value, which any user of the machine can read in
+ * the process list.
  *
  * @module
  */
 
 import { errorText } from "../runtime/safe_text.ts";
 import { isApiKey } from "../protocol/api_key_format.ts";
+import { looksLikeToken } from "../protocol/token_format.ts";
 import { missingFlags, MissingPermission } from "../runtime/permissions.ts";
 
 /** The environment variable the client reads its key from. */
 export const API_KEY_ENV = "SWITCHBOARD_API_KEY";
+
+/** The environment variable the client reads an access token from. */
+export const TOKEN_ENV = "SWITCHBOARD_TOKEN";
 
 /**
  * The client's API key, if it has one: from `file` when given (an error if
@@ -39,10 +44,13 @@ export async function readApiKey(file: string | undefined): Promise<string | und
     }
     return checked(text.trim(), file);
   }
-  const status = await Deno.permissions.query({ name: "env", variable: API_KEY_ENV });
-  if (status.state !== "granted") return undefined;
-  const value = Deno.env.get(API_KEY_ENV)?.trim();
-  return value ? checked(value, API_KEY_ENV) : undefined;
+  for (const variable of [API_KEY_ENV, TOKEN_ENV]) {
+    const status = await Deno.permissions.query({ name: "env", variable });
+    if (status.state !== "granted") continue;
+    const value = Deno.env.get(variable)?.trim();
+    if (value) return checked(value, variable);
+  }
+  return undefined;
 }
 
 /**
@@ -56,7 +64,10 @@ export async function readApiKey(file: string | undefined): Promise<string | und
  * assert.match(unauthorizedReason(true), /refused the API key/);
  * ```
  */
-export function unauthorizedReason(sentKey: boolean): string {
+export function unauthorizedReason(sentKey: boolean, sentToken = false): string {
+  if (sentToken) {
+    return "the server refused the access token (401: expired, or not for this server; its log says which)";
+  }
   return sentKey
     ? "the server refused the API key (401: not valid, or revoked)"
     : `the server wants an API key (401): set ${API_KEY_ENV} and allow it with ` +
@@ -64,8 +75,12 @@ export function unauthorizedReason(sentKey: boolean): string {
 }
 
 function checked(key: string, source: string): string {
-  if (!isApiKey(key)) {
-    throw new Error(`${source} does not hold a Switchboard API key (sbk_ and 43 characters)`);
+  if (source === TOKEN_ENV ? !looksLikeToken(key) : !isApiKey(key) && !looksLikeToken(key)) {
+    throw new Error(
+      source === TOKEN_ENV
+        ? `${source} does not hold an access token (a JWT: three base64url parts)`
+        : `${source} does not hold a Switchboard API key (sbk_ and 43 characters) or an access token`,
+    );
   }
   return key;
 }

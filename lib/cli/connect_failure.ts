@@ -6,14 +6,22 @@
 
 import { errorText } from "../runtime/safe_text.ts";
 import { unauthorizedReason } from "./api_key.ts";
+import { looksLikeToken } from "../protocol/token_format.ts";
 
 /**
  * Turns the runtime's vague handshake failure into a reason a user can act
  * on; the WebSocket API only says "tcp connect error", so it asks TCP.
  */
-export async function diagnose(url: string, message: string, sentKey: boolean): Promise<string> {
+export async function diagnose(
+  url: string,
+  message: string,
+  sentKey: boolean,
+  credential?: string,
+): Promise<string> {
   if (/dns error|lookup/i.test(message)) return "unknown host";
-  if (/status code:? 401\b/i.test(message)) return unauthorizedReason(sentKey);
+  if (/status code:? 401\b/i.test(message)) {
+    return unauthorizedReason(sentKey, credential !== undefined && looksLikeToken(credential));
+  }
   const { hostname, port, protocol } = new URL(url);
   // A TLS server answers a plain request with a TLS record, which does not parse as HTTP.
   if (protocol === "ws:" && /invalid HTTP version/i.test(message)) {

@@ -95,6 +95,10 @@ function describe(message: ServerMessage, { webrtc, accepting }: DescribeOptions
       return `*** Waiting for a remembered device (${message.expires_s} s) ***`;
     case MessageType.MeetExpired:
       return "*** The remembered device did not come ***";
+    case MessageType.TokenExpiring:
+      return `*** The access token expires: the server closes this connection in ${message.expires_s} s ***`;
+    case MessageType.TokenRefreshed:
+      return `*** Access token renewed: ${message.expires_s} s left ***`;
   }
 }
 

@@ -107,7 +107,10 @@ export function runSession(
       if (stopping) {
         resolve({ kind: "stopped" });
       } else if (!opened) {
-        resolve({ kind: "failed", reason: await diagnose(url, failure, apiKey !== undefined) });
+        resolve({
+          kind: "failed",
+          reason: await diagnose(url, failure, apiKey !== undefined, apiKey),
+        });
       } else if (event.code === CloseCode.Normal) {
         resolve({ kind: "closed", code: event.code, reason: event.reason });
       } else {

@@ -8,6 +8,7 @@
  * - `page_params.js`: the query (`peer=<id>`, `relay=1`, `p2p_timeout=<seconds>`) and
  *   the fragment (`#code=7-tidy-orbit`);
  * - `connection.js`: the resumable session with the server, reconnects, the API key;
+ * - `access_token.js`: the access token the app that opened or embeds the page gives it;
  * - `server_messages.js`: what each message from the server does;
  * - `pairing.js`: requests, the data channel, leaving;
  * - `codes.js`: pairing by code (shared with the terminal in `code_session.js`);
@@ -17,14 +18,16 @@
  * When the server wants an API key (its `/config.json` says `auth: true`), the
  * page asks for it once and keeps it for this tab. A connection refused
  * before it opens by a server that is up and wants a key asks for one
- * (again); so does a close with 1008 `key revoked`. A tab opened before the
+ * (again); so does a close with 1008 `key revoked`. When it takes access
+ * tokens (`tokens: true`), the page waits for the app's token instead, and
+ * asks the app again when it runs out (`access_token.js`). A tab opened before the
  * server wanted keys asks too.
  *
  * Everything a peer or the server chose (ids, names, chat, reasons) is shown
  * through `printable()`: no control or text-reordering character reaches the
  * page as it is.
  *
- * For tests, `document.body.dataset.state` is one of `key`, `connecting`,
+ * For tests, `document.body.dataset.state` is one of `key`, `token`, `connecting`,
  * `ready`, `pairing`, `negotiating`, `open`, `relay`, `left`, `reconnecting`,
  * `closed`; once open, `document.body.dataset.path` is `direct` or `relay`
  * (through TURN).
@@ -33,14 +36,16 @@
  */
 
 import { ui } from "./elements.js";
-import { session } from "./session.js";
+import { sendToServer, session } from "./session.js";
 import { askToPair, leave, sendChat } from "./pairing.js";
 import { getCode, useCode } from "./codes.js";
 import { looksLikeCode, NOT_A_CODE } from "../shared/pairing_code.js";
 import { addLine } from "./chat_view.js";
 import { connect } from "./connection.js";
 import { onKeyEntered } from "./key_form.js";
-import { wantsKey } from "./server_probe.js";
+import { OPEN, serverAccess } from "./server_probe.js";
+import { onToken } from "./access_token.js";
+import { MessageType } from "../shared/protocol.js";
 import { copyButton } from "./copy_button.js";
 // Warms the page's WebRTC stack while it waits for a partner.
 import "./warm_up.js";
@@ -73,12 +78,19 @@ ui.chatForm.addEventListener("submit", (event) => {
 
 ui.leave.addEventListener("click", leave);
 
-onKeyEntered(() => connect(true));
+onKeyEntered(() => connect({ ...session.access, auth: true }));
 
-/** Asks the server whether it wants a key, then connects. */
+// A token from the app: the connection that waited for one starts, and a
+// connected one renews its token on the open connection.
+onToken((token) => {
+  if (session.connected) sendToServer({ type: MessageType.Refresh, token });
+  else if (document.body.dataset.state === "token") connect(session.access);
+});
+
+/** Asks the server whether it wants a key or a token, then connects. */
 async function start() {
   // Unreachable: the WebSocket will say so.
-  connect(await wantsKey() === true);
+  connect(await serverAccess() ?? OPEN);
 }
 
 start();

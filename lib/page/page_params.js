@@ -4,12 +4,14 @@
  * 15, at most 300) is how long the data channel may take to open; `warm=0`
  * skips the WebRTC warm-up (`warm_up.js`). And its
  * fragment: `#code=7-tidy-orbit` pairs by that code, once (a fragment never
- * reaches a server, so neither does the code's password).
+ * reaches a server, so neither does the code's password); `#token=<jwt>` is
+ * the access token the app that opened the page minted for its user.
  *
  * @module
  */
 
 import { CODE_FRAGMENT } from "../shared/pairing_code.js";
+import { TOKEN_FRAGMENT } from "../shared/protocol.js";
 
 const params = new URLSearchParams(location.search);
 
@@ -53,14 +55,24 @@ export function takePeerToAsk() {
   return wanted;
 }
 
+const fragment = new URLSearchParams(location.hash.slice(1));
+
 /**
  * `#code=` pairs once: it leaves the address bar at once, so it is neither in
  * the history nor tried again on a reload (the code is spent by then).
  *
  * @type {string | undefined}
  */
-let codeToUse = new URLSearchParams(location.hash.slice(1)).get(CODE_FRAGMENT) ?? undefined;
-if (codeToUse !== undefined) {
+let codeToUse = fragment.get(CODE_FRAGMENT) ?? undefined;
+
+/**
+ * `#token=` leaves the address bar at once too: a token is a credential,
+ * for neither the history nor a bookmark.
+ *
+ * @type {string | undefined}
+ */
+let tokenGiven = fragment.get(TOKEN_FRAGMENT) || undefined;
+if (codeToUse !== undefined || tokenGiven !== undefined) {
   const address = new URL(location.href);
   address.hash = "";
   history.replaceState(history.state, "", address);
@@ -75,4 +87,15 @@ export function takeCodeToUse() {
   const code = codeToUse;
   codeToUse = undefined;
   return code;
+}
+
+/**
+ * The access token `#token=` carried, the first time it is asked for; `undefined` after.
+ *
+ * @returns {string | undefined}
+ */
+export function takeGivenToken() {
+  const token = tokenGiven;
+  tokenGiven = undefined;
+  return token;
 }

@@ -13,6 +13,7 @@ import { NOT_A_CODE } from "../shared/pairing_code.js";
 import { CODE_MESSAGES, codes, pairedByServer, useCode } from "./codes.js";
 import { deviceEnded, devicePaired, showDevices, takeDeviceMessage } from "./devices.js";
 import { session } from "./session.js";
+import { askAppForToken } from "./access_token.js";
 import { setState } from "./status.js";
 import { addLine, short } from "./chat_view.js";
 import {
@@ -107,6 +108,14 @@ export function receive(message) {
         short(text("from")),
         true,
       );
+      break;
+    case MessageType.TokenExpiring:
+      // The app's fresh token renews it on this connection (`app.js`).
+      askAppForToken("expiring");
+      break;
+    case MessageType.TokenRefreshed:
+      // For tests and embedding apps that look: how long the renewed token lasts.
+      document.body.dataset.tokenLeft = String(message.expires_s);
       break;
     case MessageType.Error:
       // The new id's line has said it already.

@@ -9,16 +9,32 @@
 import { HttpPath } from "../shared/protocol.js";
 
 /**
- * Whether the server wants an API key, from its `/config.json`; `undefined`
- * when it cannot be reached. A static copy of the page has no `/config.json`:
- * its server is taken as open.
+ * What a client needs to connect: an API key (`auth`), an access token
+ * (`tokens`), either when both, neither on an open server; and the origins
+ * of the apps that may frame the page and hand it tokens (`embed`).
  *
- * @returns {Promise<boolean | undefined>}
+ * @typedef {{ auth: boolean, tokens: boolean, embed: readonly string[] }} Access
  */
-export async function wantsKey() {
+
+/** An open server's access. */
+export const OPEN = Object.freeze({ auth: false, tokens: false, embed: [] });
+
+/**
+ * What the server wants, from its `/config.json`; `undefined` when it cannot
+ * be reached. A static copy of the page has no `/config.json`: its server is
+ * taken as open.
+ *
+ * @returns {Promise<Access | undefined>}
+ */
+export async function serverAccess() {
   try {
     const response = await fetch(HttpPath.Config, { cache: "no-store" });
-    return response.ok ? (await response.json()).auth === true : false;
+    if (!response.ok) return OPEN;
+    const config = await response.json();
+    const embed = Array.isArray(config.embed)
+      ? config.embed.filter((/** @type {unknown} */ origin) => typeof origin === "string")
+      : [];
+    return { auth: config.auth === true, tokens: config.tokens === true, embed };
   } catch {
     return undefined;
   }

@@ -47,6 +47,12 @@ export const session = {
    * talks only over its proven channel, never through the server's relay.
    */
   endToEndOnly: false,
+  /**
+   * What the server wants to connect: an API key, an access token.
+   *
+   * @type {import("./server_probe.js").Access}
+   */
+  access: { auth: false, tokens: false, embed: [] },
 };
 
 /**

@@ -104,6 +104,17 @@ export type ClientMessage =
   | { type: typeof MessageType.Meet; rendezvous: string }
   | SignalMessage;
 
+/** `{"type":"refresh","token":"<jwt>"}`: a fresh access token for the connection. */
+export interface RefreshMessage {
+  /** Always `"refresh"`. */
+  type: typeof MessageType.Refresh;
+  /** The new access token. */
+  token: string;
+}
+
+/** Anything a client may send: what the signaling handles, and what its connection handles itself. */
+export type InboundMessage = ClientMessage | RefreshMessage;
+
 /** Any message the server sends. */
 export type ServerMessage =
   | YourIdMessage
@@ -130,6 +141,8 @@ export type ServerMessage =
   | { type: typeof MessageType.NameplateExpired; nameplate: string }
   | { type: typeof MessageType.MeetWaiting; expires_s: number }
   | { type: typeof MessageType.MeetExpired }
+  | { type: typeof MessageType.TokenExpiring; expires_s: number }
+  | { type: typeof MessageType.TokenRefreshed; expires_s: number }
   // The server stamps `from` itself, whatever the sender wrote.
   | (SignalMessage & { from: string });
 
@@ -189,9 +202,9 @@ export function errorMessage(code: ErrorCode, message: string): ErrorMessage {
  * });
  * ```
  */
-export function toClientMessage(envelope: Envelope): Checked<ClientMessage> {
+export function toClientMessage(envelope: Envelope): Checked<InboundMessage> {
   // The schema is the message types' definition, so this cast holds.
-  return shared.checkMessage(envelope, shared.CLIENT_SCHEMA) as Checked<ClientMessage>;
+  return shared.checkMessage(envelope, shared.CLIENT_SCHEMA) as Checked<InboundMessage>;
 }
 
 /**

@@ -26,3 +26,17 @@ const REDIS = "npm:@redis/client@6.3.1";
 export function loadRedis(): Promise<RedisModule> {
   return import(REDIS);
 }
+
+/** The JOSE library's module (JWT verification on Web Crypto), for types. */
+export type JoseModule = typeof import("npm:jose@6.2.19");
+
+/** A JWS protected header, as the JOSE library's key resolvers take it. */
+export type JwsHeader = import("npm:jose@6.2.19").JWSHeaderParameters;
+
+// Like the others: only a server that verifies access tokens loads it.
+const JOSE = "npm:jose@6.2.19";
+
+/** Loads the JOSE library. Only a server started with a token key or secret calls this. */
+export function loadJose(): Promise<JoseModule> {
+  return import(JOSE);
+}

@@ -8,6 +8,7 @@
 import type { KeyRecord } from "../auth/key_file.ts";
 import type { IceServer } from "../protocol/messages.ts";
 import type { TurnCredentials } from "./turn/credentials.ts";
+import type { TokenVerifier } from "../auth/tokens.ts";
 
 /** A certificate chain and its private key, in PEM, for `wss://` and `https://`. */
 export interface TlsFiles {
@@ -35,6 +36,11 @@ export interface ServerOptions {
   maxClients: number;
   /** Origins allowed to connect; empty allows any. */
   allowedOrigins: readonly string[];
+  /**
+   * Origins of the apps that may embed the page in a frame and hand it
+   * access tokens with `postMessage`; none by default (no framing).
+   */
+  embedOrigins: readonly string[];
   /** Seconds a pairing request stays pending before it times out. */
   pairTimeout: number;
   /** Seconds a pairing code's nameplate lives unused. */
@@ -71,6 +77,11 @@ export interface ServerOptions {
    * server that takes anyone who can reach it.
    */
   apiKeys: readonly KeyRecord[] | undefined;
+  /**
+   * Verifies the access tokens an app's backend mints (`--token-key`,
+   * `--token-secret-file`); `undefined` takes no tokens.
+   */
+  tokens?: TokenVerifier | undefined;
   /** The certificate and key to serve TLS with; plain TCP when `undefined`. */
   tls: TlsFiles | undefined;
   /**
@@ -99,6 +110,7 @@ export const DEFAULT_SERVER_OPTIONS: Readonly<ServerOptions> = {
   rateBurst: 50,
   maxClients: 10_000,
   allowedOrigins: [],
+  embedOrigins: [],
   pairTimeout: 30,
   codeTtl: 300,
   codeRate: 10,

@@ -6,6 +6,8 @@
  */
 
 import type { KeyRecord } from "../auth/key_file.ts";
+import type { AccessToken } from "../auth/token_claims.ts";
+import { TokenLifetime } from "./token_lifetime.ts";
 import { closeCode } from "../protocol/close_code.ts";
 import { Access } from "../auth/access.ts";
 import { getLogger } from "../runtime/deps.ts";
@@ -29,7 +31,7 @@ import type { Joined, Peer, Refused, Resumed, SignalingService } from "../signal
 import type { SocketTracker } from "./socket_tracker.ts";
 import type { CodeLimits } from "./code_limits.ts";
 import { tooManyCodes } from "../signaling/refusals.ts";
-import { plural, printable, truncate } from "../runtime/safe_text.ts";
+import { errorText, plural, printable, truncate } from "../runtime/safe_text.ts";
 import { protocolViolation } from "./ws_violations.ts";
 
 const logger = getLogger(["switchboard", "server"]);
@@ -86,6 +88,11 @@ export class Connection implements Peer {
   readonly tenant: string | undefined;
   /** The API key's label, for logs; never the key. */
   readonly keyLabel: string | undefined;
+  /** The access token's `sub`, printable, for logs; never the token. */
+  readonly user: string | undefined;
+  // The access token it connected with, or the fresh one it sent since.
+  #token: AccessToken | undefined;
+  #lifetime: TokenLifetime | undefined;
 
   /**
    * Starts serving `socket`; the server keeps no other reference to it until
@@ -93,6 +100,8 @@ export class Connection implements Peer {
    *
    * @param resume What the client asked for on its URL: a resumable session, a resume.
    * @param key The entry of the API key the handshake presented, if any.
+   * @param addressKey What per-address limits count it under.
+   * @param token The access token the handshake presented, if any.
    */
   constructor(
     server: ServerState,
@@ -101,17 +110,20 @@ export class Connection implements Peer {
     resume: ResumeRequest = NOT_RESUMABLE,
     key?: KeyRecord,
     addressKey: string = remoteAddr,
+    token?: AccessToken,
   ) {
     this.#server = server;
     this.#socket = socket;
     this.#remoteAddr = remoteAddr;
     this.#addressKey = addressKey;
     this.#resume = resume;
-    this.tenant = key?.sha256;
+    this.tenant = key?.sha256 ?? token?.tenant;
     this.keyLabel = key?.label;
+    this.#token = token;
+    this.user = token?.sub === undefined ? undefined : truncate(printable(token.sub), 64);
     this.#bucket = new TokenBucket(
-      // A key's own rate limit applies on top of the server's.
-      Access.rateLimit(server.config.rateLimit, key),
+      // A key's or a token's own rate limit applies on top of the server's.
+      Access.rateLimit(server.config.rateLimit, key, token),
       server.config.rateBurst,
       performance.now(),
     );
@@ -174,7 +186,8 @@ export class Connection implements Peer {
     const { registry, signaling, access } = this.#server;
     if (!this.#admitted()) return;
     const clientId = this.clientId = registry.register(this, this.#remoteAddr);
-    access.join(clientId, this.tenant);
+    access.join(clientId, this.tenant, this.#token);
+    this.#startLifetime();
     this.#logConnected(clientId);
     const key = this.tenant === undefined
       ? undefined
@@ -208,7 +221,13 @@ export class Connection implements Peer {
   }
 
   #logConnected(clientId: string): void {
-    if (this.keyLabel === undefined) {
+    if (this.#token !== undefined) {
+      logger.info('Client {clientId} (user "{user}") connected from {remoteAddr}', {
+        clientId,
+        user: this.user ?? "",
+        remoteAddr: this.#remoteAddr,
+      });
+    } else if (this.keyLabel === undefined) {
       logger.info("Client {clientId} connected from {remoteAddr}", {
         clientId,
         remoteAddr: this.#remoteAddr,
@@ -295,7 +314,8 @@ export class Connection implements Peer {
     this.clientId = id;
     registry.restore(id, this, this.#remoteAddr);
     // Resumed from another instance, the session's key is new here.
-    access.join(id, this.tenant);
+    access.join(id, this.tenant, this.#token);
+    this.#startLifetime();
     logger.info(
       previous
         ? "Client {clientId} resumed from {remoteAddr}, replacing its connection from {previousAddr}."
@@ -318,6 +338,7 @@ export class Connection implements Peer {
    * close then ends nothing, since the session lives on.
    */
   supersede(): void {
+    this.#lifetime?.stop();
     this.#superseded = true;
     this.#closing = true;
     this.#socket.close(CloseCode.Superseded, "superseded");
@@ -446,6 +467,15 @@ export class Connection implements Peer {
         return;
     }
     const message = frame.message;
+    if (message.type === MessageType.Refresh) {
+      this.#refresh(message.token).catch((error) =>
+        logger.error("Client {clientId}: refresh failed: {error}", {
+          clientId,
+          error: errorText(error),
+        })
+      );
+      return;
+    }
     if (
       (message.type === MessageType.CodeClaim || message.type === MessageType.CodeUse ||
         message.type === MessageType.Meet) &&
@@ -459,6 +489,62 @@ export class Connection implements Peer {
     // An answer that needs no round trip comes at once, without a promise.
     if (outcome instanceof Promise) outcome.then((refused) => this.#handled(message.type, refused));
     else this.#handled(message.type, outcome);
+  }
+
+  /** Closes a token client once its token expired, unless a fresh one came: warned first. */
+  #startLifetime(): void {
+    const token = this.#token;
+    if (token === undefined || this.#lifetime !== undefined) return;
+    this.#lifetime = new TokenLifetime(token.expiresAt, {
+      expiring: (seconds) => this.send({ type: MessageType.TokenExpiring, expires_s: seconds }),
+      expired: () => {
+        logger.info('Client {clientId} (user "{user}"): access token expired; closing with 1008', {
+          clientId: this.clientId,
+          user: this.user ?? "",
+          remoteAddr: this.#remoteAddr,
+        });
+        this.#closeFor(CloseCode.PolicyViolation, TOKEN_EXPIRED);
+      },
+    });
+  }
+
+  /**
+   * Takes a fresh access token for the same user and tenant: the connection
+   * lasts until it expires. The session keeps the grants it began with. A
+   * refused one leaves the old token in force.
+   */
+  async #refresh(jwt: string): Promise<void> {
+    const current = this.#token;
+    if (current === undefined) {
+      return this.#refuse(
+        MessageType.Refresh,
+        ErrorCode.TokenRefused,
+        "this connection did not come with an access token",
+      );
+    }
+    const fresh = await this.#server.access.verifyToken(jwt);
+    const clientId = this.clientId;
+    if (this.#closing || clientId === undefined || this.#token !== current) return;
+    let refused: string | undefined;
+    if ("reason" in fresh) refused = fresh.reason;
+    else if (fresh.tenant !== current.tenant || fresh.sub !== current.sub) {
+      refused = "the fresh token is for another user or tenant";
+    }
+    if (refused !== undefined || "reason" in fresh) {
+      logger.info("Client {clientId}: fresh access token refused: {reason}", {
+        clientId,
+        remoteAddr: this.#remoteAddr,
+        reason: refused,
+      });
+      return this.#refuse(MessageType.Refresh, ErrorCode.TokenRefused, `${refused}`);
+    }
+    // Its grants stay those its session began with; the fresh token extends its time.
+    this.#token = fresh;
+    this.#lifetime?.renew(fresh.expiresAt);
+    this.send({
+      type: MessageType.TokenRefreshed,
+      expires_s: TokenLifetime.secondsLeft(fresh.expiresAt),
+    });
   }
 
   /** Counts, logs and closes for a frame over the size limit (1009) or the rate limit (1008). */
@@ -564,6 +650,7 @@ export class Connection implements Peer {
   #forget(code: number, reason: DisconnectReason): void {
     const { registry, metrics, signaling } = this.#server;
     const clientId = this.clientId;
+    this.#lifetime?.stop();
     // Its id belongs to the connection that resumed it now.
     if (this.#superseded) return;
     // Deno fires close twice for a ping timeout, and a client closed for a
@@ -628,6 +715,9 @@ const RATE_LIMITED =
 
 /** The close reason for a client whose key was revoked. */
 export const KEY_REVOKED = "key revoked";
+
+/** The close reason for a client whose access token expired. */
+export const TOKEN_EXPIRED = "token expired";
 
 const LIMIT_CODES: ReadonlySet<number> = new Set([
   CloseCode.PolicyViolation,

@@ -39,9 +39,17 @@ import { TURN_SECRET_ENV } from "./turn/secret.ts";
 
 /** Everything `server.ts` takes from its command line. */
 export interface ServerFlags
-  extends Omit<ServerOptions, "iceServers" | "turn" | "apiKeys" | "tls"> {
+  extends Omit<ServerOptions, "iceServers" | "turn" | "apiKeys" | "tls" | "tokens"> {
   /** The keys file to load API keys from; none for an open server. */
   apiKeysFile: string | undefined;
+  /** The public keys (JWKS, JWK or PEM) access tokens are verified with. */
+  tokenKey: string | undefined;
+  /** The file holding the HS256 secret access tokens are verified with. */
+  tokenSecretFile: string | undefined;
+  /** The `iss` every access token must carry, if any. */
+  tokenIssuer: string | undefined;
+  /** The `aud` every access token must carry, if any. */
+  tokenAudience: string | undefined;
   /** The PEM certificate chain file for TLS. */
   tlsCert: string | undefined;
   /** The PEM private key file for TLS. */
@@ -125,6 +133,15 @@ const SERVER_FLAGS = {
     help: "accept only this Origin; repeatable",
     default: d.allowedOrigins,
     showDefault: "any",
+  }),
+  embedOrigins: listFlag({
+    name: "embed-origin",
+    value: "ORIGIN",
+    help: "let the app at ORIGIN frame the page and hand it access\n" +
+      "tokens with postMessage; repeatable",
+    default: d.embedOrigins,
+    showDefault: "none",
+    parse: origin,
   }),
   pairTimeout: valueFlag({
     name: "pair-timeout",
@@ -250,6 +267,31 @@ const SERVER_FLAGS = {
     help: "accept only clients with a key from FILE (needs\n" +
       "--allow-read=FILE, or deno task server:keys); SIGHUP reloads it",
   }),
+  tokenKey: valueFlag({
+    name: "token-key",
+    value: "FILE",
+    help: "accept access tokens (JWTs) signed by the public keys in FILE:\n" +
+      "a JWKS, a JWK or PEM (needs --allow-read=FILE)",
+    parse: fileName,
+  }),
+  tokenSecretFile: valueFlag({
+    name: "token-secret-file",
+    value: "FILE",
+    help: "or HS256 tokens, with the secret in FILE (needs --allow-read=FILE)",
+    parse: fileName,
+  }),
+  tokenIssuer: valueFlag({
+    name: "token-issuer",
+    value: "ISS",
+    help: "refuse access tokens whose iss is not ISS",
+    parse: withTokens,
+  }),
+  tokenAudience: valueFlag({
+    name: "token-audience",
+    value: "AUD",
+    help: "refuse access tokens whose aud does not name AUD",
+    parse: withTokens,
+  }),
   tlsCert: valueFlag({
     name: "tls-cert",
     value: "FILE",
@@ -288,6 +330,11 @@ const SERVER_RULES: readonly FlagRule[] = [
     }
   },
   iceFlagsRule,
+  (given) => {
+    if (given["token-key"] !== undefined && given["token-secret-file"] !== undefined) {
+      throw new UsageError("give --token-key or --token-secret-file, not both");
+    }
+  },
 ];
 
 /**
@@ -322,6 +369,31 @@ function withTurnUrl<T>(parse: FlagParser<T>): FlagParser<T> {
     }
     return parse(raw, context);
   };
+}
+
+/** A token flag's parser, refusing the flag without a token key or secret to go with. */
+function withTokens(raw: string, { flag, given }: FlagContext): string {
+  if (given["token-key"] === undefined && given["token-secret-file"] === undefined) {
+    throw new UsageError(`${flag} goes with --token-key or --token-secret-file`);
+  }
+  if (raw === "") throw new UsageError(`${flag} takes a value`);
+  return raw;
+}
+
+/** An origin as browsers send it: a scheme, a host and maybe a port, nothing else. */
+function origin(raw: string, { flag }: FlagContext): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !/^https?:$/.test(url.protocol) || url.origin !== raw) {
+    throw new UsageError(
+      `${flag} takes an origin such as https://app.example or http://localhost:3000, got "${raw}"`,
+    );
+  }
+  return raw;
 }
 
 function fileName(raw: string, { flag }: FlagContext): string {

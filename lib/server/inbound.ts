@@ -7,8 +7,8 @@
  */
 
 import {
-  type ClientMessage,
   ErrorCode,
+  type InboundMessage,
   parseEnvelope,
   toClientMessage,
 } from "../protocol/messages.ts";
@@ -18,7 +18,7 @@ import type { TokenBucket } from "./rate_limit.ts";
 /** A frame's verdict. */
 export type Inbound =
   /** A well-formed message, for signaling. */
-  | { kind: "message"; message: ClientMessage }
+  | { kind: "message"; message: InboundMessage }
   /** Larger than the limit: the client is closed with 1009. */
   | { kind: "too_big"; size: number }
   /** Over the rate limit: the client is closed with 1008. */

@@ -9,6 +9,7 @@
 
 import html from "../page/index.html" with { type: "text" };
 import style from "../page/style.css" with { type: "text" };
+import accessToken from "../page/access_token.js" with { type: "text" };
 import app from "../page/app.js" with { type: "text" };
 import chatView from "../page/chat_view.js" with { type: "text" };
 import codesPage from "../page/codes.js" with { type: "text" };
@@ -69,6 +70,7 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
   ["/", { body: html, contentType: "text/html; charset=utf-8" }],
   ["/page/style.css", { body: style, contentType: "text/css; charset=utf-8" }],
   ...Object.entries({
+    "/page/access_token.js": accessToken,
     "/page/app.js": app,
     "/page/chat_view.js": chatView,
     "/page/codes.js": codesPage,
@@ -117,7 +119,8 @@ export const ASSETS: ReadonlyMap<string, Asset> = new Map([
 
 /**
  * The page's Content-Security-Policy: its own scripts, styles and WebSocket
- * only; nothing inline, nothing from elsewhere, no framing.
+ * only; nothing inline, nothing from elsewhere, no framing (see
+ * {@linkcode contentSecurityPolicy} for apps allowed to embed it).
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -131,6 +134,25 @@ export const CONTENT_SECURITY_POLICY = [
 ].join("; ");
 
 /**
+ * The page's Content-Security-Policy when the apps at `embedOrigins` may
+ * frame it (`--embed-origin`); with none, {@linkcode CONTENT_SECURITY_POLICY}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { contentSecurityPolicy } from "./page_assets.ts";
+ * assert.match(contentSecurityPolicy(["https://app.example"]), /frame-ancestors https:\/\/app\.example$/);
+ * ```
+ */
+export function contentSecurityPolicy(embedOrigins: readonly string[]): string {
+  if (embedOrigins.length === 0) return CONTENT_SECURITY_POLICY;
+  return CONTENT_SECURITY_POLICY.replace(
+    "frame-ancestors 'none'",
+    `frame-ancestors ${embedOrigins.join(" ")}`,
+  );
+}
+
+/**
  * The response for a page path, or `undefined` when `path` is not one.
  *
  * @example
@@ -141,13 +163,16 @@ export const CONTENT_SECURITY_POLICY = [
  * assert.equal(assetResponse("/nope"), undefined);
  * ```
  */
-export function assetResponse(path: string): Response | undefined {
+export function assetResponse(
+  path: string,
+  csp: string = CONTENT_SECURITY_POLICY,
+): Response | undefined {
   const asset = ASSETS.get(path);
   if (asset === undefined) return undefined;
   return new Response(asset.body, {
     headers: {
       "content-type": asset.contentType,
-      "content-security-policy": CONTENT_SECURITY_POLICY,
+      "content-security-policy": csp,
       "x-content-type-options": "nosniff",
       "referrer-policy": "no-referrer",
       "cache-control": "no-cache",

@@ -10,7 +10,7 @@
 import type { Cidr } from "./client_address.ts";
 import type { ServerState } from "./connection.ts";
 import { metricsReadable } from "./metrics_access.ts";
-import { assetResponse, ASSETS } from "./page_assets.ts";
+import { assetResponse, ASSETS, contentSecurityPolicy } from "./page_assets.ts";
 import { type Route, routeHttp, type Routes, upgradeRequired } from "./router.ts";
 
 /** The answers to plain HTTP, for the clients' listeners and the metrics one. */
@@ -33,9 +33,10 @@ export function serverRoutes(
   startedAt: number,
 ): ServerRoutes {
   const { config, registry, metrics, signaling, access } = server;
+  const csp = contentSecurityPolicy(config.embedOrigins);
   const page: Routes = config.web
     ? Object.fromEntries(
-      [...ASSETS.keys()].map((path) => [path, { GET: () => assetResponse(path)! }]),
+      [...ASSETS.keys()].map((path) => [path, { GET: () => assetResponse(path, csp)! }]),
     )
     : { "/": { GET: upgradeRequired } };
   const health: Route = {
@@ -60,7 +61,11 @@ export function serverRoutes(
   if (config.web) {
     // The page asks for a key only when the server wants one: a browser
     // cannot read why a WebSocket handshake failed.
-    const body = JSON.stringify({ auth: config.apiKeys !== undefined });
+    const body = JSON.stringify({
+      auth: access.takesKeys,
+      tokens: access.takesTokens,
+      ...(config.embedOrigins.length > 0 ? { embed: config.embedOrigins } : {}),
+    });
     routes["/config.json"] = {
       GET: () =>
         new Response(body, {

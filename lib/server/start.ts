@@ -104,7 +104,7 @@ export function startServer(
   const trusted = trustedRanges(config.trustProxy);
   const registry = new Registry<Connection>();
   const metrics = new Metrics(() => signaling.metricsText());
-  const access = new Access(config.apiKeys);
+  const access = new Access(config.apiKeys, config.tokens);
   const turn = config.turn;
   // Only what is configured is asked for: a signaling that cannot honour an option refuses it.
   const signalingOptions: SignalingOptions = {
@@ -112,8 +112,15 @@ export function startServer(
     codeTtlMs: config.codeTtl * 1000,
     iceServers: config.iceServers,
     ...(turn ? { iceServersFor: (id: string) => turn.iceServers(id) } : {}),
-    // Another key's client answers exactly like an unknown id.
+    // Another key's (or tenant's) client answers exactly like an unknown id.
     ...(access.keyed ? { tenantOf: (id: string) => access.tenantOf(id) } : {}),
+    // So does one a token's grants do not let it pair with.
+    ...(access.takesTokens
+      ? {
+        mayReach: (a: string, b: string) => access.mayReach(a, b),
+        grantOf: (id: string) => access.grantOf(id),
+      }
+      : {}),
     ...(config.resumeGrace > 0
       ? {
         resume: {

@@ -46,15 +46,25 @@ export function logListening(
  * key; and warns when keys would cross a network in the clear.
  */
 export function logAccess(config: ServerOptions): void {
-  if (config.apiKeys === undefined) {
-    logger.info("Open to any client that can reach it: no --api-keys");
+  const keys = config.apiKeys !== undefined;
+  const tokens = config.tokens !== undefined;
+  if (!keys && !tokens) {
+    logger.info("Open to any client that can reach it: no --api-keys, no --token-key");
     return;
   }
-  logger.info("Clients need an API key (keys loaded: {keys})", { keys: config.apiKeys.length });
+  if (keys && tokens) {
+    logger.info("Clients need an API key (keys loaded: {keys}) or an access token", {
+      keys: config.apiKeys?.length,
+    });
+  } else if (keys) {
+    logger.info("Clients need an API key (keys loaded: {keys})", { keys: config.apiKeys?.length });
+  } else {
+    logger.info("Clients need an access token");
+  }
   if (config.tls === undefined && !isLoopback(config.host)) {
     logger.warn(
-      "API keys without TLS on {host}: anyone on the network path can read them; add --tls-cert and --tls-key, or listen on loopback behind a TLS proxy",
-      { host: config.host },
+      "{credentials} without TLS on {host}: anyone on the network path can read them; add --tls-cert and --tls-key, or listen on loopback behind a TLS proxy",
+      { host: config.host, credentials: keys ? "API keys" : "Access tokens" },
     );
   }
 }

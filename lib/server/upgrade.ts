@@ -6,10 +6,11 @@
  * @module
  */
 
-import { SUBPROTOCOL } from "../auth/credentials.ts";
+import type { Entered } from "../auth/access.ts";
+import { type Denied, SUBPROTOCOL } from "../auth/credentials.ts";
 import { resumeRequest } from "../protocol/resume_params.ts";
 import { errorText, printable, truncate } from "../runtime/safe_text.ts";
-import { type Cidr, clientAddress } from "./client_address.ts";
+import { type Cidr, type ClientAddress, clientAddress } from "./client_address.ts";
 import { Connection, type ServerState } from "./connection.ts";
 import { checkUpgrade, offeredSubprotocols, type Refusal } from "./handshake.ts";
 
@@ -25,13 +26,29 @@ export function upgrade(
   trusted: readonly Cidr[],
   request: Request,
   peer: Deno.NetAddr,
-): Response {
-  const { config, sockets } = server;
+): Response | Promise<Response> {
+  const { config } = server;
   const client = clientAddress(peer, request.headers, trusted);
   const remoteAddr = client.address;
   const refusal = checkUpgrade(request, config.allowedOrigins);
   if (refusal) return refuse(server, refusal, remoteAddr);
-  const entered = server.access.handshake(request.headers);
+  const checked = server.access.handshake(request.headers);
+  // Only a token's signature takes a moment; a key's check and an open server answer at once.
+  if (checked instanceof Promise) {
+    return checked.then((entered) => admit(server, request, client, entered));
+  }
+  return admit(server, request, client, checked);
+}
+
+/** Upgrades a handshake whose credential (if any) was accepted, unless something else refuses it. */
+function admit(
+  server: ServerState,
+  request: Request,
+  client: ClientAddress,
+  entered: Entered | Denied,
+): Response {
+  const { config, sockets } = server;
+  const remoteAddr = client.address;
   if ("status" in entered) return refuse(server, entered, remoteAddr);
   // Refused before the upgrade, so no socket exists to get stuck.
   if (server.stopping) {
@@ -65,6 +82,7 @@ export function upgrade(
     resumeRequest(request.url),
     entered.record,
     client.key,
+    entered.token,
   );
   return upgraded.response;
 }

@@ -77,6 +77,18 @@ export const MessageType = /** @type {const} */ ({
    * `{share?, confirm?, failure?}`, forwarded to the partner with `from`.
    */
   Pake: "pake",
+  /**
+   * Client → server `{token}`: a fresh access token for this connection,
+   * from the app that embeds the client; same `sub` and tenant.
+   */
+  Refresh: "refresh",
+  /**
+   * Server → client `{expires_s}`: its access token expires soon; the
+   * connection is closed (1008 `token expired`) then unless it sends `refresh`.
+   */
+  TokenExpiring: "token_expiring",
+  /** Server → client `{expires_s}`: the fresh token is accepted; the connection lasts until it expires. */
+  TokenRefreshed: "token_refreshed",
 });
 
 /** Error codes carried by an `error` message. */
@@ -113,6 +125,8 @@ export const ErrorCode = /** @type {const} */ ({
   UnknownNameplate: "unknown_nameplate",
   /** Too many codes claimed or tried from this address or key; try again in a minute. */
   TooManyCodes: "too_many_codes",
+  /** A `refresh` token was refused (bad, expired, another user or tenant); the old one still holds. */
+  TokenRefused: "token_refused",
 });
 
 /** WebSocket close codes the server uses (RFC 6455, section 7.4.1). */
@@ -121,7 +135,10 @@ export const CloseCode = /** @type {const} */ ({
   Normal: 1000,
   /** The server is shutting down, or the peer stopped answering pings. */
   GoingAway: 1001,
-  /** The client broke a policy: it sent messages faster than allowed, or its key was revoked. */
+  /**
+   * The client broke a policy: it sent messages faster than allowed, its key
+   * was revoked, or its access token expired.
+   */
   PolicyViolation: 1008,
   /** The client sent a message larger than the server accepts. */
   MessageTooBig: 1009,
@@ -155,11 +172,26 @@ export const SUBPROTOCOL = "switchboard";
  */
 export const KEY_SUBPROTOCOL_PREFIX = "switchboard.key.";
 
+/**
+ * What the page and the app that embeds or opens it (`window.parent` or
+ * `window.opener`) say with `postMessage`, when the server takes access
+ * tokens: the app mints tokens on its own backend for its logged-in user.
+ */
+export const EmbedMessage = /** @type {const} */ ({
+  /** App → page `{type, token}`: an access token to connect with (or refresh with). */
+  Token: "switchboard.token",
+  /** Page → app `{type, reason}`: send a token; `reason` is `start`, `expiring`, `expired` or `refused`. */
+  TokenNeeded: "switchboard.token_needed",
+});
+
+/** The fragment parameter that gives the page its access token (`#token=<jwt>`). */
+export const TOKEN_FRAGMENT = "token";
+
 /** The HTTP paths the page asks the server about, besides the WebSocket at `/`. */
 export const HttpPath = /** @type {const} */ ({
   /** `200` while the server serves, `503` while it stops. */
   Health: "/healthz",
-  /** `{"auth": boolean}`: whether the server wants an API key. */
+  /** `{"auth": boolean, "tokens": boolean}`: whether the server wants an API key, an access token. */
   Config: "/config.json",
 });
 
@@ -202,6 +234,7 @@ export const CLIENT_SCHEMA = {
     failure: "string?",
     identity: "string?",
   },
+  [MessageType.Refresh]: { token: "string" },
 };
 
 /**
@@ -230,6 +263,8 @@ export const SERVER_SCHEMA = {
   [MessageType.NameplateExpired]: { nameplate: "string" },
   [MessageType.MeetWaiting]: { expires_s: "number" },
   [MessageType.MeetExpired]: {},
+  [MessageType.TokenExpiring]: { expires_s: "number" },
+  [MessageType.TokenRefreshed]: { expires_s: "number" },
   [MessageType.Offer]: { sdp: "string", proof: "string?", from: "string" },
   [MessageType.Answer]: { sdp: "string", proof: "string?", from: "string" },
   [MessageType.Candidate]: { candidate: "object|null", from: "string" },

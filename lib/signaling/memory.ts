@@ -114,7 +114,7 @@ export class MemorySignaling implements SignalingService {
     this.#ice = iceServers.length > 0 ? { iceServers: [...iceServers] } : {};
     this.#iceFor = options.iceServersFor;
     const tenantOf = options.tenantOf ?? (() => undefined);
-    this.#canReach = (from, to) => tenantOf(from) === tenantOf(to);
+    this.#canReach = options.mayReach ?? ((from, to) => tenantOf(from) === tenantOf(to));
     this.#tenantOf = (id) => tenantOf(id) ?? "";
     this.#nameplates = new Nameplates({ ttlMs: options.codeTtlMs ?? DEFAULT_CODE_TTL_MS });
     this.#rendezvous = new Nameplates({ ttlMs: options.codeTtlMs ?? DEFAULT_CODE_TTL_MS });
@@ -304,7 +304,12 @@ export class MemorySignaling implements SignalingService {
     const held = this.#nameplates.use(nameplate, this.#tenantOf(me), now);
     this.#nameplateTimer.reschedule();
     // A holder that is away, or paired by id meanwhile, has nothing to pair with.
-    if (held === undefined || !this.#registry.has(held.holder)) return unknownNameplate(nameplate);
+    // So has one whose token's grants do not let the two pair: the code is spent either way.
+    if (
+      held === undefined || !this.#registry.has(held.holder) || !this.#canReach(me, held.holder)
+    ) {
+      return unknownNameplate(nameplate);
+    }
     const asked = this.#pairing.request(me, held.holder, now);
     if (!asked.ok) return unknownNameplate(nameplate);
     if (asked.replaced !== undefined) this.#cancelled(me, asked.replaced, "replaced");
@@ -323,7 +328,10 @@ export class MemorySignaling implements SignalingService {
     const tenant = this.#tenantOf(me);
     const waiting = this.#rendezvous.use(rendezvous, tenant, now);
     this.#nameplateTimer.reschedule();
-    if (waiting !== undefined && waiting.holder !== me && this.#registry.has(waiting.holder)) {
+    if (
+      waiting !== undefined && waiting.holder !== me && this.#registry.has(waiting.holder) &&
+      this.#canReach(me, waiting.holder)
+    ) {
       const asked = this.#pairing.request(me, waiting.holder, now);
       if (asked.ok) {
         if (asked.replaced !== undefined) this.#cancelled(me, asked.replaced, "replaced");

@@ -118,6 +118,18 @@ export interface SignalingOptions {
    * unknown id. With no tenants, anyone may reach anyone.
    */
   tenantOf?: (clientId: string) => string | undefined;
+  /**
+   * The whole rule when access tokens grant pairings: the same tenant, and
+   * grants that let each client pair with the other. Without it, the
+   * tenant rule alone.
+   */
+  mayReach?: (from: string, to: string) => boolean;
+  /**
+   * The same rule for a signaling that checks it apart from this process:
+   * what a client's token grants, as JSON `{"s": sub, "p": [subs]}` (no `p`:
+   * anyone in its tenant); `undefined` for a client without a token.
+   */
+  grantOf?: (clientId: string) => string | undefined;
   /** What this server hears from the others that share its state. */
   cluster?: ClusterEvents;
   /** How long a nameplate (a pairing code's number) lives unused, in milliseconds. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { API_KEY_ENV, readApiKey, unauthorizedReason } from "../../lib/cli/api_key.ts";
+import { API_KEY_ENV, readApiKey, TOKEN_ENV, unauthorizedReason } from "../../lib/cli/api_key.ts";
 import { generateKey } from "../../lib/protocol/api_key_format.ts";
 
 Deno.test("readApiKey() reads a key file, trimming the line ending, and never quotes a bad one", async () => {
@@ -37,4 +37,34 @@ Deno.test("unauthorizedReason() says how to send a key, or that the key was refu
     unauthorizedReason(true),
     "the server refused the API key (401: not valid, or revoked)",
   );
+});
+
+const JWT = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJl";
+
+Deno.test("readApiKey() takes an access token from SWITCHBOARD_TOKEN or a file, and refuses a non-token there", async () => {
+  Deno.env.set(TOKEN_ENV, JWT);
+  try {
+    assert.equal(await readApiKey(undefined), JWT);
+    Deno.env.set(TOKEN_ENV, "sbk_not-a-token");
+    await assert.rejects(readApiKey(undefined), (error: Error) => {
+      assert.equal(
+        error.message,
+        "SWITCHBOARD_TOKEN does not hold an access token (a JWT: three base64url parts)",
+      );
+      return true;
+    });
+  } finally {
+    Deno.env.delete(TOKEN_ENV);
+  }
+  const dir = await Deno.makeTempDir({ prefix: "switchboard-token-" });
+  try {
+    await Deno.writeTextFile(`${dir}/token`, `${JWT}\n`);
+    assert.equal(await readApiKey(`${dir}/token`), JWT);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("unauthorizedReason() says a refused access token is one, and where to look", () => {
+  assert.match(unauthorizedReason(true, true), /refused the access token \(401: expired/);
 });

@@ -94,12 +94,15 @@ Deno.test("a key in the subprotocol connects, and the server answers with the su
 
 Deno.test("an open server says so, and still answers a browser that offers the subprotocol", async () => {
   await using t = testServer();
-  assert.equal(t.logs.lines[2], "INFO: Open to any client that can reach it: no --api-keys");
+  assert.equal(
+    t.logs.lines[2],
+    "INFO: Open to any client that can reach it: no --api-keys, no --token-key",
+  );
   const { client } = await TestClient.connect(t.url, ["switchboard"]);
   await using _ = client;
   assert.equal(client.socket.protocol, "switchboard");
   const config = await fetch(`http://127.0.0.1:${t.port}/config.json`);
-  assert.deepEqual(await config.json(), { auth: false });
+  assert.deepEqual(await config.json(), { auth: false, tokens: false });
 });
 
 Deno.test("a server with keys tells the page so at /config.json", async () => {
@@ -107,7 +110,7 @@ Deno.test("a server with keys tells the page so at /config.json", async () => {
   assert.equal(t.logs.lines[2], "INFO: Clients need an API key (keys loaded: 1)");
   const config = await fetch(`http://127.0.0.1:${t.port}/config.json`);
   assert.equal(config.headers.get("content-type"), "application/json; charset=utf-8");
-  assert.deepEqual(await config.json(), { auth: true });
+  assert.deepEqual(await config.json(), { auth: true, tokens: false });
 });
 
 Deno.test("another key's client answers exactly like an unknown id: unknown_peer", async () => {

@@ -18,6 +18,10 @@ Deno.test("parseServerFlags() defaults to localhost:8765", () => {
     turnSecretFile: undefined,
     turnTtl: 3600,
     apiKeysFile: undefined,
+    tokenKey: undefined,
+    tokenSecretFile: undefined,
+    tokenIssuer: undefined,
+    tokenAudience: undefined,
     tlsCert: undefined,
     tlsKey: undefined,
     logFormat: undefined,
@@ -44,6 +48,8 @@ Deno.test("parseServerFlags() reads every flag", () => {
     "https://a.example",
     "--allowed-origin",
     "https://b.example",
+    "--embed-origin",
+    "http://localhost:3000",
     "--pair-timeout",
     "0.5",
     "--code-ttl",
@@ -95,6 +101,7 @@ Deno.test("parseServerFlags() reads every flag", () => {
     rateBurst: 3,
     maxClients: 7,
     allowedOrigins: ["https://a.example", "https://b.example"],
+    embedOrigins: ["http://localhost:3000"],
     pairTimeout: 0.5,
     codeTtl: 60,
     codeRate: 5,
@@ -114,6 +121,10 @@ Deno.test("parseServerFlags() reads every flag", () => {
     resumeQueue: 8,
     redis: undefined,
     apiKeysFile: "/etc/switchboard/keys.json",
+    tokenKey: undefined,
+    tokenSecretFile: undefined,
+    tokenIssuer: undefined,
+    tokenAudience: undefined,
     tlsCert: "cert.pem",
     tlsKey: "key.pem",
     metricsListen: { host: "[::1]", port: 9100 },
@@ -279,6 +290,8 @@ Deno.test("SERVER_USAGE lists every flag, its value, usage text and default, as 
       "  --rate-burst N              messages per client in one burst (default 50)",
       "  --max-clients N             refuse clients past this with 1013 (default 10000)",
       "  --allowed-origin ORIGIN     accept only this Origin; repeatable (default any)",
+      "  --embed-origin ORIGIN       let the app at ORIGIN frame the page and hand it access",
+      "                              tokens with postMessage; repeatable (default none)",
       "  --pair-timeout SECONDS      a pairing request expires after this (default 30)",
       "  --code-ttl SECONDS          a pairing code's number (nameplate) expires unused after this (default 300)",
       "  --code-rate N               codes claimed or tried a minute per address (twice that at once;",
@@ -310,6 +323,11 @@ Deno.test("SERVER_USAGE lists every flag, its value, usage text and default, as 
       "                              (needs --allow-env=SWITCHBOARD_REDIS_PASSWORD)",
       "  --api-keys FILE             accept only clients with a key from FILE (needs",
       "                              --allow-read=FILE, or deno task server:keys); SIGHUP reloads it",
+      "  --token-key FILE            accept access tokens (JWTs) signed by the public keys in FILE:",
+      "                              a JWKS, a JWK or PEM (needs --allow-read=FILE)",
+      "  --token-secret-file FILE    or HS256 tokens, with the secret in FILE (needs --allow-read=FILE)",
+      "  --token-issuer ISS          refuse access tokens whose iss is not ISS",
+      "  --token-audience AUD        refuse access tokens whose aud does not name AUD",
       "  --tls-cert FILE             serve wss:// and https:// with this PEM certificate",
       "  --tls-key FILE              and this PEM private key (needs --allow-read=CERT,KEY)",
       "  --metrics-listen HOST:PORT  serve /metrics (and /healthz) there, in plain HTTP, and not on",
@@ -339,4 +357,34 @@ Deno.test("parseServerFlags() reports a broken rule between flags before a bad v
     () => parseServerFlags(["--port", "abc", "--ice-server", "http://x"]),
     { name: "UsageError", message: '--ice-server takes a stun: or turn: URL, got "http://x"' },
   );
+});
+
+Deno.test("parseServerFlags() takes token flags together as they make sense, and refuses the rest", () => {
+  const flags = parseServerFlags([
+    "--token-key",
+    "keys.json",
+    "--token-issuer",
+    "https://app.example",
+    "--token-audience",
+    "switchboard",
+  ]);
+  assert.equal(flags.tokenKey, "keys.json");
+  assert.equal(flags.tokenIssuer, "https://app.example");
+  assert.equal(flags.tokenAudience, "switchboard");
+  assert.throws(
+    () => parseServerFlags(["--token-key", "a.json", "--token-secret-file", "s"]),
+    (error: Error) =>
+      error instanceof UsageError &&
+      error.message === "give --token-key or --token-secret-file, not both",
+  );
+  assert.throws(
+    () => parseServerFlags(["--token-audience", "x"]),
+    /--token-audience goes with --token-key or --token-secret-file/,
+  );
+  for (const bad of ["app.example", "https://app.example/", "ftp://x", "https://a.example/path"]) {
+    assert.throws(
+      () => parseServerFlags(["--embed-origin", bad]),
+      /--embed-origin takes an origin/,
+    );
+  }
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Access } from "../../lib/auth/access.ts";
+import { TokenVerifier } from "../../lib/auth/tokens.ts";
 import { Metrics } from "../../lib/metrics.ts";
 import { Registry } from "../../lib/registry.ts";
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "../../lib/server/config.ts";
@@ -13,7 +14,7 @@ function server(changes: Partial<ServerOptions> = {}, available = true): ServerS
     registry: new Registry(),
     metrics: new Metrics(),
     signaling: { available },
-    access: new Access(changes.apiKeys),
+    access: new Access(changes.apiKeys, changes.tokens),
     stopping: false,
   } as unknown as ServerState;
 }
@@ -52,16 +53,38 @@ Deno.test("serverRoutes() serves /metrics to this machine only, unless it has a 
   assert.equal(apart.serveMetrics(get("/")).status, 404);
 });
 
-Deno.test("serverRoutes() tells the page whether it needs a key at /config.json", async () => {
+Deno.test("serverRoutes() tells the page whether it needs a key or a token at /config.json", async () => {
   const open = serverRoutes(server(), [], 0).serve(get("/config.json"), "127.0.0.1");
-  assert.deepEqual(await open.json(), { auth: false });
+  assert.deepEqual(await open.json(), { auth: false, tokens: false });
   assert.equal(open.headers.get("cache-control"), "no-cache");
   const keyed = serverRoutes(server({ apiKeys: [] }), [], 0).serve(get("/config.json"), "::1");
-  assert.deepEqual(await keyed.json(), { auth: true });
+  assert.deepEqual(await keyed.json(), { auth: true, tokens: false });
+  const tokens = await TokenVerifier.create({ kind: "secret", secret: new Uint8Array(32) });
+  const both = serverRoutes(server({ apiKeys: [], tokens }), [], 0).serve(
+    get("/config.json"),
+    "::1",
+  );
+  assert.deepEqual(await both.json(), { auth: true, tokens: true });
 });
 
 Deno.test("serverRoutes() with --no-web answers / with 426 and has no /config.json", () => {
   const routes = serverRoutes(server({ web: false }), [], 0);
   assert.equal(routes.serve(get("/"), "127.0.0.1").status, 426);
   assert.equal(routes.serve(get("/config.json"), "127.0.0.1").status, 404);
+});
+
+Deno.test("serverRoutes() lets only --embed-origin apps frame the page, and names them at /config.json", async () => {
+  const embedding = serverRoutes(server({ embedOrigins: ["https://app.example"] }), [], 0);
+  const page = embedding.serve(get("/"), "127.0.0.1");
+  assert.match(
+    page.headers.get("content-security-policy") ?? "",
+    /frame-ancestors https:\/\/app\.example$/,
+  );
+  assert.deepEqual(await embedding.serve(get("/config.json"), "::1").json(), {
+    auth: false,
+    tokens: false,
+    embed: ["https://app.example"],
+  });
+  const alone = serverRoutes(server(), [], 0).serve(get("/page/app.js"), "127.0.0.1");
+  assert.match(alone.headers.get("content-security-policy") ?? "", /frame-ancestors 'none'$/);
 });

@@ -276,7 +276,7 @@ Deno.test("client.ts sends its key from SWITCHBOARD_API_KEY or --api-key-file, a
     assert.equal(notKey.code, 1);
     assert.equal(
       notKey.stderr.trim(),
-      "Cannot read the API key: SWITCHBOARD_API_KEY does not hold a Switchboard API key (sbk_ and 43 characters)",
+      "Cannot read the API key: SWITCHBOARD_API_KEY does not hold a Switchboard API key (sbk_ and 43 characters) or an access token",
     );
 
     server.child.process.kill("SIGTERM");

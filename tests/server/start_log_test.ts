@@ -49,7 +49,7 @@ Deno.test("logListening() leaves the page out with --no-web and names a metrics 
 
 Deno.test("logAccess() says the server is open, or how many keys it takes", () => {
   assert.deepEqual(logged(() => logAccess(options({}))), [
-    "INFO: Open to any client that can reach it: no --api-keys",
+    "INFO: Open to any client that can reach it: no --api-keys, no --token-key",
   ]);
   const keys: KeyRecord[] = [{ label: "acme", sha256: "0".repeat(64), createdAt: "" }];
   assert.deepEqual(logged(() => logAccess(options({ apiKeys: keys }))), [

@@ -106,7 +106,7 @@ Deno.test("over TLS: client.ts connects to wss:// with a key, trusting the certi
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<title>Switchboard<\/title>/);
     const config = await fetch(`https://127.0.0.1:${port}/config.json`, { client: http });
-    assert.deepEqual(await config.json(), { auth: true });
+    assert.deepEqual(await config.json(), { auth: true, tokens: false });
   } finally {
     http.close();
   }

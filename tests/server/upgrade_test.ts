@@ -37,15 +37,20 @@ const request = (headers: Record<string, string> = {}) =>
 
 Deno.test("upgrade() refuses a disallowed origin with 403, and counts it", async () => {
   using server = serverState({ allowedOrigins: ["https://ok.example"] });
-  const refused = upgrade(server.state, [], request({ origin: "https://evil.example" }), peer);
+  const refused = await upgrade(
+    server.state,
+    [],
+    request({ origin: "https://evil.example" }),
+    peer,
+  );
   assert.equal(refused.status, 403);
   assert.match(await refused.text(), /\n$/);
   assert.equal(server.state.metrics.refusedHandshakes.get(403), 1);
 });
 
-Deno.test("upgrade() refuses a handshake without a key with 401 and a challenge", () => {
+Deno.test("upgrade() refuses a handshake without a key with 401 and a challenge", async () => {
   using server = serverState({}, []);
-  const refused = upgrade(server.state, [], request(), peer);
+  const refused = await upgrade(server.state, [], request(), peer);
   assert.equal(refused.status, 401);
   assert.equal(refused.headers.get("www-authenticate"), 'Bearer realm="switchboard"');
 });
@@ -53,7 +58,7 @@ Deno.test("upgrade() refuses a handshake without a key with 401 and a challenge"
 Deno.test("upgrade() refuses with 503 while the server shuts down", async () => {
   using server = serverState();
   server.state.stopping = true;
-  const refused = upgrade(server.state, [], request(), peer);
+  const refused = await upgrade(server.state, [], request(), peer);
   assert.equal(refused.status, 503);
   assert.equal(await refused.text(), "server shutting down\n");
 });
@@ -61,7 +66,7 @@ Deno.test("upgrade() refuses with 503 while the server shuts down", async () => 
 Deno.test("upgrade() refuses an address over --max-clients-per-ip with 429", async () => {
   using server = serverState({ maxClientsPerIp: 1 });
   server.state.sockets.track(new EventTarget() as WebSocket, "192.0.2.1", "192.0.2.1:4000");
-  const refused = upgrade(server.state, [], request(), peer);
+  const refused = await upgrade(server.state, [], request(), peer);
   assert.equal(refused.status, 429);
   assert.equal(await refused.text(), "too many connections from 192.0.2.1 (limit 1)\n");
   server.state.sockets.stop();

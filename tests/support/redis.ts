@@ -176,3 +176,13 @@ export async function redisInstances(
   }
   return { servers, [Symbol.asyncDispose]: dispose };
 }
+
+/** One redis-cli command against the Redis on `port`, its answer trimmed. */
+export async function redisCli(port: number, ...args: string[]): Promise<string> {
+  const { stdout } = await new Deno.Command("redis-cli", {
+    args: ["-p", String(port), ...args],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(stdout).trim();
+}

@@ -88,6 +88,7 @@ export class RedisSignaling implements SignalingService {
   readonly #ice: { iceServers?: IceServer[] };
   readonly #iceFor: ((clientId: string) => Promise<readonly IceServer[]>) | undefined;
   readonly #tenantOf: (clientId: string) => string | undefined;
+  readonly #grantOf: (clientId: string) => string | undefined;
   readonly #cluster: ClusterEvents | undefined;
   readonly #sessions: RedisSessions;
   // Clients whose `paired` waits for their own ICE servers: what else is sent to them waits behind it.
@@ -143,6 +144,7 @@ export class RedisSignaling implements SignalingService {
     this.#ice = iceServers.length > 0 ? { iceServers: [...iceServers] } : {};
     this.#iceFor = options.iceServersFor;
     this.#tenantOf = options.tenantOf ?? (() => undefined);
+    this.#grantOf = options.grantOf ?? (() => undefined);
     this.#cluster = options.cluster;
     this.#sessions = new RedisSessions(options.resume, {
       instance,
@@ -189,7 +191,11 @@ export class RedisSignaling implements SignalingService {
     if (!this.#available) return Promise.resolve("unavailable");
     const limit = key?.maxClients === undefined ? "" : String(key.maxClients);
     return this.#queue(id, async () => {
-      const reply = await this.#call("join", [this.#instance, id, key?.tenant ?? "", limit], true);
+      const reply = await this.#call(
+        "join",
+        [this.#instance, id, key?.tenant ?? "", limit, this.#grantOf(id) ?? ""],
+        true,
+      );
       if (reply?.[0] === "ok") return "ok";
       if (reply?.[0] === "key_limit") return "key_limit";
       if (reply?.[0] === "gone") this.#lost("this instance was presumed dead");
@@ -768,7 +774,12 @@ export class RedisSignaling implements SignalingService {
         const groups: string[] = [];
         const pairs: string[] = [];
         for (const id of batch) {
-          groups.push(id, this.#tenantOf(id) ?? "", ...this.#sessions.rejoining(id));
+          groups.push(
+            id,
+            this.#tenantOf(id) ?? "",
+            this.#grantOf(id) ?? "",
+            ...this.#sessions.rejoining(id),
+          );
           const partner = this.#partners.get(id);
           if (partner !== undefined && id < partner) pairs.push(id, partner);
         }

@@ -9,6 +9,8 @@
  * - `clients`: hash, client id → the instance that holds it
  * - `tenant`: hash, client id → its key's SHA-256 (`""` for none), while its session lasts
  * - `keycount`: hash, key SHA-256 → its clients (connected or away) in the cluster
+ * - `grant`: hash, client id → what its access token grants, as JSON `{"s": sub, "p":
+ *   [subs it may pair with]}` (no `p`: anyone in its tenant), while its session lasts
  * - `partner`: hash, client id → partner id (both directions)
  * - `req` / `exp`: hashes, requester → target / expiry (ms, Redis clock)
  * - `in:<target>`: set of the requesters waiting on `target`
@@ -178,6 +180,26 @@ local function same_tenant(a, b)
   local ta = redis.call('HGET', P .. 'tenant', a)
   return ta ~= false and ta == redis.call('HGET', P .. 'tenant', b)
 end
+local function grant_of(id)
+  local raw = redis.call('HGET', P .. 'grant', id)
+  if raw then return cjson.decode(raw) end
+  return nil
+end
+-- Whether a token's grant lets its client pair with \`sub\` (no grant: no token, anyone).
+local function allows(grant, sub)
+  if not grant or type(grant.p) ~= 'table' then return true end
+  if type(sub) ~= 'string' then return false end
+  for _, allowed in ipairs(grant.p) do
+    if allowed == sub then return true end
+  end
+  return false
+end
+-- The tenant rule, and both sides' grants: each must allow the other.
+local function may_reach(a, b)
+  if not same_tenant(a, b) then return false end
+  local ga, gb = grant_of(a), grant_of(b)
+  return allows(ga, gb and gb.s) and allows(gb, ga and ga.s)
+end
 local function forget_session(id)
   local sk = P .. 'sess:' .. id
   local tok = redis.call('HGET', sk, 'tok')
@@ -197,6 +219,7 @@ remove = function(id, skip, reason)
   local inst = redis.call('HGET', P .. 'clients', id)
   redis.call('HDEL', P .. 'clients', id)
   if inst then redis.call('SREM', P .. 'inst:' .. inst, id) end
+  redis.call('HDEL', P .. 'grant', id)
   local tenant = redis.call('HGET', P .. 'tenant', id)
   if tenant then
     redis.call('HDEL', P .. 'tenant', id)
@@ -260,7 +283,7 @@ function script(name: string, body: string): Script {
 // The bodies of the scripts that may also run together in one `batch`
 // call: each a function of its arguments `A`.
 const JOIN = `
-local inst, id, tenant, max = A[1], A[2], A[3], A[4]
+local inst, id, tenant, max, grant = A[1], A[2], A[3], A[4], A[5]
 if redis.call('SISMEMBER', P .. 'instances', inst) == 0 then return reply('gone') end
 if tenant ~= '' then
   if max ~= '' and tonumber(redis.call('HGET', P .. 'keycount', tenant) or '0') >= tonumber(max) then
@@ -270,6 +293,7 @@ if tenant ~= '' then
 end
 redis.call('HSET', P .. 'clients', id, inst)
 redis.call('HSET', P .. 'tenant', id, tenant)
+if grant and grant ~= '' then redis.call('HSET', P .. 'grant', id, grant) end
 redis.call('SADD', P .. 'inst:' .. inst, id)
 return reply('ok')
 `;
@@ -296,7 +320,7 @@ export const BATCHABLE = ["join", "leave"] as const;
 export const SCRIPTS = {
   /**
    * ARGV instance, id, tenant (`""` for none), the key's client limit (`""`
-   * for none): registers a client. `gone` when the instance was presumed
+   * for none), its token's grant (JSON, `""` for none): registers a client. `gone` when the instance was presumed
    * dead; `key_limit` when the key has that many clients in the cluster.
    */
   join: batchable("join", JOIN),
@@ -311,7 +335,7 @@ export const SCRIPTS = {
 local me, target, timeout = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if target == me then return reply('self_pair') end
 if redis.call('HEXISTS', P .. 'clients', me) == 0 then return reply('gone') end
-if not same_tenant(me, target) then return reply('unknown_peer') end
+if not may_reach(me, target) then return reply('unknown_peer') end
 if redis.call('HEXISTS', P .. 'clients', target) == 0 then
   if redis.call('ZSCORE', P .. 'away', target) then return reply('peer_unavailable') end
   return reply('unknown_peer')
@@ -341,7 +365,7 @@ return reply('ok', refreshed and '1' or '0', replaced)
     `
 local me, from = ARGV[1], ARGV[2]
 if redis.call('HEXISTS', P .. 'clients', me) == 0 then return reply('gone') end
-if redis.call('ZSCORE', P .. 'away', from) and same_tenant(me, from) then
+if redis.call('ZSCORE', P .. 'away', from) and may_reach(me, from) then
   return reply('peer_unavailable')
 end
 if redis.call('HEXISTS', P .. 'partner', me) == 1 then return reply('already_paired') end
@@ -417,7 +441,7 @@ if not holder then return reply('unknown_nameplate') end
 if holder == me then return reply('self_pair') end
 release(holder)
 if redis.call('HEXISTS', P .. 'clients', holder) == 0
-  or redis.call('HEXISTS', P .. 'partner', holder) == 1 then
+  or redis.call('HEXISTS', P .. 'partner', holder) == 1 or not may_reach(me, holder) then
   return reply('unknown_nameplate')
 end
 pair_now(me, holder, 'c')
@@ -439,7 +463,7 @@ local tenant = redis.call('HGET', P .. 'tenant', me) or ''
 local place = tenant .. ':' .. rendezvous
 local waiting = redis.call('GET', P .. 'rv:' .. place)
 if waiting and waiting ~= me and redis.call('HEXISTS', P .. 'clients', waiting) == 1
-  and redis.call('HEXISTS', P .. 'partner', waiting) == 0 then
+  and redis.call('HEXISTS', P .. 'partner', waiting) == 0 and may_reach(me, waiting) then
   pair_now(me, waiting, 'd')
   return reply('ok', 'paired')
 end
@@ -722,8 +746,8 @@ return result
 `,
   ),
   /**
-   * ARGV instance, n, then n groups (id, tenant, token SHA-256 or '', grace,
-   * most messages, most bytes), then pairs of partners: registers live
+   * ARGV instance, n, then n groups (id, tenant, grant or '', token SHA-256 or
+   * '', grace, most messages, most bytes), then pairs of partners: registers live
    * clients again after the link came back, with their sessions, and their
    * pairs on this instance. Whatever Redis held of each is stale (partners
    * elsewhere were told the pair ended), except a client that resumed on
@@ -736,8 +760,8 @@ local inst, n = ARGV[1], tonumber(ARGV[2])
 local moved = {'ok'}
 local here = {}
 for g = 0, n - 1 do
-  local b = 3 + g * 6
-  local id, tenant, tok = ARGV[b], ARGV[b + 1], ARGV[b + 2]
+  local b = 3 + g * 7
+  local id, tenant, grant, tok = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
   local holder = redis.call('HGET', P .. 'clients', id)
   local current = redis.call('HGET', P .. 'sess:' .. id, 'tok')
   -- Held elsewhere, or resumed elsewhere (its token changed) and away there now.
@@ -747,17 +771,18 @@ for g = 0, n - 1 do
     remove(id, inst)
     redis.call('HSET', P .. 'clients', id, inst)
     redis.call('HSET', P .. 'tenant', id, tenant)
+    if grant ~= '' then redis.call('HSET', P .. 'grant', id, grant) end
     if tenant ~= '' then redis.call('HINCRBY', P .. 'keycount', tenant, 1) end
     redis.call('SADD', P .. 'inst:' .. inst, id)
     if tok ~= '' then
-      redis.call('HSET', P .. 'sess:' .. id, 'tok', tok, 'grace', ARGV[b + 3], 'maxq', ARGV[b + 4],
-        'maxb', ARGV[b + 5], 'bytes', 0)
+      redis.call('HSET', P .. 'sess:' .. id, 'tok', tok, 'grace', ARGV[b + 4], 'maxq', ARGV[b + 5],
+        'maxb', ARGV[b + 6], 'bytes', 0)
       redis.call('HSET', P .. 'tok', tok, id)
     end
     here[id] = true
   end
 end
-for i = 3 + n * 6, #ARGV - 1, 2 do
+for i = 3 + n * 7, #ARGV - 1, 2 do
   if here[ARGV[i]] and here[ARGV[i + 1]] then
     redis.call('HSET', P .. 'partner', ARGV[i], ARGV[i + 1], ARGV[i + 1], ARGV[i])
   end

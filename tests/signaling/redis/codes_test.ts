@@ -2,19 +2,15 @@ import assert from "node:assert/strict";
 import { spawnPeer, TestClient } from "../../support/helpers.ts";
 import { eventually } from "../../support/hostile.ts";
 import { holding, meeting, next, usingCode } from "../../support/code_clients.ts";
-import { haveRedis, type RedisInstance, redisInstances, RedisServer } from "../../support/redis.ts";
+import {
+  haveRedis,
+  redisCli,
+  type RedisInstance,
+  redisInstances,
+  RedisServer,
+} from "../../support/redis.ts";
 
 const ignore = !haveRedis();
-
-/** One redis-cli command against the test's Redis, its answer trimmed. */
-async function redisCli(port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await new Deno.Command("redis-cli", {
-    args: ["-p", String(port), ...args],
-    stdout: "piped",
-    stderr: "null",
-  }).output();
-  return new TextDecoder().decode(stdout).trim();
-}
 
 async function metricsOf(port: number): Promise<string> {
   return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
