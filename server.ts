@@ -16,6 +16,8 @@ import { runKeysCommand } from "./lib/auth/keys_command.ts";
 import { parseServerFlags, SERVER_USAGE, type ServerFlags } from "./lib/server/flags.ts";
 import { readTokenKeys } from "./lib/auth/token_keys.ts";
 import { TokenVerifier } from "./lib/auth/tokens.ts";
+import { readWebhookSecret } from "./lib/server/webhooks/secret.ts";
+import { Webhooks } from "./lib/server/webhooks/webhooks.ts";
 import { UsageError, usageError } from "./lib/runtime/args.ts";
 import { getLogger } from "./lib/runtime/deps.ts";
 import { setupLogging } from "./lib/runtime/logging.ts";
@@ -121,11 +123,23 @@ export async function main(args: readonly string[]): Promise<number> {
   let apiKeys: KeyRecord[] | undefined;
   let tls: TlsFiles | undefined;
   let tokens: TokenVerifier | undefined;
+  let webhooks: Webhooks | undefined;
   try {
     if (flags.apiKeysFile !== undefined) {
       apiKeys = await readKeyFile(flags.apiKeysFile, "--api-keys");
     }
     tokens = await tokenVerifier(flags);
+    if (flags.webhookUrls.length > 0) {
+      webhooks = new Webhooks({
+        urls: flags.webhookUrls,
+        secret: await readWebhookSecret(flags.webhookSecretFile),
+        retryForMs: flags.webhookRetryFor * 1000,
+      });
+      logger.info("Sending events to webhook {receivers}, each retried for {seconds} s.", {
+        receivers: webhooks.names.join(", "),
+        seconds: flags.webhookRetryFor,
+      });
+    }
     if (flags.tlsCert !== undefined && flags.tlsKey !== undefined) {
       tls = await readTlsFiles(flags.tlsCert, flags.tlsKey);
     }
@@ -135,8 +149,9 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   let server: RunningServer;
   try {
-    server = startServer({ ...flags, iceServers, turn, apiKeys, tls, tokens }, shared);
+    server = startServer({ ...flags, iceServers, turn, apiKeys, tls, tokens, webhooks }, shared);
   } catch (error) {
+    webhooks?.stop();
     await closeStore();
     if (error instanceof ListenError) {
       logger.error("Cannot listen on {address}: {error}", {
@@ -167,6 +182,11 @@ async function tokenVerifier(flags: ServerFlags): Promise<TokenVerifier | undefi
     issuer: flags.tokenIssuer,
     audience: flags.tokenAudience,
   });
+  if (flags.tokenIssuer === undefined && flags.tokenAudience === undefined) {
+    logger.warn(
+      "Access tokens are accepted without --token-issuer or --token-audience: any token the key signs counts, even one minted for another service",
+    );
+  }
   logger.info("Accepting access tokens verified with {what}{rules}.", {
     what: keys.kind === "secret"
       ? "an HS256 secret"

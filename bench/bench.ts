@@ -25,6 +25,8 @@ import {
   SWITCHBOARD,
 } from "./servers.ts";
 import { ratios, spread } from "./stats.ts";
+import { type BenchTokens, writeBenchTokens } from "./tokens.ts";
+import { type BenchWebhooks, startBenchWebhooks } from "./webhook_receivers.ts";
 import type { Row } from "./table.ts";
 
 /** The benchmark's modes. */
@@ -90,6 +92,15 @@ export interface BenchResults {
   baseline: ServerResults;
   /** Switchboard with API keys, churn only; when `keys` was on and churn ran. */
   keyed?: ServerResults;
+  /** Switchboard taking access tokens (ES256, then HS256), churn only; as `keyed`. */
+  tokens?: ServerResults[];
+  /**
+   * Switchboard sending webhooks to a receiver that never answers, then to
+   * one that answers at once, churn only; as `keyed`.
+   */
+  webhooks?: ServerResults[];
+  /** The answering receiver's deliveries per second, round by round. */
+  webhookRates?: number[];
   /** Whether servers and load were pinned to separate CPUs. */
   pinned: boolean;
 }
@@ -105,6 +116,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const servers: ServerProcess[] = [];
   let keyed: ServerProcess | undefined;
   let keysFile: string | undefined;
+  const tokenServers: ServerProcess[] = [];
+  let tokenFiles: BenchTokens | undefined;
+  const webhookServers: ServerProcess[] = [];
+  let receivers: BenchWebhooks | undefined;
+  const webhookRates: number[] = [];
   try {
     const specs = [SWITCHBOARD, BASELINE];
     const serverCpu = pinned ? SERVER_CPU : undefined;
@@ -123,6 +139,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       });
       await Deno.writeTextFile(keysFile, formatKeyFile(records));
       keyed = await startServer(keyedSwitchboard(keysFile, key), serverCpu, options.logDir);
+      tokenFiles = await writeBenchTokens(options.logDir);
+      for (const spec of tokenFiles.specs) {
+        tokenServers.push(await startServer(spec, serverCpu, options.logDir));
+      }
+      receivers = await startBenchWebhooks(options.logDir);
+      for (const spec of receivers.specs) {
+        webhookServers.push(await startServer(spec, serverCpu, options.logDir));
+      }
     }
     const results = servers.map((server): ServerResults => ({
       name: server.name,
@@ -133,22 +157,35 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       connections: 0,
       freshLogs: [],
     }));
-    const keyedResults: ServerResults | undefined = keyed && {
-      name: keyed.name,
-      logFile: keyed.logFile,
+    const fresh = (server: ServerProcess): ServerResults => ({
+      name: server.name,
+      logFile: server.logFile,
       churn: [],
       hold: [],
       abrupt: [],
       connections: 0,
       freshLogs: [],
-    };
+    });
+    const keyedResults: ServerResults | undefined = keyed && fresh(keyed);
+    const tokenResults = tokenServers.map(fresh);
+    const webhookResults = webhookServers.map(fresh);
+    // Each auth variant runs right after the plain one, round by round.
+    const variants = [
+      ...(keyed && keyedResults ? [{ server: keyed, result: keyedResults }] : []),
+      ...tokenServers.map((server, i) => ({ server, result: tokenResults[i]! })),
+      ...webhookServers.map((server, i) => ({ server, result: webhookResults[i]! })),
+    ];
     for (const [i, server] of servers.entries()) {
       note(`warm-up: ${options.warmup} connections to ${server.name}`);
       results[i]!.connections += (await churn(server, options.warmup, options.concurrency)).ok;
     }
-    if (keyed && keyedResults) {
-      note(`warm-up: ${options.warmup} connections to ${keyed.name}`);
-      keyedResults.connections += (await churn(keyed, options.warmup, options.concurrency)).ok;
+    for (const { server, result } of variants) {
+      note(`warm-up: ${options.warmup} connections to ${server.name}`);
+      result.connections += (await churn(server, options.warmup, options.concurrency)).ok;
+      // The warm-up's events are delivered before round 1 counts its own.
+      if (receivers && server === webhookServers[1]) {
+        await deliveryRate(receivers, 0, performance.now());
+      }
     }
     for (const mode of options.modes) {
       for (let round = 1; round <= options.rounds; round++) {
@@ -160,11 +197,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
             result.churn.push(r);
             result.connections += r.ok;
             // Right after the plain run, so each round's ratio compares like with like.
-            if (i === 0 && keyed && keyedResults) {
-              note(`${mode} round ${round}/${options.rounds}: ${keyed.name}`);
-              const k = await churn(keyed, options.churnN, options.concurrency);
-              keyedResults.churn.push(k);
-              keyedResults.connections += k.ok;
+            for (const variant of i === 0 ? variants : []) {
+              note(`${mode} round ${round}/${options.rounds}: ${variant.server.name}`);
+              const answering = variant.server === webhookServers[1] ? receivers : undefined;
+              const before = answering?.delivered.count ?? 0;
+              const started = performance.now();
+              const k = await churn(variant.server, options.churnN, options.concurrency);
+              variant.result.churn.push(k);
+              variant.result.connections += k.ok;
+              if (answering) webhookRates.push(await deliveryRate(answering, before, started));
             }
           } else if (mode === "hold") {
             // A fresh process each time: after churn, how much garbage the
@@ -194,11 +235,19 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       ours: results[0]!,
       baseline: results[1]!,
       ...(keyedResults ? { keyed: keyedResults } : {}),
+      ...(tokenResults.length > 0 ? { tokens: tokenResults } : {}),
+      ...(webhookResults.length > 0 ? { webhooks: webhookResults, webhookRates } : {}),
       pinned,
     };
   } finally {
-    await Promise.all([...servers, ...(keyed ? [keyed] : [])].map((server) => server.stop()));
+    await Promise.all(
+      [...servers, ...(keyed ? [keyed] : []), ...tokenServers, ...webhookServers].map((server) =>
+        server.stop()
+      ),
+    );
+    await receivers?.stop();
     if (keysFile) await Deno.remove(keysFile).catch(() => {});
+    await tokenFiles?.remove();
   }
 }
 
@@ -209,22 +258,89 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 export function keyLines(results: BenchResults): string[] {
   const keyed = results.keyed;
   if (!keyed || keyed.churn.length === 0) return [];
+  return [
+    ...authLines(
+      results,
+      keyed,
+      "with keys",
+      "API keys, churn (every handshake with Authorization: Bearer, 10 keys loaded):",
+    ),
+    ...(results.tokens ?? []).flatMap((tokens) =>
+      authLines(
+        results,
+        tokens,
+        "with tokens",
+        `${tokens.name}, churn (every handshake with a token to verify, aud checked):`,
+      )
+    ),
+    ...(results.webhooks ?? []).flatMap((hooks, i) =>
+      authLines(
+        results,
+        hooks,
+        "with webhooks",
+        i === 0
+          ? `${hooks.name}, churn (two events per connection to a receiver that never answers):`
+          : `${hooks.name}, churn (two events per connection to a receiver that answers at once):`,
+      )
+    ),
+    ...(results.webhookRates?.length
+      ? [
+        `  webhook deliveries/s to the answering receiver, one at a time: ${
+          spread(results.webhookRates).median.toFixed(0)
+        } (${spread(results.webhookRates).min.toFixed(0)}–${
+          spread(results.webhookRates).max.toFixed(0)
+        })`,
+      ]
+      : []),
+  ];
+}
+
+/**
+ * The answering receiver's deliveries per second in a round that began at
+ * `started` with `before` delivered: once nothing has come for half a
+ * second (the queue drained, or dropped what it could not hold), or after
+ * a minute, the count over the time from the round's start to the last.
+ */
+async function deliveryRate(
+  receivers: BenchWebhooks,
+  before: number,
+  started: number,
+): Promise<number> {
+  const { delivered } = receivers;
+  const giveUpAt = performance.now() + 60_000;
+  let seen = -1;
+  while (delivered.count !== seen && performance.now() < giveUpAt) {
+    seen = delivered.count;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const seconds = (delivered.last - started) / 1000;
+  return seconds > 0 ? (delivered.count - before) / seconds : 0;
+}
+
+/** One auth variant against the plain run, round by round. */
+function authLines(
+  results: BenchResults,
+  variant: ServerResults,
+  withWhat: string,
+  title: string,
+): string[] {
+  if (variant.churn.length === 0) return [];
   const plain = results.ours.churn;
   const figure = (label: string, value: (r: ChurnResult) => number, digits: number): string => {
     const f = (x: number) => x.toFixed(digits);
-    const k = spread(keyed.churn.map(value));
+    const k = spread(variant.churn.map(value));
     const p = spread(plain.map(value));
-    const r = spread(ratios(keyed.churn.map(value), plain.map(value)));
-    return `${label}: ${f(k.median)} (${f(k.min)}–${f(k.max)}) with keys, ` +
+    const r = spread(ratios(variant.churn.map(value), plain.map(value)));
+    return `${label}: ${f(k.median)} (${f(k.min)}–${f(k.max)}) ${withWhat}, ` +
       `${f(p.median)} (${f(p.min)}–${f(p.max)}) without; ratio ${r.median.toFixed(2)} ` +
       `(${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
   };
-  const ok = keyed.churn.reduce((sum, r) => sum + r.ok, 0);
+  const ok = variant.churn.reduce((sum, r) => sum + r.ok, 0);
   return [
-    `API keys, churn (every handshake with Authorization: Bearer, 10 keys loaded):`,
+    title,
     figure("  server CPU per connection (µs)", (r) => r.serverCpuUs, 0),
     figure("  connections/s", (r) => r.connectionsPerSecond, 0),
-    `  ${ok} keyed churn connections, errors: ${totalErrors(keyed.churn.map((r) => r.errors))}`,
+    `  ${ok} churn connections, errors: ${totalErrors(variant.churn.map((r) => r.errors))}`,
   ];
 }
 

@@ -16,6 +16,7 @@
 
 import { parseArgs } from "node:util";
 import { type BenchOptions, keyLines, type Mode, MODES, notes, rows, runBench } from "./bench.ts";
+import { firstVerificationLines } from "./tokens.ts";
 import { relayTargetLines, renderRelayTable, runRelayBench } from "./relay.ts";
 import {
   clusterTargetLines,
@@ -304,6 +305,7 @@ if (import.meta.main) {
   console.log(renderTable(rows(results)));
   console.log();
   for (const line of keyLines(results)) console.log(line);
+  if (results.tokens) { for (const line of await firstVerificationLines()) console.log(line); }
   for (const line of await notes(results)) console.log(line);
   console.log(
     `Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, ` +

@@ -51,6 +51,24 @@ export function keyedSwitchboard(keysFile: string, key: string): ServerSpec {
   };
 }
 
+/**
+ * Switchboard as {@linkcode SWITCHBOARD}, taking access tokens verified with
+ * `file` (`--token-key` or `--token-secret-file`): its clients present `token`.
+ */
+export function tokenSwitchboard(
+  name: string,
+  flag: "--token-key" | "--token-secret-file",
+  file: string,
+  token: string,
+): ServerSpec {
+  return {
+    name,
+    args: (port) => [...SWITCHBOARD.args(port), flag, file, "--token-audience", "bench"],
+    permissions: [`--allow-read=${file}`],
+    headers: `Authorization: Bearer ${token}\r\n`,
+  };
+}
+
 /** The baseline: the smallest correct server for the same job. */
 export const BASELINE: ServerSpec = {
   name: "baseline",

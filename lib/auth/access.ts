@@ -20,7 +20,13 @@ import {
 import type { KeyRecord } from "./key_file.ts";
 import { Keyring } from "./keyring.ts";
 import { Tenants } from "./tenants.ts";
-import { type AccessToken, grantRecord, isTokenTenant, mayPair } from "./token_claims.ts";
+import {
+  type AccessToken,
+  grantRecord,
+  isTokenTenant,
+  mayPair,
+  TOKEN_TENANT_PREFIX,
+} from "./token_claims.ts";
 import type { TokenVerifier } from "./tokens.ts";
 import { looksLikeToken } from "../protocol/token_format.ts";
 
@@ -108,6 +114,9 @@ export class Access {
     if (this.#tokens !== undefined && credential !== undefined && looksLikeToken(credential)) {
       const misplaced = misplacedCredential(shown);
       if (misplaced) return misplaced;
+      // A token presented again is let through at once, without the signature's round trip.
+      const known = this.#tokens.cached(credential);
+      if (known !== undefined) return { record: undefined, token: known };
       return this.verifyToken(credential).then((verdict) =>
         "reason" in verdict ? invalidToken(verdict.reason) : { record: undefined, token: verdict }
       );
@@ -199,6 +208,24 @@ export class Access {
   }
 
   /**
+   * Who `clientId` is, as events name it (never a secret): its tenant (its
+   * token's `tenant` claim, or its key's label), and its token's `sub` or
+   * its key's label. Empty on an open server.
+   */
+  identityOf(clientId: string): { tenant?: string; user?: string; key?: string } {
+    const token = this.#tokenOf.get(clientId);
+    if (token !== undefined) {
+      const tenant = token.tenant.slice(TOKEN_TENANT_PREFIX.length);
+      return {
+        ...(tenant === "" ? {} : { tenant }),
+        ...(token.sub === undefined ? {} : { user: token.sub }),
+      };
+    }
+    const key = this.keyOf(this.tenantOf(clientId));
+    return key === undefined ? {} : { tenant: key.label, key: key.label };
+  }
+
+  /**
    * What `clientId`'s token grants, as the shared store keeps it: JSON
    * `{"s": sub, "p": [subs]}`; `undefined` for a client without a token.
    */
@@ -246,19 +273,28 @@ export class Access {
    * has is accepted again even if another instance revoked it); the caller
    * closes the clients of keys that are gone (see {@linkcode Access.revoked}).
    *
-   * @returns How many keys there are now, the SHA-256 of those removed, and of those kept.
+   * @returns How many keys there are now, the SHA-256 of those removed (and
+   *   their labels), and of those kept.
    * @throws {TypeError} On an open server.
    */
-  reload(keys: readonly KeyRecord[]): { size: number; removed: string[]; kept: string[] } {
+  reload(
+    keys: readonly KeyRecord[],
+  ): { size: number; removed: string[]; removedLabels: string[]; kept: string[] } {
     if (this.#keyring === undefined) {
       throw new TypeError("This server was started without API keys");
     }
-    const before = this.#keyring.records.map((key) => key.sha256);
+    const before = this.#keyring.records;
     this.#keyring = new Keyring(keys);
     const kept = this.#keyring.records.map((key) => key.sha256);
     for (const tenant of kept) this.#revokedElsewhere.delete(tenant);
     const now = new Set(kept);
-    return { size: this.#keyring.size, removed: before.filter((t) => !now.has(t)), kept };
+    const gone = before.filter((key) => !now.has(key.sha256));
+    return {
+      size: this.#keyring.size,
+      removed: gone.map((key) => key.sha256),
+      removedLabels: gone.map((key) => key.label),
+      kept,
+    };
   }
 
   /** Each key's label and connected clients, for `/metrics`; `undefined` on an open server. */
@@ -270,14 +306,21 @@ export class Access {
 /** The challenge for a request with no credential (RFC 6750, section 3: no error code). */
 const CHALLENGE = { "www-authenticate": WWW_AUTHENTICATE };
 
+/** A reason as an RFC 6750 quoted string may hold it: no `"` or `\`. */
+function quotable(reason: string): string {
+  return reason.replace(/["\\]/g, "'");
+}
+
 /** The refusal of a token: 401 with RFC 6750's `invalid_token` and the reason, never the token. */
 function invalidToken(reason: string): Denied {
   return {
+    token: reason,
     status: 401,
     reason: `access token refused: ${reason}`,
     headers: {
-      "www-authenticate":
-        `${WWW_AUTHENTICATE}, error="invalid_token", error_description="${reason}"`,
+      "www-authenticate": `${WWW_AUTHENTICATE}, error="invalid_token", error_description="${
+        quotable(reason)
+      }"`,
     },
   };
 }

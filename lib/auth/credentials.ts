@@ -100,6 +100,8 @@ export interface Denied {
   reason: string;
   /** `WWW-Authenticate` with a 401. */
   headers: Record<string, string>;
+  /** For a refused access token, why (for the `token.rejected` event). */
+  token?: string;
 }
 
 /**

@@ -68,7 +68,7 @@ export interface ClaimProblem {
 export function accessToken(payload: Record<string, unknown>): AccessToken | ClaimProblem {
   const { sub, exp, tenant, grants } = payload;
   if (typeof exp !== "number" || !Number.isFinite(exp)) return { reason: "token has no exp" };
-  if (sub !== undefined && (typeof sub !== "string" || sub.length > MAX_SUB_LENGTH)) {
+  if (sub !== undefined && !isSub(sub)) {
     return { reason: `sub must be a string of at most ${MAX_SUB_LENGTH} characters` };
   }
   if (tenant !== undefined && (typeof tenant !== "string" || !TENANT.test(tenant))) {
@@ -131,6 +131,14 @@ export function grantRecord(token: AccessToken): string {
   });
 }
 
+/**
+ * A `sub` as the server can keep it: a string, not too long, and
+ * well-formed Unicode (a lone surrogate cannot be stored as JSON others read).
+ */
+function isSub(sub: unknown): sub is string {
+  return typeof sub === "string" && sub.length <= MAX_SUB_LENGTH && sub.isWellFormed();
+}
+
 function allows(token: AccessToken | undefined, sub: string | undefined): boolean {
   if (token === undefined || token.pair === "tenant") return true;
   return sub !== undefined && token.pair.has(sub);
@@ -148,13 +156,13 @@ function readGrants(
   if (Array.isArray(pair)) {
     if (
       pair.length > MAX_PAIR_GRANTS ||
-      !pair.every((sub) => typeof sub === "string" && sub.length <= MAX_SUB_LENGTH)
+      !pair.every(isSub)
     ) {
       return { reason: `grants.pair must list at most ${MAX_PAIR_GRANTS} subs, each a string` };
     }
     allowed = new Set(pair);
   } else if (pair !== undefined && pair !== "tenant") {
-    return { reason: 'grants.pair must be "tenant" or a list of subs' };
+    return { reason: "grants.pair must be tenant or a list of subs" };
   }
   if (rate !== undefined && (typeof rate !== "number" || !(rate > 0) || !Number.isFinite(rate))) {
     return { reason: "grants.rate must be a positive number" };

@@ -17,6 +17,9 @@ import { looksLikeToken } from "../protocol/token_format.ts";
 /** Seconds of clock difference allowed on `exp` and `nbf`; also how long a session outlives `exp`. */
 export const CLOCK_SKEW_S = 30;
 
+/** Verified tokens kept, so a token presented again (a reconnect, a resume) costs a lookup. */
+export const VERIFIED_CACHE_SIZE = 10_000;
+
 /** Signature algorithms accepted with public keys; never `none` or HMAC (no algorithm confusion). */
 const PUBLIC_ALGORITHMS = [
   "ES256",
@@ -72,11 +75,14 @@ export class TokenVerifier {
   readonly #options: Parameters<JoseModule["jwtVerify"]>[2];
   /** Whether tokens are signed with a shared secret (HS256) rather than public keys. */
   readonly symmetric: boolean;
+  // Tokens that verified, by their text; oldest first. Only valid tokens get in,
+  // so only their holders can fill it, and it is bounded either way.
+  readonly #verified = new Map<string, AccessToken>();
 
-  private constructor(jose: JoseModule, keys: TokenKeys, rules: TokenRules) {
+  private constructor(jose: JoseModule, keys: VerifyingKeys, rules: TokenRules) {
     this.#jose = jose;
     this.symmetric = keys.kind === "secret";
-    if (keys.kind === "secret") this.#key = keys.secret;
+    if (keys.kind === "secret") this.#key = keys.key;
     else {
       const set = jose.createLocalJWKSet({ keys: keys.keys.map((key) => ({ ...key })) });
       // Keys without a `kid` (from PEM, say) match a token whatever its `kid` says.
@@ -102,6 +108,17 @@ export class TokenVerifier {
    */
   static async create(keys: TokenKeys, rules: TokenRules = {}): Promise<TokenVerifier> {
     const jose = await loadJose();
+    if (keys.kind === "secret") {
+      // Imported once: the library would import the raw secret again for every token.
+      const key = await crypto.subtle.importKey(
+        "raw",
+        new Uint8Array(keys.secret),
+        { name: "HMAC", hash: "SHA-256" },
+        false,
+        ["verify"],
+      );
+      return new TokenVerifier(jose, { kind: "secret", key }, rules);
+    }
     if (keys.kind === "public") {
       for (const [index, key] of keys.keys.entries()) {
         try {
@@ -119,8 +136,22 @@ export class TokenVerifier {
     return new TokenVerifier(jose, keys, rules);
   }
 
+  /**
+   * The token `jwt` when it verified before and has not expired since
+   * (within the clock allowance); `undefined` when it must be verified.
+   */
+  cached(jwt: string, now: number = Date.now()): AccessToken | undefined {
+    const token = this.#verified.get(jwt);
+    if (token === undefined) return undefined;
+    if (token.expiresAt + CLOCK_SKEW_S * 1000 > now) return token;
+    this.#verified.delete(jwt);
+    return undefined;
+  }
+
   /** Verifies `jwt`: its identity and grants, or the reason it is refused. Never throws. */
   async verify(jwt: string): Promise<TokenVerdict> {
+    const known = this.cached(jwt);
+    if (known !== undefined) return { ok: true, token: known };
     if (!looksLikeToken(jwt)) return { ok: false, reason: "malformed token" };
     let payload: Record<string, unknown>;
     try {
@@ -129,7 +160,12 @@ export class TokenVerifier {
       return { ok: false, reason: refusalReason(error) };
     }
     const token = accessToken(payload);
-    return "reason" in token ? { ok: false, reason: token.reason } : { ok: true, token };
+    if ("reason" in token) return { ok: false, reason: token.reason };
+    if (this.#verified.size >= VERIFIED_CACHE_SIZE) {
+      this.#verified.delete(this.#verified.keys().next().value!);
+    }
+    this.#verified.set(jwt, token);
+    return { ok: true, token };
   }
 
   /**
@@ -165,6 +201,9 @@ function algorithmOf(key: PublicJwk): string {
   return ({ "P-384": "ES384", "P-521": "ES512" } as Record<string, string>)[String(key.crv)] ??
     "ES256";
 }
+
+/** What the verifier holds: public keys as given, or the secret imported once. */
+type VerifyingKeys = Extract<TokenKeys, { kind: "public" }> | { kind: "secret"; key: CryptoKey };
 
 /**
  * The one-line reason for a JOSE error: what an operator needs to tell a

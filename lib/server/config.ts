@@ -9,6 +9,7 @@ import type { KeyRecord } from "../auth/key_file.ts";
 import type { IceServer } from "../protocol/messages.ts";
 import type { TurnCredentials } from "./turn/credentials.ts";
 import type { TokenVerifier } from "../auth/tokens.ts";
+import type { Webhooks } from "./webhooks/webhooks.ts";
 
 /** A certificate chain and its private key, in PEM, for `wss://` and `https://`. */
 export interface TlsFiles {
@@ -82,6 +83,8 @@ export interface ServerOptions {
    * `--token-secret-file`); `undefined` takes no tokens.
    */
   tokens?: TokenVerifier | undefined;
+  /** Where events go (`--webhook`); none by default. */
+  webhooks?: Webhooks | undefined;
   /** The certificate and key to serve TLS with; plain TCP when `undefined`. */
   tls: TlsFiles | undefined;
   /**

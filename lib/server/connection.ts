@@ -189,6 +189,10 @@ export class Connection implements Peer {
     access.join(clientId, this.tenant, this.#token);
     this.#startLifetime();
     this.#logConnected(clientId);
+    this.#server.config.webhooks?.emit("client.connected", {
+      client_id: clientId,
+      ...access.identityOf(clientId),
+    });
     const key = this.tenant === undefined
       ? undefined
       : { tenant: this.tenant, maxClients: access.maxClientsOf(this.tenant) };
@@ -328,6 +332,11 @@ export class Connection implements Peer {
         waited: plural(queued.length, "message"),
       },
     );
+    this.#server.config.webhooks?.emit("client.connected", {
+      client_id: id,
+      ...access.identityOf(id),
+      resumed: true,
+    });
     this.send(yourId(id));
     this.send(session);
     for (const message of queued) this.send(message);
@@ -514,8 +523,7 @@ export class Connection implements Peer {
    * refused one leaves the old token in force.
    */
   async #refresh(jwt: string): Promise<void> {
-    const current = this.#token;
-    if (current === undefined) {
+    if (this.#token === undefined) {
       return this.#refuse(
         MessageType.Refresh,
         ErrorCode.TokenRefused,
@@ -524,7 +532,15 @@ export class Connection implements Peer {
     }
     const fresh = await this.#server.access.verifyToken(jwt);
     const clientId = this.clientId;
-    if (this.#closing || clientId === undefined || this.#token !== current) return;
+    // Gone meanwhile (closed, or resumed elsewhere): the answer has nobody to go to.
+    if (
+      this.#closing || clientId === undefined ||
+      this.#server.registry.get(clientId)?.socket !== this
+    ) {
+      return;
+    }
+    // Compared with the token in force now, which another refresh may have replaced.
+    const current = this.#token;
     let refused: string | undefined;
     if ("reason" in fresh) refused = fresh.reason;
     else if (fresh.tenant !== current.tenant || fresh.sub !== current.sub) {
@@ -539,11 +555,13 @@ export class Connection implements Peer {
       return this.#refuse(MessageType.Refresh, ErrorCode.TokenRefused, `${refused}`);
     }
     // Its grants stay those its session began with; the fresh token extends its time.
-    this.#token = fresh;
-    this.#lifetime?.renew(fresh.expiresAt);
+    if (fresh.expiresAt > current.expiresAt) {
+      this.#token = fresh;
+      this.#lifetime?.renew(fresh.expiresAt);
+    }
     this.send({
       type: MessageType.TokenRefreshed,
-      expires_s: TokenLifetime.secondsLeft(fresh.expiresAt),
+      expires_s: TokenLifetime.secondsLeft(this.#token.expiresAt),
     });
   }
 
@@ -655,7 +673,9 @@ export class Connection implements Peer {
     if (this.#superseded) return;
     // Deno fires close twice for a ping timeout, and a client closed for a
     // limit was forgotten before its close event: unregister only once.
-    if (clientId === undefined || !registry.unregister(clientId)) return;
+    // A connection whose id another one holds now (it resumed) has nothing left to end.
+    if (clientId === undefined || registry.get(clientId)?.socket !== this) return;
+    if (!registry.unregister(clientId)) return;
     metrics.disconnected(reason);
     logger.info("Client {clientId} disconnected (code {code}, {reason}).", {
       clientId,
@@ -672,7 +692,18 @@ export class Connection implements Peer {
       });
     }
     const abrupt = reason === "abrupt" || reason === "timeout";
-    if (abrupt && this.#resume.resumable && signaling.sessions.lost(clientId)) {
+    // Read before its session is handed on, which may forget who it was here.
+    const identity = this.#server.access.identityOf(clientId);
+    const kept = abrupt && this.#resume.resumable && signaling.sessions.lost(clientId);
+    this.#server.config.webhooks?.emit("client.disconnected", {
+      client_id: clientId,
+      ...identity,
+      code,
+      reason,
+      // Its session waits for a resume: a `client.connected` with `resumed` may follow.
+      resumable: kept,
+    });
+    if (kept) {
       logger.info("Keeping the session of client {clientId} for {seconds} s.", {
         clientId,
         remoteAddr: this.#remoteAddr,

@@ -36,10 +36,12 @@ import { DEFAULT_SERVER_OPTIONS, type ListenAddress, type ServerOptions } from "
 import { parseCidr } from "./client_address.ts";
 import { DEFAULT_TURN_TTL } from "./turn/credentials.ts";
 import { TURN_SECRET_ENV } from "./turn/secret.ts";
+import { WEBHOOK_SECRET_ENV } from "./webhooks/secret.ts";
+import { DEFAULT_RETRY_FOR_S } from "./webhooks/webhooks.ts";
 
 /** Everything `server.ts` takes from its command line. */
 export interface ServerFlags
-  extends Omit<ServerOptions, "iceServers" | "turn" | "apiKeys" | "tls" | "tokens"> {
+  extends Omit<ServerOptions, "iceServers" | "turn" | "apiKeys" | "tls" | "tokens" | "webhooks"> {
   /** The keys file to load API keys from; none for an open server. */
   apiKeysFile: string | undefined;
   /** The public keys (JWKS, JWK or PEM) access tokens are verified with. */
@@ -50,6 +52,12 @@ export interface ServerFlags
   tokenIssuer: string | undefined;
   /** The `aud` every access token must carry, if any. */
   tokenAudience: string | undefined;
+  /** The URLs events are POSTed to. */
+  webhookUrls: string[];
+  /** The file holding the secret webhooks are signed with, if not the environment. */
+  webhookSecretFile: string | undefined;
+  /** How long each event is retried, in seconds. */
+  webhookRetryFor: number;
   /** The PEM certificate chain file for TLS. */
   tlsCert: string | undefined;
   /** The PEM private key file for TLS. */
@@ -292,6 +300,28 @@ const SERVER_FLAGS = {
     help: "refuse access tokens whose aud does not name AUD",
     parse: withTokens,
   }),
+  webhookUrls: listFlag({
+    name: "webhook",
+    value: "URL",
+    help: "POST events (clients, pairs, revoked keys, refused tokens) to\n" +
+      "this http(s) URL, signed the Standard Webhooks way; repeatable",
+    parse: webhookUrl,
+  }),
+  webhookSecretFile: valueFlag({
+    name: "webhook-secret-file",
+    value: "FILE",
+    help: "the signing secret (whsec_...) is in FILE (needs\n" +
+      `--allow-read=FILE); without it, ${WEBHOOK_SECRET_ENV}\n` +
+      `(needs --allow-env=${WEBHOOK_SECRET_ENV})`,
+    parse: withWebhook(fileName),
+  }),
+  webhookRetryFor: valueFlag({
+    name: "webhook-retry-for",
+    value: "SECONDS",
+    help: "retry each event this long, then drop and count it",
+    default: DEFAULT_RETRY_FOR_S,
+    parse: withWebhook(positiveNumber(7 * DAY)),
+  }),
   tlsCert: valueFlag({
     name: "tls-cert",
     value: "FILE",
@@ -366,6 +396,29 @@ function withTurnUrl<T>(parse: FlagParser<T>): FlagParser<T> {
   return (raw, context) => {
     if (context.given["turn-url"] === undefined) {
       throw new UsageError(`${context.flag} goes with --turn-url`);
+    }
+    return parse(raw, context);
+  };
+}
+
+function webhookUrl(raw: string, { flag }: FlagContext): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !/^https?:$/.test(url.protocol)) {
+    throw new UsageError(`${flag} takes an http:// or https:// URL`);
+  }
+  return raw;
+}
+
+/** A webhook flag's parser, refusing the flag without a `--webhook` to go with. */
+function withWebhook<T>(parse: FlagParser<T>): FlagParser<T> {
+  return (raw, context) => {
+    if (context.given["webhook"] === undefined) {
+      throw new UsageError(`${context.flag} goes with --webhook`);
     }
     return parse(raw, context);
   };

@@ -23,7 +23,8 @@ export async function reloadKeys(
 ): Promise<{ keys: number; revoked: number }> {
   const { access, signaling } = server;
   // New keys work from here on, and revoked ones are refused at the handshake.
-  const { size, removed, kept } = access.reload(keys);
+  const { size, removed, removedLabels, kept } = access.reload(keys);
+  for (const label of removedLabels) server.config.webhooks?.emit("key.revoked", { key: label });
   // Away sessions first, so a connected partner hears `peer_left` before its own 1008;
   // instances that share the state are told too, and close their own clients of these keys.
   const ended = await signaling.revoke(removed, kept);

@@ -64,6 +64,14 @@ async function shutDown(
   }
   await server.signaling.close();
   server.refusalLog.close();
+  const webhooks = server.config.webhooks;
+  if (webhooks !== undefined) {
+    // The disconnects of this shutdown are news too: they get the same time to go out.
+    const delivering = new Deadline(config.shutdownTimeout * 1000);
+    await delivering.race(webhooks.idle());
+    delivering.clear();
+    webhooks.stop();
+  }
   logger.info("Server stopped.");
 }
 

@@ -16,6 +16,7 @@ import { getLogger } from "../runtime/deps.ts";
 import { plural } from "../runtime/safe_text.ts";
 import { memorySignaling } from "../signaling/memory.ts";
 import type {
+  PairEvents,
   SessionService,
   SignalingFactory,
   SignalingOptions,
@@ -35,6 +36,7 @@ import { SocketTracker } from "./socket_tracker.ts";
 import { logAccess, logListening } from "./start_log.ts";
 import { stuckSocketLog } from "./stuck_sockets.ts";
 import { upgrade } from "./upgrade.ts";
+import type { Webhooks } from "./webhooks/webhooks.ts";
 
 export { DEFAULT_SERVER_OPTIONS, type ServerOptions } from "./config.ts";
 export { ListenError } from "./listeners.ts";
@@ -103,7 +105,9 @@ export function startServer(
   const config: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...options };
   const trusted = trustedRanges(config.trustProxy);
   const registry = new Registry<Connection>();
-  const metrics = new Metrics(() => signaling.metricsText());
+  const metrics = new Metrics(() =>
+    signaling.metricsText() + (config.webhooks?.metricsText() ?? "")
+  );
   const access = new Access(config.apiKeys, config.tokens);
   const turn = config.turn;
   // Only what is configured is asked for: a signaling that cannot honour an option refuses it.
@@ -133,6 +137,7 @@ export function startServer(
         },
       }
       : {}),
+    ...(config.webhooks ? { pairEvents: pairWebhooks(config.webhooks) } : {}),
     cluster: {
       superseded: (id) => registry.get(id)?.socket.movedAway(),
       keysRevoked: (tenants) => {
@@ -220,5 +225,14 @@ export function startServer(
     reloadKeys: (keys) => reloadKeys(state, keys),
     shutdown: shutdownOnce(state, [listeners, metricsListeners], () => stopped()),
     finished,
+  };
+}
+
+/** Pairs made and ended, as webhook events. */
+function pairWebhooks(webhooks: Webhooks): PairEvents {
+  return {
+    paired: (initiator, responder, by) =>
+      webhooks.emit("pair.created", { clients: [initiator, responder], by }),
+    ended: (a, b, reason) => webhooks.emit("pair.ended", { clients: [a, b], reason }),
   };
 }

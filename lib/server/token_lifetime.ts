@@ -17,6 +17,9 @@ export const WARNING_MS = 60_000;
  */
 export const OUTLIVES_EXP_MS = CLOCK_SKEW_S * 1000;
 
+// The runtime takes a timer's delay as a signed 32-bit number: longer waits are made in steps.
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
 /** What a connection does when its token runs out. */
 export interface TokenClock {
   /** Warns the client: `seconds` until the close. */
@@ -26,7 +29,7 @@ export interface TokenClock {
 }
 
 /**
- * The two timers of one token client.
+ * The two timers of one token client. Once stopped, they stay stopped.
  *
  * @example
  * ```ts
@@ -48,6 +51,7 @@ export class TokenLifetime {
   readonly #clock: TokenClock;
   #warning: ReturnType<typeof setTimeout> | undefined;
   #closing: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
 
   /** @param expiresAt The token's `exp`, in milliseconds since the epoch. */
   constructor(expiresAt: number, clock: TokenClock) {
@@ -55,15 +59,18 @@ export class TokenLifetime {
     this.renew(expiresAt);
   }
 
-  /** Starts over for a fresh token that expires at `expiresAt`. */
+  /** Starts over for a fresh token that expires at `expiresAt`; nothing once stopped. */
   renew(expiresAt: number): void {
-    this.stop();
-    const closeIn = Math.max(0, expiresAt + OUTLIVES_EXP_MS - Date.now());
-    this.#warning = setTimeout(
-      () => this.#clock.expiring(TokenLifetime.secondsLeft(expiresAt)),
-      Math.max(0, closeIn - WARNING_MS),
-    );
-    this.#closing = setTimeout(() => this.#clock.expired(), closeIn);
+    if (this.#stopped) return;
+    this.#clear();
+    const closeAt = expiresAt + OUTLIVES_EXP_MS;
+    // One timer at a time per client: the close's is set once the warning is out.
+    this.#at(closeAt - WARNING_MS, (timer) => this.#warning = timer, () => {
+      this.#clock.expiring(TokenLifetime.secondsLeft(expiresAt));
+      // The warning itself may have ended the connection (a client not reading).
+      if (this.#stopped) return;
+      this.#at(closeAt, (timer) => this.#closing = timer, () => this.#clock.expired());
+    });
   }
 
   /** Seconds until the close, from now, for a token that expires at `expiresAt`. */
@@ -71,9 +78,28 @@ export class TokenLifetime {
     return Math.max(0, Math.round((expiresAt + OUTLIVES_EXP_MS - Date.now()) / 1000));
   }
 
-  /** Stops both timers; idempotent. */
+  /** Stops both timers for good; idempotent. */
   stop(): void {
+    this.#stopped = true;
+    this.#clear();
+  }
+
+  #clear(): void {
     clearTimeout(this.#warning);
     clearTimeout(this.#closing);
+  }
+
+  /** Calls `then` at the wall-clock time `at`, in steps the runtime's timers can take. */
+  #at(
+    at: number,
+    keep: (timer: ReturnType<typeof setTimeout>) => void,
+    then: () => void,
+  ): void {
+    const wait = Math.max(0, at - Date.now());
+    keep(setTimeout(() => {
+      if (this.#stopped) return;
+      if (wait > LONGEST_TIMER_MS) this.#at(at, keep, then);
+      else then();
+    }, Math.min(wait, LONGEST_TIMER_MS)));
   }
 }

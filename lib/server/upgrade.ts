@@ -49,7 +49,10 @@ function admit(
 ): Response {
   const { config, sockets } = server;
   const remoteAddr = client.address;
-  if ("status" in entered) return refuse(server, entered, remoteAddr);
+  if ("status" in entered) {
+    if (entered.token !== undefined) server.config.webhooks?.tokenRejected(entered.token);
+    return refuse(server, entered, remoteAddr);
+  }
   // Refused before the upgrade, so no socket exists to get stuck.
   if (server.stopping) {
     return refuse(server, { status: 503, reason: "server shutting down" }, remoteAddr);

@@ -42,6 +42,7 @@ import {
   unknownPeer,
 } from "./refusals.ts";
 import type {
+  PairEvents,
   Peer,
   Refused,
   SessionService,
@@ -86,6 +87,7 @@ export class MemorySignaling implements SignalingService {
   readonly #announcing = new Map<string, number>();
   #announceSerial = 0;
   readonly #canReach: (from: string, to: string) => boolean;
+  readonly #pairEvents: PairEvents | undefined;
   readonly #tenantOf: (id: string) => string;
   readonly #nameplates: Nameplates;
   // Remembered devices waiting for each other, under the rendezvous they share.
@@ -115,6 +117,7 @@ export class MemorySignaling implements SignalingService {
     this.#iceFor = options.iceServersFor;
     const tenantOf = options.tenantOf ?? (() => undefined);
     this.#canReach = options.mayReach ?? ((from, to) => tenantOf(from) === tenantOf(to));
+    this.#pairEvents = options.pairEvents;
     this.#tenantOf = (id) => tenantOf(id) ?? "";
     this.#nameplates = new Nameplates({ ttlMs: options.codeTtlMs ?? DEFAULT_CODE_TTL_MS });
     this.#rendezvous = new Nameplates({ ttlMs: options.codeTtlMs ?? DEFAULT_CODE_TTL_MS });
@@ -190,6 +193,7 @@ export class MemorySignaling implements SignalingService {
         const result = this.#pairing.unpair(me);
         if (!result.ok) return noPartner();
         narrate.unpaired(me, result.partner);
+        this.#pairEvents?.ended(me, result.partner, "unpaired");
         this.#send(result.partner, { type: MessageType.PeerLeft, peer: me, reason: "unpaired" });
         return undefined;
       }
@@ -215,6 +219,7 @@ export class MemorySignaling implements SignalingService {
     const { partner, dropped, withdrawn } = this.#pairing.remove(id);
     if (partner !== undefined) {
       narrate.left(id, partner);
+      this.#pairEvents?.ended(id, partner, reason);
       this.#send(partner, { type: MessageType.PeerLeft, peer: id, reason });
     }
     for (const requester of dropped) {
@@ -373,6 +378,7 @@ export class MemorySignaling implements SignalingService {
       return result.code === ErrorCode.AlreadyPaired ? acceptWhilePaired() : noPendingRequest(from);
     }
     narrate.paired(from, me);
+    this.#pairEvents?.paired(from, me, how === undefined ? "request" : how);
     // A client in a pair has no use for a nameplate: nobody else may pair with it by code.
     this.#nameplates.release(me);
     this.#nameplates.release(from);

@@ -132,8 +132,24 @@ export interface SignalingOptions {
   grantOf?: (clientId: string) => string | undefined;
   /** What this server hears from the others that share its state. */
   cluster?: ClusterEvents;
+  /**
+   * Told once per pair across every instance when a pair is made and when
+   * it ends (for webhooks); nothing by default.
+   */
+  pairEvents?: PairEvents;
   /** How long a nameplate (a pairing code's number) lives unused, in milliseconds. */
   codeTtlMs?: number;
+}
+
+/** How a pair was made: a request accepted, a code, two remembered devices. */
+export type PairedBy = "request" | "code" | "device";
+
+/** Pairs made and ended, as they happen. */
+export interface PairEvents {
+  /** `initiator` and `responder` are paired. */
+  paired(initiator: string, responder: string, by: PairedBy): void;
+  /** The pair of `a` and `b` ended; `a` is the one that unpaired or left. */
+  ended(a: string, b: string, reason: PeerLeftReason): void;
 }
 
 /** What another instance can ask of this one; never called by the in-memory signaling. */

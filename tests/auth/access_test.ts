@@ -88,6 +88,7 @@ Deno.test("Access.reload() replaces the keys: revoked() names the removed ones, 
   assert.deepEqual(access.reload([globex.record]), {
     size: 1,
     removed: [acme.record.sha256],
+    removedLabels: ["acme"],
     kept: [globex.record.sha256],
   });
   assert.ok(access.revoked(acme.record.sha256));

@@ -129,7 +129,7 @@ Deno.test('accessToken() refuses a grants.pair that is neither "tenant" nor a li
   for (const pair of ["everyone", "", 1, null, { bob: true }, true]) {
     assert.equal(
       refusal({ exp: EXP, grants: { pair } }),
-      'grants.pair must be "tenant" or a list of subs',
+      "grants.pair must be tenant or a list of subs",
       JSON.stringify(pair),
     );
   }
@@ -265,4 +265,11 @@ Deno.test("isTokenTenant() is true for token: tenants only", () => {
     isTokenTenant("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
     false,
   );
+});
+
+Deno.test("accessToken() refuses a sub or a grants.pair entry that is not well-formed Unicode", () => {
+  const lone = "ada\ud800";
+  assert.ok("reason" in accessToken({ exp: 1, sub: lone }));
+  assert.ok("reason" in accessToken({ exp: 1, sub: "ada", grants: { pair: ["bob", lone] } }));
+  assert.ok(!("reason" in accessToken({ exp: 1, sub: "ada 😀" })));
 });

@@ -341,7 +341,7 @@ Deno.test("verify() refuses a verified token whose claims are unusable, with the
     [{ tenant: "a b" }, "tenant must be 1-64 letters, digits or ._@-"],
     [{ tenant: "a:b" }, "tenant must be 1-64 letters, digits or ._@-"],
     [{ sub: "s".repeat(257) }, "sub must be a string of at most 256 characters"],
-    [{ grants: { pair: "everyone" } }, 'grants.pair must be "tenant" or a list of subs'],
+    [{ grants: { pair: "everyone" } }, "grants.pair must be tenant or a list of subs"],
     [{ grants: { rate: 0 } }, "grants.rate must be a positive number"],
     [{ grants: [] }, "grants must be an object"],
   ];
@@ -395,4 +395,19 @@ Deno.test("TokenVerifier.create() refuses a public key that cannot verify anythi
     TokenVerifier.create({ kind: "public", keys: [bogus] }),
     /^TokenKeyError: public key 1 is not a usable EC key$/,
   );
+});
+
+Deno.test("a verified token is kept: presented again it is known at once, until its allowance after exp runs out", async () => {
+  const issuer = await TestIssuer.create("k1");
+  const verifier = await verifierFor(issuer);
+  const jwt = await issuer.mint({ sub: "ada", expiresIn: 60 });
+  assert.equal(verifier.cached(jwt), undefined);
+  const token = accepted(await verifier.verify(jwt));
+  assert.equal(verifier.cached(jwt), token);
+  assert.equal(verifier.cached(jwt, token.expiresAt + CLOCK_SKEW_S * 1000 - 1), token);
+  assert.equal(verifier.cached(jwt, token.expiresAt + CLOCK_SKEW_S * 1000), undefined);
+  // A refused token is never kept.
+  const stranger = await (await TestIssuer.create("k1")).mint({ sub: "eve" });
+  assert.equal((await verifier.verify(stranger)).ok, false);
+  assert.equal(verifier.cached(stranger), undefined);
 });

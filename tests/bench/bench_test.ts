@@ -49,6 +49,21 @@ Deno.test({
         cpu ?? "",
         /server CPU per connection \(µs\): \d+ .* with keys, \d+ .* without; ratio \d/,
       );
+      // Access tokens too, ES256 and HS256, each verified on every handshake.
+      assert.deepEqual(results.tokens?.map((t) => [t.name, t.churn[0]?.ok, t.churn[0]?.errors]), [
+        ["Switchboard-tokens-ES256", 300, {}],
+        ["Switchboard-tokens-HS256", 300, {}],
+      ]);
+      assert.deepEqual(results.webhooks?.map((w) => [w.name, w.churn[0]?.ok, w.churn[0]?.errors]), [
+        ["Switchboard-webhook-stalled", 300, {}],
+        ["Switchboard-webhook", 300, {}],
+      ]);
+      assert.ok((results.webhookRates?.[0] ?? 0) > 0, `${results.webhookRates}`);
+      const lines = keyLines(results).join("\n");
+      assert.match(lines, /a receiver that never answers/);
+      assert.match(lines, /webhook deliveries\/s to the answering receiver, one at a time: \d+/);
+      assert.match(lines, /Switchboard-tokens-ES256, churn/);
+      assert.match(lines, /server CPU per connection \(µs\): \d+ .* with tokens, \d+ .* without/);
       // Every connection logged its two lines: none dropped.
       const logLines = (await notes(results)).filter((l) => l.includes(" log "));
       // One log per server process: the long-running ones, and one per hold round.

@@ -22,6 +22,9 @@ Deno.test("parseServerFlags() defaults to localhost:8765", () => {
     tokenSecretFile: undefined,
     tokenIssuer: undefined,
     tokenAudience: undefined,
+    webhookUrls: [],
+    webhookSecretFile: undefined,
+    webhookRetryFor: 300,
     tlsCert: undefined,
     tlsKey: undefined,
     logFormat: undefined,
@@ -125,6 +128,9 @@ Deno.test("parseServerFlags() reads every flag", () => {
     tokenSecretFile: undefined,
     tokenIssuer: undefined,
     tokenAudience: undefined,
+    webhookUrls: [],
+    webhookSecretFile: undefined,
+    webhookRetryFor: 300,
     tlsCert: "cert.pem",
     tlsKey: "key.pem",
     metricsListen: { host: "[::1]", port: 9100 },
@@ -328,6 +334,12 @@ Deno.test("SERVER_USAGE lists every flag, its value, usage text and default, as 
       "  --token-secret-file FILE    or HS256 tokens, with the secret in FILE (needs --allow-read=FILE)",
       "  --token-issuer ISS          refuse access tokens whose iss is not ISS",
       "  --token-audience AUD        refuse access tokens whose aud does not name AUD",
+      "  --webhook URL               POST events (clients, pairs, revoked keys, refused tokens) to",
+      "                              this http(s) URL, signed the Standard Webhooks way; repeatable",
+      "  --webhook-secret-file FILE  the signing secret (whsec_...) is in FILE (needs",
+      "                              --allow-read=FILE); without it, SWITCHBOARD_WEBHOOK_SECRET",
+      "                              (needs --allow-env=SWITCHBOARD_WEBHOOK_SECRET)",
+      "  --webhook-retry-for SECONDS retry each event this long, then drop and count it (default 300)",
       "  --tls-cert FILE             serve wss:// and https:// with this PEM certificate",
       "  --tls-key FILE              and this PEM private key (needs --allow-read=CERT,KEY)",
       "  --metrics-listen HOST:PORT  serve /metrics (and /healthz) there, in plain HTTP, and not on",
@@ -387,4 +399,26 @@ Deno.test("parseServerFlags() takes token flags together as they make sense, and
       /--embed-origin takes an origin/,
     );
   }
+});
+
+Deno.test("parseServerFlags() takes --webhook URLs, and its other flags only with one", () => {
+  const flags = parseServerFlags([
+    "--webhook",
+    "https://hooks.example/a",
+    "--webhook",
+    "http://127.0.0.1:9000/b",
+    "--webhook-secret-file",
+    "secret",
+    "--webhook-retry-for",
+    "60",
+  ]);
+  assert.deepEqual(flags.webhookUrls, ["https://hooks.example/a", "http://127.0.0.1:9000/b"]);
+  assert.equal(flags.webhookSecretFile, "secret");
+  assert.equal(flags.webhookRetryFor, 60);
+  assert.throws(() => parseServerFlags(["--webhook", "ftp://x"]), /--webhook takes an http/);
+  assert.throws(
+    () => parseServerFlags(["--webhook-secret-file", "s"]),
+    /--webhook-secret-file goes with --webhook/,
+  );
+  assert.throws(() => parseServerFlags(["--webhook-retry-for", "5"]), /goes with --webhook/);
 });

@@ -36,7 +36,7 @@ Deno.test("reloadKeys() ends away sessions of removed keys first, then closes th
       return 1;
     },
   };
-  const server = { access, registry, signaling } as unknown as ServerState;
+  const server = { access, registry, signaling, config: {} } as unknown as ServerState;
   assert.deepEqual(await reloadKeys(server, [globex, initech]), { keys: 2, revoked: 2 });
   assert.deepEqual(events, ["away ended", "a1"]);
   assert.deepEqual(told, [[[acme.sha256], [globex.sha256, initech.sha256]]]);

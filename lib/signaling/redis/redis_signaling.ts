@@ -26,12 +26,17 @@ import type {
   ClusterEvents,
   Joined,
   JoiningKey,
+  PairedBy,
+  PairEvents,
   Peer,
   Refused,
   SessionService,
   SignalingOptions,
   SignalingService,
 } from "../service.ts";
+
+// How a pair was made, from the suffix of a `p` event's reason.
+const PAIRED_BY: Readonly<Record<string, PairedBy>> = { "": "request", c: "code", d: "device" };
 import { Narration } from "../narration.ts";
 import { DEFAULT_CODE_TTL_MS } from "../nameplates.ts";
 import { RedisCodes } from "./codes.ts";
@@ -89,6 +94,7 @@ export class RedisSignaling implements SignalingService {
   readonly #iceFor: ((clientId: string) => Promise<readonly IceServer[]>) | undefined;
   readonly #tenantOf: (clientId: string) => string | undefined;
   readonly #grantOf: (clientId: string) => string | undefined;
+  readonly #pairEvents: PairEvents | undefined;
   readonly #cluster: ClusterEvents | undefined;
   readonly #sessions: RedisSessions;
   // Clients whose `paired` waits for their own ICE servers: what else is sent to them waits behind it.
@@ -145,6 +151,7 @@ export class RedisSignaling implements SignalingService {
     this.#iceFor = options.iceServersFor;
     this.#tenantOf = options.tenantOf ?? (() => undefined);
     this.#grantOf = options.grantOf ?? (() => undefined);
+    this.#pairEvents = options.pairEvents;
     this.#cluster = options.cluster;
     this.#sessions = new RedisSessions(options.resume, {
       instance,
@@ -226,6 +233,7 @@ export class RedisSignaling implements SignalingService {
       if (partner !== undefined && this.#partners.get(partner) === id) {
         this.#partners.delete(partner);
         narrate.left(id, partner);
+        this.#pairEvents?.ended(id, partner, "disconnected");
         this.#send(partner, { type: MessageType.PeerLeft, peer: id, reason: "disconnected" });
       }
       return;
@@ -409,6 +417,7 @@ export class RedisSignaling implements SignalingService {
       this.#partners.delete(me);
       if (this.#partners.get(partner) === me) this.#partners.delete(partner);
       narrate.unpaired(me, partner);
+      this.#pairEvents?.ended(me, partner, "unpaired");
       this.#send(partner, { type: MessageType.PeerLeft, peer: me, reason: "unpaired" });
       return undefined;
     }
@@ -417,6 +426,7 @@ export class RedisSignaling implements SignalingService {
     const former = String(reply[1]);
     if (this.#partners.get(me) === former) this.#partners.delete(me);
     narrate.unpaired(me, former);
+    this.#pairEvents?.ended(me, former, "unpaired");
     return undefined;
   }
 
@@ -510,6 +520,8 @@ export class RedisSignaling implements SignalingService {
       case "l":
         if (this.#partners.get(to) !== peer) return;
         this.#partners.delete(to);
+        // A window that ran out is noticed by no caller: the partner's instance tells.
+        if (event.reason === "timeout") this.#pairEvents?.ended(peer, to, "timeout");
         this.#send(to, {
           type: MessageType.PeerLeft,
           peer,
@@ -828,10 +840,16 @@ export class RedisSignaling implements SignalingService {
           narrate.requested(peer, to);
           break;
         case "p":
-          if (reason.startsWith("1")) narrate.paired(to, peer);
+          if (reason.startsWith("1")) {
+            narrate.paired(to, peer);
+            this.#pairEvents?.paired(to, peer, PAIRED_BY[reason.slice(1)] ?? "request");
+          }
           break;
         case "l":
-          if (op === "leave") narrate.left(peer, to);
+          if (op === "leave") {
+            narrate.left(peer, to);
+            this.#pairEvents?.ended(peer, to, "disconnected");
+          }
           break;
         case "j":
           if (reason === "peer_left") narrate.targetLeft(to, peer);

@@ -180,10 +180,13 @@ local function same_tenant(a, b)
   local ta = redis.call('HGET', P .. 'tenant', a)
   return ta ~= false and ta == redis.call('HGET', P .. 'tenant', b)
 end
+-- A grant that cannot be read grants nothing: \`p\` empty, no pairing at all.
 local function grant_of(id)
   local raw = redis.call('HGET', P .. 'grant', id)
-  if raw then return cjson.decode(raw) end
-  return nil
+  if not raw then return nil end
+  local ok, grant = pcall(cjson.decode, raw)
+  if ok and type(grant) == 'table' then return grant end
+  return { p = {} }
 end
 -- Whether a token's grant lets its client pair with \`sub\` (no grant: no token, anyone).
 local function allows(grant, sub)
@@ -768,10 +771,13 @@ for g = 0, n - 1 do
   if (holder and holder ~= inst) or (current and current ~= tok) then
     moved[#moved + 1] = id
   else
+    -- The grant a session began with stays, wherever it resumed since.
+    local had = redis.call('HGET', P .. 'grant', id)
     remove(id, inst)
     redis.call('HSET', P .. 'clients', id, inst)
     redis.call('HSET', P .. 'tenant', id, tenant)
-    if grant ~= '' then redis.call('HSET', P .. 'grant', id, grant) end
+    if had then redis.call('HSET', P .. 'grant', id, had)
+    elseif grant ~= '' then redis.call('HSET', P .. 'grant', id, grant) end
     if tenant ~= '' then redis.call('HINCRBY', P .. 'keycount', tenant, 1) end
     redis.call('SADD', P .. 'inst:' .. inst, id)
     if tok ~= '' then

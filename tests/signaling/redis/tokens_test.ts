@@ -66,6 +66,13 @@ Deno.test({
 
     ada.client.send({ type: "pair_request", target: bob.id });
     assert.deepEqual(await next(bob.client), { type: "pair_request", from: ada.id });
+
+    // A grant Redis cannot read grants nothing, and the instances carry on.
+    await redisCli(redis.port, "HSET", "switchboard:grant", eve.id, "{not json");
+    eve.client.send({ type: "pair_request", target: bob.id });
+    assert.equal((await next(eve.client)).code, "unknown_peer");
+    const health = await fetch(`http://127.0.0.1:${s2.port}/healthz`);
+    assert.equal((await health.json()).status, "ok");
     assert.equal(
       await redisCli(redis.port, "HGET", "switchboard:grant", ada.id),
       '{"s":"ada","p":["bob"]}',
