@@ -13,6 +13,8 @@
  * - `grants.pair`: `"tenant"` (anyone in the tenant, the default) or a list
  *   of the `sub`s the client may pair with; a pair needs both sides' grants.
  * - `grants.rate`: messages per second, below the server's own limit.
+ * - `grants.files`: `false` when the client may not receive files; its own
+ *   client turns offers away (files go peer to peer, past the server).
  *
  * @module
  */
@@ -41,6 +43,8 @@ export interface AccessToken {
   readonly pair: "tenant" | ReadonlySet<string>;
   /** The messages per second it may send, when its token sets a rate. */
   readonly rate: number | undefined;
+  /** Whether it may receive files (`grants.files`, true unless `false`). */
+  readonly receiveFiles: boolean;
 }
 
 /** The claims as unusable, and why (one line, never the token). */
@@ -146,12 +150,12 @@ function allows(token: AccessToken | undefined, sub: string | undefined): boolea
 
 function readGrants(
   grants: unknown,
-): Pick<AccessToken, "pair" | "rate"> | ClaimProblem {
-  if (grants === undefined) return { pair: "tenant", rate: undefined };
+): Pick<AccessToken, "pair" | "rate" | "receiveFiles"> | ClaimProblem {
+  if (grants === undefined) return { pair: "tenant", rate: undefined, receiveFiles: true };
   if (typeof grants !== "object" || grants === null || Array.isArray(grants)) {
     return { reason: "grants must be an object" };
   }
-  const { pair, rate } = grants as Record<string, unknown>;
+  const { pair, rate, files } = grants as Record<string, unknown>;
   let allowed: AccessToken["pair"] = "tenant";
   if (Array.isArray(pair)) {
     if (
@@ -167,5 +171,8 @@ function readGrants(
   if (rate !== undefined && (typeof rate !== "number" || !(rate > 0) || !Number.isFinite(rate))) {
     return { reason: "grants.rate must be a positive number" };
   }
-  return { pair: allowed, rate };
+  if (files !== undefined && typeof files !== "boolean") {
+    return { reason: "grants.files must be true or false" };
+  }
+  return { pair: allowed, rate, receiveFiles: files !== false };
 }

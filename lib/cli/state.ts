@@ -249,6 +249,7 @@ export class ClientState {
     switch (message.type) {
       case MessageType.YourId:
         this.#id = message.id;
+        this.#files?.mayReceive(message.receive_files !== false);
         return this.#identified();
       case MessageType.PeerBack:
         this.#p2p?.renegotiate();

@@ -199,8 +199,10 @@ export class FilesPanel {
    * A channel the partner opened: a file offer, if it is labelled as one.
    *
    * @param {FileChannelLike} channel
+   * @param {string} [refuse] Why every offer is turned away, when this
+   *   client may not receive files.
    */
-  incoming(channel) {
+  incoming(channel, refuse) {
     if (!channel.label.startsWith(FILE_CHANNEL_PREFIX)) {
       channel.close();
       return;
@@ -211,6 +213,7 @@ export class FilesPanel {
     let sink;
     const receiver = new FileReceiver({
       channel,
+      ...(refuse === undefined ? {} : { refuse }),
       onEvent: (event) => {
         if (event.kind === "offer" && event.offer.files) {
           this.#refusing = undefined;
@@ -288,9 +291,10 @@ export class FilesPanel {
           if (event.kind === "rejected" && this.#refusing === undefined) {
             this.#refusing = document.createElement("li");
             this.#refusing.className = "notice";
-            this.#refusing.textContent =
-              `Your partner is sending more than ${MAX_INCOMING_FILES} ` +
-              "files at once; the rest are declined until these are done.";
+            this.#refusing.textContent = refuse === undefined
+              ? `Your partner is sending more than ${MAX_INCOMING_FILES} ` +
+                "files at once; the rest are declined until these are done."
+              : `Files from your partner are declined: ${refuse}.`;
             this.#list.append(this.#refusing);
           }
         }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { MessageType } from "../shared/protocol.js";
+import { FILES_NOT_GRANTED, MessageType } from "../shared/protocol.js";
 import { PATH_WORDS, PeerLink } from "../shared/peer_link.js";
 import { printable } from "../shared/printable.js";
 import { ui } from "./elements.js";
@@ -120,8 +120,9 @@ export function startLink(peer, initiator, iceServers, code) {
       const fileChannel = /** @type {import("../shared/rtc_types.js").FileChannelLike} */ (
         /** @type {unknown} */ (channel)
       );
-      if (session.link === link) files.incoming(fileChannel);
-      else channel.close();
+      if (session.link === link) {
+        files.incoming(fileChannel, session.receiveFiles ? undefined : FILES_NOT_GRANTED);
+      } else channel.close();
     },
     timeoutMs: P2P_TIMEOUT_MS,
     relayOnly,

@@ -41,6 +41,7 @@ export function receive(message) {
   }
   switch (message.type) {
     case MessageType.YourId:
+      session.receiveFiles = message.receive_files !== false;
       takeId(text("id"));
       break;
     case MessageType.Session:

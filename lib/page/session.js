@@ -53,6 +53,8 @@ export const session = {
    * @type {import("./server_probe.js").Access}
    */
   access: { auth: false, tokens: false, embed: [] },
+  /** Whether the server lets this client receive files (its access token's `grants.files`). */
+  receiveFiles: true,
 };
 
 /**

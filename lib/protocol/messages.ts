@@ -56,6 +56,8 @@ export interface YourIdMessage {
   type: typeof MessageType.YourId;
   /** The client's id, a v4 UUID. */
   id: string;
+  /** Present (`false`) when the client's access token does not let it receive files. */
+  receive_files?: false;
 }
 
 /** `{"type":"error","code":"...","message":"..."}`. */
@@ -156,8 +158,10 @@ export type ServerMessage =
  * assert.deepEqual(yourId("0f8c..."), { type: "your_id", id: "0f8c..." });
  * ```
  */
-export function yourId(id: string): YourIdMessage {
-  return { type: MessageType.YourId, id };
+export function yourId(id: string, receiveFiles = true): YourIdMessage {
+  return receiveFiles
+    ? { type: MessageType.YourId, id }
+    : { type: MessageType.YourId, id, receive_files: false };
 }
 
 /**

@@ -270,7 +270,7 @@ export class Connection implements Peer {
    * client whose resume failed hears why.
    */
   #welcome(clientId: string, resumeFailed: boolean): void {
-    this.send(yourId(clientId));
+    this.send(yourId(clientId, this.#token?.receiveFiles ?? true));
     if (!this.#resume.resumable) return;
     const session = this.#server.signaling.sessions.open(clientId, this.tenant);
     if (!(session instanceof Promise)) return this.#sessionOpened(clientId, session, resumeFailed);
@@ -337,7 +337,7 @@ export class Connection implements Peer {
       ...access.identityOf(id),
       resumed: true,
     });
-    this.send(yourId(id));
+    this.send(yourId(id, this.#token?.receiveFiles ?? true));
     this.send(session);
     for (const message of queued) this.send(message);
   }

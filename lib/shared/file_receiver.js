@@ -40,6 +40,9 @@ import { Sha256 } from "./sha256.js";
  *   shared by every receiver given none.
  * @property {number} [idleMs] Cancel when the offer, or once accepted the
  *   next bytes, take longer than this (`TRANSFER_IDLE_MS` by default).
+ * @property {string} [refuse] Turn the offer away with this reason as soon as
+ *   the channel is open: this client may not receive files (its access
+ *   token's `grants.files` is `false`).
  */
 
 /**
@@ -127,8 +130,9 @@ export class FileReceiver extends Transfer {
     this.#inbox = options.inbox ?? sharedInbox;
     // Until the offer comes (or the refusal goes), the partner is keeping us waiting.
     this.watch();
-    if (this.#inbox.admit(this)) return;
-    this.#refusal = `too many files at once (the receiver takes ${this.#inbox.max} at a time)`;
+    if (options.refuse !== undefined) this.#refusal = options.refuse;
+    else if (this.#inbox.admit(this)) return;
+    else this.#refusal = `too many files at once (the receiver takes ${this.#inbox.max} at a time)`;
     // Not from inside the constructor: the caller does not hold its receiver yet.
     if (options.channel.readyState === "open") queueMicrotask(() => this.opened());
   }

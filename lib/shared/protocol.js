@@ -184,6 +184,9 @@ export const EmbedMessage = /** @type {const} */ ({
   TokenNeeded: "switchboard.token_needed",
 });
 
+/** Why a client whose access token does not let it receive files turns an offer away. */
+export const FILES_NOT_GRANTED = "this user may not receive files (the app's access token says so)";
+
 /** The fragment parameter that gives the page its access token (`#token=<jwt>`). */
 export const TOKEN_FRAGMENT = "token";
 
@@ -243,7 +246,8 @@ export const CLIENT_SCHEMA = {
  * @type {Schema}
  */
 export const SERVER_SCHEMA = {
-  [MessageType.YourId]: { id: "string" },
+  // `receive_files: false`: this client's access token does not let it receive files.
+  [MessageType.YourId]: { id: "string", receive_files: "boolean?" },
   [MessageType.Error]: { code: "string", message: "string" },
   [MessageType.PairRequest]: { from: "string" },
   [MessageType.Paired]: {

@@ -38,6 +38,7 @@ Deno.test("accessToken() reads sub, tenant and exp (in milliseconds), with defau
     expiresAt: EXP * 1000,
     pair: "tenant",
     rate: undefined,
+    receiveFiles: true,
   });
 });
 
@@ -180,7 +181,14 @@ Deno.test("accessToken() reads grants.pair and grants.rate together", () => {
 
 Deno.test("accessToken() ignores claims it does not read", () => {
   const token = granted({ exp: EXP, iss: "backend", aud: "switchboard", extra: { deep: [1] } });
-  assert.deepEqual(Object.keys(token).sort(), ["expiresAt", "pair", "rate", "sub", "tenant"]);
+  assert.deepEqual(Object.keys(token).sort(), [
+    "expiresAt",
+    "pair",
+    "rate",
+    "receiveFiles",
+    "sub",
+    "tenant",
+  ]);
 });
 
 Deno.test("accessToken() refusal reasons never quote the claims", () => {
@@ -272,4 +280,12 @@ Deno.test("accessToken() refuses a sub or a grants.pair entry that is not well-f
   assert.ok("reason" in accessToken({ exp: 1, sub: lone }));
   assert.ok("reason" in accessToken({ exp: 1, sub: "ada", grants: { pair: ["bob", lone] } }));
   assert.ok(!("reason" in accessToken({ exp: 1, sub: "ada 😀" })));
+});
+
+Deno.test("accessToken() reads grants.files: true unless false, and refuses anything else", () => {
+  const granted = (grants?: unknown) => accessToken({ exp: 1, ...(grants ? { grants } : {}) });
+  assert.equal((granted() as AccessToken).receiveFiles, true);
+  assert.equal((granted({ files: true }) as AccessToken).receiveFiles, true);
+  assert.equal((granted({ files: false }) as AccessToken).receiveFiles, false);
+  assert.deepEqual(granted({ files: "no" }), { reason: "grants.files must be true or false" });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { launchBrowser, SKIP_BROWSER_TESTS, waitForState } from "../support/browser.ts";
 import type { Page } from "../support/browser_deps.ts";
-import { testServer } from "../support/helpers.ts";
+import { spawnPeerWith, testServer } from "../support/helpers.ts";
 import { TestIssuer, verifierFor } from "../support/tokens.ts";
 
 function browserTest(name: string, fn: () => Promise<void>): void {
@@ -140,5 +140,46 @@ browserTest(
     await waitForState(without, "token");
     assert.match((await without.textContent("#status")) ?? "", /Waiting for an access token/);
     assert.equal(await without.isVisible("#key-section"), false);
+  },
+);
+
+browserTest(
+  "a page whose token has grants.files false turns a CLI peer's file away, and both say why",
+  async () => {
+    await using t = testServer({ tokens: await verifierFor(issuer) });
+    const dir = await Deno.makeTempDir({ prefix: "switchboard-peer-files-" });
+    try {
+      await using peer = spawnPeerWith(
+        {
+          cwd: dir,
+          permissions: [`--allow-read=${dir}`],
+          env: { SWITCHBOARD_TOKEN: await issuer.mint({ sub: "ada" }) },
+        },
+        "--url",
+        t.url,
+        "--accept",
+      );
+      const [, peerId] = await peer.waitForLine(
+        /^\*\*\* Your Client ID: ([0-9a-f-]{36}) \*\*\*$/,
+        "stdout",
+      );
+      await using browser = await launchBrowser();
+      const token = await issuer.mint({ sub: "bob", grants: { files: false } });
+      const page = await browser.open(`http://127.0.0.1:${t.port}/?peer=${peerId}#token=${token}`);
+      await waitForState(page, "open");
+      await Deno.writeTextFile(`${dir}/note.txt`, "hello");
+      await peer.type("sendfile note.txt");
+      await peer.waitForLine(
+        /^\*\*\* \S+ declined note\.txt \(file 1\): this user may not receive files/,
+        "stdout",
+      );
+      await page.waitForSelector("#transfers li.notice");
+      assert.equal(
+        await page.textContent("#transfers li.notice"),
+        "Files from your partner are declined: this user may not receive files (the app's access token says so).",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 );

@@ -79,6 +79,18 @@ Deno.test("a token in the Authorization header or a subprotocol connects, and th
   await byProtocol[Symbol.asyncDispose]();
 });
 
+Deno.test("your_id tells a client whose token has grants.files false that it may not receive files", async () => {
+  await using t = testServer({ tokens: await verifierFor(issuer) });
+  const token = await issuer.mint({ sub: "bob", grants: { files: false } });
+  const client = new TestClient(t.url, bearer(token));
+  await client.openedWithin();
+  assert.deepEqual(Object.keys((await client.next()) as Message), ["type", "id", "receive_files"]);
+  const other = await connect(t.url, { sub: "ada" });
+  assert.equal(other.client.socket.readyState, WebSocket.OPEN);
+  await client[Symbol.asyncDispose]();
+  await other.client[Symbol.asyncDispose]();
+});
+
 Deno.test("clients of different tenants cannot reach each other; of one tenant they can", async () => {
   await using t = testServer({ tokens: await verifierFor(issuer) });
   const ada = await connect(t.url, { sub: "ada", tenant: "acme" });

@@ -11,6 +11,7 @@ import { missingFlags, type Needed } from "../../runtime/permissions.ts";
 import { printable } from "../../runtime/safe_text.ts";
 import { FILE_CHANNEL_PREFIX, formatBytes, newFileId } from "../../shared/file_protocol.js";
 import { FileReceiver } from "../../shared/file_receiver.js";
+import { FILES_NOT_GRANTED } from "../../shared/protocol.js";
 import { FileSender, type FileSenderOptions } from "../../shared/file_sender.js";
 import { type FileChannelLike, FileInbox, type TransferEvent } from "../../shared/file_transfer.js";
 import type { DataChannelLike, PeerConnectionLike } from "../../shared/rtc_types.js";
@@ -114,6 +115,8 @@ export class FileTransfers {
   readonly #inbox = new FileInbox();
   // Whether the partner has been told about files turned away since the last one taken.
   #refusing = false;
+  // Set when this client's access token does not let it receive files: every offer is turned away.
+  #refuseAll: string | undefined;
   // accept-file between its answer and the sink: stop() waits for these too.
   readonly #accepting = new Set<Promise<void>>();
   // Files sent to the partner and interrupted: offered again when the link is back.
@@ -152,6 +155,15 @@ export class FileTransfers {
     }
   }
 
+  /**
+   * Whether this client may receive files, as the server said in `your_id`
+   * (its access token's `grants.files`); when not, every offer is turned
+   * away with the reason.
+   */
+  mayReceive(allowed: boolean): void {
+    this.#refuseAll = allowed ? undefined : FILES_NOT_GRANTED;
+  }
+
   /** A channel the partner opened: a file offer, if it is labelled as one. */
   channel(peer: string, channel: DataChannelLike): void {
     if (!channel.label.startsWith(FILE_CHANNEL_PREFIX)) {
@@ -165,6 +177,7 @@ export class FileTransfers {
       onEvent: (event) => this.#received(number, event),
       inbox: this.#inbox,
       ...this.#timing(),
+      ...(this.#refuseAll === undefined ? {} : { refuse: this.#refuseAll }),
     });
     this.#entries.set(number, { number, direction: "receive", transfer: receiver, name: "" });
   }
@@ -517,7 +530,9 @@ export class FileTransfers {
           if (this.#refusing) return;
           this.#refusing = true;
           this.#print(
-            `*** ${this.#peer} is sending more than ${this.#inbox.max} files at once: declining the rest until these are done ***`,
+            this.#refuseAll !== undefined
+              ? `*** ${this.#peer} offered a file: declined, ${this.#refuseAll} ***`
+              : `*** ${this.#peer} is sending more than ${this.#inbox.max} files at once: declining the rest until these are done ***`,
           );
           return;
         }
