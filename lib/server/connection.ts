@@ -7,7 +7,7 @@
 
 import type { KeyRecord } from "../auth/key_file.ts";
 import type { AccessToken } from "../auth/token_claims.ts";
-import { TokenLifetime } from "./token_lifetime.ts";
+import { NO_TOKEN_TO_REFRESH, type TokenHost, TokenSession } from "./token_session.ts";
 import { closeCode } from "../protocol/close_code.ts";
 import { Access } from "../auth/access.ts";
 import { getLogger } from "../runtime/deps.ts";
@@ -88,11 +88,8 @@ export class Connection implements Peer {
   readonly tenant: string | undefined;
   /** The API key's label, for logs; never the key. */
   readonly keyLabel: string | undefined;
-  /** The access token's `sub`, printable, for logs; never the token. */
-  readonly user: string | undefined;
-  // The access token it connected with, or the fresh one it sent since.
-  #token: AccessToken | undefined;
-  #lifetime: TokenLifetime | undefined;
+  // Its access token, when it came with one: its clock and its refreshes.
+  readonly #token: TokenSession | undefined;
 
   /**
    * Starts serving `socket`; the server keeps no other reference to it until
@@ -119,8 +116,7 @@ export class Connection implements Peer {
     this.#resume = resume;
     this.tenant = key?.sha256 ?? token?.tenant;
     this.keyLabel = key?.label;
-    this.#token = token;
-    this.user = token?.sub === undefined ? undefined : truncate(printable(token.sub), 64);
+    this.#token = token && new TokenSession(token, server.access, this.#tokenHost());
     this.#bucket = new TokenBucket(
       // A key's or a token's own rate limit applies on top of the server's.
       Access.rateLimit(server.config.rateLimit, key, token),
@@ -186,8 +182,8 @@ export class Connection implements Peer {
     const { registry, signaling, access } = this.#server;
     if (!this.#admitted()) return;
     const clientId = this.clientId = registry.register(this, this.#remoteAddr);
-    access.join(clientId, this.tenant, this.#token);
-    this.#startLifetime();
+    access.join(clientId, this.tenant, this.#token?.token);
+    this.#token?.start();
     this.#logConnected(clientId);
     this.#server.config.webhooks?.emit("client.connected", {
       client_id: clientId,
@@ -228,7 +224,7 @@ export class Connection implements Peer {
     if (this.#token !== undefined) {
       logger.info('Client {clientId} (user "{user}") connected from {remoteAddr}', {
         clientId,
-        user: this.user ?? "",
+        user: this.#token.user ?? "",
         remoteAddr: this.#remoteAddr,
       });
     } else if (this.keyLabel === undefined) {
@@ -318,8 +314,8 @@ export class Connection implements Peer {
     this.clientId = id;
     registry.restore(id, this, this.#remoteAddr);
     // Resumed from another instance, the session's key is new here.
-    access.join(id, this.tenant, this.#token);
-    this.#startLifetime();
+    access.join(id, this.tenant, this.#token?.token);
+    this.#token?.start();
     logger.info(
       previous
         ? "Client {clientId} resumed from {remoteAddr}, replacing its connection from {previousAddr}."
@@ -347,7 +343,7 @@ export class Connection implements Peer {
    * close then ends nothing, since the session lives on.
    */
   supersede(): void {
-    this.#lifetime?.stop();
+    this.#token?.stop();
     this.#superseded = true;
     this.#closing = true;
     this.#socket.close(CloseCode.Superseded, "superseded");
@@ -477,7 +473,10 @@ export class Connection implements Peer {
     }
     const message = frame.message;
     if (message.type === MessageType.Refresh) {
-      this.#refresh(message.token).catch((error) =>
+      if (this.#token === undefined) {
+        return this.#refuse(message.type, ErrorCode.TokenRefused, NO_TOKEN_TO_REFRESH);
+      }
+      this.#token.refresh(message.token).catch((error) =>
         logger.error("Client {clientId}: refresh failed: {error}", {
           clientId,
           error: errorText(error),
@@ -500,69 +499,23 @@ export class Connection implements Peer {
     else this.#handled(message.type, outcome);
   }
 
-  /** Closes a token client once its token expired, unless a fresh one came: warned first. */
-  #startLifetime(): void {
-    const token = this.#token;
-    if (token === undefined || this.#lifetime !== undefined) return;
-    this.#lifetime = new TokenLifetime(token.expiresAt, {
-      expiring: (seconds) => this.send({ type: MessageType.TokenExpiring, expires_s: seconds }),
-      expired: () => {
-        logger.info('Client {clientId} (user "{user}"): access token expired; closing with 1008', {
-          clientId: this.clientId,
-          user: this.user ?? "",
-          remoteAddr: this.#remoteAddr,
-        });
-        this.#closeFor(CloseCode.PolicyViolation, TOKEN_EXPIRED);
+  /** What this connection's token session needs of it: made once, for token clients only. */
+  #tokenHost(): TokenHost {
+    // A getter's `this` is the host object, so the id is read through a name of its own.
+    // deno-lint-ignore no-this-alias
+    const connection = this;
+    return {
+      get clientId() {
+        return connection.clientId;
       },
-    });
-  }
-
-  /**
-   * Takes a fresh access token for the same user and tenant: the connection
-   * lasts until it expires. The session keeps the grants it began with. A
-   * refused one leaves the old token in force.
-   */
-  async #refresh(jwt: string): Promise<void> {
-    if (this.#token === undefined) {
-      return this.#refuse(
-        MessageType.Refresh,
-        ErrorCode.TokenRefused,
-        "this connection did not come with an access token",
-      );
-    }
-    const fresh = await this.#server.access.verifyToken(jwt);
-    const clientId = this.clientId;
-    // Gone meanwhile (closed, or resumed elsewhere): the answer has nobody to go to.
-    if (
-      this.#closing || clientId === undefined ||
-      this.#server.registry.get(clientId)?.socket !== this
-    ) {
-      return;
-    }
-    // Compared with the token in force now, which another refresh may have replaced.
-    const current = this.#token;
-    let refused: string | undefined;
-    if ("reason" in fresh) refused = fresh.reason;
-    else if (fresh.tenant !== current.tenant || fresh.sub !== current.sub) {
-      refused = "the fresh token is for another user or tenant";
-    }
-    if (refused !== undefined || "reason" in fresh) {
-      logger.info("Client {clientId}: fresh access token refused: {reason}", {
-        clientId,
-        remoteAddr: this.#remoteAddr,
-        reason: refused,
-      });
-      return this.#refuse(MessageType.Refresh, ErrorCode.TokenRefused, `${refused}`);
-    }
-    // Its grants stay those its session began with; the fresh token extends its time.
-    if (fresh.expiresAt > current.expiresAt) {
-      this.#token = fresh;
-      this.#lifetime?.renew(fresh.expiresAt);
-    }
-    this.send({
-      type: MessageType.TokenRefreshed,
-      expires_s: TokenLifetime.secondsLeft(this.#token.expiresAt),
-    });
+      remoteAddr: this.#remoteAddr,
+      current: () =>
+        !this.#closing && this.clientId !== undefined &&
+        this.#server.registry.get(this.clientId)?.socket === this,
+      send: (message) => this.send(message),
+      refuse: (reason) => this.#refuse(MessageType.Refresh, ErrorCode.TokenRefused, reason),
+      expire: () => this.#closeFor(CloseCode.PolicyViolation, TOKEN_EXPIRED),
+    };
   }
 
   /** Counts, logs and closes for a frame over the size limit (1009) or the rate limit (1008). */
@@ -668,7 +621,7 @@ export class Connection implements Peer {
   #forget(code: number, reason: DisconnectReason): void {
     const { registry, metrics, signaling } = this.#server;
     const clientId = this.clientId;
-    this.#lifetime?.stop();
+    this.#token?.stop();
     // Its id belongs to the connection that resumed it now.
     if (this.#superseded) return;
     // Deno fires close twice for a ping timeout, and a client closed for a

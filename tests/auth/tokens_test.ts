@@ -41,7 +41,7 @@ Deno.test("verify() accepts an ES256 token from a JWKS: sub, tenant, expiresAt a
   const jwt = await issuer.mint({
     sub: "ada",
     tenant: "acme",
-    grants: { pair: ["bob"], rate: 5 },
+    grants: { pair: ["bob"], rate: 5, files: false },
   });
   const { exp } = jose.decodeJwt(jwt);
   assert.deepEqual(accepted(await verifier.verify(jwt)), {
@@ -50,6 +50,7 @@ Deno.test("verify() accepts an ES256 token from a JWKS: sub, tenant, expiresAt a
     expiresAt: exp! * 1000,
     pair: new Set(["bob"]),
     rate: 5,
+    receiveFiles: false,
   });
 });
 
