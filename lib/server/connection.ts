@@ -645,10 +645,11 @@ export class Connection implements Peer {
       });
     }
     const abrupt = reason === "abrupt" || reason === "timeout";
-    // Read before its session is handed on, which may forget who it was here.
-    const identity = this.#server.access.identityOf(clientId);
+    const webhooks = this.#server.config.webhooks;
+    // Read before its session is handed on, which may forget who it was here; only for an event.
+    const identity = webhooks && this.#server.access.identityOf(clientId);
     const kept = abrupt && this.#resume.resumable && signaling.sessions.lost(clientId);
-    this.#server.config.webhooks?.emit("client.disconnected", {
+    webhooks?.emit("client.disconnected", {
       client_id: clientId,
       ...identity,
       code,
